@@ -1,0 +1,3 @@
+from crosspromo.cli.main import run
+
+run()

@@ -1,0 +1,39 @@
+"""Rendering command results: a Rich table for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from crosspromo.cli.context import OutputFormat
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def emit(
+    data: Any,
+    fmt: OutputFormat,
+    *,
+    columns: Sequence[str] = (),
+    rows: Sequence[Sequence[Any]] = (),
+    title: str | None = None,
+) -> None:
+    """Print ``data`` as JSON, or ``rows`` under ``columns`` as a table."""
+    if fmt is OutputFormat.JSON:
+        print(json.dumps(data, indent=2, default=str))
+        return
+    if not columns:
+        for key, value in data.items():
+            console.print(f"[bold]{key}[/bold]: {value}")
+        return
+    table = Table(title=title, header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(v) for v in row))
+    console.print(table)

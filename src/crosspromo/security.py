@@ -1,0 +1,82 @@
+"""Secrets handling: password hashes (argon2), API keys (shown once, stored as a hash),
+and keyed hashes of customer identifiers (per organization, so tenants cannot be linked)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+API_KEY_PREFIX = "cp"
+_PREFIX_CHARS = 10
+
+_password_hash = PasswordHash((Argon2Hasher(),))
+
+
+def hash_password(password: str) -> str:
+    return _password_hash.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    """True when ``password`` matches; a malformed stored hash never matches."""
+    try:
+        return _password_hash.verify(password, password_hash)
+    except Exception:  # noqa: BLE001 - a broken stored hash is a failed login, not a crash
+        return False
+
+
+def dummy_verify() -> None:
+    """Spend the same time as a real check, so unknown users cannot be told apart by timing."""
+    verify_password("x", _DUMMY_HASH)
+
+
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    """A freshly made key: ``plaintext`` is shown once; ``prefix`` and ``digest`` are stored."""
+
+    plaintext: str
+    prefix: str
+    digest: str
+
+
+def generate_api_key() -> NewApiKey:
+    prefix = secrets.token_hex(_PREFIX_CHARS // 2)
+    secret = secrets.token_urlsafe(32)
+    plaintext = f"{API_KEY_PREFIX}_{prefix}_{secret}"
+    return NewApiKey(plaintext=plaintext, prefix=prefix, digest=api_key_digest(plaintext))
+
+
+def api_key_digest(plaintext: str) -> str:
+    """SHA-256 suffices: keys carry 256 random bits, unlike passwords."""
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def parse_api_key(plaintext: str) -> str | None:
+    """The lookup prefix of a well-formed key, or None."""
+    parts = plaintext.split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX or len(parts[1]) != _PREFIX_CHARS:
+        return None
+    return parts[1]
+
+
+def digests_match(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def customer_id_hash(secret_key: str, org_id: int, external_id: str) -> str:
+    """Keyed hash of a normalized external id, with a key derived per organization."""
+    org_key = hmac.new(secret_key.encode(), f"customer-id/{org_id}".encode(), hashlib.sha256)
+    return hmac.new(org_key.digest(), normalize_external_id(external_id).encode(), "sha256").hexdigest()
+
+
+def normalize_external_id(external_id: str) -> str:
+    """Trim; e-mail addresses are compared case-insensitively."""
+    value = external_id.strip()
+    return value.lower() if "@" in value else value

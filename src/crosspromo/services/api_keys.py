@@ -1,0 +1,51 @@
+"""API keys scoped to one organization: the plaintext is shown once, only a hash is kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crosspromo.domain import ApiKey, Organization
+from crosspromo.errors import AuthenticationError, InvalidInputError
+from crosspromo.security import digests_match, generate_api_key, parse_api_key, api_key_digest
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import ApiKeyRepository, OrganizationRepository
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    key: ApiKey
+    plaintext: str
+
+
+def create_api_key(db: Database, org_slug: str, name: str = "default") -> IssuedKey:
+    if not name.strip() or len(name) > 100:
+        raise InvalidInputError("key name must be 1-100 characters", field="name")
+    new = generate_api_key()
+    with db.transaction() as session:
+        org = OrganizationRepository(session).by_slug(org_slug)
+        stored = ApiKeyRepository(session).add(org.id, name.strip(), new.prefix, new.digest)
+    return IssuedKey(stored, new.plaintext)
+
+
+def authenticate_api_key(db: Database, plaintext: str) -> Organization:
+    """The organization a valid, unrevoked key belongs to."""
+    prefix = parse_api_key(plaintext)
+    if prefix is None:
+        raise AuthenticationError("malformed API key")
+    with db.transaction() as session:
+        found = ApiKeyRepository(session).active_by_prefix(prefix)
+        if found is None or not digests_match(found[1], api_key_digest(plaintext)):
+            raise AuthenticationError("invalid or revoked API key")
+        return OrganizationRepository(session).get(found[0].org_id)
+
+
+def list_api_keys(db: Database, org_slug: str) -> list[ApiKey]:
+    with db.transaction() as session:
+        org = OrganizationRepository(session).by_slug(org_slug)
+        return ApiKeyRepository(session).list(org.id)
+
+
+def revoke_api_key(db: Database, org_slug: str, prefix: str) -> None:
+    with db.transaction() as session:
+        org = OrganizationRepository(session).by_slug(org_slug)
+        ApiKeyRepository(session).revoke(org.id, prefix)

@@ -1,0 +1,44 @@
+"""Customers of an organization: the external id is hashed with a per-organization key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from crosspromo.domain import ConsentPurpose, Customer
+from crosspromo.errors import InvalidInputError
+from crosspromo.security import customer_id_hash
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import CustomerRepository
+
+
+def parse_consents(values: Iterable[str]) -> frozenset[ConsentPurpose]:
+    purposes = set()
+    for value in values:
+        try:
+            purposes.add(ConsentPurpose(value))
+        except ValueError:
+            choices = ", ".join(p.value for p in ConsentPurpose)
+            raise InvalidInputError(
+                f"consent purpose {value!r} is not one of: {choices}", field="consents"
+            ) from None
+    return frozenset(purposes)
+
+
+def record_customer(
+    db: Database,
+    org_id: int,
+    external_id: str,
+    consents: frozenset[ConsentPurpose],
+    segment: str | None = None,
+) -> tuple[Customer, bool]:
+    """Create or update a customer; returns (customer, created). The raw id is not stored."""
+    if not external_id.strip():
+        raise InvalidInputError("external_id must not be empty", field="external_id")
+    id_hash = customer_id_hash(db.settings.secret_key.get_secret_value(), org_id, external_id)
+    with db.transaction() as session:
+        return CustomerRepository(session).upsert(org_id, id_hash, consents, segment)
+
+
+def get_customer(db: Database, org_id: int, customer_id: int) -> Customer:
+    with db.transaction() as session:
+        return CustomerRepository(session).get(org_id, customer_id)

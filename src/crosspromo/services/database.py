@@ -1,0 +1,41 @@
+"""Database administration: open, migrate, check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crosspromo.config import Settings
+from crosspromo.store import migrate
+from crosspromo.store.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaState:
+    before: str | None
+    after: str
+    head: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def open_database(settings: Settings, *, require_current: bool = True) -> Database:
+    """A Database for ``settings``; by default refuses a schema behind the code."""
+    db = Database(settings)
+    if require_current:
+        try:
+            migrate.ensure_current(db)
+        except Exception:
+            db.dispose()
+            raise
+    return db
+
+
+def upgrade_database(settings: Settings) -> SchemaState:
+    db = Database(settings)
+    try:
+        before, after = migrate.upgrade(db)
+    finally:
+        db.dispose()
+    return SchemaState(before, after, migrate.head_revision())

@@ -1,0 +1,35 @@
+"""Create and look up organizations (tenants)."""
+
+from __future__ import annotations
+
+from crosspromo.domain import Organization, OrgKind
+from crosspromo.domain.models import check_slug
+from crosspromo.errors import InvalidInputError
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import OrganizationRepository
+
+
+def create_organization(
+    db: Database, slug: str, name: str, kind: OrgKind | str, category: str = ""
+) -> Organization:
+    check_slug(slug, "organization slug")
+    if not name.strip():
+        raise InvalidInputError("organization name must not be empty", field="name")
+    try:
+        org_kind = OrgKind(kind)
+    except ValueError:
+        choices = ", ".join(k.value for k in OrgKind)
+        raise InvalidInputError(f"kind {kind!r} is not one of: {choices}", field="kind") from None
+    with db.transaction() as session:
+        return OrganizationRepository(session).add(slug, name.strip(), org_kind, category)
+
+
+def list_organizations(db: Database) -> list[Organization]:
+    with db.transaction() as session:
+        return OrganizationRepository(session).list()
+
+
+def get_organization(db: Database, slug: str) -> Organization:
+    """The organization with ``slug``; NotFoundError naming the slug otherwise."""
+    with db.transaction() as session:
+        return OrganizationRepository(session).by_slug(slug)

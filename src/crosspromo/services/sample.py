@@ -1,0 +1,130 @@
+"""Write the sample ecosystem into the store, in one transaction, with its ground truth."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+from crosspromo.errors import ConflictError
+from crosspromo.sample import generate
+from crosspromo.sample.catalog import SEGMENTS
+from crosspromo.security import customer_id_hash
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import (
+    CustomerRepository,
+    EventRepository,
+    OrganizationRepository,
+    PartnershipRepository,
+    SampleRunRepository,
+)
+
+Progress = Callable[[int, int], None]
+_CHUNK = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class SampleSummary:
+    seed: int
+    scale: int
+    organizations: int
+    customers: int
+    partnerships: int
+    reused: bool
+    truth: dict[str, Any]
+
+
+def sample_summary(db: Database) -> SampleSummary | None:
+    """The sample already built into this database, if any."""
+    with db.transaction() as session:
+        latest = SampleRunRepository(session).latest()
+    if latest is None:
+        return None
+    seed, scale, truth = latest
+    return _summary(seed, scale, truth, reused=True)
+
+
+def build_sample(
+    db: Database, seed: int = 42, scale: int = 100, progress: Progress | None = None
+) -> SampleSummary:
+    """Build the ecosystem for ``seed`` unless it is there already (then reuse it).
+
+    ``progress(done, total)`` is called as customers are written. Everything is written in
+    one transaction: an interrupted build leaves nothing behind.
+    """
+    existing = sample_summary(db)
+    if existing is not None:
+        if (existing.seed, existing.scale) != (seed, scale):
+            raise ConflictError(
+                f"this database already holds the sample with seed {existing.seed} and scale "
+                f"{existing.scale}; use a fresh database for another one"
+            )
+        return existing
+    ecosystem = generate(seed, scale)
+    truth = ecosystem.truth()
+    secret = db.settings.secret_key.get_secret_value()
+    total = ecosystem.customer_count
+    done = 0
+    with db.transaction() as session:
+        orgs = OrganizationRepository(session)
+        taken = [s.slug for s in ecosystem.organizations if orgs.find_slug(s.slug) is not None]
+        if taken:
+            raise ConflictError(
+                f"organizations {', '.join(taken)} already exist; build the sample into a fresh "
+                "database"
+            )
+        ids = {s.slug: orgs.add(s.slug, s.name, s.kind, s.category).id for s in ecosystem.organizations}
+        customers = CustomerRepository(session)
+        for slug, audience in ecosystem.audiences.items():
+            org_id = ids[slug]
+            external = audience.external_ids()
+            for start in range(0, len(external), _CHUNK):
+                stop = start + _CHUNK
+                rows = [
+                    {
+                        "org_id": org_id,
+                        "external_id_hash": customer_id_hash(secret, org_id, ext),
+                        "consent_partner_sharing": bool(share),
+                        "consent_promotional_email": bool(mail),
+                        "segment": SEGMENTS[int(seg)],
+                    }
+                    for ext, share, mail, seg in zip(
+                        external[start:stop],
+                        audience.partner_sharing[start:stop],
+                        audience.promotional_email[start:stop],
+                        audience.segments[start:stop],
+                        strict=True,
+                    )
+                ]
+                done += customers.add_many(rows)
+                if progress is not None:
+                    progress(done, total)
+        partnerships = PartnershipRepository(session)
+        events = EventRepository(session)
+        for initiator, partner, name, status in ecosystem.partnerships:
+            item = partnerships.add(ids[initiator], ids[partner], name, status)
+            events.append(
+                ids[initiator],
+                "partnership.status_changed",
+                f"sample:{seed}:partnership:{item.id}",
+                item.created_at,
+                {"partnership_id": item.id, "from": None, "to": str(status), "source": "sample"},
+            )
+        SampleRunRepository(session).add(seed, scale, truth)
+    return _summary(seed, scale, truth, reused=False)
+
+
+def _summary(seed: int, scale: int, truth: dict[str, Any], *, reused: bool) -> SampleSummary:
+    orgs = truth["organizations"]
+    return SampleSummary(
+        seed=seed,
+        scale=scale,
+        organizations=len(orgs),
+        customers=sum(o["customers"] for o in orgs.values()),
+        partnerships=len(truth["partnerships"]),
+        reused=reused,
+        truth=truth,
+    )
+
+

@@ -1,0 +1,66 @@
+"""Dashboard and portal users: create, reset, authenticate."""
+
+from __future__ import annotations
+
+import re
+
+from crosspromo.domain import Role, User
+from crosspromo.errors import AuthenticationError, InvalidInputError
+from crosspromo.security import dummy_verify, hash_password, verify_password
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import OrganizationRepository, UserRepository
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+
+
+def _checked(email: str, password: str, role: Role | str) -> tuple[str, Role]:
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise InvalidInputError(f"{email!r} is not an e-mail address", field="email")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInputError(
+            f"password must be at least {MIN_PASSWORD} characters", field="password"
+        )
+    try:
+        return email, Role(role)
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise InvalidInputError(f"role {role!r} is not one of: {choices}", field="role") from None
+
+
+def create_user(
+    db: Database, org_slug: str, email: str, password: str, role: Role | str, *, reset: bool = False
+) -> User:
+    """Create a user of ``org_slug``; with ``reset`` an existing user of that organization gets
+    the new password and role instead of a conflict."""
+    email, checked_role = _checked(email, password, role)
+    password_hash = hash_password(password)
+    with db.transaction() as session:
+        org = OrganizationRepository(session).by_slug(org_slug)
+        users = UserRepository(session)
+        existing = users.credentials(email) if reset else None
+        if existing is not None and existing[0].org_id == org.id:
+            users.set_password(existing[0].id, password_hash, checked_role)
+            return User(existing[0].id, org.id, email, checked_role, existing[0].created_at)
+        return users.add(org.id, email, password_hash, checked_role)
+
+
+def authenticate_user(db: Database, email: str, password: str) -> User:
+    """The user whose password matches; one AuthenticationError for any mismatch."""
+    with db.transaction() as session:
+        users = UserRepository(session)
+        found = users.credentials(email.strip().lower())
+        if found is None:
+            dummy_verify()
+            raise AuthenticationError("wrong e-mail or password")
+        user, stored_hash = found
+        if not verify_password(password, stored_hash):
+            raise AuthenticationError("wrong e-mail or password")
+        users.touch_login(user.id)
+        return user
+
+
+def get_user(db: Database, user_id: int) -> User | None:
+    with db.transaction() as session:
+        return UserRepository(session).get(user_id)

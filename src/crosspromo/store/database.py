@@ -1,0 +1,72 @@
+"""Engine and transactions. One Database per process, built from Settings and passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from crosspromo.config import Settings
+from crosspromo.errors import DatabaseError
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(settings: Settings) -> Engine:
+    if settings.is_sqlite:
+        path = settings.sqlite_path()
+        if path is not None and not path.parent.exists():
+            raise DatabaseError(f"the folder for the SQLite database does not exist: {path.parent}")
+        engine = create_engine(settings.database_url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(
+        settings.database_url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+class Database:
+    """Owns the engine; ``transaction()`` is the unit of work every service uses."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Commit when the block succeeds, roll back (writing nothing) when it raises."""
+        try:
+            session = self._sessions()
+        except OperationalError as exc:  # pragma: no cover - sessions connect lazily
+            raise self.unavailable_error(exc) from exc
+        try:
+            with session.begin():
+                yield session
+        except OperationalError as exc:
+            raise self.unavailable_error(exc) from exc
+        finally:
+            session.close()
+
+    def unavailable_error(self, exc: OperationalError) -> DatabaseError:
+        url = self.engine.url.render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return DatabaseError(f"cannot use the database at {url}: {reason}")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

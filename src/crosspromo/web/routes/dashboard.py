@@ -1,0 +1,92 @@
+"""The dashboard (owners, managers, analysts) and the partner portal (partner users)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from crosspromo.domain import PartnershipStatus, User
+from crosspromo.errors import AuthenticationError
+from crosspromo.services.overview import organization_overview
+from crosspromo.services.partnerships import list_partnerships, parse_status
+from crosspromo.services.users import authenticate_user
+from crosspromo.web.deps import DB, SESSION_USER, check_csrf, csrf_token, session_user
+
+router = APIRouter(include_in_schema=False)
+
+
+def _home(user: User) -> str:
+    return "/portal" if user.role.uses_portal else "/"
+
+
+def _page(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    templates = request.app.state.templates
+    context.setdefault("csrf", csrf_token(request))
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    assert isinstance(response, HTMLResponse)
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, db: DB) -> Response:
+    user = session_user(request, db)
+    if user is not None:
+        return RedirectResponse(_home(user), status_code=303)
+    return _page(request, "login.html", email="", error=None)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: DB,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    try:
+        user = authenticate_user(db, email, password)
+    except AuthenticationError as exc:
+        return _page(request, "login.html", status_code=401, email=email, error=exc.message)
+    request.session.clear()
+    request.session[SESSION_USER] = user.id
+    return RedirectResponse(_home(user), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+def overview(request: Request, db: DB, status: str | None = None) -> Response:
+    user = session_user(request, db)
+    if user is None or user.role.uses_portal:
+        return RedirectResponse("/login" if user is None else "/portal", status_code=303)
+    data = organization_overview(db, user.org_id, parse_status(status))
+    return _page(
+        request, "overview.html", user=user, data=data, statuses=list(PartnershipStatus), selected=status
+    )
+
+
+@router.get("/partials/partnerships")
+def partnerships_table(request: Request, db: DB, status: str | None = None) -> Response:
+    """The partnership table alone, for HTMX to swap in when a status filter is chosen."""
+    user = session_user(request, db)
+    if user is None:
+        raise AuthenticationError("log in first")
+    views = list_partnerships(db, user.org_id, parse_status(status))
+    return _page(request, "_partnerships.html", partnerships=views, portal=user.role.uses_portal)
+
+
+@router.get("/portal")
+def portal(request: Request, db: DB) -> Response:
+    user = session_user(request, db)
+    if user is None or not user.role.uses_portal:
+        return RedirectResponse("/login" if user is None else "/", status_code=303)
+    data = organization_overview(db, user.org_id)
+    return _page(request, "portal.html", user=user, data=data)
