@@ -1,5 +1,9 @@
-"""Request body size limit as pure ASGI middleware: a declared or streamed body over the
-limit gets 413 problem+json before the application sees it."""
+"""Request body size limit as pure ASGI middleware: a body over the limit gets 413
+problem+json before the application sees any of it.
+
+A declared Content-Length is checked up front. A body without one (chunked) is read up to the
+limit first and then handed on, so the application never starts on a body it cannot finish.
+"""
 
 from __future__ import annotations
 
@@ -20,31 +24,32 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
-            try:
-                too_large = int(declared) > self.max_bytes
-            except ValueError:
-                too_large = False
-            if too_large:
+            if declared.isdigit() and int(declared) > self.max_bytes:
                 await self._reject(scope, receive, send)
                 return
-        seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise PayloadTooLargeError(self._detail(), limit_bytes=self.max_bytes)
-            return message
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await self._reject(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
 
-        await self.app(scope, limited_receive, send)
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
 
-    def _detail(self) -> str:
-        return f"the request body exceeds the limit of {self.max_bytes} bytes"
+        await self.app(scope, replay, send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLargeError(self._detail())
+        error = PayloadTooLargeError(f"the request body exceeds the limit of {self.max_bytes} bytes")
         response = problem(
             error.http_status,
             error.code,

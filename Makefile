@@ -1,0 +1,48 @@
+# Two entry points: `make demo` and `make test`. Each creates or updates .venv itself.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.8
+UV := .uv/bin/uv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SEED ?= 42
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+
+.PHONY: demo test install lint types pytest chromium clean
+
+demo: .venv/.installed
+	.venv/bin/crosspromo demo --host $(HOST) --port $(PORT) --seed $(SEED)
+
+test: .venv/.installed chromium lint types pytest
+
+install: .venv/.installed
+
+# uv itself lives in its own small venv, pinned; the project venv is synced from uv.lock.
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --extra dev --python $(PYTHON)
+	touch $@
+
+lint: .venv/.installed
+	.venv/bin/ruff check src tests
+	.venv/bin/ruff format --check src tests
+
+types: .venv/.installed
+	.venv/bin/mypy --strict src
+
+pytest: .venv/.installed
+	.venv/bin/pytest
+
+# Browser tests drive Debian's chromium; install it when we are root and it is missing.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium is missing and we are not root: browser tests will skip (fail under CI=true)"; fi
+
+clean:
+	rm -rf .venv .uv .mypy_cache .ruff_cache .pytest_cache

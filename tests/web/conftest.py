@@ -1,0 +1,55 @@
+"""A running app (in-process) with three organizations, a key each, and a few records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crosspromo.config import Settings
+from crosspromo.domain import OrgKind, PartnershipStatus
+from crosspromo.services.api_keys import create_api_key
+from crosspromo.services.customers import record_customer
+from crosspromo.services.database import open_database
+from crosspromo.services.organizations import create_organization
+from crosspromo.services.partnerships import change_status, propose_partnership
+from crosspromo.web.app import create_app
+
+
+@dataclass
+class World:
+    client: TestClient
+    keys: dict[str, str]
+    org_ids: dict[str, int]
+    partnership_ids: dict[str, int]
+    customer_ids: dict[str, int] = field(default_factory=dict)
+
+    def auth(self, slug: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[slug]}"}
+
+
+@pytest.fixture
+def world(settings: Settings) -> Iterator[World]:
+    db = open_database(settings)
+    orgs = {
+        slug: create_organization(db, slug, slug.title(), kind).id
+        for slug, kind in [("acme", OrgKind.BRAND), ("beans", OrgKind.PARTNER), ("other", OrgKind.BRAND)]
+    }
+    keys = {slug: create_api_key(db, slug).plaintext for slug in orgs}
+    shared = propose_partnership(db, orgs["acme"], "beans", "Acme x Beans").partnership.id
+    change_status(db, orgs["acme"], shared, PartnershipStatus.NEGOTIATING)
+    foreign = propose_partnership(db, orgs["other"], "beans", "Other x Beans").partnership.id
+    acme_customer, _ = record_customer(db, orgs["acme"], "c1@example.com", frozenset())
+    other_customer, _ = record_customer(db, orgs["other"], "c1@example.com", frozenset())
+    db.dispose()
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield World(
+            client,
+            keys,
+            orgs,
+            {"acme-beans": shared, "other-beans": foreign},
+            {"acme": acme_customer.id, "other": other_customer.id},
+        )

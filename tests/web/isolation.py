@@ -1,0 +1,56 @@
+"""Tenant-isolation harness for /api/v1, reused by every issue that adds a route.
+
+Each route registers a case: a request made with the key of the organization that owns the
+resource (which must succeed) and the same request with another organization's key (which must
+get 404 for a single resource, or a list without the owner's data). A route without a case
+fails the harness, so no new route can skip the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.web.conftest import World
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: Callable[[World], str]
+    owner: str
+    intruder: str
+    body: Callable[[World], dict[str, Any]] | None = None
+    # For collection routes: a function that says whether a response body leaks the owner's data.
+    leaks: Callable[[World, Any], bool] | None = None
+    owner_status: int = 200
+
+
+CASES: dict[tuple[str, str], Case] = {}
+
+
+def case(method: str, template: str, **kwargs: Any) -> None:
+    CASES[(method, template)] = Case(method, **kwargs)
+
+
+case("GET", "/api/v1/organization", path=lambda w: "/api/v1/organization", owner="acme",
+     intruder="other", leaks=lambda w, body: body["slug"] == "acme")
+case("GET", "/api/v1/partnerships", path=lambda w: "/api/v1/partnerships", owner="acme",
+     intruder="other",
+     leaks=lambda w, body: w.partnership_ids["acme-beans"] in [p["id"] for p in body["items"]])
+case("POST", "/api/v1/partnerships", path=lambda w: "/api/v1/partnerships", owner="acme",
+     intruder="other", body=lambda w: {"partner": "beans", "name": "x"},
+     leaks=lambda w, body: body["partner"]["slug"] != "beans" or body["role"] != "initiator",
+     owner_status=409)
+case("GET", "/api/v1/partnerships/{partnership_id}",
+     path=lambda w: f"/api/v1/partnerships/{w.partnership_ids['acme-beans']}", owner="acme",
+     intruder="other")
+case("POST", "/api/v1/partnerships/{partnership_id}/status",
+     path=lambda w: f"/api/v1/partnerships/{w.partnership_ids['acme-beans']}/status",
+     owner="acme", intruder="other", body=lambda w: {"status": "active"})
+case("POST", "/api/v1/customers", path=lambda w: "/api/v1/customers", owner="acme",
+     intruder="other", body=lambda w: {"external_id": "c1@example.com"},
+     leaks=lambda w, body: body["id"] == w.customer_ids["acme"])
+case("GET", "/api/v1/customers/{customer_id}",
+     path=lambda w: f"/api/v1/customers/{w.customer_ids['acme']}", owner="acme", intruder="other")  # fmt: skip

@@ -1,0 +1,81 @@
+"""Dashboard and portal through the HTTP interface (the browser test drives Chromium)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crosspromo.config import Settings
+from crosspromo.services.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL, prepare_demo
+from crosspromo.web.app import create_app
+
+PASSWORD = "demo-password-123"
+
+
+@pytest.fixture
+def client(sqlite_settings: Settings) -> Iterator[TestClient]:
+    prepare_demo(sqlite_settings, seed=42, scale=5, password=PASSWORD)
+    with TestClient(create_app(sqlite_settings)) as c:
+        yield c
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    token = _csrf(client.get("/login").text)
+    r = client.post("/login", data={"email": email, "password": password, "csrf": token})
+    return r.text
+
+
+def test_anonymous_is_sent_to_login(client: TestClient) -> None:
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login"
+    assert client.get("/partials/partnerships").status_code == 401
+
+
+def test_owner_sees_overview_with_counts(client: TestClient) -> None:
+    page = login(client, DEMO_OWNER_EMAIL)
+    assert "Partnerships of Trailhead Outfitters" in page
+    for name in ["Trail &amp; Brew bundle", "Ride the Ridge referrals", "Trail dogs giveaway"]:
+        assert name in page
+    assert "Breakfast box" not in page, "other organizations' partnerships stay hidden"
+    assert re.search(r'data-testid="count-active">2<', page)
+    fragment = client.get("/partials/partnerships?status=paused").text
+    assert "Campfire stories newsletter swap" in fragment
+    assert "Trail &amp; Brew bundle" not in fragment
+
+
+def test_partner_lands_in_portal_with_own_data_only(client: TestClient) -> None:
+    page = login(client, DEMO_PARTNER_EMAIL)
+    assert "Partner portal · Summit Coffee Roasters" in page
+    assert "Trail &amp; Brew bundle" in page
+    assert "Ride the Ridge referrals" not in page
+    assert client.get("/", follow_redirects=False).headers["location"] == "/portal"
+
+
+def test_wrong_password_and_missing_csrf(client: TestClient) -> None:
+    page = login(client, DEMO_OWNER_EMAIL, "not-the-password")
+    assert "wrong e-mail or password" in page
+    r = client.post("/login", data={"email": DEMO_OWNER_EMAIL, "password": PASSWORD, "csrf": "x"})
+    assert r.status_code == 403
+
+
+def test_logout_clears_session(client: TestClient) -> None:
+    page = login(client, DEMO_OWNER_EMAIL)
+    client.post("/logout", data={"csrf": _csrf(page)})
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_browser_404_is_html(client: TestClient) -> None:
+    r = client.get("/no-such-page", headers={"accept": "text/html"})
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
+    assert "Not found" in r.text
