@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -137,14 +136,7 @@ def demo(
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     try:
-        result = app(args=argv, standalone_mode=False)
+        app(args=argv)  # usage errors: Typer prints them and exits 2
     except CrossPromoError as exc:
         err_console.print(f"error: {exc.message} [{exc.code}]", markup=False, highlight=False)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    sys.exit(result if isinstance(result, int) else 0)

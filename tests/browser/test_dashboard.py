@@ -1,0 +1,69 @@
+"""Log in to the demo in Chromium, see the sample partnerships, and keep screenshots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from crosspromo.services.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL
+from tests.browser.conftest import ARTIFACTS, DemoServer
+
+pytestmark = pytest.mark.browser
+
+
+def _login(browser: Any, server: DemoServer, email: str) -> Any:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server.url}/")
+    assert page.url.endswith("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", server.password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def test_demo_prints_url_and_logins(demo_server: DemoServer) -> None:
+    text = demo_server.output.read_text()
+    assert demo_server.url in text
+    assert f"log in as {DEMO_OWNER_EMAIL}  password {demo_server.password}" in text
+    assert "12 organizations" in text
+
+
+def test_owner_sees_sample_partnerships(browser: Any, demo_server: DemoServer) -> None:
+    page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    assert page.locator("h1").inner_text() == "Partnerships of Trailhead Outfitters"
+    rows = page.locator("[data-testid=partnerships] tbody tr")
+    assert rows.count() == 6
+    names = rows.locator("td:first-child").all_inner_texts()
+    assert "Trail & Brew bundle" in names
+    assert page.locator("[data-testid=count-active]").inner_text() == "2"
+    page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
+
+    page.select_option("[data-testid=status-filter]", "paused")
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=partnerships] tbody tr').length === 1"
+    )
+    assert rows.first.locator("td").first.inner_text() == "Campfire stories newsletter swap"
+    page.screenshot(path=str(ARTIFACTS / "overview-paused.png"), full_page=True)
+    page.close()
+
+
+def test_partner_portal_shows_only_own_data(browser: Any, demo_server: DemoServer) -> None:
+    page = _login(browser, demo_server, DEMO_PARTNER_EMAIL)
+    assert page.url.endswith("/portal")
+    names = page.locator("[data-testid=partnerships] tbody tr td:first-child").all_inner_texts()
+    assert sorted(names) == ["Books & beans event", "Trail & Brew bundle"]
+    page.screenshot(path=str(ARTIFACTS / "portal.png"), full_page=True)
+    page.close()
+
+
+def test_wrong_password_stays_on_login(browser: Any, demo_server: DemoServer) -> None:
+    page = browser.new_page()
+    page.goto(f"{demo_server.url}/login")
+    page.fill("input[name=email]", DEMO_OWNER_EMAIL)
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    assert page.locator("[role=alert]").inner_text() == "wrong e-mail or password"
+    page.screenshot(path=str(ARTIFACTS / "login-error.png"))
+    page.close()

@@ -1,0 +1,131 @@
+"""The command line as a user runs it: a real process, real exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crosspromo.config import Settings
+from crosspromo.errors import ConfigError, InvalidInputError, NotFoundError
+from crosspromo.web.app import create_app
+from tests.conftest import TEST_SECRET
+
+
+def cli(*args: str, db_url: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "CROSSPROMO_SECRET_KEY": TEST_SECRET, "COLUMNS": "200", **env}
+    if db_url is not None:
+        environ["CROSSPROMO_DATABASE_URL"] = db_url
+    return subprocess.run(
+        [sys.executable, "-m", "crosspromo", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'cli.db'}"
+    assert cli("db", "upgrade", db_url=url).returncode == 0
+    built = cli("sample", "--seed", "42", "--scale", "5", "--format", "json", db_url=url)
+    assert built.returncode == 0, built.stderr
+    assert json.loads(built.stdout)["organizations"] == 12
+    return url
+
+
+def test_orgs_list_json(sample_db: str) -> None:
+    r = cli("orgs", "list", "--format", "json", db_url=sample_db)
+    assert r.returncode == 0
+    orgs = json.loads(r.stdout)
+    assert len(orgs) == 12
+    assert set(orgs[0]) == {"slug", "name", "kind"}
+    assert {"slug": "summit-coffee", "name": "Summit Coffee Roasters", "kind": "partner"} in orgs
+
+
+def test_key_from_cli_is_accepted_by_api(sample_db: str) -> None:
+    r = cli("keys", "create", "--org", "trailhead-outfitters", "--format", "json", db_url=sample_db)
+    assert r.returncode == 0, r.stderr
+    key = json.loads(r.stdout)["key"]
+    other = json.loads(
+        cli("keys", "create", "--org", "pixel-pets", "--format", "json", db_url=sample_db).stdout
+    )["key"]
+    settings = Settings(database_url=sample_db, secret_key=TEST_SECRET)  # type: ignore[arg-type]
+    with TestClient(create_app(settings)) as client:
+        mine = client.get("/api/v1/partnerships", headers={"Authorization": f"Bearer {key}"})
+        assert mine.status_code == 200
+        ids = {p["id"] for p in mine.json()["items"]}
+        assert len(ids) == 6
+        theirs = client.get("/api/v1/partnerships", headers={"Authorization": f"Bearer {other}"})
+        assert theirs.status_code == 200
+        assert ids.isdisjoint(p["id"] for p in theirs.json()["items"] if p["partner"]["slug"] != "trailhead-outfitters")
+        for pid in ids - {p["id"] for p in theirs.json()["items"]}:
+            r = client.get(f"/api/v1/partnerships/{pid}", headers={"Authorization": f"Bearer {other}"})
+            assert r.status_code == 404
+
+
+def test_unknown_org_is_one_line_and_exit_4(sample_db: str) -> None:
+    r = cli("keys", "create", "--org", "no-such-org", "--format", "json", db_url=sample_db)
+    assert r.returncode == NotFoundError.exit_code == 4
+    assert r.stdout == ""
+    assert r.stderr.strip() == "error: no organization with slug 'no-such-org' [not_found]"
+
+
+def test_malformed_database_url_is_one_line_and_exit_3() -> None:
+    r = cli("orgs", "list", db_url="postgres:/nonsense")
+    assert r.returncode == ConfigError.exit_code == 3
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: invalid configuration: CROSSPROMO_DATABASE_URL:")
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    r = cli("orgs", "list", db_url=f"sqlite:///{tmp_path}/missing/dir/x.db")
+    assert r.returncode == 3
+    assert "does not exist" in r.stderr
+    r = cli("orgs", "list", db_url=f"sqlite:///{tmp_path}/empty.db")
+    assert r.returncode == 3
+    assert "run `crosspromo db upgrade`" in r.stderr
+
+
+def test_invalid_input_exit_5(sample_db: str) -> None:
+    r = cli("orgs", "create", "--slug", "Bad Slug", "--name", "x", db_url=sample_db)
+    assert r.returncode == InvalidInputError.exit_code == 5
+    assert "organization slug 'Bad Slug' is invalid" in r.stderr
+
+
+def test_users_create_and_sample_reuse(sample_db: str) -> None:
+    r = cli(
+        "users", "create", "--org", "summit-coffee", "--email", "p@example.com", "--role", "partner",
+        "--format", "json", db_url=sample_db, CROSSPROMO_NEW_PASSWORD="long-enough-pw",
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"email": "p@example.com", "organization": "summit-coffee", "role": "partner"}
+    again = cli("sample", "--seed", "42", "--scale", "5", "--format", "json", db_url=sample_db)
+    assert json.loads(again.stdout)["reused"] is True
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["db"], ["db", "upgrade"], ["orgs", "list"], ["orgs", "create"], ["users", "create"],
+     ["keys", "create"], ["keys", "list"], ["keys", "revoke"], ["partnerships", "list"],
+     ["sample"], ["serve"], ["demo"]],
+)
+def test_every_command_has_help(command: list[str]) -> None:
+    r = cli(*command, "--help", CROSSPROMO_DATABASE_URL="bad://")
+    assert r.returncode == 0, r.stderr
+    assert "Usage" in r.stdout
+    assert "--help" in r.stdout
+
+
+def test_usage_error_exit_2() -> None:
+    r = cli("orgs", "list", "--format", "xml")
+    assert r.returncode == 2
+    assert "xml" in r.stderr
