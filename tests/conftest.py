@@ -77,7 +77,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     try:
         with server.admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure to connect means no server
+    except Exception as exc:
         server.admin.dispose()
         require(f"PostgreSQL is not reachable at {PG_URL}: {str(exc).splitlines()[0]}")
     server.prepare_template()
@@ -116,5 +116,3 @@ def sqlite_db(sqlite_settings: Settings) -> Iterator[Database]:
     database = open_database(sqlite_settings)
     yield database
     database.dispose()
-
-

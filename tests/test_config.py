@@ -35,5 +35,5 @@ def test_malformed_database_url_is_one_clear_error(url: str, message: str) -> No
 
 
 def test_short_secret_is_refused() -> None:
-    with pytest.raises(ConfigError, match="CROSSPROMO_SECRET_KEY: .*16 characters"):
+    with pytest.raises(ConfigError, match=r"CROSSPROMO_SECRET_KEY: .*16 characters"):
         load_settings(secret_key="short")

@@ -60,7 +60,9 @@ def normalize_database_url(value: str) -> str:
     try:
         url = make_url(value)
     except ArgumentError as exc:
-        raise ValueError(f"not a database URL: {value!r} (expected e.g. sqlite:///./crosspromo.db)") from exc
+        raise ValueError(
+            f"not a database URL: {value!r} (expected e.g. sqlite:///./crosspromo.db)"
+        ) from exc
     driver = url.drivername
     if driver not in SUPPORTED_DRIVERS:
         raise ValueError(
@@ -69,12 +71,14 @@ def normalize_database_url(value: str) -> str:
     if driver == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() == "postgresql" and not url.database:
-        raise ValueError("a PostgreSQL URL must name a database, e.g. postgresql+psycopg://postgres@127.0.0.1/test")
+        raise ValueError(
+            "a PostgreSQL URL must name a database, e.g. postgresql+psycopg://postgres@127.0.0.1/test"
+        )
     return url.render_as_string(hide_password=False)
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build Settings from the environment plus explicit overrides, as a ConfigError when invalid."""
+    """Settings from the environment plus explicit overrides; ConfigError when invalid."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

@@ -25,7 +25,7 @@ def verify_password(password: str, password_hash: str) -> bool:
     """True when ``password`` matches; a malformed stored hash never matches."""
     try:
         return _password_hash.verify(password, password_hash)
-    except Exception:  # noqa: BLE001 - a broken stored hash is a failed login, not a crash
+    except Exception:
         return False
 
 
@@ -73,7 +73,9 @@ def digests_match(a: str, b: str) -> bool:
 def customer_id_hash(secret_key: str, org_id: int, external_id: str) -> str:
     """Keyed hash of a normalized external id, with a key derived per organization."""
     org_key = hmac.new(secret_key.encode(), f"customer-id/{org_id}".encode(), hashlib.sha256)
-    return hmac.new(org_key.digest(), normalize_external_id(external_id).encode(), "sha256").hexdigest()
+    return hmac.new(
+        org_key.digest(), normalize_external_id(external_id).encode(), "sha256"
+    ).hexdigest()
 
 
 def normalize_external_id(external_id: str) -> str:

@@ -49,7 +49,16 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     }
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "crosspromo", "demo", "--port", str(port), "--password", PASSWORD],
+            [
+                sys.executable,
+                "-m",
+                "crosspromo",
+                "demo",
+                "--port",
+                str(port),
+                "--password",
+                PASSWORD,
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,

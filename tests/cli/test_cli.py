@@ -65,9 +65,15 @@ def test_key_from_cli_is_accepted_by_api(sample_db: str) -> None:
         assert len(ids) == 6
         theirs = client.get("/api/v1/partnerships", headers={"Authorization": f"Bearer {other}"})
         assert theirs.status_code == 200
-        assert ids.isdisjoint(p["id"] for p in theirs.json()["items"] if p["partner"]["slug"] != "trailhead-outfitters")
+        assert ids.isdisjoint(
+            p["id"]
+            for p in theirs.json()["items"]
+            if p["partner"]["slug"] != "trailhead-outfitters"
+        )
         for pid in ids - {p["id"] for p in theirs.json()["items"]}:
-            r = client.get(f"/api/v1/partnerships/{pid}", headers={"Authorization": f"Bearer {other}"})
+            r = client.get(
+                f"/api/v1/partnerships/{pid}", headers={"Authorization": f"Bearer {other}"}
+            )
             assert r.status_code == 404
 
 
@@ -103,20 +109,46 @@ def test_invalid_input_exit_5(sample_db: str) -> None:
 
 def test_users_create_and_sample_reuse(sample_db: str) -> None:
     r = cli(
-        "users", "create", "--org", "summit-coffee", "--email", "p@example.com", "--role", "partner",
-        "--format", "json", db_url=sample_db, CROSSPROMO_NEW_PASSWORD="long-enough-pw",
+        "users",
+        "create",
+        "--org",
+        "summit-coffee",
+        "--email",
+        "p@example.com",
+        "--role",
+        "partner",
+        "--format",
+        "json",
+        db_url=sample_db,
+        CROSSPROMO_NEW_PASSWORD="long-enough-pw",
     )
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout) == {"email": "p@example.com", "organization": "summit-coffee", "role": "partner"}
+    assert json.loads(r.stdout) == {
+        "email": "p@example.com",
+        "organization": "summit-coffee",
+        "role": "partner",
+    }
     again = cli("sample", "--seed", "42", "--scale", "5", "--format", "json", db_url=sample_db)
     assert json.loads(again.stdout)["reused"] is True
 
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["db"], ["db", "upgrade"], ["orgs", "list"], ["orgs", "create"], ["users", "create"],
-     ["keys", "create"], ["keys", "list"], ["keys", "revoke"], ["partnerships", "list"],
-     ["sample"], ["serve"], ["demo"]],
+    [
+        [],
+        ["db"],
+        ["db", "upgrade"],
+        ["orgs", "list"],
+        ["orgs", "create"],
+        ["users", "create"],
+        ["keys", "create"],
+        ["keys", "list"],
+        ["keys", "revoke"],
+        ["partnerships", "list"],
+        ["sample"],
+        ["serve"],
+        ["demo"],
+    ],
 )
 def test_every_command_has_help(command: list[str]) -> None:
     r = cli(*command, "--help", CROSSPROMO_DATABASE_URL="bad://")

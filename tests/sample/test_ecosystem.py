@@ -27,7 +27,8 @@ def test_truth_overlaps_equal_brute_force_sets() -> None:
     eco = generate(3, 20)
     truth = eco.truth()
     members = {
-        slug: {normalize_external_id(x) for x in a.external_ids()} for slug, a in eco.audiences.items()
+        slug: {normalize_external_id(x) for x in a.external_ids()}
+        for slug, a in eco.audiences.items()
     }
     consented = {
         slug: {
@@ -49,7 +50,9 @@ def test_truth_overlaps_equal_brute_force_sets() -> None:
 
 def test_overlap_follows_design() -> None:
     """Competitors share the most customers, complements share more than unrelated pairs."""
-    overlaps = {(o["a"], o["b"]): o["overlap_rate_a"] for o in generate(42, 100).truth()["overlaps"]}
+    overlaps = {
+        (o["a"], o["b"]): o["overlap_rate_a"] for o in generate(42, 100).truth()["overlaps"]
+    }
     competitors = overlaps[("alpine-gear-co", "trailhead-outfitters")]
     complement = overlaps[("nomad-insurance", "wanderlust-travel")]
     unrelated = overlaps[("bloom-yoga", "nomad-insurance")]
@@ -66,5 +69,5 @@ def test_external_ids_carry_realistic_noise() -> None:
 
 @pytest.mark.parametrize(("seed", "scale"), [(1, 0), (1, 1001), (-1, 10)])
 def test_bad_parameters_are_named(seed: int, scale: int) -> None:
-    with pytest.raises(InvalidInputError, match="scale|seed"):
+    with pytest.raises(InvalidInputError, match=r"scale|seed"):
         generate(seed, scale)

@@ -3,7 +3,12 @@ from __future__ import annotations
 import pytest
 
 from crosspromo.domain import OrgKind, PartnershipStatus
-from crosspromo.errors import ConflictError, InvalidInputError, InvalidTransitionError, NotFoundError
+from crosspromo.errors import (
+    ConflictError,
+    InvalidInputError,
+    InvalidTransitionError,
+    NotFoundError,
+)
 from crosspromo.services.organizations import create_organization
 from crosspromo.services.partnerships import (
     change_status,

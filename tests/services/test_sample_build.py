@@ -26,7 +26,9 @@ def test_build_stores_exactly_the_truth(db: Database) -> None:
         for slug, info in summary.truth["organizations"].items():
             org = get_organization(db, slug)
             assert customers.count(org.id) == info["customers"]
-            assert customers.count(org.id, ConsentPurpose.PARTNER_SHARING) == info["partner_sharing"]
+            assert (
+                customers.count(org.id, ConsentPurpose.PARTNER_SHARING) == info["partner_sharing"]
+            )
     brand = get_organization(db, "trailhead-outfitters")
     assert len(list_partnerships(db, brand.id)) == 6
 

@@ -55,7 +55,7 @@ def test_api_key_lifecycle(sqlite_db: Database) -> None:
 def test_customer_raw_id_is_never_stored(sqlite_db: Database) -> None:
     alpha = create_organization(sqlite_db, "alpha", "Alpha", OrgKind.BRAND)
     consents = parse_consents(["partner_sharing"])
-    customer, created = record_customer(sqlite_db, alpha.id, "Secret.Person@Example.com", consents)
+    _, created = record_customer(sqlite_db, alpha.id, "Secret.Person@Example.com", consents)
     assert created
     _, created = record_customer(sqlite_db, alpha.id, "secret.person@example.com", frozenset())
     assert not created

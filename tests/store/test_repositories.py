@@ -27,7 +27,8 @@ def _three_orgs(db: Database) -> tuple[int, int, int]:
     with db.transaction() as s:
         orgs = OrganizationRepository(s)
         return tuple(  # type: ignore[return-value]
-            orgs.add(slug, slug.title(), OrgKind.BRAND, "x").id for slug in ("alpha", "beta", "gamma")
+            orgs.add(slug, slug.title(), OrgKind.BRAND, "x").id
+            for slug in ("alpha", "beta", "gamma")
         )
 
 
@@ -45,9 +46,13 @@ def test_organization_round_trip_and_unique_slug(db: Database) -> None:
 
 
 def test_failed_transaction_writes_nothing(db: Database) -> None:
-    with pytest.raises(RuntimeError), db.transaction() as s:
-        OrganizationRepository(s).add("half", "Half", OrgKind.BRAND)
-        raise RuntimeError("boom")
+    def half_then_fail() -> None:
+        with db.transaction() as s:
+            OrganizationRepository(s).add("half", "Half", OrgKind.BRAND)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        half_then_fail()
     with db.transaction() as s:
         assert OrganizationRepository(s).find_slug("half") is None
 

@@ -35,7 +35,11 @@ def world(settings: Settings) -> Iterator[World]:
     db = open_database(settings)
     orgs = {
         slug: create_organization(db, slug, slug.title(), kind).id
-        for slug, kind in [("acme", OrgKind.BRAND), ("beans", OrgKind.PARTNER), ("other", OrgKind.BRAND)]
+        for slug, kind in [
+            ("acme", OrgKind.BRAND),
+            ("beans", OrgKind.PARTNER),
+            ("other", OrgKind.BRAND),
+        ]
     }
     keys = {slug: create_api_key(db, slug).plaintext for slug in orgs}
     shared = propose_partnership(db, orgs["acme"], "beans", "Acme x Beans").partnership.id

@@ -34,23 +34,56 @@ def case(method: str, template: str, **kwargs: Any) -> None:
     CASES[(method, template)] = Case(method, **kwargs)
 
 
-case("GET", "/api/v1/organization", path=lambda w: "/api/v1/organization", owner="acme",
-     intruder="other", leaks=lambda w, body: body["slug"] == "acme")
-case("GET", "/api/v1/partnerships", path=lambda w: "/api/v1/partnerships", owner="acme",
-     intruder="other",
-     leaks=lambda w, body: w.partnership_ids["acme-beans"] in [p["id"] for p in body["items"]])
-case("POST", "/api/v1/partnerships", path=lambda w: "/api/v1/partnerships", owner="acme",
-     intruder="other", body=lambda w: {"partner": "beans", "name": "x"},
-     leaks=lambda w, body: body["partner"]["slug"] != "beans" or body["role"] != "initiator",
-     owner_status=409)
-case("GET", "/api/v1/partnerships/{partnership_id}",
-     path=lambda w: f"/api/v1/partnerships/{w.partnership_ids['acme-beans']}", owner="acme",
-     intruder="other")
-case("POST", "/api/v1/partnerships/{partnership_id}/status",
-     path=lambda w: f"/api/v1/partnerships/{w.partnership_ids['acme-beans']}/status",
-     owner="acme", intruder="other", body=lambda w: {"status": "active"})
-case("POST", "/api/v1/customers", path=lambda w: "/api/v1/customers", owner="acme",
-     intruder="other", body=lambda w: {"external_id": "c1@example.com"},
-     leaks=lambda w, body: body["id"] == w.customer_ids["acme"])
+case(
+    "GET",
+    "/api/v1/organization",
+    path=lambda w: "/api/v1/organization",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: body["slug"] == "acme",
+)
+case(
+    "GET",
+    "/api/v1/partnerships",
+    path=lambda w: "/api/v1/partnerships",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: w.partnership_ids["acme-beans"] in [p["id"] for p in body["items"]],
+)
+case(
+    "POST",
+    "/api/v1/partnerships",
+    path=lambda w: "/api/v1/partnerships",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"partner": "beans", "name": "x"},
+    leaks=lambda w, body: body["partner"]["slug"] != "beans" or body["role"] != "initiator",
+    owner_status=409,
+)
+case(
+    "GET",
+    "/api/v1/partnerships/{partnership_id}",
+    path=lambda w: f"/api/v1/partnerships/{w.partnership_ids['acme-beans']}",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "POST",
+    "/api/v1/partnerships/{partnership_id}/status",
+    path=lambda w: f"/api/v1/partnerships/{w.partnership_ids['acme-beans']}/status",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"status": "active"},
+)
+case(
+    "POST",
+    "/api/v1/customers",
+    path=lambda w: "/api/v1/customers",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"external_id": "c1@example.com"},
+    leaks=lambda w, body: body["id"] == w.customer_ids["acme"],
+)
 case("GET", "/api/v1/customers/{customer_id}",
-     path=lambda w: f"/api/v1/customers/{w.customer_ids['acme']}", owner="acme", intruder="other")  # fmt: skip
+     path=lambda w: f"/api/v1/customers/{w.customer_ids['acme']}",
+     owner="acme", intruder="other")  # fmt: skip

@@ -37,7 +37,9 @@ def test_create_and_move_partnership(world: World) -> None:
     assert created.status_code == 201
     pid = created.json()["id"]
     moved = world.client.post(
-        f"/api/v1/partnerships/{pid}/status", json={"status": "negotiating"}, headers=world.auth("other")
+        f"/api/v1/partnerships/{pid}/status",
+        json={"status": "negotiating"},
+        headers=world.auth("other"),
     )
     assert moved.json()["status"] == "negotiating"
     illegal = world.client.post(
@@ -126,7 +128,9 @@ def test_customer_upsert(world: World) -> None:
     assert second.status_code == 200
     assert second.json()["id"] == first.json()["id"]
     bad = world.client.post(
-        "/api/v1/customers", json={"external_id": "x", "consents": ["sms"]}, headers=world.auth("acme")
+        "/api/v1/customers",
+        json={"external_id": "x", "consents": ["sms"]},
+        headers=world.auth("acme"),
     )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "consents.0"

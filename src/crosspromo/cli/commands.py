@@ -11,7 +11,9 @@ from crosspromo.services import api_keys, organizations, partnerships, users
 from crosspromo.services.database import upgrade_database
 
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
-orgs_app = typer.Typer(help="Organizations: the brands and partner businesses (tenants).", no_args_is_help=True)
+orgs_app = typer.Typer(
+    help="Organizations: the brands and partner businesses (tenants).", no_args_is_help=True
+)
 users_app = typer.Typer(help="Dashboard and portal users.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys, each scoped to one organization.", no_args_is_help=True)
 partnerships_app = typer.Typer(help="Partnerships between organizations.", no_args_is_help=True)
@@ -61,7 +63,11 @@ def users_create(
     email: str = typer.Option(..., help="login e-mail"),
     role: Role = typer.Option(Role.MANAGER, help="owner, manager, analyst or partner"),
     password: str = typer.Option(
-        ..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="CROSSPROMO_NEW_PASSWORD",
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="CROSSPROMO_NEW_PASSWORD",
         help="at least 10 characters; prompted for when not given",
     ),
     reset: bool = typer.Option(False, help="set a new password if the user exists"),
@@ -89,20 +95,32 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list(ctx: typer.Context, org: str = typer.Option(...), fmt: OutputFormat = FORMAT_OPTION) -> None:
+def keys_list(
+    ctx: typer.Context, org: str = typer.Option(...), fmt: OutputFormat = FORMAT_OPTION
+) -> None:
     """List an organization's keys (prefixes only)."""
     keys = api_keys.list_api_keys(state(ctx).database(), org)
     data = [
-        {"prefix": k.prefix, "name": k.name, "created_at": k.created_at.isoformat(),
-         "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None}
+        {
+            "prefix": k.prefix,
+            "name": k.name,
+            "created_at": k.created_at.isoformat(),
+            "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+        }
         for k in keys
     ]
-    emit(data, fmt, columns=("prefix", "name", "created", "revoked"),
-         rows=[(d["prefix"], d["name"], d["created_at"], d["revoked_at"] or "") for d in data])
+    emit(
+        data,
+        fmt,
+        columns=("prefix", "name", "created", "revoked"),
+        rows=[(d["prefix"], d["name"], d["created_at"], d["revoked_at"] or "") for d in data],
+    )
 
 
 @keys_app.command("revoke")
-def keys_revoke(ctx: typer.Context, org: str = typer.Option(...), prefix: str = typer.Option(...)) -> None:
+def keys_revoke(
+    ctx: typer.Context, org: str = typer.Option(...), prefix: str = typer.Option(...)
+) -> None:
     """Revoke a key by its prefix; it stops working at once."""
     api_keys.revoke_api_key(state(ctx).database(), org, prefix)
     console.print(f"revoked key {prefix}")
@@ -120,9 +138,19 @@ def partnerships_list(
     me = organizations.get_organization(db, org)
     views = partnerships.list_partnerships(db, me.id, partnerships.parse_status(status))
     data = [
-        {"id": v.partnership.id, "name": v.partnership.name, "partner": v.counterpart.slug,
-         "status": v.partnership.status.value, "role": v.role}
+        {
+            "id": v.partnership.id,
+            "name": v.partnership.name,
+            "partner": v.counterpart.slug,
+            "status": v.partnership.status.value,
+            "role": v.role,
+        }
         for v in views
     ]
-    emit(data, fmt, columns=("id", "name", "partner", "status", "role"),
-         rows=[tuple(d.values()) for d in data], title=f"Partnerships of {org}")
+    emit(
+        data,
+        fmt,
+        columns=("id", "name", "partner", "status", "role"),
+        rows=[tuple(d.values()) for d in data],
+        title=f"Partnerships of {org}",
+    )

@@ -19,7 +19,9 @@ class OutputFormat(StrEnum):
     JSON = "json"
 
 
-FORMAT_OPTION: Any = typer.Option(OutputFormat.TABLE, "--format", help="table for people, json for scripts")
+FORMAT_OPTION: Any = typer.Option(
+    OutputFormat.TABLE, "--format", help="table for people, json for scripts"
+)
 
 
 @dataclass

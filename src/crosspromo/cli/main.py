@@ -41,9 +41,13 @@ def _version(value: bool) -> None:
 def main(
     ctx: typer.Context,
     database_url: str = typer.Option(
-        None, "--database-url", help="overrides CROSSPROMO_DATABASE_URL (default sqlite:///./crosspromo.db)"
+        None,
+        "--database-url",
+        help="overrides CROSSPROMO_DATABASE_URL (default sqlite:///./crosspromo.db)",
     ),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version"),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version"
+    ),
 ) -> None:
     """Settings come from CROSSPROMO_* environment variables; see the README."""
     overrides: dict[str, object] = {}
@@ -57,8 +61,12 @@ class _Bar:
 
     def __init__(self, label: str) -> None:
         self.progress = Progress(
-            TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err_console, transient=True,
+            TextColumn(label),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
         )
         self.task = self.progress.add_task(label, total=None)
 
@@ -78,7 +86,9 @@ class _Bar:
 def sample(
     ctx: typer.Context,
     seed: int = typer.Option(42, help="random seed; the same seed always gives the same ecosystem"),
-    scale: int = typer.Option(100, help="size in percent of the full sample (100: ~69,000 customers)"),
+    scale: int = typer.Option(
+        100, help="size in percent of the full sample (100: ~69,000 customers)"
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Build the sample partner ecosystem (reused when it exists), with its ground truth."""
@@ -86,9 +96,14 @@ def sample(
     with _Bar("customers") as progress:
         summary = build_sample(db, seed=seed, scale=scale, progress=progress)
     emit(
-        {"seed": summary.seed, "scale": summary.scale, "organizations": summary.organizations,
-         "customers": summary.customers, "partnerships": summary.partnerships,
-         "reused": summary.reused},
+        {
+            "seed": summary.seed,
+            "scale": summary.scale,
+            "organizations": summary.organizations,
+            "customers": summary.customers,
+            "partnerships": summary.partnerships,
+            "reused": summary.reused,
+        },
         fmt,
     )
 
@@ -111,7 +126,9 @@ def demo(
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port"),
     seed: int = typer.Option(42, help="seed of the sample ecosystem"),
     password: str = typer.Option(None, help="demo password (default: a new random one each run)"),
-    no_serve: bool = typer.Option(False, "--no-serve", help="prepare everything, do not start the server"),
+    no_serve: bool = typer.Option(
+        False, "--no-serve", help="prepare everything, do not start the server"
+    ),
 ) -> None:
     """Migrate, build the sample ecosystem, create demo logins and serve on HOST:PORT."""
     settings = state(ctx).settings()
@@ -127,7 +144,10 @@ def demo(
     console.print(f"\n[bold]crosspromo demo[/bold] on {url}   (API docs: {url}/docs)")
     for login in setup.logins:
         where = "partner portal" if login.role.uses_portal else "dashboard"
-        console.print(f"  {where:<14} log in as {login.email}  password {login.password}  ({login.organization})")
+        console.print(
+            f"  {where:<14} log in as {login.email}  password {login.password}"
+            f"  ({login.organization})"
+        )
     console.print("  stop with Ctrl+C\n")
     if not no_serve:
         run_server(settings, host, port, workers=1)

@@ -81,16 +81,16 @@ class Ecosystem:
                 "customers": len(a.people),
                 "partner_sharing": int(a.partner_sharing.sum()),
                 "promotional_email": int(a.promotional_email.sum()),
-                "segments": {
-                    name: int((a.segments == i).sum()) for i, name in enumerate(SEGMENTS)
-                },
+                "segments": {name: int((a.segments == i).sum()) for i, name in enumerate(SEGMENTS)},
             }
             for slug, a in self.audiences.items()
         }
         overlaps = []
         for left, right in combinations(sorted(self.audiences), 2):
             a, b = self.audiences[left], self.audiences[right]
-            shared, ia, ib = np.intersect1d(a.people, b.people, assume_unique=True, return_indices=True)
+            shared, ia, ib = np.intersect1d(
+                a.people, b.people, assume_unique=True, return_indices=True
+            )
             both_consent = a.partner_sharing[ia] & b.partner_sharing[ib]
             overlaps.append(
                 {

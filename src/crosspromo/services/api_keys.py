@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from crosspromo.domain import ApiKey, Organization
 from crosspromo.errors import AuthenticationError, InvalidInputError
-from crosspromo.security import digests_match, generate_api_key, parse_api_key, api_key_digest
+from crosspromo.security import api_key_digest, digests_match, generate_api_key, parse_api_key
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ApiKeyRepository, OrganizationRepository
 

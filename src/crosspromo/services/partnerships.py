@@ -27,7 +27,9 @@ class PartnershipView:
     role: str  # "initiator" or "partner": which side the viewing organization is on
 
 
-def _views(org_id: int, items: list[Partnership], orgs: dict[int, Organization]) -> list[PartnershipView]:
+def _views(
+    org_id: int, items: list[Partnership], orgs: dict[int, Organization]
+) -> list[PartnershipView]:
     return [
         PartnershipView(
             p,
@@ -45,7 +47,9 @@ def parse_status(value: str | None) -> PartnershipStatus | None:
         return PartnershipStatus(value)
     except ValueError:
         choices = ", ".join(s.value for s in PartnershipStatus)
-        raise InvalidInputError(f"status {value!r} is not one of: {choices}", field="status") from None
+        raise InvalidInputError(
+            f"status {value!r} is not one of: {choices}", field="status"
+        ) from None
 
 
 def list_partnerships(
@@ -64,9 +68,7 @@ def get_partnership(db: Database, org_id: int, partnership_id: int) -> Partnersh
     return _views(org_id, [item], {other.id: other})[0]
 
 
-def propose_partnership(
-    db: Database, org_id: int, partner_slug: str, name: str
-) -> PartnershipView:
+def propose_partnership(db: Database, org_id: int, partner_slug: str, name: str) -> PartnershipView:
     """Open a partnership (status prospect) with another organization."""
     name = name.strip()
     if not name or len(name) > 200:

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-
 from crosspromo.errors import ConflictError
 from crosspromo.sample import generate
 from crosspromo.sample.catalog import SEGMENTS
@@ -74,7 +73,9 @@ def build_sample(
                 f"organizations {', '.join(taken)} already exist; build the sample into a fresh "
                 "database"
             )
-        ids = {s.slug: orgs.add(s.slug, s.name, s.kind, s.category).id for s in ecosystem.organizations}
+        ids = {
+            s.slug: orgs.add(s.slug, s.name, s.kind, s.category).id for s in ecosystem.organizations
+        }
         customers = CustomerRepository(session)
         for slug, audience in ecosystem.audiences.items():
             org_id = ids[slug]
@@ -126,5 +127,3 @@ def _summary(seed: int, scale: int, truth: dict[str, Any], *, reused: bool) -> S
         reused=reused,
         truth=truth,
     )
-
-

@@ -38,12 +38,12 @@ class _Repository:
         """Insert one row in a savepoint; a unique violation becomes a ConflictError."""
         try:
             with self.session.begin_nested():
-                result = self.session.execute(insert(table).values(**values))
+                new_id = self.session.execute(
+                    insert(table).values(**values).returning(table.c.id)
+                ).scalar_one()
         except IntegrityError as exc:
             raise ConflictError(conflict) from exc
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        return int(new_id)
 
 
 class OrganizationRepository(_Repository):
@@ -51,7 +51,13 @@ class OrganizationRepository(_Repository):
         now = utcnow()
         org_id = self._insert(
             t.organizations,
-            {"slug": slug, "name": name, "kind": str(kind), "category": category, "created_at": now},
+            {
+                "slug": slug,
+                "name": name,
+                "kind": str(kind),
+                "category": category,
+                "created_at": now,
+            },
             f"an organization with slug {slug!r} already exists",
         )
         return Organization(org_id, slug, name, kind, category, now)
@@ -139,7 +145,9 @@ class ApiKeyRepository(_Repository):
 
     def active_by_prefix(self, prefix: str) -> tuple[ApiKey, str] | None:
         row = self.session.execute(
-            select(t.api_keys).where(t.api_keys.c.prefix == prefix, t.api_keys.c.revoked_at.is_(None))
+            select(t.api_keys).where(
+                t.api_keys.c.prefix == prefix, t.api_keys.c.revoked_at.is_(None)
+            )
         ).first()
         if row is None:
             return None
@@ -197,8 +205,10 @@ class PartnershipRepository(_Repository):
 
     def open_between(self, org_a: int, org_b: int) -> Partnership | None:
         pair = or_(
-            (t.partnerships.c.initiator_org_id == org_a) & (t.partnerships.c.partner_org_id == org_b),
-            (t.partnerships.c.initiator_org_id == org_b) & (t.partnerships.c.partner_org_id == org_a),
+            (t.partnerships.c.initiator_org_id == org_a)
+            & (t.partnerships.c.partner_org_id == org_b),
+            (t.partnerships.c.initiator_org_id == org_b)
+            & (t.partnerships.c.partner_org_id == org_a),
         )
         row = self.session.execute(
             select(t.partnerships).where(pair, t.partnerships.c.status != "ended")
@@ -265,7 +275,9 @@ class CustomerRepository(_Repository):
 
     def get(self, org_id: int, customer_id: int) -> Customer:
         row = self.session.execute(
-            select(t.customers).where(t.customers.c.org_id == org_id, t.customers.c.id == customer_id)
+            select(t.customers).where(
+                t.customers.c.org_id == org_id, t.customers.c.id == customer_id
+            )
         ).first()
         if row is None:
             raise NotFoundError(f"no customer with id {customer_id}")
@@ -359,7 +371,9 @@ class SampleRunRepository(_Repository):
 
 
 def _party(org_id: int) -> Any:
-    return or_(t.partnerships.c.initiator_org_id == org_id, t.partnerships.c.partner_org_id == org_id)
+    return or_(
+        t.partnerships.c.initiator_org_id == org_id, t.partnerships.c.partner_org_id == org_id
+    )
 
 
 def _org(row: Row[Any]) -> Organization:

@@ -107,7 +107,10 @@ partnerships = Table(
         nullable=False,
     ),
     Column(
-        "partner_org_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+        "partner_org_id",
+        Integer,
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        nullable=False,
     ),
     Column("name", String(200), nullable=False),
     Column("status", String(16), nullable=False),

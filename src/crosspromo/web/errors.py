@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crosspromo.errors import (
@@ -52,7 +53,7 @@ def _wants_html(request: Request) -> bool:
 
 def render_error(request: Request, error: CrossPromoError) -> Response:
     if _wants_html(request):
-        templates = request.app.state.templates
+        templates: Jinja2Templates = request.app.state.templates
         return templates.TemplateResponse(
             request,
             "error.html",

@@ -49,7 +49,9 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLargeError(f"the request body exceeds the limit of {self.max_bytes} bytes")
+        error = PayloadTooLargeError(
+            f"the request body exceeds the limit of {self.max_bytes} bytes"
+        )
         response = problem(
             error.http_status,
             error.code,

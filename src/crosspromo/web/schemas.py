@@ -63,7 +63,9 @@ class StatusChange(_Body):
 
 
 class CustomerIn(_Body):
-    external_id: str = Field(min_length=1, max_length=320, description="stored only as a keyed hash")
+    external_id: str = Field(
+        min_length=1, max_length=320, description="stored only as a keyed hash"
+    )
     consents: list[ConsentPurpose] = Field(default_factory=list)
     segment: str | None = Field(default=None, max_length=64)
 

@@ -69,7 +69,12 @@ def overview(request: Request, db: DB, status: str | None = None) -> Response:
         return RedirectResponse("/login" if user is None else "/portal", status_code=303)
     data = organization_overview(db, user.org_id, parse_status(status))
     return _page(
-        request, "overview.html", user=user, data=data, statuses=list(PartnershipStatus), selected=status
+        request,
+        "overview.html",
+        user=user,
+        data=data,
+        statuses=list(PartnershipStatus),
+        selected=status,
     )
 
 

@@ -18,7 +18,7 @@ def healthz(db: DB) -> JSONResponse:
     try:
         with db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+    except Exception as exc:
         reason = str(exc).splitlines()[0]
         return JSONResponse({"status": "unavailable", "database": reason}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "version": __version__})

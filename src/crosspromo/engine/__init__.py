@@ -1,0 +1,1 @@
+"""The only place analytics expressions are executed: DuckDB by default, PostgreSQL, Spark."""
