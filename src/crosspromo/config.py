@@ -83,7 +83,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
-            f"CROSSPROMO_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            f"CROSSPROMO_{'_'.join(str(p) for p in err['loc']).upper()}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
             for err in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from None

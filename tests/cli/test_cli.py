@@ -18,7 +18,7 @@ from tests.conftest import TEST_SECRET
 
 
 def cli(*args: str, db_url: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, "CROSSPROMO_SECRET_KEY": TEST_SECRET, "COLUMNS": "200", **env}
+    environ = {**os.environ, "CROSSPROMO_SECRET_KEY": TEST_SECRET, **env}
     if db_url is not None:
         environ["CROSSPROMO_DATABASE_URL"] = db_url
     return subprocess.run(
@@ -89,7 +89,10 @@ def test_malformed_database_url_is_one_line_and_exit_3() -> None:
     assert r.returncode == ConfigError.exit_code == 3
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("error: invalid configuration: CROSSPROMO_DATABASE_URL:")
+    assert lines[0] == (
+        "error: invalid configuration: CROSSPROMO_DATABASE_URL: not a database URL: "
+        "'postgres:/nonsense' (expected e.g. sqlite:///./crosspromo.db) [config_error]"
+    )
 
 
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:

@@ -158,5 +158,5 @@ def run(argv: list[str] | None = None) -> None:
     try:
         app(args=argv)  # usage errors: Typer prints them and exits 2
     except CrossPromoError as exc:
-        err_console.print(f"error: {exc.message} [{exc.code}]", markup=False, highlight=False)
+        print(f"error: {' '.join(exc.message.split())} [{exc.code}]", file=sys.stderr)
         sys.exit(exc.exit_code)

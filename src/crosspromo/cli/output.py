@@ -11,8 +11,9 @@ from rich.table import Table
 
 from crosspromo.cli.context import OutputFormat
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: long lines stay whole when output goes to a pipe or a log.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def emit(

@@ -70,11 +70,11 @@ def _validation_error(request: Request, exc: RequestValidationError) -> Response
     errors = exc.errors()
     json_error = next((e for e in errors if e.get("type") == "json_invalid"), None)
     if json_error is not None:
-        position = json_error.get("ctx", {}).get("error", "")
-        return render_error(
-            request,
-            MalformedBodyError(f"the request body is not valid JSON: {position}".rstrip(": ")),
-        )
+        reason = json_error.get("ctx", {}).get("error", "JSON decode error")
+        loc = json_error.get("loc", ())
+        where = f" at offset {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        message = f"the request body is not valid JSON: {reason}{where}"
+        return render_error(request, MalformedBodyError(message))
     fields = [
         {
             "field": ".".join(str(p) for p in e["loc"] if p != "body") or "body",
