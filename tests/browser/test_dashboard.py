@@ -67,3 +67,17 @@ def test_wrong_password_stays_on_login(browser: Any, demo_server: DemoServer) ->
     assert page.locator("[role=alert]").inner_text() == "wrong e-mail or password"
     page.screenshot(path=str(ARTIFACTS / "login-error.png"))
     page.close()
+
+
+def test_api_docs_render_without_any_cdn(browser: Any, demo_server: DemoServer) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith(demo_server.url) else outside.append(r.url),
+    )
+    page.goto(f"{demo_server.url}/docs")
+    page.wait_for_selector(".opblock-summary-path[data-path='/api/v1/partnerships']")
+    assert outside == []
+    page.screenshot(path=str(ARTIFACTS / "docs.png"))
+    page.close()

@@ -140,3 +140,16 @@ def test_unknown_route_is_problem(world: World) -> None:
     r = world.client.get("/api/v1/nothing-here", headers=world.auth("acme"))
     assert r.status_code == 404
     assert r.headers["content-type"] == PROBLEM
+
+
+def test_openapi_declares_bearer_on_every_api_route(world: World) -> None:
+    schema = world.client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An organization's API key, from `crosspromo keys create --org SLUG`.",
+    }
+    for path, operations in schema["paths"].items():
+        if path.startswith("/api/"):
+            for operation in operations.values():
+                assert operation["security"] == [{"ApiKey": []}]

@@ -17,7 +17,7 @@ from crosspromo.config import Settings, load_settings
 from crosspromo.services.database import open_database
 from crosspromo.web.errors import install_error_handlers
 from crosspromo.web.limits import BodyLimitMiddleware
-from crosspromo.web.routes import api, dashboard, health
+from crosspromo.web.routes import api, dashboard, docs, health
 
 HERE = Path(__file__).parent
 
@@ -36,6 +36,8 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Cross-promotion between businesses: partnerships, tracking, measurement.",
         lifespan=lifespan,
+        docs_url=None,  # served below from vendored assets: nothing comes from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = db
@@ -53,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(docs.router)
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(dashboard.router)

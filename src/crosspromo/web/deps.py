@@ -6,6 +6,7 @@ import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crosspromo.domain import Organization, User
 from crosspromo.errors import AuthenticationError, PermissionDeniedError
@@ -26,13 +27,20 @@ def get_db(request: Request) -> Database:
 DB = Annotated[Database, Depends(get_db)]
 
 
-def api_organization(request: Request, db: DB) -> Organization:
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An organization's API key, from `crosspromo keys create --org SLUG`.",
+)
+
+
+def api_organization(
+    db: DB, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Organization:
     """The organization whose API key is in ``Authorization: Bearer ...``."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if credentials is None or not credentials.credentials.strip():
         raise AuthenticationError("send an API key as 'Authorization: Bearer <key>'")
-    return authenticate_api_key(db, token.strip())
+    return authenticate_api_key(db, credentials.credentials.strip())
 
 
 ApiOrg = Annotated[Organization, Depends(api_organization)]
