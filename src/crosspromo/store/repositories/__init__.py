@@ -1,0 +1,23 @@
+"""Small repository classes over one Session. Services own the transaction."""
+
+from crosspromo.store.repositories.accounts import (
+    ApiKeyRepository,
+    OrganizationRepository,
+    UserRepository,
+)
+from crosspromo.store.repositories.base import Repository, utcnow
+from crosspromo.store.repositories.customers import CustomerRepository
+from crosspromo.store.repositories.events import EventRepository, SampleRunRepository
+from crosspromo.store.repositories.partnerships import PartnershipRepository
+
+__all__ = [
+    "ApiKeyRepository",
+    "CustomerRepository",
+    "EventRepository",
+    "OrganizationRepository",
+    "PartnershipRepository",
+    "Repository",
+    "SampleRunRepository",
+    "UserRepository",
+    "utcnow",
+]

@@ -1,0 +1,100 @@
+"""Partnerships: visible to their two parties only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, or_, select, update
+
+from crosspromo.domain import (
+    Partnership,
+    PartnershipStatus,
+)
+from crosspromo.errors import NotFoundError
+from crosspromo.store import tables as t
+from crosspromo.store.repositories.base import Repository, utcnow
+
+
+class PartnershipRepository(Repository):
+    def add(
+        self, initiator_org_id: int, partner_org_id: int, name: str, status: PartnershipStatus
+    ) -> Partnership:
+        now = utcnow()
+        values = {
+            "initiator_org_id": initiator_org_id,
+            "partner_org_id": partner_org_id,
+            "name": name,
+            "status": str(status),
+            "created_at": now,
+            "updated_at": now,
+        }
+        pid = self._insert(t.partnerships, values, "this partnership conflicts with another")
+        return Partnership(pid, initiator_org_id, partner_org_id, name, status, now, now)
+
+    def for_org(self, org_id: int, status: PartnershipStatus | None = None) -> list[Partnership]:
+        """Partnerships ``org_id`` is a party to; nobody else's."""
+        query = select(t.partnerships).where(_party(org_id))
+        if status is not None:
+            query = query.where(t.partnerships.c.status == str(status))
+        rows = self.session.execute(query.order_by(t.partnerships.c.id))
+        return [_partnership(r) for r in rows]
+
+    def get_for_org(self, org_id: int, partnership_id: int) -> Partnership:
+        """One partnership, only if ``org_id`` is a party; otherwise NotFound (never Forbidden)."""
+        row = self.session.execute(
+            select(t.partnerships).where(t.partnerships.c.id == partnership_id, _party(org_id))
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no partnership with id {partnership_id}")
+        return _partnership(row)
+
+    def open_between(self, org_a: int, org_b: int) -> Partnership | None:
+        pair = or_(
+            (t.partnerships.c.initiator_org_id == org_a)
+            & (t.partnerships.c.partner_org_id == org_b),
+            (t.partnerships.c.initiator_org_id == org_b)
+            & (t.partnerships.c.partner_org_id == org_a),
+        )
+        row = self.session.execute(
+            select(t.partnerships).where(pair, t.partnerships.c.status != "ended")
+        ).first()
+        return None if row is None else _partnership(row)
+
+    def set_status(self, partnership_id: int, status: PartnershipStatus) -> datetime:
+        now = utcnow()
+        self.session.execute(
+            update(t.partnerships)
+            .where(t.partnerships.c.id == partnership_id)
+            .values(status=str(status), updated_at=now)
+        )
+        return now
+
+    def status_counts(self, org_id: int) -> dict[PartnershipStatus, int]:
+        rows = self.session.execute(
+            select(t.partnerships.c.status, func.count())
+            .where(_party(org_id))
+            .group_by(t.partnerships.c.status)
+        )
+        counts = dict.fromkeys(PartnershipStatus, 0)
+        for status, count in rows:
+            counts[PartnershipStatus(status)] = int(count)
+        return counts
+
+
+def _party(org_id: int) -> Any:
+    return or_(
+        t.partnerships.c.initiator_org_id == org_id, t.partnerships.c.partner_org_id == org_id
+    )
+
+
+def _partnership(row: Row[Any]) -> Partnership:
+    return Partnership(
+        row.id,
+        row.initiator_org_id,
+        row.partner_org_id,
+        row.name,
+        PartnershipStatus(row.status),
+        row.created_at,
+        row.updated_at,
+    )
