@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from crosspromo.services.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL
 from tests.browser.conftest import ARTIFACTS, DemoServer
@@ -41,9 +42,7 @@ def test_owner_sees_sample_partnerships(browser: Any, demo_server: DemoServer) -
     page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
 
     page.select_option("[data-testid=status-filter]", "paused")
-    page.wait_for_function(
-        "document.querySelectorAll('[data-testid=partnerships] tbody tr').length === 1"
-    )
+    expect(rows).to_have_count(1)  # HTMX swapped the table in, under our CSP
     assert rows.first.locator("td").first.inner_text() == "Campfire stories newsletter swap"
     page.screenshot(path=str(ARTIFACTS / "overview-paused.png"), full_page=True)
     page.close()

@@ -164,3 +164,61 @@ def test_usage_error_exit_2() -> None:
     r = cli("orgs", "list", "--format", "xml")
     assert r.returncode == 2
     assert "xml" in r.stderr
+
+
+def test_db_upgrade_json(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'u.db'}"
+    first = json.loads(cli("db", "upgrade", "--format", "json", db_url=url).stdout)
+    assert first == {"before": None, "after": "0001", "changed": True}
+    second = json.loads(cli("db", "upgrade", "--format", "json", db_url=url).stdout)
+    assert second["changed"] is False
+
+
+def test_serve_with_two_workers(sample_db: str) -> None:
+    """`serve` hands its settings to every worker process; both answer with the same data."""
+    import signal
+    import time
+
+    import httpx2 as httpx
+
+    from tests.browser.conftest import free_port
+
+    port = free_port()
+    key = json.loads(
+        cli("keys", "create", "--org", "ridge-bikes", "--format", "json", db_url=sample_db).stdout
+    )["key"]
+    env = {**os.environ, "CROSSPROMO_SECRET_KEY": TEST_SECRET}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crosspromo", "--database-url", sample_db, "serve",
+         "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        counts = set()
+        while time.monotonic() < deadline and len(counts) == 0:
+            try:
+                r = httpx.get(
+                    f"http://127.0.0.1:{port}/api/v1/partnerships",
+                    headers={"Authorization": f"Bearer {key}"},
+                    timeout=2,
+                )
+                counts.add(r.json()["count"])
+            except httpx.TransportError:
+                time.sleep(0.25)
+        for _ in range(20):
+            with httpx.Client() as fresh:  # a new connection each time, spread over workers
+                r = fresh.get(
+                    f"http://127.0.0.1:{port}/api/v1/partnerships",
+                    headers={"Authorization": f"Bearer {key}"},
+                )
+                counts.add(r.json()["count"])
+        assert counts == {2}
+        busy = cli("serve", "--port", str(port), db_url=sample_db)
+        assert busy.returncode == 3
+        assert f"cannot listen on 127.0.0.1:{port}" in busy.stderr
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        output = process.communicate(timeout=30)[0]
+    assert output.count("Started server process") >= 2, output

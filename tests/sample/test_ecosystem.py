@@ -71,3 +71,13 @@ def test_external_ids_carry_realistic_noise() -> None:
 def test_bad_parameters_are_named(seed: int, scale: int) -> None:
     with pytest.raises(InvalidInputError, match=r"scale|seed"):
         generate(seed, scale)
+
+
+def test_partnership_dates_are_fixed_by_seed() -> None:
+    eco = generate(42, 5)
+    assert eco.partnership_dates == generate(42, 5).partnership_dates
+    for (*_, status), (started, changed) in zip(
+        eco.partnerships, eco.partnership_dates, strict=True
+    ):
+        assert started.year in (2025, 2026)
+        assert (changed == started) == (status is PartnershipStatus.PROSPECT)

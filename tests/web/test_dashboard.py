@@ -79,3 +79,13 @@ def test_browser_404_is_html(client: TestClient) -> None:
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("text/html")
     assert "Not found" in r.text
+
+
+def test_security_headers(client: TestClient) -> None:
+    page = client.get("/login")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert "script-src" not in page.headers["content-security-policy"]
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    docs = client.get("/docs")
+    assert "script-src 'self' 'unsafe-inline'" in docs.headers["content-security-policy"]

@@ -20,10 +20,12 @@ partnerships_app = typer.Typer(help="Partnerships between organizations.", no_ar
 
 
 @db_app.command("upgrade")
-def db_upgrade(ctx: typer.Context) -> None:
+def db_upgrade(ctx: typer.Context, fmt: OutputFormat = FORMAT_OPTION) -> None:
     """Create or migrate the schema to the newest revision (safe to repeat)."""
     result = upgrade_database(state(ctx).settings())
-    if result.changed:
+    if fmt is OutputFormat.JSON:
+        emit({"before": result.before, "after": result.after, "changed": result.changed}, fmt)
+    elif result.changed:
         console.print(f"database upgraded: {result.before or 'empty'} -> {result.after}")
     else:
         console.print(f"database already at {result.after}")

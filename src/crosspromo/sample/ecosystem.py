@@ -9,6 +9,7 @@ unrelated ones and competitors share the most. The same seed always gives the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from typing import Any
 
@@ -26,6 +27,7 @@ from crosspromo.sample.catalog import (
 )
 
 MAX_SCALE = 1000
+SAMPLE_EPOCH = datetime(2025, 1, 6, tzinfo=UTC)
 _AFFINITY_SHARPNESS = 2.5
 _EMAIL_CASE_NOISE = 0.1
 
@@ -69,6 +71,8 @@ class Ecosystem:
     organizations: tuple[OrgSpec, ...]
     audiences: dict[str, Audience]
     partnerships: tuple[tuple[str, str, str, PartnershipStatus], ...]
+    # (started, last status change) of each partnership, in the order of ``partnerships``.
+    partnership_dates: tuple[tuple[datetime, datetime], ...]
 
     @property
     def customer_count(self) -> int:
@@ -109,8 +113,17 @@ class Ecosystem:
             "organizations": orgs,
             "overlaps": overlaps,
             "partnerships": [
-                {"initiator": i, "partner": p, "name": n, "status": str(s)}
-                for i, p, n, s in self.partnerships
+                {
+                    "initiator": i,
+                    "partner": p,
+                    "name": n,
+                    "status": str(s),
+                    "started": started.isoformat(),
+                    "changed": changed.isoformat(),
+                }
+                for (i, p, n, s), (started, changed) in zip(
+                    self.partnerships, self.partnership_dates, strict=True
+                )
             ],
         }
 
@@ -138,7 +151,21 @@ def generate(seed: int = 42, scale: int = 100) -> Ecosystem:
         specs.append(spec)
         target = max(20, size * scale // 100)
         audiences[slug] = _draw_audience(rng, interests, spec, target, share_rate, email_rate)
-    return Ecosystem(seed, scale, population, tuple(specs), audiences, PARTNERSHIPS)
+    return Ecosystem(
+        seed, scale, population, tuple(specs), audiences, PARTNERSHIPS, _dates(rng, PARTNERSHIPS)
+    )
+
+
+def _dates(
+    rng: np.random.Generator, partnerships: tuple[tuple[str, str, str, PartnershipStatus], ...]
+) -> tuple[tuple[datetime, datetime], ...]:
+    """Start dates within 18 months of the sample epoch; a later last change unless prospect."""
+    dates = []
+    for *_, status in partnerships:
+        started = SAMPLE_EPOCH + timedelta(days=int(rng.integers(0, 540)))
+        moved = 0 if status is PartnershipStatus.PROSPECT else int(rng.integers(14, 180))
+        dates.append((started, started + timedelta(days=moved)))
+    return tuple(dates)
 
 
 def _draw_audience(

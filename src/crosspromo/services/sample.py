@@ -103,13 +103,15 @@ def build_sample(
                     progress(done, total)
         partnerships = PartnershipRepository(session)
         events = EventRepository(session)
-        for initiator, partner, name, status in ecosystem.partnerships:
-            item = partnerships.add(ids[initiator], ids[partner], name, status)
+        for (initiator, partner, name, status), (started, changed) in zip(
+            ecosystem.partnerships, ecosystem.partnership_dates, strict=True
+        ):
+            item = partnerships.add(ids[initiator], ids[partner], name, status, started, changed)
             events.append(
                 ids[initiator],
                 "partnership.status_changed",
                 f"sample:{seed}:partnership:{item.id}",
-                item.created_at,
+                changed,
                 {"partnership_id": item.id, "from": None, "to": str(status), "source": "sample"},
             )
         SampleRunRepository(session).add(seed, scale, truth)

@@ -16,6 +16,7 @@ from crosspromo import __version__
 from crosspromo.config import Settings, load_settings
 from crosspromo.services.database import open_database
 from crosspromo.web.errors import install_error_handlers
+from crosspromo.web.headers import SecurityHeadersMiddleware
 from crosspromo.web.limits import BodyLimitMiddleware
 from crosspromo.web.routes import api, dashboard, docs, health
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
         https_only=settings.environment == "production",
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(docs.router)
     app.include_router(health.router)

@@ -18,19 +18,27 @@ from crosspromo.store.repositories.base import Repository, utcnow
 
 class PartnershipRepository(Repository):
     def add(
-        self, initiator_org_id: int, partner_org_id: int, name: str, status: PartnershipStatus
+        self,
+        initiator_org_id: int,
+        partner_org_id: int,
+        name: str,
+        status: PartnershipStatus,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
     ) -> Partnership:
-        now = utcnow()
+        """Insert a partnership; times default to now (imports and the sample pass their own)."""
+        created = created_at or utcnow()
+        updated = updated_at or created
         values = {
             "initiator_org_id": initiator_org_id,
             "partner_org_id": partner_org_id,
             "name": name,
             "status": str(status),
-            "created_at": now,
-            "updated_at": now,
+            "created_at": created,
+            "updated_at": updated,
         }
         pid = self._insert(t.partnerships, values, "this partnership conflicts with another")
-        return Partnership(pid, initiator_org_id, partner_org_id, name, status, now, now)
+        return Partnership(pid, initiator_org_id, partner_org_id, name, status, created, updated)
 
     def for_org(self, org_id: int, status: PartnershipStatus | None = None) -> list[Partnership]:
         """Partnerships ``org_id`` is a party to; nobody else's."""
