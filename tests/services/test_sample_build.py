@@ -19,12 +19,13 @@ def test_build_stores_exactly_the_truth(db: Database) -> None:
     summary = build_sample(db, seed=5, scale=5, progress=lambda d, t: calls.append((d, t)))
     assert not summary.reused
     assert calls[-1][0] == calls[-1][1] == summary.customers
-    assert len(list_organizations(db)) == 12
+    orgs = {o.slug: o for o in list_organizations(db)}
+    assert len(orgs) == 12
     with db.transaction() as s:
         customers = CustomerRepository(s)
         assert sum(customers.counts_by_org().values()) == summary.customers
         for slug, info in summary.truth["organizations"].items():
-            org = get_organization(db, slug)
+            org = orgs[slug]
             assert customers.count(org.id) == info["customers"]
             assert (
                 customers.count(org.id, ConsentPurpose.PARTNER_SHARING) == info["partner_sharing"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,7 +27,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front (waiting up to busy_timeout), so a transaction
+    # that reads and then writes cannot fail with 'database is locked' halfway.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -54,14 +57,19 @@ class Database:
         self.settings = settings
         self.engine = make_engine(settings)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._local = threading.local()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """Commit when the block succeeds, roll back (writing nothing) when it raises."""
-        try:
-            session = self._sessions()
-        except OperationalError as exc:  # pragma: no cover - sessions connect lazily
-            raise self.unavailable_error(exc) from exc
+        """Commit when the block succeeds, roll back (writing nothing) when it raises.
+
+        One transaction per thread at a time: a second one opened inside the first would wait
+        on the first's lock (SQLite) or see different data, so it is refused outright.
+        """
+        if getattr(self._local, "open", False):
+            raise RuntimeError("a transaction is already open on this thread: pass its session on")
+        self._local.open = True
+        session = self._sessions()
         try:
             with session.begin():
                 yield session
@@ -69,6 +77,7 @@ class Database:
             raise self.unavailable_error(exc) from exc
         finally:
             session.close()
+            self._local.open = False
 
     def unavailable_error(self, exc: OperationalError) -> DatabaseError:
         url = self.engine.url.render_as_string(hide_password=True)

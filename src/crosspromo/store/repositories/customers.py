@@ -39,20 +39,31 @@ class CustomerRepository(Repository):
             "consent_promotional_email": ConsentPurpose.PROMOTIONAL_EMAIL in consents,
             "segment": segment,
         }
-        existing = self._row(org_id, id_hash)
-        if existing is None:
-            self._insert(
-                t.customers,
-                {"org_id": org_id, "external_id_hash": id_hash, "created_at": utcnow(), **values},
-                "the customer was created concurrently; retry",
-            )
-        else:
+        created = False
+        if self._row(org_id, id_hash) is None:
+            try:
+                self._insert(
+                    t.customers,
+                    {
+                        "org_id": org_id,
+                        "external_id_hash": id_hash,
+                        "created_at": utcnow(),
+                        **values,
+                    },
+                    "",
+                )
+                created = True
+            except ConflictError:
+                pass  # created by a concurrent request since we looked: update it instead
+        if not created:
             self.session.execute(
-                update(t.customers).where(t.customers.c.id == existing.id).values(**values)
+                update(t.customers)
+                .where(t.customers.c.org_id == org_id, t.customers.c.external_id_hash == id_hash)
+                .values(**values)
             )
         row = self._row(org_id, id_hash)
         assert row is not None
-        return _customer(row), existing is None
+        return _customer(row), created
 
     def get(self, org_id: int, customer_id: int) -> Customer:
         row = self.session.execute(
