@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from crosspromo.domain import Organization, Partnership, PartnershipStatus
-from crosspromo.domain.models import check_transition
+from crosspromo.domain.models import check_slug, check_transition
 from crosspromo.errors import ConflictError, InvalidInputError
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
@@ -73,6 +73,7 @@ def propose_partnership(db: Database, org_id: int, partner_slug: str, name: str)
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidInputError("partnership name must be 1-200 characters", field="name")
+    check_slug(partner_slug, "partner")
     with db.transaction() as session:
         orgs = OrganizationRepository(session)
         partner = orgs.by_slug(partner_slug)

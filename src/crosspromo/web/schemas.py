@@ -3,15 +3,67 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crosspromo.domain import ConsentPurpose, Customer, Organization, PartnershipStatus
 from crosspromo.services.partnerships import PartnershipView
 
+# Ids as the database stores them: 32-bit for partnerships, 64-bit for customers and events.
+PartnershipId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+CustomerId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details (served as application/problem+json)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="stable error code; see the README's table")
+    instance: str
+    errors: list[FieldProblem] | None = Field(default=None, description="each invalid field")
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "model": Problem,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem("the body is not valid JSON"),
+    401: _problem("missing, malformed, wrong or revoked API key"),
+    404: _problem("no such resource for this organization"),
+    409: _problem("conflicts with the current state"),
+    413: _problem("the body is over the size limit"),
+    422: _problem("a field is invalid; `errors` names each"),
+}
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        """Text may not carry NUL or other control characters (PostgreSQL refuses NUL)."""
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and any(ord(c) < 32 and c not in "\t\n" for c in text):
+                raise ValueError("must not contain control characters")
+        return value
 
 
 class OrganizationOut(BaseModel):

@@ -8,16 +8,19 @@ from fastapi import APIRouter, Response
 from crosspromo.services import customers, partnerships
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.schemas import (
+    PROBLEM_RESPONSES,
+    CustomerId,
     CustomerIn,
     CustomerOut,
     OrganizationOut,
     PartnershipCreate,
+    PartnershipId,
     PartnershipList,
     PartnershipOut,
     StatusChange,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("/organization", response_model=OrganizationOut)
@@ -40,17 +43,24 @@ def propose_partnership(body: PartnershipCreate, org: ApiOrg, db: DB) -> Partner
 
 
 @router.get("/partnerships/{partnership_id}", response_model=PartnershipOut)
-def get_partnership(partnership_id: int, org: ApiOrg, db: DB) -> PartnershipOut:
+def get_partnership(partnership_id: PartnershipId, org: ApiOrg, db: DB) -> PartnershipOut:
     return PartnershipOut.of(partnerships.get_partnership(db, org.id, partnership_id))
 
 
 @router.post("/partnerships/{partnership_id}/status", response_model=PartnershipOut)
-def change_status(partnership_id: int, body: StatusChange, org: ApiOrg, db: DB) -> PartnershipOut:
+def change_status(
+    partnership_id: PartnershipId, body: StatusChange, org: ApiOrg, db: DB
+) -> PartnershipOut:
     """Move along the lifecycle: prospect → negotiating → active ⇄ paused → ended."""
     return PartnershipOut.of(partnerships.change_status(db, org.id, partnership_id, body.status))
 
 
-@router.post("/customers", response_model=CustomerOut)
+@router.post(
+    "/customers",
+    response_model=CustomerOut,
+    status_code=201,
+    responses={200: {"model": CustomerOut, "description": "an existing customer was updated"}},
+)
 def record_customer(body: CustomerIn, org: ApiOrg, db: DB, response: Response) -> CustomerOut:
     """Create or update a customer with its consents; 201 when created, 200 when updated."""
     customer, created = customers.record_customer(
@@ -61,5 +71,5 @@ def record_customer(body: CustomerIn, org: ApiOrg, db: DB, response: Response) -
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)
-def get_customer(customer_id: int, org: ApiOrg, db: DB) -> CustomerOut:
+def get_customer(customer_id: CustomerId, org: ApiOrg, db: DB) -> CustomerOut:
     return CustomerOut.of(customers.get_customer(db, org.id, customer_id))
