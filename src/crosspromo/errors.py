@@ -94,6 +94,13 @@ class PermissionDeniedError(CrossPromoError):
     title = "Forbidden"
 
 
+class TooManyAttemptsError(CrossPromoError):
+    code = "too_many_attempts"
+    http_status = 429
+    exit_code = 7
+    title = "Too many attempts"
+
+
 class MissingExtraError(CrossPromoError):
     code = "missing_extra"
     http_status = 501
@@ -114,5 +121,6 @@ ALL_ERRORS: tuple[type[CrossPromoError], ...] = (
     InvalidTransitionError,
     AuthenticationError,
     PermissionDeniedError,
+    TooManyAttemptsError,
     MissingExtraError,
 )

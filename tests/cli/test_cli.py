@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from crosspromo.config import Settings
 from crosspromo.errors import ConfigError, InvalidInputError, NotFoundError
+from crosspromo.store.migrate import head_revision
 from crosspromo.web.app import create_app
 from tests.conftest import TEST_SECRET
 
@@ -169,7 +170,7 @@ def test_usage_error_exit_2() -> None:
 def test_db_upgrade_json(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'u.db'}"
     first = json.loads(cli("db", "upgrade", "--format", "json", db_url=url).stdout)
-    assert first == {"before": None, "after": "0001", "changed": True}
+    assert first == {"before": None, "after": head_revision(), "changed": True}
     second = json.loads(cli("db", "upgrade", "--format", "json", db_url=url).stdout)
     assert second["changed"] is False
 

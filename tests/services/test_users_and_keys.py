@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 
 from crosspromo.domain import OrgKind, Role
-from crosspromo.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from crosspromo.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TooManyAttemptsError,
+)
 from crosspromo.services.api_keys import (
     authenticate_api_key,
     create_api_key,
@@ -12,7 +18,7 @@ from crosspromo.services.api_keys import (
 )
 from crosspromo.services.customers import parse_consents, record_customer
 from crosspromo.services.organizations import create_organization
-from crosspromo.services.users import authenticate_user, create_user
+from crosspromo.services.users import MAX_FAILURES, authenticate_user, create_user
 from crosspromo.store.database import Database
 from crosspromo.store.tables import customers
 
@@ -65,3 +71,18 @@ def test_customer_raw_id_is_never_stored(sqlite_db: Database) -> None:
     assert not any("secret" in str(v).lower() for v in rows[0])
     with pytest.raises(InvalidInputError, match="consent purpose 'sms'"):
         parse_consents(["sms"])
+
+
+def test_password_guessing_is_locked_out(db: Database) -> None:
+    create_organization(db, "alpha", "Alpha", OrgKind.BRAND)
+    create_user(db, "alpha", "ann@example.com", "long-password-1", Role.OWNER)
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(AuthenticationError):
+            authenticate_user(db, "ann@example.com", "guess-guess")
+    authenticate_user(db, "ann@example.com", "long-password-1")  # success resets the count
+    for email in ("ann@example.com", "nobody@example.com"):
+        for _ in range(MAX_FAILURES):
+            with pytest.raises(AuthenticationError):
+                authenticate_user(db, email, "guess-guess")
+        with pytest.raises(TooManyAttemptsError, match="try again in 15 minutes"):
+            authenticate_user(db, email, "long-password-1")

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from crosspromo.config import Settings
 from crosspromo.services.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL, prepare_demo
+from crosspromo.services.users import MAX_FAILURES
 from crosspromo.web.app import create_app
 
 PASSWORD = "demo-password-123"
@@ -66,6 +67,15 @@ def test_wrong_password_and_missing_csrf(client: TestClient) -> None:
     assert "wrong e-mail or password" in page
     r = client.post("/login", data={"email": DEMO_OWNER_EMAIL, "password": PASSWORD, "csrf": "x"})
     assert r.status_code == 403
+
+
+def test_lockout_is_shown_on_the_login_page(client: TestClient) -> None:
+    for _ in range(MAX_FAILURES):
+        login(client, DEMO_OWNER_EMAIL, "not-the-password")
+    token = _csrf(client.get("/login").text)
+    r = client.post("/login", data={"email": DEMO_OWNER_EMAIL, "password": PASSWORD, "csrf": token})
+    assert r.status_code == 429
+    assert "too many failed logins" in r.text
 
 
 def test_logout_clears_session(client: TestClient) -> None:

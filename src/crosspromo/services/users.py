@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from crosspromo.domain import Role, User
-from crosspromo.errors import AuthenticationError, InvalidInputError
+from crosspromo.errors import AuthenticationError, InvalidInputError, TooManyAttemptsError
 from crosspromo.security import dummy_verify, hash_password, verify_password
 from crosspromo.store.database import Database
-from crosspromo.store.repositories import OrganizationRepository, UserRepository
+from crosspromo.store.repositories import OrganizationRepository, UserRepository, utcnow
 
+MAX_FAILURES = 10
+LOCKOUT_WINDOW = timedelta(minutes=15)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 
@@ -47,18 +50,37 @@ def create_user(
 
 
 def authenticate_user(db: Database, email: str, password: str) -> User:
-    """The user whose password matches; one AuthenticationError for any mismatch."""
+    """The user whose password matches; one AuthenticationError for any mismatch.
+
+    After MAX_FAILURES wrong passwords for an address within LOCKOUT_WINDOW, further tries
+    (right or wrong) are refused until the window has passed: password guessing stalls.
+    Unknown addresses are counted the same way, so lockouts reveal nothing.
+    """
+    email = email.strip().lower()
     with db.transaction() as session:
         users = UserRepository(session)
-        found = users.credentials(email.strip().lower())
-        if found is None:
-            dummy_verify()
-            raise AuthenticationError("wrong e-mail or password")
-        user, stored_hash = found
-        if not verify_password(password, stored_hash):
-            raise AuthenticationError("wrong e-mail or password")
-        users.touch_login(user.id)
-        return user
+        failures = users.recent_failures(email, utcnow() - LOCKOUT_WINDOW)
+        found = users.credentials(email)
+    if failures >= MAX_FAILURES:
+        minutes = int(LOCKOUT_WINDOW.total_seconds() // 60)
+        raise TooManyAttemptsError(
+            f"too many failed logins for this address; try again in {minutes} minutes"
+        )
+    if found is None:
+        dummy_verify()
+        user = None
+    else:
+        user = found[0] if verify_password(password, found[1]) else None
+    with db.transaction() as session:  # the password check above ran outside any lock
+        users = UserRepository(session)
+        if user is None:
+            users.record_failure(email)
+        else:
+            users.clear_failures(email)
+            users.touch_login(user.id)
+    if user is None:
+        raise AuthenticationError("wrong e-mail or password")
+    return user
 
 
 def get_user(db: Database, user_id: int) -> User | None:

@@ -159,3 +159,12 @@ sample_runs = Table(
     Column("notes", Text, nullable=False, server_default=""),
     UniqueConstraint("seed", "scale", name="uq_sample_runs_seed_scale"),
 )
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("failed_at", UTCDateTime, nullable=False),
+    Index("ix_login_failures_email_time", "email", "failed_at"),
+)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, delete, func, insert, select, update
 
 from crosspromo.domain import (
     ApiKey,
@@ -99,6 +100,20 @@ class UserRepository(Repository):
         if role is not None:
             values["role"] = str(role)
         self.session.execute(update(t.users).where(t.users.c.id == user_id).values(**values))
+
+    def record_failure(self, email: str) -> None:
+        self.session.execute(insert(t.login_failures).values(email=email, failed_at=utcnow()))
+
+    def recent_failures(self, email: str, since: datetime) -> int:
+        query = (
+            select(func.count())
+            .select_from(t.login_failures)
+            .where(t.login_failures.c.email == email, t.login_failures.c.failed_at >= since)
+        )
+        return int(self.session.execute(query).scalar_one())
+
+    def clear_failures(self, email: str) -> None:
+        self.session.execute(delete(t.login_failures).where(t.login_failures.c.email == email))
 
     def touch_login(self, user_id: int) -> None:
         self.session.execute(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crosspromo.domain import PartnershipStatus, User
-from crosspromo.errors import AuthenticationError
+from crosspromo.errors import AuthenticationError, TooManyAttemptsError
 from crosspromo.services.overview import organization_overview
 from crosspromo.services.partnerships import list_partnerships, parse_status
 from crosspromo.services.users import authenticate_user
@@ -48,8 +48,9 @@ def login(
     check_csrf(request, csrf)
     try:
         user = authenticate_user(db, email, password)
-    except AuthenticationError as exc:
-        return _page(request, "login.html", status_code=401, email=email, error=exc.message)
+    except (AuthenticationError, TooManyAttemptsError) as exc:
+        status = exc.http_status
+        return _page(request, "login.html", status_code=status, email=email, error=exc.message)
     request.session.clear()
     request.session[SESSION_USER] = user.id
     return RedirectResponse(_home(user), status_code=303)
