@@ -13,6 +13,7 @@ from crosspromo.domain import OrgKind, PartnershipStatus
 from crosspromo.services.api_keys import create_api_key
 from crosspromo.services.customers import record_customer
 from crosspromo.services.database import open_database
+from crosspromo.services.links import add_domain, create_link
 from crosspromo.services.organizations import create_organization
 from crosspromo.services.partnerships import change_status, propose_partnership
 from crosspromo.web.app import create_app
@@ -25,6 +26,7 @@ class World:
     org_ids: dict[str, int]
     partnership_ids: dict[str, int]
     customer_ids: dict[str, int] = field(default_factory=dict)
+    link_codes: dict[str, str] = field(default_factory=dict)
 
     def auth(self, slug: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[slug]}"}
@@ -47,6 +49,9 @@ def world(settings: Settings) -> Iterator[World]:
     foreign = propose_partnership(db, orgs["other"], "beans", "Other x Beans").partnership.id
     acme_customer, _ = record_customer(db, orgs["acme"], "c1@example.com", frozenset())
     other_customer, _ = record_customer(db, orgs["other"], "c1@example.com", frozenset())
+    add_domain(db, orgs["acme"], "acme.example")
+    add_domain(db, orgs["other"], "other.example")
+    acme_link = create_link(db, orgs["acme"], "beans", "https://shop.acme.example/p?x=1", "launch")
     db.dispose()
     app = create_app(settings)
     with TestClient(app) as client:
@@ -56,4 +61,5 @@ def world(settings: Settings) -> Iterator[World]:
             orgs,
             {"acme-beans": shared, "other-beans": foreign},
             {"acme": acme_customer.id, "other": other_customer.id},
+            {"acme": acme_link.link.code},
         )

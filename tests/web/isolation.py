@@ -87,3 +87,56 @@ case(
 case("GET", "/api/v1/customers/{customer_id}",
      path=lambda w: f"/api/v1/customers/{w.customer_ids['acme']}",
      owner="acme", intruder="other")  # fmt: skip
+
+case(
+    "GET",
+    "/api/v1/domains",
+    path=lambda w: "/api/v1/domains",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: "acme.example" in body["domains"],
+)
+case(
+    "POST",
+    "/api/v1/domains",
+    path=lambda w: "/api/v1/domains",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"domain": "acme.example"},
+    leaks=lambda w, body: body["added"] is False,
+    owner_status=201,
+)
+case(
+    "DELETE",
+    "/api/v1/domains/{domain}",
+    path=lambda w: "/api/v1/domains/acme.example",
+    owner="acme",
+    intruder="other",
+    owner_status=204,
+)
+case(
+    "POST",
+    "/api/v1/links",
+    path=lambda w: "/api/v1/links",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"partner": "beans", "destination": "https://acme.example/"},
+    owner_status=201,
+    leaks=lambda w, body: True,
+)  # any success would be an open redirect to acme's site
+case(
+    "GET",
+    "/api/v1/links",
+    path=lambda w: "/api/v1/links",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: w.link_codes["acme"] in [i["code"] for i in body["items"]],
+)
+for suffix in ("", "/qr.svg", "/qr.png"):
+    case(
+        "GET",
+        "/api/v1/links/{code}" + suffix,
+        path=lambda w, s=suffix: f"/api/v1/links/{w.link_codes['acme']}{s}",
+        owner="acme",
+        intruder="other",
+    )

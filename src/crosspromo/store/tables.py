@@ -168,3 +168,56 @@ login_failures = Table(
     Column("failed_at", UTCDateTime, nullable=False),
     Index("ix_login_failures_email_time", "email", "failed_at"),
 )
+
+allowed_domains = Table(
+    "allowed_domains",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("domain", String(253), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "domain", name="uq_allowed_domains_org_domain"),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "partner_org_id",
+        Integer,
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("destination", Text, nullable=False),
+    Column("campaign", String(200), nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_links_org_id", "org_id"),
+)
+
+clicks = Table(
+    "clicks",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("link_id", Integer, ForeignKey("links.id", ondelete="CASCADE"), nullable=False),
+    Column("org_id", Integer, nullable=False),
+    Column("partner_org_id", Integer, nullable=False),
+    Column("click_id", String(32), nullable=False, unique=True),
+    Column("clicked_at", UTCDateTime, nullable=False),
+    Column("visitor_hash", String(64), nullable=False),
+    Column("visit_key", String(48), nullable=False),
+    Column("referer", String(500), nullable=True),
+    Column("is_bot", Boolean, nullable=False),
+    Index("ix_clicks_link_time", "link_id", "clicked_at"),
+    Index("ix_clicks_org_time", "org_id", "clicked_at"),
+)
+
+visitor_salts = Table(
+    "visitor_salts",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("salt", String(64), nullable=False),
+)

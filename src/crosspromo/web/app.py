@@ -15,10 +15,12 @@ from starlette.middleware.sessions import SessionMiddleware
 from crosspromo import __version__
 from crosspromo.config import Settings, load_settings
 from crosspromo.services.database import open_database
+from crosspromo.tracking.clicks import ClickWriter
+from crosspromo.tracking.redirect import RedirectApp, RedirectFastPath
 from crosspromo.web.errors import install_error_handlers
 from crosspromo.web.headers import SecurityHeadersMiddleware
 from crosspromo.web.limits import BodyLimitMiddleware
-from crosspromo.web.routes import api, dashboard, docs, health
+from crosspromo.web.routes import api, dashboard, docs, health, links
 
 HERE = Path(__file__).parent
 
@@ -26,10 +28,13 @@ HERE = Path(__file__).parent
 def create_app(settings: Settings) -> FastAPI:
     """Build the app for ``settings``. The schema must be current (``crosspromo db upgrade``)."""
     db = open_database(settings)
+    writer = ClickWriter(db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        writer.start()
         yield
+        writer.stop()
         db.dispose()
 
     app = FastAPI(
@@ -42,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.click_writer = writer
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["version"] = __version__
     app.state.templates = templates
@@ -56,10 +62,12 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RedirectFastPath, redirect=RedirectApp(db, writer))  # outermost
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(docs.router)
     app.include_router(health.router)
     app.include_router(api.router)
+    app.include_router(links.router)
     app.include_router(dashboard.router)
     return app
 

@@ -9,6 +9,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crosspromo.domain import ConsentPurpose, Customer, Organization, PartnershipStatus
+from crosspromo.services.links import IssuedLink
 from crosspromo.services.partnerships import PartnershipView
 
 # Ids as the database stores them: 32-bit for partnerships, 64-bit for customers and events.
@@ -136,3 +137,56 @@ class CustomerOut(BaseModel):
             segment=customer.segment,
             created_at=customer.created_at,
         )
+
+
+LinkCode = Annotated[str, Path(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class DomainIn(_Body):
+    domain: str = Field(min_length=1, max_length=253, examples=["shop.example.com"])
+
+
+class DomainOut(BaseModel):
+    domain: str
+    added: bool = Field(description="false when the domain was allowed already")
+
+
+class DomainList(BaseModel):
+    domains: list[str]
+
+
+class LinkIn(_Body):
+    partner: str = Field(min_length=1, max_length=64, description="slug of the partner sharing it")
+    destination: str = Field(min_length=1, max_length=2000)
+    campaign: str = Field(default="", max_length=200)
+    slug: str | None = Field(default=None, description="custom code instead of a random one")
+    medium: str = Field(default="partner", min_length=1, max_length=100)
+    content: str = Field(default="", max_length=200)
+
+
+class LinkOut(BaseModel):
+    code: str
+    short_url: str
+    destination: str = Field(description="the allow-listed URL with UTM tags added")
+    partner: str
+    campaign: str
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, issued: IssuedLink) -> LinkOut:
+        link = issued.link
+        return cls(
+            code=link.code,
+            short_url=issued.short_url,
+            destination=link.destination,
+            partner=issued.partner_slug,
+            campaign=link.campaign,
+            active=link.active,
+            created_at=link.created_at,
+        )
+
+
+class LinkList(BaseModel):
+    items: list[LinkOut]
+    count: int

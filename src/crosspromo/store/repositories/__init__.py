@@ -8,15 +8,25 @@ from crosspromo.store.repositories.accounts import (
 from crosspromo.store.repositories.base import Repository, utcnow
 from crosspromo.store.repositories.customers import CustomerRepository
 from crosspromo.store.repositories.events import EventRepository, SampleRunRepository
+from crosspromo.store.repositories.links import (
+    ClickRepository,
+    DomainRepository,
+    LinkRepository,
+    SaltRepository,
+)
 from crosspromo.store.repositories.partnerships import PartnershipRepository
 
 __all__ = [
     "ApiKeyRepository",
+    "ClickRepository",
     "CustomerRepository",
+    "DomainRepository",
     "EventRepository",
+    "LinkRepository",
     "OrganizationRepository",
     "PartnershipRepository",
     "Repository",
+    "SaltRepository",
     "SampleRunRepository",
     "UserRepository",
     "utcnow",

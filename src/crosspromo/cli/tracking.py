@@ -1,0 +1,97 @@
+"""Commands for the destination allow-list and tracking links."""
+
+from __future__ import annotations
+
+import typer
+
+from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, state
+from crosspromo.cli.output import console, emit
+from crosspromo.services import links
+from crosspromo.services.organizations import get_organization
+
+domains_app = typer.Typer(
+    help="Destination domains an organization's links may redirect to.", no_args_is_help=True
+)
+links_app = typer.Typer(help="Tracking links for partners to share.", no_args_is_help=True)
+
+
+@domains_app.command("add")
+def domains_add(
+    ctx: typer.Context,
+    domain: str = typer.Argument(..., help="e.g. shop.example.com (its subdomains are included)"),
+    org: str = typer.Option(..., help="slug of the organization"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Allow links of ORG to redirect to DOMAIN."""
+    db = state(ctx).database()
+    value, added = links.add_domain(db, get_organization(db, org).id, domain)
+    emit({"domain": value, "added": added}, fmt)
+
+
+@domains_app.command("list")
+def domains_list(
+    ctx: typer.Context,
+    org: str = typer.Option(..., help="slug of the organization"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """List the allowed destination domains."""
+    db = state(ctx).database()
+    domains = links.list_domains(db, get_organization(db, org).id)
+    emit(domains, fmt, columns=("domain",), rows=[(d,) for d in domains])
+
+
+@domains_app.command("remove")
+def domains_remove(
+    ctx: typer.Context, domain: str = typer.Argument(...), org: str = typer.Option(...)
+) -> None:
+    """Stop allowing DOMAIN for new links."""
+    db = state(ctx).database()
+    links.remove_domain(db, get_organization(db, org).id, domain)
+    console.print(f"removed {domain}")
+
+
+@links_app.command("create")
+def links_create(
+    ctx: typer.Context,
+    org: str = typer.Option(..., help="slug of the organization whose site the link leads to"),
+    partner: str = typer.Option(..., help="slug of the partner who shares the link"),
+    destination: str = typer.Option(..., help="URL on an allow-listed domain"),
+    campaign: str = typer.Option("", help="campaign name (also utm_campaign)"),
+    slug: str = typer.Option(None, help="custom code instead of a random one"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Create a tracking link; prints its code, short URL and tagged destination."""
+    db = state(ctx).database()
+    issued = links.create_link(
+        db, get_organization(db, org).id, partner, destination, campaign, slug
+    )
+    emit(
+        {
+            "code": issued.link.code,
+            "short_url": issued.short_url,
+            "destination": issued.link.destination,
+        },
+        fmt,
+    )
+
+
+@links_app.command("list")
+def links_list(
+    ctx: typer.Context,
+    org: str = typer.Option(..., help="slug of the organization"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """List an organization's links."""
+    db = state(ctx).database()
+    items = links.list_links(db, get_organization(db, org).id)
+    data = [
+        {"code": i.link.code, "partner": i.partner_slug, "campaign": i.link.campaign,
+         "short_url": i.short_url, "destination": i.link.destination}
+        for i in items
+    ]  # fmt: skip
+    emit(
+        data,
+        fmt,
+        columns=tuple(data[0]) if data else ("code",),
+        rows=[tuple(d.values()) for d in data],
+    )

@@ -1,0 +1,126 @@
+"""Tracking links: codes, destinations with UTM tags, the allow-list that prevents open
+redirects, and telling bots from people."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from crosspromo.errors import InvalidInputError
+
+BASE62 = string.digits + string.ascii_letters
+CODE_LENGTH = 8  # 62**8 ≈ 2.2e14 codes: collisions are rare and retried
+CLICK_ID_LENGTH = 20
+CUSTOM_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
+CLICK_PARAM = "cp_click"
+
+# Crawlers, monitors and link-preview fetchers (chat and social unfurlers). Matched
+# case-insensitively anywhere in the User-Agent.
+_BOT_MARKERS = (
+    "bot", "crawl", "spider", "slurp", "preview", "fetcher", "facebookexternalhit",
+    "facebookcatalog", "meta-externalagent", "whatsapp", "telegram", "slack", "discord",
+    "skypeuripreview", "linkedin", "embedly", "pinterest", "vkshare", "w3c_validator",
+    "quora link preview", "redditbot", "applebot", "bingpreview", "headless", "python-requests",
+    "python-urllib", "go-http-client", "curl/", "wget/", "httpclient", "okhttp", "axios/",
+    "node-fetch", "lighthouse", "pingdom", "uptime", "monitor", "scanner",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    id: int
+    org_id: int
+    partner_org_id: int
+    code: str
+    destination: str
+    campaign: str
+    created_at: datetime
+    active: bool = True
+
+
+def new_code(length: int = CODE_LENGTH) -> str:
+    return "".join(secrets.choice(BASE62) for _ in range(length))
+
+
+def new_click_id() -> str:
+    return new_code(CLICK_ID_LENGTH)
+
+
+def check_custom_slug(slug: str) -> str:
+    if not CUSTOM_SLUG.match(slug):
+        raise InvalidInputError(
+            f"slug {slug!r} is invalid: 3-64 letters, digits, '-' or '_', starting with a "
+            "letter or digit",
+            field="slug",
+        )
+    return slug
+
+
+def normalize_domain(domain: str) -> str:
+    """A bare host name, lower-case, without scheme, port or trailing dot."""
+    value = domain.strip().lower().rstrip(".")
+    if not DOMAIN.match(value):
+        raise InvalidInputError(
+            f"{domain!r} is not a domain name like shop.example.com", field="domain"
+        )
+    return value
+
+
+def host_allowed(host: str, allowed: frozenset[str]) -> bool:
+    """True when ``host`` is an allowed domain or a subdomain of one."""
+    host = host.lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in allowed)
+
+
+def tagged_destination(
+    url: str,
+    allowed: frozenset[str],
+    *,
+    source: str,
+    medium: str = "partner",
+    campaign: str = "",
+    content: str = "",
+) -> str:
+    """Check ``url`` against the allow-list and add UTM tags it does not already carry.
+
+    Tags already present in the URL win (a merchant's own tagging is never clobbered), other
+    query parameters and the fragment are kept in order.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInputError(f"destination {url!r} must be an http(s) URL", field="destination")
+    if parts.username or parts.password:
+        raise InvalidInputError("destination must not carry credentials", field="destination")
+    if not host_allowed(parts.hostname, allowed):
+        listed = ", ".join(sorted(allowed)) or "none yet"
+        raise InvalidInputError(
+            f"destination host {parts.hostname!r} is not on this organization's allow-list "
+            f"({listed}); add it with `crosspromo orgs domains add`",
+            field="destination",
+        )
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    present = {key for key, _ in query}
+    wanted = dict(zip(UTM_KEYS, (source, medium, campaign, content), strict=True))
+    query += [(k, v) for k, v in wanted.items() if v and k not in present]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def with_click_id(destination: str, click_id: str) -> str:
+    """The destination with our click id appended, for the merchant to send back."""
+    separator = "&" if urlsplit(destination).query else "?"
+    base, hash_mark, fragment = destination.partition("#")
+    return f"{base}{separator}{CLICK_PARAM}={click_id}{hash_mark}{fragment}"
+
+
+def is_bot(user_agent: str, method: str) -> bool:
+    """Crawlers, link-preview fetchers, scripts, empty agents and every HEAD request."""
+    if method == "HEAD" or not user_agent.strip():
+        return True
+    agent = user_agent.lower()
+    return any(marker in agent for marker in _BOT_MARKERS)

@@ -1,0 +1,1 @@
+"""The hot path: redirects, durable click logging, and (later) conversion ingestion."""

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from crosspromo.domain.links import (
+    check_custom_slug,
+    host_allowed,
+    is_bot,
+    new_code,
+    normalize_domain,
+    tagged_destination,
+    with_click_id,
+)
+from crosspromo.errors import InvalidInputError
+
+ALLOWED = frozenset({"shop.example"})
+
+
+def test_utm_tags_added_without_clobbering() -> None:
+    url = tagged_destination(
+        "https://www.shop.example/p?a=1&utm_source=newsletter&b=2#reviews",
+        ALLOWED,
+        source="beans",
+        campaign="spring sale",
+    )
+    parts = urlsplit(url)
+    assert parts.fragment == "reviews"
+    assert parse_qsl(parts.query) == [
+        ("a", "1"),
+        ("utm_source", "newsletter"),
+        ("b", "2"),
+        ("utm_medium", "partner"),
+        ("utm_campaign", "spring sale"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("host", "allowed"),
+    [
+        ("shop.example", True),
+        ("www.shop.example", True),
+        ("SHOP.EXAMPLE.", True),
+        ("evilshop.example", False),
+        ("shop.example.evil.test", False),
+        ("example", False),
+    ],
+)
+def test_allow_list_matches_domain_and_subdomains(host: str, allowed: bool) -> None:
+    assert host_allowed(host, ALLOWED) is allowed
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://evil.test/", "not on this organization's allow-list"),
+        ("javascript:alert(1)", "http(s) URL"),
+        ("ftp://shop.example/x", "http(s) URL"),
+        ("//shop.example/x", "http(s) URL"),
+        ("https://user:pw@shop.example/", "credentials"),
+        ("https://shop.example@evil.test/", "credentials"),
+    ],
+)
+def test_unsafe_destinations_are_refused(url: str, message: str) -> None:
+    with pytest.raises(InvalidInputError, match=re.escape(message)):
+        tagged_destination(url, ALLOWED, source="beans")
+
+
+def test_click_id_appended_before_fragment() -> None:
+    assert with_click_id("https://s.example/p", "abc") == "https://s.example/p?cp_click=abc"
+    assert (
+        with_click_id("https://s.example/p?x=1#f", "abc")
+        == "https://s.example/p?x=1&cp_click=abc#f"
+    )
+
+
+@pytest.mark.parametrize(
+    ("agent", "method", "bot"),
+    [
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126 Safari/537.36",
+            "GET",
+            False,
+        ),
+        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Mobile/15E148", "GET", False),
+        ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126", "HEAD", True),
+        ("Googlebot/2.1 (+http://www.google.com/bot.html)", "GET", True),
+        ("facebookexternalhit/1.1", "GET", True),
+        ("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "GET", True),
+        ("WhatsApp/2.23.20.0", "GET", True),
+        ("TelegramBot (like TwitterBot)", "GET", True),
+        ("Mozilla/5.0 (compatible; Discordbot/2.0)", "GET", True),
+        ("curl/8.5.0", "GET", True),
+        ("", "GET", True),
+    ],
+)
+def test_bot_detection(agent: str, method: str, bot: bool) -> None:
+    assert is_bot(agent, method) is bot
+
+
+def test_codes_and_slugs() -> None:
+    codes = {new_code() for _ in range(1000)}
+    assert len(codes) == 1000
+    assert all(len(c) == 8 and c.isalnum() for c in codes)
+    assert check_custom_slug("spring-2026") == "spring-2026"
+    for bad in ["ab", "-abc", "a b c", "x" * 65, "a/b/c"]:
+        with pytest.raises(InvalidInputError, match="slug"):
+            check_custom_slug(bad)
+
+
+def test_domains_are_normalized() -> None:
+    assert normalize_domain(" Shop.Example. ") == "shop.example"
+    for bad in ["https://shop.example", "shop", "shop.example/x", "sh op.example"]:
+        with pytest.raises(InvalidInputError, match="domain name"):
+            normalize_domain(bad)

@@ -1,0 +1,110 @@
+"""Links over the API, and the redirect that records clicks."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from urllib.parse import parse_qs, urlsplit
+
+from crosspromo.store.repositories import ClickRepository, LinkRepository
+from tests.web.conftest import World
+
+HUMAN = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126 Safari/537.36"
+
+
+def _counts(world: World, code: str) -> tuple[int, int, int]:
+    db = world.client.app.state.db  # type: ignore[attr-defined]
+    with db.transaction() as s:
+        link = LinkRepository(s).by_code(code)
+        assert link is not None
+        return ClickRepository(s).link_counts(link.id)
+
+
+def test_create_link_and_redirect(world: World) -> None:
+    r = world.client.post(
+        "/api/v1/links",
+        json={
+            "partner": "beans",
+            "destination": "https://acme.example/tent?size=2",
+            "campaign": "spring",
+        },
+        headers=world.auth("acme"),
+    )
+    assert r.status_code == 201, r.text
+    link = r.json()
+    assert link["short_url"].endswith(f"/r/{link['code']}")
+    query = parse_qs(urlsplit(link["destination"]).query)
+    assert query == {
+        "size": ["2"],
+        "utm_source": ["beans"],
+        "utm_medium": ["partner"],
+        "utm_campaign": ["spring"],
+    }
+    hop = world.client.get(
+        f"/r/{link['code']}", headers={"user-agent": HUMAN}, follow_redirects=False
+    )
+    assert hop.status_code == 302
+    assert hop.headers["cache-control"] == "no-store"
+    location = urlsplit(hop.headers["location"])
+    assert location.netloc == "acme.example"
+    click_id = parse_qs(location.query)["cp_click"][0]
+    assert len(click_id) == 20
+    db = world.client.app.state.db  # type: ignore[attr-defined]
+    with db.transaction() as s:
+        assert ClickRepository(s).count_by_click_ids([click_id]) == {click_id: 1}
+
+
+def test_unique_and_bot_clicks(world: World) -> None:
+    code = world.link_codes["acme"]
+    for agent in [HUMAN, HUMAN, HUMAN + " other", "facebookexternalhit/1.1"]:
+        world.client.get(f"/r/{code}", headers={"user-agent": agent}, follow_redirects=False)
+    world.client.head(f"/r/{code}", headers={"user-agent": HUMAN})
+    assert _counts(world, code) == (3, 2, 2)
+
+
+def test_unknown_code_leaks_nothing(world: World) -> None:
+    r = world.client.get("/r/doesnotexist", follow_redirects=False)
+    assert r.status_code == 404
+    assert "Link not found" in r.text
+    assert "doesnotexist" not in r.text
+    assert world.client.post(f"/r/{world.link_codes['acme']}").status_code == 405
+
+
+def test_link_errors(world: World) -> None:
+    def post(body: dict[str, str]) -> tuple[int, str]:
+        r = world.client.post("/api/v1/links", json=body, headers=world.auth("acme"))
+        return r.status_code, r.json().get("detail", "")
+
+    status, detail = post({"partner": "beans", "destination": "https://evil.test/"})
+    assert (status, "allow-list" in detail) == (422, True)
+    status, detail = post({"partner": "other", "destination": "https://acme.example/"})
+    assert (status, "no open partnership with 'other'" in detail) == (404, True)
+    assert (
+        post({"partner": "beans", "destination": "https://acme.example/", "slug": "spring"})[0]
+        == 201
+    )
+    status, detail = post(
+        {"partner": "beans", "destination": "https://acme.example/", "slug": "spring"}
+    )
+    assert (status, detail) == (409, "the code 'spring' is already taken")
+
+
+def test_qr_codes(world: World) -> None:
+    code = world.link_codes["acme"]
+    svg = world.client.get(f"/api/v1/links/{code}/qr.svg", headers=world.auth("acme"))
+    assert svg.headers["content-type"] == "image/svg+xml"
+    assert ET.fromstring(svg.content).tag.endswith("svg")
+    png = world.client.get(f"/api/v1/links/{code}/qr.png", headers=world.auth("acme"))
+    assert png.content.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_domains_api(world: World) -> None:
+    auth = world.auth("acme")
+    added = world.client.post("/api/v1/domains", json={"domain": "Blog.Acme.Example"}, headers=auth)
+    assert added.json() == {"domain": "blog.acme.example", "added": True}
+    again = world.client.post("/api/v1/domains", json={"domain": "blog.acme.example"}, headers=auth)
+    assert again.json()["added"] is False
+    listed = world.client.get("/api/v1/domains", headers=auth).json()["domains"]
+    assert listed == ["acme.example", "blog.acme.example"]
+    assert world.client.delete("/api/v1/domains/blog.acme.example", headers=auth).status_code == 204
+    bad = world.client.post("/api/v1/domains", json={"domain": "https://x"}, headers=auth)
+    assert bad.status_code == 422
