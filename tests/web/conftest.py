@@ -16,7 +16,7 @@ from crosspromo.services.database import open_database
 from crosspromo.services.links import add_domain, create_link
 from crosspromo.services.organizations import create_organization
 from crosspromo.services.partnerships import change_status, propose_partnership
-from crosspromo.web.app import create_app
+from crosspromo.web.app import create_server
 
 
 @dataclass
@@ -53,7 +53,7 @@ def world(settings: Settings) -> Iterator[World]:
     add_domain(db, orgs["other"], "other.example")
     acme_link = create_link(db, orgs["acme"], "beans", "https://shop.acme.example/p?x=1", "launch")
     db.dispose()
-    app = create_app(settings)
+    app = create_server(settings)
     with TestClient(app) as client:
         yield World(
             client,

@@ -117,9 +117,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="interface to listen on"),
     port: int = typer.Option(8000, min=1, max=65535, help="TCP port"),
     workers: int = typer.Option(1, min=1, max=64, help="worker processes"),
+    access_log: bool = typer.Option(False, "--access-log", help="log every request"),
 ) -> None:
     """Run the web server: dashboard, partner portal and REST API (/docs)."""
-    run_server(state(ctx).settings(), host, port, workers)
+    run_server(state(ctx).settings(), host, port, workers, access_log=access_log)
 
 
 @app.command()

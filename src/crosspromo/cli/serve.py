@@ -23,7 +23,9 @@ def check_port_free(host: str, port: int) -> None:
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+def serve(
+    settings: Settings, host: str, port: int, workers: int, *, access_log: bool = False
+) -> None:
     """Check the schema and the port, then run uvicorn; workers read the same settings."""
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
@@ -38,6 +40,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="info",
+        access_log=access_log,  # a log line per redirect would cost more than the redirect
         proxy_headers=True,
         server_header=False,
     )

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -126,12 +127,17 @@ async def _respond(
 
 
 class RedirectFastPath:
-    """Outermost middleware: ``/r/...`` goes straight to the redirect app, skipping routing,
-    sessions and the rest of the stack; everything else passes through."""
+    """In front of the application: ``/r/...`` goes straight to the redirect app, skipping
+    routing, sessions and every middleware; everything else (and the lifespan) passes on."""
 
     def __init__(self, app: ASGIApp, redirect: RedirectApp) -> None:
         self.app = app
         self.redirect = redirect
+
+    @property
+    def state(self) -> Any:
+        """The wrapped application's state (its database, settings, ...)."""
+        return getattr(self.app, "state", None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(PREFIX):

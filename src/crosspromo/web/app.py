@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.click_writer = writer
+    app.state.redirect = RedirectApp(db, writer)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["version"] = __version__
     app.state.templates = templates
@@ -62,7 +63,6 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(RedirectFastPath, redirect=RedirectApp(db, writer))  # outermost
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(docs.router)
     app.include_router(health.router)
@@ -72,7 +72,14 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def app_from_environment() -> FastAPI:
+def create_server(settings: Settings) -> RedirectFastPath:
+    """What the server runs: ``/r/...`` answered by the lean redirect path in front of the
+    FastAPI app, which handles everything else (and the lifespan)."""
+    app = create_app(settings)
+    return RedirectFastPath(app, app.state.redirect)
+
+
+def app_from_environment() -> RedirectFastPath:
     """Entry point for ``uvicorn --factory``: Settings from ``CROSSPROMO_*`` variables."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return create_app(load_settings())
+    return create_server(load_settings())

@@ -1,0 +1,95 @@
+"""Helpers shared by the benchmark scripts: temporary databases and a running server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2 as httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+SECRET = "benchmark-secret-0123456789"
+POSTGRES = os.environ.get(
+    "CROSSPROMO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def ensure_debian_packages(*names: str) -> None:
+    missing = [n for n in names if shutil.which(n) is None and shutil.which(f"/usr/sbin/{n}") is None]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        sys.exit(f"needs {' '.join(missing)}: apt-get install {' '.join(missing)}")
+    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def sqlite_url() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="crosspromo-bench-") as folder:
+        yield f"sqlite:///{Path(folder) / 'bench.db'}"
+
+
+@contextmanager
+def postgres_url() -> Iterator[str | None]:
+    """A throwaway PostgreSQL database, or None when no server answers."""
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    name = f"crosspromo_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:  # noqa: BLE001 - no server: the caller skips that line
+        admin.dispose()
+        yield None
+        return
+    try:
+        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def crosspromo_server(database_url: str, workers: int = 1) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "CROSSPROMO_DATABASE_URL": database_url, "CROSSPROMO_SECRET_KEY": SECRET}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crosspromo", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("crosspromo serve did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
