@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
 from crosspromo.config import Settings
 from crosspromo.domain import OrgKind, PartnershipStatus
+from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.services.api_keys import create_api_key
+from crosspromo.services.conversions import ConversionInput, create_code, record_conversions
 from crosspromo.services.customers import record_customer
 from crosspromo.services.database import open_database
 from crosspromo.services.links import add_domain, create_link
@@ -27,6 +30,7 @@ class World:
     partnership_ids: dict[str, int]
     customer_ids: dict[str, int] = field(default_factory=dict)
     link_codes: dict[str, str] = field(default_factory=dict)
+    conversion_ids: dict[str, int] = field(default_factory=dict)
 
     def auth(self, slug: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[slug]}"}
@@ -52,6 +56,10 @@ def world(settings: Settings) -> Iterator[World]:
     add_domain(db, orgs["acme"], "acme.example")
     add_domain(db, orgs["other"], "other.example")
     acme_link = create_link(db, orgs["acme"], "beans", "https://shop.acme.example/p?x=1", "launch")
+    create_code(db, orgs["acme"], "beans", "BEANS10", CodeKind.REFERRAL)
+    lead = record_conversions(
+        db, orgs["acme"], [ConversionInput(ConversionKind.LEAD, datetime(2026, 1, 5, tzinfo=UTC))]
+    ).conversions[0]
     db.dispose()
     app = create_server(settings)
     with TestClient(app) as client:
@@ -62,4 +70,5 @@ def world(settings: Settings) -> Iterator[World]:
             {"acme-beans": shared, "other-beans": foreign},
             {"acme": acme_customer.id, "other": other_customer.id},
             {"acme": acme_link.link.code},
+            {"acme": lead.id},
         )

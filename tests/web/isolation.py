@@ -140,3 +140,56 @@ for suffix in ("", "/qr.svg", "/qr.png"):
         owner="acme",
         intruder="other",
     )
+
+_SALE = {
+    "type": "sale",
+    "occurred_at": "2026-02-01T10:00:00Z",
+    "amount_minor": 1999,
+    "currency": "EUR",
+    "referral_code": "BEANS10",
+}
+case(
+    "POST",
+    "/api/v1/conversions",
+    path=lambda w: "/api/v1/conversions",
+    owner="acme",
+    intruder="other",
+    body=lambda w: _SALE,
+    owner_status=201,
+    leaks=lambda w, body: True,
+)  # acme's code must not credit anything for another tenant
+case(
+    "POST",
+    "/api/v1/conversions/batch",
+    path=lambda w: "/api/v1/conversions/batch",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"conversions": [_SALE]},
+    owner_status=201,
+    leaks=lambda w, body: True,
+)
+case(
+    "GET",
+    "/api/v1/conversions/{conversion_id}",
+    path=lambda w: f"/api/v1/conversions/{w.conversion_ids['acme']}",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "POST",
+    "/api/v1/codes",
+    path=lambda w: "/api/v1/codes",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"partner": "beans", "code": "BEANS10"},
+    owner_status=409,
+    leaks=lambda w, body: body.get("partner") != "beans",
+)  # another tenant's own namespace
+case(
+    "GET",
+    "/api/v1/codes",
+    path=lambda w: "/api/v1/codes",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: "BEANS10" in [c["code"] for c in body["items"]],
+)

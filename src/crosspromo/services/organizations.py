@@ -33,3 +33,9 @@ def get_organization(db: Database, slug: str) -> Organization:
     """The organization with ``slug``; NotFoundError naming the slug otherwise."""
     with db.transaction() as session:
         return OrganizationRepository(session).by_slug(slug)
+
+
+def organization_slugs(db: Database, ids: set[int]) -> dict[int, str]:
+    """Slugs of the organizations with ``ids``."""
+    with db.transaction() as session:
+        return {i: o.slug for i, o in OrganizationRepository(session).many(ids).items()}

@@ -221,3 +221,55 @@ visitor_salts = Table(
     Column("day", String(10), primary_key=True),
     Column("salt", String(64), nullable=False),
 )
+
+partner_codes = Table(
+    "partner_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "partner_org_id",
+        Integer,
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("code", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "code", name="uq_partner_codes_org_code"),
+)
+
+conversions = Table(
+    "conversions",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("partner_org_id", Integer, nullable=True),
+    Column("link_id", Integer, nullable=True),
+    Column("click_id", String(32), nullable=True),
+    Column("code_id", Integer, nullable=True),
+    Column("order_id", String(200), nullable=True),
+    Column("customer_hash", String(64), nullable=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=True),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ix_conversions_org_time", "org_id", "occurred_at"),
+    Index("ix_conversions_org_order", "org_id", "order_id"),
+    Index("ix_conversions_click", "click_id"),
+)
+
+idempotency_records = Table(
+    "idempotency_records",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "key", name="uq_idempotency_records_org_key"),
+)

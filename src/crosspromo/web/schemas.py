@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from crosspromo.domain import ConsentPurpose, Customer, Organization, PartnershipStatus
+from crosspromo.domain.conversions import CodeKind, ConversionKind
+from crosspromo.services.conversions import ConversionInput
 from crosspromo.services.links import IssuedLink
 from crosspromo.services.partnerships import PartnershipView
 
@@ -189,4 +191,71 @@ class LinkOut(BaseModel):
 
 class LinkList(BaseModel):
     items: list[LinkOut]
+    count: int
+
+
+class ConversionIn(_Body):
+    type: ConversionKind = Field(
+        description="lead, sale or refund (a refund names its sale's order_id)"
+    )
+    occurred_at: AwareDatetime
+    amount_minor: int = Field(default=0, ge=0, le=10**15, description="integer minor units")
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217")
+    customer_external_id: str | None = Field(default=None, max_length=320)
+    click_id: str | None = Field(default=None, max_length=32, description="the cp_click value")
+    referral_code: str | None = Field(default=None, max_length=64)
+    coupon_code: str | None = Field(default=None, max_length=64)
+    order_id: str | None = Field(default=None, max_length=200)
+
+    def to_input(self) -> ConversionInput:
+        return ConversionInput(
+            kind=self.type,
+            occurred_at=self.occurred_at,
+            amount_minor=self.amount_minor,
+            currency=self.currency,
+            customer_external_id=self.customer_external_id,
+            click_id=self.click_id,
+            referral_code=self.referral_code,
+            coupon_code=self.coupon_code,
+            order_id=self.order_id,
+        )
+
+
+class ConversionBatchIn(_Body):
+    conversions: list[ConversionIn] = Field(min_length=1, max_length=10_000)
+
+
+class ConversionOut(BaseModel):
+    id: int
+    type: ConversionKind
+    partner: str | None = Field(description="slug of the partner credited, if any")
+    click_id: str | None
+    order_id: str | None
+    amount_minor: int
+    currency: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+class ConversionList(BaseModel):
+    items: list[ConversionOut]
+    count: int
+
+
+class CodeIn(_Body):
+    partner: str = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]+$")
+    kind: CodeKind = CodeKind.REFERRAL
+
+
+class CodeOut(BaseModel):
+    code: str
+    kind: CodeKind
+    partner: str
+    active: bool
+    created_at: datetime
+
+
+class CodeList(BaseModel):
+    items: list[CodeOut]
     count: int

@@ -6,6 +6,11 @@ from crosspromo.store.repositories.accounts import (
     UserRepository,
 )
 from crosspromo.store.repositories.base import Repository, utcnow
+from crosspromo.store.repositories.conversions import (
+    ConversionRepository,
+    IdempotencyRepository,
+    PartnerCodeRepository,
+)
 from crosspromo.store.repositories.customers import CustomerRepository
 from crosspromo.store.repositories.events import EventRepository, SampleRunRepository
 from crosspromo.store.repositories.links import (
@@ -19,11 +24,14 @@ from crosspromo.store.repositories.partnerships import PartnershipRepository
 __all__ = [
     "ApiKeyRepository",
     "ClickRepository",
+    "ConversionRepository",
     "CustomerRepository",
     "DomainRepository",
     "EventRepository",
+    "IdempotencyRepository",
     "LinkRepository",
     "OrganizationRepository",
+    "PartnerCodeRepository",
     "PartnershipRepository",
     "Repository",
     "SaltRepository",

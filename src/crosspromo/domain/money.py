@@ -1,0 +1,30 @@
+"""Money: integer minor units and an ISO 4217 currency code, never a float."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from crosspromo.errors import InvalidInputError
+
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_MINOR = 10**15  # ten trillion in major units of a two-decimal currency
+
+
+def check_currency(code: str, field: str = "currency") -> str:
+    if not CURRENCY.match(code):
+        raise InvalidInputError(f"currency {code!r} is not an ISO 4217 code like EUR", field=field)
+    return code
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount_minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        check_currency(self.currency)
+        if not -MAX_MINOR <= self.amount_minor <= MAX_MINOR:
+            raise InvalidInputError(
+                f"amount {self.amount_minor} is out of range", field="amount_minor"
+            )

@@ -1,0 +1,225 @@
+"""Recording conversions: leads, sales and refunds, tied to a partner by click id, referral
+code or coupon code. A batch is stored whole or not at all, and an idempotency key makes a
+retried request return the first answer without storing anything again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, PartnerCode
+from crosspromo.domain.links import check_custom_slug
+from crosspromo.domain.models import check_slug
+from crosspromo.domain.money import Money
+from crosspromo.errors import ConflictError, CrossPromoError, InvalidInputError, NotFoundError
+from crosspromo.security import customer_id_hash
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import (
+    ClickRepository,
+    ConversionRepository,
+    IdempotencyRepository,
+    OrganizationRepository,
+    PartnerCodeRepository,
+    PartnershipRepository,
+)
+
+MAX_BATCH = 10_000
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionInput:
+    kind: ConversionKind
+    occurred_at: datetime
+    amount_minor: int = 0
+    currency: str | None = None
+    customer_external_id: str | None = None
+    click_id: str | None = None
+    referral_code: str | None = None
+    coupon_code: str | None = None
+    order_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    conversions: list[Conversion]
+    replayed: bool
+
+
+def request_fingerprint(payload: Any) -> str:
+    """SHA-256 of the canonical JSON of a request body (key order and spacing ignored)."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record_conversions(
+    db: Database,
+    org_id: int,
+    items: list[ConversionInput],
+    *,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+) -> Recorded:
+    """Store every item or none; errors name the row (``row``) and the field."""
+    if not items:
+        raise InvalidInputError("no conversions given", field="conversions")
+    if len(items) > MAX_BATCH:
+        raise InvalidInputError(f"at most {MAX_BATCH} conversions per batch", field="conversions")
+    try:
+        with db.transaction() as session:
+            if idempotency_key is not None:
+                earlier = _replay(session, org_id, idempotency_key, fingerprint)
+                if earlier is not None:
+                    return earlier
+            stored = [_record_one(session, db, org_id, item, row) for row, item in enumerate(items)]
+            if idempotency_key is not None:
+                IdempotencyRepository(session).add(
+                    org_id, idempotency_key, fingerprint, 201, {"ids": [c.id for c in stored]}
+                )
+            return Recorded(stored, replayed=False)
+    except ConflictError:
+        if idempotency_key is None:
+            raise
+        with db.transaction() as session:  # a concurrent twin won: answer what it stored
+            earlier = _replay(session, org_id, idempotency_key, fingerprint)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def get_conversion(db: Database, org_id: int, conversion_id: int) -> Conversion:
+    with db.transaction() as session:
+        return ConversionRepository(session).get_for_org(org_id, conversion_id)
+
+
+def _replay(session: Session, org_id: int, key: str, fingerprint: str) -> Recorded | None:
+    earlier = IdempotencyRepository(session).get(org_id, key)
+    if earlier is None:
+        return None
+    if earlier[0] != fingerprint:
+        raise ConflictError(
+            f"idempotency key {key!r} was used for a different request body",
+            idempotency_key=key,
+        )
+    ids = [int(i) for i in earlier[2]["ids"]]
+    return Recorded(ConversionRepository(session).many_for_org(org_id, ids), replayed=True)
+
+
+def _record_one(
+    session: Session, db: Database, org_id: int, item: ConversionInput, row: int
+) -> Conversion:
+    try:
+        values = _values(session, db, org_id, item)
+    except CrossPromoError as exc:
+        field = exc.details.get("field")
+        raise InvalidInputError(f"row {row}: {exc.message}", row=row, field=field) from None
+    return ConversionRepository(session).add(values)
+
+
+def _values(session: Session, db: Database, org_id: int, item: ConversionInput) -> dict[str, Any]:
+    if item.occurred_at.tzinfo is None:
+        raise InvalidInputError("occurred_at needs a time zone (e.g. ...Z)", field="occurred_at")
+    if not EARLIEST <= item.occurred_at <= LATEST:
+        raise InvalidInputError(
+            "occurred_at must lie between 2000-01-01 and 2100-01-01", field="occurred_at"
+        )
+    values: dict[str, Any] = {
+        "org_id": org_id,
+        "kind": str(item.kind),
+        "partner_org_id": None,
+        "link_id": None,
+        "click_id": None,
+        "code_id": None,
+        "order_id": item.order_id,
+        "customer_hash": None,
+        "amount_minor": item.amount_minor,
+        "currency": item.currency,
+        "occurred_at": item.occurred_at.astimezone(UTC),  # as stored, so replays match
+    }
+    if item.customer_external_id:
+        secret = db.settings.secret_key.get_secret_value()
+        values["customer_hash"] = customer_id_hash(secret, org_id, item.customer_external_id)
+    if item.kind is ConversionKind.LEAD:
+        if item.amount_minor < 0:
+            raise InvalidInputError("amount_minor must not be negative", field="amount_minor")
+        if item.currency is not None:
+            Money(item.amount_minor, item.currency)
+    else:
+        if item.currency is None:
+            raise InvalidInputError(f"a {item.kind} needs a currency", field="currency")
+        Money(item.amount_minor, item.currency)
+        if item.amount_minor <= 0:
+            raise InvalidInputError(f"a {item.kind} needs a positive amount", field="amount_minor")
+    if item.kind is ConversionKind.REFUND:
+        values.update(_refund_source(session, org_id, item))
+        return values
+    if item.click_id:
+        click = ClickRepository(session).by_click_id(item.click_id)
+        if click is None or click[1] != org_id:
+            raise NotFoundError(f"unknown click id {item.click_id!r}", field="click_id")
+        values.update(link_id=click[0], partner_org_id=click[2], click_id=item.click_id)
+    for kind, code in (
+        (CodeKind.REFERRAL, item.referral_code),
+        (CodeKind.COUPON, item.coupon_code),
+    ):
+        if code:
+            found = PartnerCodeRepository(session).active(org_id, code, kind)
+            if found is None:
+                raise NotFoundError(f"unknown {kind} code {code!r}", field=f"{kind}_code")
+            values["code_id"] = found.id
+            values["partner_org_id"] = values["partner_org_id"] or found.partner_org_id
+    return values
+
+
+def _refund_source(session: Session, org_id: int, item: ConversionInput) -> dict[str, Any]:
+    """A refund reverses (part of) the sale with the same order id, crediting its partner."""
+    if not item.order_id:
+        raise InvalidInputError("a refund needs the order_id of its sale", field="order_id")
+    sale, refunded = ConversionRepository(session).order_totals(org_id, item.order_id)
+    if sale is None:
+        raise NotFoundError(f"no sale with order_id {item.order_id!r} to refund", field="order_id")
+    if sale.currency != item.currency:
+        raise InvalidInputError(
+            f"the refund is in {item.currency}, the sale in {sale.currency}", field="currency"
+        )
+    if refunded + item.amount_minor > sale.amount_minor:
+        left = sale.amount_minor - refunded
+        raise InvalidInputError(
+            f"refund of {item.amount_minor} exceeds what is left of the sale ({left})",
+            field="amount_minor",
+        )
+    return {
+        "partner_org_id": sale.partner_org_id,
+        "link_id": sale.link_id,
+        "click_id": sale.click_id,
+        "code_id": sale.code_id,
+    }
+
+
+def create_code(
+    db: Database, org_id: int, partner_slug: str, code: str, kind: CodeKind
+) -> tuple[PartnerCode, str]:
+    """A referral or coupon code for a partner with an open partnership."""
+    check_slug(partner_slug, "partner")
+    check_custom_slug(code)
+    with db.transaction() as session:
+        partner = OrganizationRepository(session).find_slug(partner_slug)
+        if (
+            partner is None
+            or PartnershipRepository(session).open_between(org_id, partner.id) is None
+        ):
+            raise NotFoundError(f"no open partnership with {partner_slug!r}", field="partner")
+        return PartnerCodeRepository(session).add(org_id, partner.id, code, kind), partner.slug
+
+
+def list_codes(db: Database, org_id: int) -> list[tuple[PartnerCode, str]]:
+    with db.transaction() as session:
+        codes = PartnerCodeRepository(session).for_org(org_id)
+        partners = OrganizationRepository(session).many(c.partner_org_id for c in codes)
+    return [(c, partners[c.partner_org_id].slug) for c in codes]

@@ -1,0 +1,148 @@
+"""Partner codes, conversions (append-only) and idempotency records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, select
+
+from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, PartnerCode
+from crosspromo.errors import NotFoundError
+from crosspromo.store import tables as t
+from crosspromo.store.repositories.base import Repository, utcnow
+
+
+class PartnerCodeRepository(Repository):
+    def add(self, org_id: int, partner_org_id: int, code: str, kind: CodeKind) -> PartnerCode:
+        now = utcnow()
+        values = {
+            "org_id": org_id,
+            "partner_org_id": partner_org_id,
+            "code": code,
+            "kind": str(kind),
+            "active": True,
+            "created_at": now,
+        }
+        code_id = self._insert(t.partner_codes, values, f"the code {code!r} is already in use")
+        return PartnerCode(code_id, org_id, partner_org_id, code, kind, now)
+
+    def active(self, org_id: int, code: str, kind: CodeKind) -> PartnerCode | None:
+        c = t.partner_codes.c
+        row = self.session.execute(
+            select(t.partner_codes).where(
+                c.org_id == org_id, c.code == code, c.kind == str(kind), c.active.is_(True)
+            )
+        ).first()
+        return None if row is None else _code(row)
+
+    def for_org(self, org_id: int) -> list[PartnerCode]:
+        rows = self.session.execute(
+            select(t.partner_codes)
+            .where(t.partner_codes.c.org_id == org_id)
+            .order_by(t.partner_codes.c.id)
+        )
+        return [_code(r) for r in rows]
+
+
+class ConversionRepository(Repository):
+    def add(self, values: dict[str, Any]) -> Conversion:
+        row = {**values, "recorded_at": utcnow()}
+        conversion_id = self._insert(t.conversions, row, "conversion conflicts with another")
+        return _conversion_from({**row, "id": conversion_id})
+
+    def many_for_org(self, org_id: int, ids: Sequence[int]) -> list[Conversion]:
+        rows = self.session.execute(
+            select(t.conversions).where(
+                t.conversions.c.org_id == org_id, t.conversions.c.id.in_(list(ids))
+            )
+        )
+        found = {r.id: _conversion(r) for r in rows}
+        return [found[i] for i in ids if i in found]
+
+    def get_for_org(self, org_id: int, conversion_id: int) -> Conversion:
+        found = self.many_for_org(org_id, [conversion_id])
+        if not found:
+            raise NotFoundError(f"no conversion with id {conversion_id}")
+        return found[0]
+
+    def order_totals(self, org_id: int, order_id: str) -> tuple[Conversion | None, int]:
+        """The first sale of ``order_id`` and the amount refunded on it so far."""
+        c = t.conversions.c
+        sale = self.session.execute(
+            select(t.conversions)
+            .where(c.org_id == org_id, c.order_id == order_id, c.kind == ConversionKind.SALE.value)
+            .order_by(c.id)
+            .limit(1)
+        ).first()
+        refunded = self.session.execute(
+            select(func.coalesce(func.sum(c.amount_minor), 0)).where(
+                c.org_id == org_id, c.order_id == order_id, c.kind == ConversionKind.REFUND.value
+            )
+        ).scalar_one()
+        return (None if sale is None else _conversion(sale)), int(refunded)
+
+
+class IdempotencyRepository(Repository):
+    def get(self, org_id: int, key: str) -> tuple[str, int, dict[str, Any]] | None:
+        """(request hash, status code, stored response) of an earlier request with ``key``."""
+        c = t.idempotency_records.c
+        row = self.session.execute(
+            select(c.request_hash, c.status_code, c.response).where(
+                c.org_id == org_id, c.key == key
+            )
+        ).first()
+        return None if row is None else (row[0], int(row[1]), dict(row[2]))
+
+    def add(
+        self, org_id: int, key: str, request_hash: str, status: int, response: dict[str, Any]
+    ) -> None:
+        """ConflictError when a concurrent request stored the same key first."""
+        self._insert(
+            t.idempotency_records,
+            {
+                "org_id": org_id,
+                "key": key,
+                "request_hash": request_hash,
+                "status_code": status,
+                "response": response,
+                "created_at": utcnow(),
+            },
+            f"idempotency key {key!r} is being used by a concurrent request",
+        )
+
+
+def _code(row: Row[Any]) -> PartnerCode:
+    return PartnerCode(
+        row.id,
+        row.org_id,
+        row.partner_org_id,
+        row.code,
+        CodeKind(row.kind),
+        row.created_at,
+        bool(row.active),
+    )
+
+
+def _conversion(row: Row[Any]) -> Conversion:
+    return _conversion_from(row._mapping)
+
+
+def _conversion_from(values: Any) -> Conversion:
+    occurred: datetime = values["occurred_at"]
+    return Conversion(
+        id=values["id"],
+        org_id=values["org_id"],
+        kind=ConversionKind(values["kind"]),
+        partner_org_id=values["partner_org_id"],
+        link_id=values["link_id"],
+        click_id=values["click_id"],
+        code_id=values["code_id"],
+        order_id=values["order_id"],
+        customer_hash=values["customer_hash"],
+        amount_minor=int(values["amount_minor"]),
+        currency=values["currency"],
+        occurred_at=occurred,
+        recorded_at=values["recorded_at"],
+    )

@@ -1,0 +1,130 @@
+"""Conversions over the API: attribution by click and code, refunds, batches, idempotency."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import func, select
+
+from crosspromo.store import tables as t
+from tests.web.conftest import World
+
+SALE: dict[str, Any] = {
+    "type": "sale",
+    "occurred_at": "2026-02-01T10:00:00Z",
+    "amount_minor": 4999,
+    "currency": "EUR",
+    "order_id": "A-1",
+}
+
+
+def _stored(world: World) -> int:
+    db = world.client.app.state.db  # type: ignore[attr-defined]
+    with db.transaction() as s:
+        return int(s.execute(select(func.count()).select_from(t.conversions)).scalar_one())
+
+
+def _post(world: World, body: dict[str, Any], key: str | None = None, path: str = "") -> Any:
+    headers = world.auth("acme") | ({"Idempotency-Key": key} if key else {})
+    return world.client.post(f"/api/v1/conversions{path}", json=body, headers=headers)
+
+
+def test_sale_credited_through_a_click(world: World) -> None:
+    hop = world.client.get(f"/r/{world.link_codes['acme']}", follow_redirects=False)
+    click = parse_qs(urlsplit(hop.headers["location"]).query)["cp_click"][0]
+    r = _post(world, SALE | {"click_id": click, "customer_external_id": "Ann@Example.com"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["partner"], body["click_id"], body["amount_minor"]) == ("beans", click, 4999)
+
+
+def test_referral_code_credits_the_partner(world: World) -> None:
+    r = _post(world, {"type": "lead", "occurred_at": "2026-02-01T10:00:00+01:00",
+                      "referral_code": "BEANS10"})  # fmt: skip
+    assert r.json()["partner"] == "beans"
+    assert r.json()["occurred_at"].startswith("2026-02-01T09:00:00")
+
+
+def test_refunds_reverse_their_sale(world: World) -> None:
+    assert _post(world, SALE | {"referral_code": "BEANS10"}).status_code == 201
+    refund = SALE | {"type": "refund", "amount_minor": 1000}
+    first = _post(world, refund)
+    assert first.status_code == 201
+    assert first.json()["partner"] == "beans", "a refund debits the partner its sale credited"
+    over = _post(world, refund | {"amount_minor": 4000})
+    assert over.status_code == 422
+    assert over.json()["detail"] == (
+        "row 0: refund of 4000 exceeds what is left of the sale (3999)"
+    )
+    missing = _post(world, refund | {"order_id": "nope"})
+    assert missing.status_code == 422
+    assert "no sale with order_id 'nope'" in missing.json()["detail"]
+    wrong_currency = _post(world, refund | {"currency": "USD"})
+    assert "the refund is in USD, the sale in EUR" in wrong_currency.json()["detail"]
+
+
+def test_batch_is_all_or_nothing_and_names_the_row(world: World) -> None:
+    before = _stored(world)
+    rows = [SALE | {"order_id": "B-1"}, SALE | {"order_id": "B-2"}, SALE | {"click_id": "nope"}]
+    r = _post(world, {"conversions": rows}, path="/batch")
+    assert r.status_code == 422
+    assert r.json()["detail"] == "row 2: unknown click id 'nope'"
+    assert r.json()["field"] == "click_id"
+    assert _stored(world) == before
+    ok = _post(world, {"conversions": rows[:2]}, path="/batch")
+    assert ok.status_code == 201
+    assert ok.json()["count"] == 2
+    assert _stored(world) == before + 2
+
+
+def test_idempotency_key_replays_and_refuses_other_bodies(world: World) -> None:
+    first = _post(world, SALE, key="order-A-1")
+    assert first.status_code == 201
+    before = _stored(world)
+    again = _post(world, dict(reversed(list(SALE.items()))), key="order-A-1")  # same, reordered
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotency-replayed"] == "true"
+    assert _stored(world) == before
+    other = _post(world, SALE | {"amount_minor": 1}, key="order-A-1")
+    assert other.status_code == 409
+    assert other.json()["code"] == "conflict"
+    assert _stored(world) == before
+
+
+def test_money_is_validated(world: World) -> None:
+    for body, field in [
+        (SALE | {"currency": "eur"}, "currency"),
+        (SALE | {"amount_minor": 12.5}, "amount_minor"),
+        (SALE | {"amount_minor": -5}, "amount_minor"),
+        ({k: v for k, v in SALE.items() if k != "currency"}, None),
+        (SALE | {"occurred_at": "2026-02-01T10:00:00"}, "occurred_at"),
+    ]:
+        r = _post(world, body)
+        assert r.status_code == 422, (body, r.text)
+        if field:
+            assert field in r.json()["detail"]
+
+
+def test_codes_api(world: World) -> None:
+    auth = world.auth("acme")
+    r = world.client.post(
+        "/api/v1/codes",
+        json={"partner": "beans", "code": "SPRING-20", "kind": "coupon"},
+        headers=auth,
+    )
+    assert r.status_code == 201
+    assert r.json()["kind"] == "coupon"
+    listed = world.client.get("/api/v1/codes", headers=auth).json()
+    assert [c["code"] for c in listed["items"]] == ["BEANS10", "SPRING-20"]
+    coupon = _post(world, SALE | {"coupon_code": "SPRING-20"})
+    assert coupon.json()["partner"] == "beans"
+    wrong_kind = _post(world, SALE | {"referral_code": "SPRING-20"})
+    assert wrong_kind.status_code == 422
+
+
+def test_far_dates_are_refused(world: World) -> None:
+    r = _post(world, {"type": "lead", "occurred_at": "0001-01-01T00:11:43+02:02"})
+    assert r.status_code == 422
+    assert r.json()["detail"] == "row 0: occurred_at must lie between 2000-01-01 and 2100-01-01"
