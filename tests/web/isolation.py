@@ -132,7 +132,7 @@ case(
     intruder="other",
     leaks=lambda w, body: w.link_codes["acme"] in [i["code"] for i in body["items"]],
 )
-for suffix in ("", "/qr.svg", "/qr.png"):
+for suffix in ("", "/qr.svg", "/qr.png", "/stats"):
     case(
         "GET",
         "/api/v1/links/{code}" + suffix,

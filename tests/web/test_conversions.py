@@ -128,3 +128,28 @@ def test_far_dates_are_refused(world: World) -> None:
     r = _post(world, {"type": "lead", "occurred_at": "0001-01-01T00:11:43+02:02"})
     assert r.status_code == 422
     assert r.json()["detail"] == "row 0: occurred_at must lie between 2000-01-01 and 2100-01-01"
+
+
+def test_link_stats_count_clicks_and_conversions(world: World) -> None:
+    code = world.link_codes["acme"]
+    human = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/126"}
+    clicks = []
+    for headers in [human, human, {"user-agent": "Slackbot 1.0"}]:
+        hop = world.client.get(f"/r/{code}", headers=headers, follow_redirects=False)
+        clicks.append(parse_qs(urlsplit(hop.headers["location"]).query)["cp_click"][0])
+    _post(world, {"type": "lead", "occurred_at": "2026-02-01T10:00:00Z", "click_id": clicks[0]})
+    _post(world, SALE | {"click_id": clicks[0]})
+    _post(world, SALE | {"click_id": clicks[1], "order_id": "A-2", "amount_minor": 1000})
+    _post(world, SALE | {"type": "refund", "amount_minor": 999})
+    _post(world, SALE | {"referral_code": "BEANS10", "order_id": "not-via-link"})
+    stats = world.client.get(f"/api/v1/links/{code}/stats", headers=world.auth("acme")).json()
+    assert stats == {
+        "clicks": 2,
+        "unique_clicks": 1,
+        "bot_clicks": 1,
+        "leads": 1,
+        "sales": 2,
+        "revenue_minor": 4999 + 1000 - 999,
+        "currency": "EUR",
+        "revenue_by_currency": {"EUR": 5000},
+    }

@@ -15,6 +15,8 @@ from crosspromo.domain.models import check_slug
 from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
+    ClickRepository,
+    ConversionRepository,
     DomainRepository,
     LinkRepository,
     OrganizationRepository,
@@ -110,3 +112,30 @@ def list_links(db: Database, org_id: int) -> list[IssuedLink]:
         items = LinkRepository(session).for_org(org_id)
         partners = OrganizationRepository(session).many(i.partner_org_id for i in items)
     return [IssuedLink(i, short_url(db, i.code), partners[i.partner_org_id].slug) for i in items]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStats:
+    clicks: int
+    unique_clicks: int
+    bot_clicks: int
+    leads: int
+    sales: int
+    revenue_by_currency: dict[str, int]
+
+    @property
+    def revenue(self) -> tuple[int, str | None]:
+        """Net revenue (sales less refunds) when in one currency; (0, None) otherwise."""
+        if len(self.revenue_by_currency) == 1:
+            currency, amount = next(iter(self.revenue_by_currency.items()))
+            return amount, currency
+        return 0, None
+
+
+def link_stats(db: Database, org_id: int, code: str) -> LinkStats:
+    """Clicks (bots apart; unique = one per visitor per hour) and conversions of a link."""
+    with db.transaction() as session:
+        link = LinkRepository(session).get_for_org(org_id, code)
+        clicks, unique, bots = ClickRepository(session).link_counts(link.id)
+        leads, sales, revenue = ConversionRepository(session).link_totals(link.id)
+    return LinkStats(clicks, unique, bots, leads, sales, revenue)

@@ -259,3 +259,14 @@ class CodeOut(BaseModel):
 class CodeList(BaseModel):
     items: list[CodeOut]
     count: int
+
+
+class LinkStatsOut(BaseModel):
+    clicks: int = Field(description="human clicks (bots are stored but not counted)")
+    unique_clicks: int = Field(description="one per visitor per hour")
+    bot_clicks: int
+    leads: int
+    sales: int
+    revenue_minor: int = Field(description="sales less refunds, when in a single currency")
+    currency: str | None
+    revenue_by_currency: dict[str, int]

@@ -67,6 +67,26 @@ class ConversionRepository(Repository):
             raise NotFoundError(f"no conversion with id {conversion_id}")
         return found[0]
 
+    def link_totals(self, link_id: int) -> tuple[int, int, dict[str, int]]:
+        """(leads, sales, net revenue per currency) of the conversions credited to a link."""
+        c = t.conversions.c
+        rows = self.session.execute(
+            select(c.kind, c.currency, func.count(), func.coalesce(func.sum(c.amount_minor), 0))
+            .where(c.link_id == link_id)
+            .group_by(c.kind, c.currency)
+        )
+        leads = sales = 0
+        revenue: dict[str, int] = {}
+        for kind, currency, count, amount in rows:
+            if kind == ConversionKind.LEAD.value:
+                leads += int(count)
+                continue
+            if kind == ConversionKind.SALE.value:
+                sales += int(count)
+            sign = -1 if kind == ConversionKind.REFUND.value else 1
+            revenue[currency] = revenue.get(currency, 0) + sign * int(amount)
+        return leads, sales, revenue
+
     def order_totals(self, org_id: int, order_id: str) -> tuple[Conversion | None, int]:
         """The first sale of ``order_id`` and the amount refunded on it so far."""
         c = t.conversions.c

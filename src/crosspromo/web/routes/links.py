@@ -19,6 +19,7 @@ from crosspromo.web.schemas import (
     LinkIn,
     LinkList,
     LinkOut,
+    LinkStatsOut,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["links"], responses=PROBLEM_RESPONSES)
@@ -73,6 +74,22 @@ def list_links(org: ApiOrg, db: DB) -> LinkList:
 @router.get("/links/{code}", response_model=LinkOut)
 def get_link(code: LinkCode, org: ApiOrg, db: DB) -> LinkOut:
     return LinkOut.of(links.get_link(db, org.id, code))
+
+
+@router.get("/links/{code}/stats", response_model=LinkStatsOut)
+def get_link_stats(code: LinkCode, org: ApiOrg, db: DB) -> LinkStatsOut:
+    stats = links.link_stats(db, org.id, code)
+    revenue, currency = stats.revenue
+    return LinkStatsOut(
+        clicks=stats.clicks,
+        unique_clicks=stats.unique_clicks,
+        bot_clicks=stats.bot_clicks,
+        leads=stats.leads,
+        sales=stats.sales,
+        revenue_minor=revenue,
+        currency=currency,
+        revenue_by_currency=stats.revenue_by_currency,
+    )
 
 
 @router.get("/links/{code}/qr.svg", response_class=Response, responses=_SVG)
