@@ -223,3 +223,40 @@ def test_serve_with_two_workers(sample_db: str) -> None:
         os.killpg(process.pid, signal.SIGTERM)
         output = process.communicate(timeout=30)[0]
     assert output.count("Started server process") >= 2, output
+
+
+def test_links_domains_and_conversion_import(sample_db: str, tmp_path: Path) -> None:
+    org = "--org", "wanderlust-travel"
+    added = cli(
+        "orgs", "domains", "add", *org, "Trips.Example", "--format", "json", db_url=sample_db
+    )
+    assert json.loads(added.stdout) == {"domain": "trips.example", "added": True}
+    made = cli(
+        "links", "create", *org, "--partner", "nomad-insurance", "--campaign", "summer",
+        "--destination", "https://book.trips.example/?lang=en", "--format", "json",
+        db_url=sample_db,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    link = json.loads(made.stdout)
+    assert link["destination"] == (
+        "https://book.trips.example/?lang=en&utm_source=nomad-insurance&utm_medium=partner"
+        "&utm_campaign=summer"
+    )
+    refused = cli(
+        "links", "create", *org, "--partner", "nomad-insurance", "--destination", "https://x.test/",
+        db_url=sample_db,
+    )  # fmt: skip
+    assert refused.returncode == 5
+    assert "not on this organization's allow-list" in refused.stderr
+    csv_file = tmp_path / "c.csv"
+    csv_file.write_text(
+        "type,occurred_at,amount_minor,currency\nsale,2026-01-01T00:00:00Z,100,EUR\n"
+    )
+    imported = cli(
+        "conversions", "import", str(csv_file), *org, "--format", "json", db_url=sample_db
+    )
+    assert json.loads(imported.stdout)["imported"] == 1
+    csv_file.write_text("type,occurred_at,amount_minor,currency\nsale,2026-01-01T00:00:00Z,1,eur\n")
+    bad = cli("conversions", "import", str(csv_file), *org, db_url=sample_db)
+    assert bad.returncode == 5
+    assert bad.stderr.startswith("error: line 2, column currency: currency 'eur'")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, state
 from crosspromo.cli.output import console, emit
 from crosspromo.services import links
+from crosspromo.services.import_conversions import import_conversions
 from crosspromo.services.organizations import get_organization
 
 domains_app = typer.Typer(
@@ -95,3 +98,19 @@ def links_list(
         columns=tuple(data[0]) if data else ("code",),
         rows=[tuple(d.values()) for d in data],
     )
+
+
+conversions_app = typer.Typer(help="Conversions: leads, sales and refunds.", no_args_is_help=True)
+
+
+@conversions_app.command("import")
+def conversions_import(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="a .csv or .parquet file; columns as in the README"),
+    org: str = typer.Option(..., help="slug of the organization the conversions belong to"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Import conversions: all rows are stored, or none (the error names line and column)."""
+    db = state(ctx).database()
+    stored = import_conversions(db, get_organization(db, org).id, file)
+    emit({"imported": stored, "file": str(file)}, fmt)

@@ -65,12 +65,13 @@ def record_conversions(
     *,
     idempotency_key: str | None = None,
     fingerprint: str = "",
+    max_items: int = MAX_BATCH,
 ) -> Recorded:
     """Store every item or none; errors name the row (``row``) and the field."""
     if not items:
         raise InvalidInputError("no conversions given", field="conversions")
-    if len(items) > MAX_BATCH:
-        raise InvalidInputError(f"at most {MAX_BATCH} conversions per batch", field="conversions")
+    if len(items) > max_items:
+        raise InvalidInputError(f"at most {max_items} conversions at once", field="conversions")
     try:
         with db.transaction() as session:
             if idempotency_key is not None:
@@ -118,7 +119,9 @@ def _record_one(
         values = _values(session, db, org_id, item)
     except CrossPromoError as exc:
         field = exc.details.get("field")
-        raise InvalidInputError(f"row {row}: {exc.message}", row=row, field=field) from None
+        raise InvalidInputError(
+            f"row {row}: {exc.message}", row=row, field=field, reason=exc.message
+        ) from None
     return ConversionRepository(session).add(values)
 
 
