@@ -193,3 +193,12 @@ case(
     intruder="other",
     leaks=lambda w, body: "BEANS10" in [c["code"] for c in body["items"]],
 )
+case(
+    "POST",
+    "/api/v1/webhooks/inbound-secret",
+    path=lambda w: "/api/v1/webhooks/inbound-secret",
+    owner="acme",
+    intruder="other",
+    owner_status=201,
+    leaks=lambda w, body: body["endpoint"].endswith("/acme"),
+)

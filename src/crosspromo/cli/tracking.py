@@ -11,6 +11,7 @@ from crosspromo.cli.output import console, emit
 from crosspromo.services import links
 from crosspromo.services.import_conversions import import_conversions
 from crosspromo.services.organizations import get_organization
+from crosspromo.services.webhooks import rotate_inbound_secret
 
 domains_app = typer.Typer(
     help="Destination domains an organization's links may redirect to.", no_args_is_help=True
@@ -114,3 +115,20 @@ def conversions_import(
     db = state(ctx).database()
     stored = import_conversions(db, get_organization(db, org).id, file)
     emit({"imported": stored, "file": str(file)}, fmt)
+
+
+webhooks_app = typer.Typer(help="Signed webhooks (Standard Webhooks scheme).", no_args_is_help=True)
+
+
+@webhooks_app.command("inbound-secret")
+def webhooks_inbound_secret(
+    ctx: typer.Context,
+    org: str = typer.Option(..., help="slug of the organization receiving the webhooks"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Make a new inbound signing secret (shown once; the old one stops working)."""
+    db = state(ctx).database()
+    organization = get_organization(db, org)
+    secret = rotate_inbound_secret(db, organization.id)
+    endpoint = f"{db.settings.public_url.rstrip('/')}/webhooks/inbound/{organization.slug}"
+    emit({"secret": secret, "endpoint": endpoint}, fmt)

@@ -273,3 +273,11 @@ idempotency_records = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("org_id", "key", name="uq_idempotency_records_org_key"),
 )
+
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("org_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("secret", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

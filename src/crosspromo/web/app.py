@@ -20,7 +20,7 @@ from crosspromo.tracking.redirect import RedirectApp, RedirectFastPath
 from crosspromo.web.errors import install_error_handlers
 from crosspromo.web.headers import SecurityHeadersMiddleware
 from crosspromo.web.limits import BodyLimitMiddleware
-from crosspromo.web.routes import api, conversions, dashboard, docs, health, links
+from crosspromo.web.routes import api, conversions, dashboard, docs, health, links, webhooks
 
 HERE = Path(__file__).parent
 
@@ -69,6 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(links.router)
     app.include_router(conversions.router)
+    app.include_router(webhooks.router)
     app.include_router(dashboard.router)
     return app
 

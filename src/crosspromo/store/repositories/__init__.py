@@ -20,6 +20,7 @@ from crosspromo.store.repositories.links import (
     SaltRepository,
 )
 from crosspromo.store.repositories.partnerships import PartnershipRepository
+from crosspromo.store.repositories.webhooks import WebhookSecretRepository
 
 __all__ = [
     "ApiKeyRepository",
@@ -37,5 +38,6 @@ __all__ = [
     "SaltRepository",
     "SampleRunRepository",
     "UserRepository",
+    "WebhookSecretRepository",
     "utcnow",
 ]

@@ -80,8 +80,12 @@ def record_batch(
     )  # fmt: skip
     if recorded.replayed:
         response.headers["Idempotency-Replayed"] = "true"
-    items = _out(db, recorded.conversions)
-    return ConversionList(items=items, count=len(items))
+    return conversion_list(db, recorded.conversions)
+
+
+def conversion_list(db: DB, items: list[Conversion]) -> ConversionList:
+    out = _out(db, items)
+    return ConversionList(items=out, count=len(out))
 
 
 @router.get("/conversions/{conversion_id}", response_model=ConversionOut)

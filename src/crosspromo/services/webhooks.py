@@ -1,0 +1,54 @@
+"""Signed webhooks (the Standard Webhooks scheme: HMAC-SHA256 over ``id.timestamp.body``,
+headers ``webhook-id``, ``webhook-timestamp``, ``webhook-signature: v1,<base64>``, 5 minutes
+of tolerance). Inbound ones carry conversions from shops and payment systems."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from standardwebhooks.webhooks import Webhook
+
+from crosspromo.errors import AuthenticationError
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import OrganizationRepository, WebhookSecretRepository
+
+_REFUSED = "webhook signature missing, stale or wrong"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    org_id: int
+    message_id: str
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def rotate_inbound_secret(db: Database, org_id: int) -> str:
+    """A new inbound signing secret (shown once to the caller); the old one stops working."""
+    secret = new_secret()
+    with db.transaction() as session:
+        WebhookSecretRepository(session).replace(org_id, secret)
+    return secret
+
+
+def verify_inbound(
+    db: Database, org_slug: str, body: bytes, headers: dict[str, Any]
+) -> InboundMessage:
+    """Check an inbound webhook's signature and age; AuthenticationError (one message for
+    every failure, unknown organization included) when it does not hold."""
+    with db.transaction() as session:
+        org = OrganizationRepository(session).find_slug(org_slug)
+        secret = None if org is None else WebhookSecretRepository(session).get(org.id)
+    if org is None or secret is None:
+        raise AuthenticationError(_REFUSED)
+    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+    try:
+        Webhook(secret).verify(body, lowered, json_parse=False)
+    except Exception:
+        raise AuthenticationError(_REFUSED) from None
+    return InboundMessage(org.id, lowered["webhook-id"])
