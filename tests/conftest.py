@@ -32,6 +32,7 @@ def require(reason: str) -> None:
 
 
 def make_settings(database_url: str, **extra: object) -> Settings:
+    extra.setdefault("webhook_dispatch_seconds", 0)  # tests dispatch explicitly
     return Settings(database_url=database_url, secret_key=TEST_SECRET, environment="test", **extra)  # type: ignore[arg-type]
 
 

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
     public_url: str = "http://127.0.0.1:8000"
     sample_seed: int = 42
+    webhook_dispatch_seconds: float = Field(default=1.0, ge=0)  # 0: the server sends none
 
     @field_validator("database_url")
     @classmethod

@@ -18,6 +18,7 @@ from crosspromo.services.customers import record_customer
 from crosspromo.services.database import open_database
 from crosspromo.services.links import add_domain, create_link
 from crosspromo.services.organizations import create_organization
+from crosspromo.services.outbound_webhooks import add_endpoint, list_deliveries
 from crosspromo.services.partnerships import change_status, propose_partnership
 from crosspromo.web.app import create_server
 
@@ -31,6 +32,8 @@ class World:
     customer_ids: dict[str, int] = field(default_factory=dict)
     link_codes: dict[str, str] = field(default_factory=dict)
     conversion_ids: dict[str, int] = field(default_factory=dict)
+    endpoint_ids: dict[str, int] = field(default_factory=dict)
+    delivery_ids: dict[str, int] = field(default_factory=dict)
 
     def auth(self, slug: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[slug]}"}
@@ -57,9 +60,11 @@ def world(settings: Settings) -> Iterator[World]:
     add_domain(db, orgs["other"], "other.example")
     acme_link = create_link(db, orgs["acme"], "beans", "https://shop.acme.example/p?x=1", "launch")
     create_code(db, orgs["acme"], "beans", "BEANS10", CodeKind.REFERRAL)
+    endpoint, _ = add_endpoint(db, orgs["acme"], "http://127.0.0.1:9/hook", ["conversion.created"])
     lead = record_conversions(
         db, orgs["acme"], [ConversionInput(ConversionKind.LEAD, datetime(2026, 1, 5, tzinfo=UTC))]
     ).conversions[0]
+    delivery = list_deliveries(db, orgs["acme"])[0]
     db.dispose()
     app = create_server(settings)
     with TestClient(app) as client:
@@ -71,4 +76,6 @@ def world(settings: Settings) -> Iterator[World]:
             {"acme": acme_customer.id, "other": other_customer.id},
             {"acme": acme_link.link.code},
             {"acme": lead.id},
+            {"acme": endpoint.id},
+            {"acme": delivery.id},
         )

@@ -202,3 +202,45 @@ case(
     owner_status=201,
     leaks=lambda w, body: body["endpoint"].endswith("/acme"),
 )
+case(
+    "POST",
+    "/api/v1/webhooks/endpoints",
+    path=lambda w: "/api/v1/webhooks/endpoints",
+    owner="acme",
+    intruder="other",
+    owner_status=201,
+    body=lambda w: {"url": "https://hooks.example/x", "events": ["conversion.created"]},
+    leaks=lambda w, body: False,
+)  # an endpoint of the caller's own; nothing of acme's shown
+case(
+    "GET",
+    "/api/v1/webhooks/endpoints",
+    path=lambda w: "/api/v1/webhooks/endpoints",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: any(e["id"] == w.endpoint_ids["acme"] for e in body["items"]),
+)
+case(
+    "DELETE",
+    "/api/v1/webhooks/endpoints/{endpoint_id}",
+    path=lambda w: f"/api/v1/webhooks/endpoints/{w.endpoint_ids['acme']}",
+    owner="acme",
+    intruder="other",
+    owner_status=204,
+)
+case(
+    "GET",
+    "/api/v1/webhooks/deliveries",
+    path=lambda w: "/api/v1/webhooks/deliveries",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: any(d["id"] == w.delivery_ids["acme"] for d in body["items"]),
+)
+case(
+    "POST",
+    "/api/v1/webhooks/deliveries/{delivery_id}/replay",
+    path=lambda w: f"/api/v1/webhooks/deliveries/{w.delivery_ids['acme']}/replay",
+    owner="acme",
+    intruder="other",
+    owner_status=202,
+)

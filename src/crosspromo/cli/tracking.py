@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
@@ -11,6 +12,7 @@ from crosspromo.cli.output import console, emit
 from crosspromo.services import links
 from crosspromo.services.import_conversions import import_conversions
 from crosspromo.services.organizations import get_organization
+from crosspromo.services.outbound_webhooks import Dispatcher
 from crosspromo.services.webhooks import rotate_inbound_secret
 
 domains_app = typer.Typer(
@@ -132,3 +134,20 @@ def webhooks_inbound_secret(
     secret = rotate_inbound_secret(db, organization.id)
     endpoint = f"{db.settings.public_url.rstrip('/')}/webhooks/inbound/{organization.slug}"
     emit({"secret": secret, "endpoint": endpoint}, fmt)
+
+
+@webhooks_app.command("deliver")
+def webhooks_deliver(
+    ctx: typer.Context,
+    once: bool = typer.Option(False, "--once", help="one pass over what is due, then exit"),
+    interval: float = typer.Option(1.0, min=0.1, help="seconds between passes"),
+) -> None:
+    """Deliver due outbound webhooks (the server also does this unless configured not to)."""
+    db = state(ctx).database()
+    dispatcher = Dispatcher(db)
+    while True:
+        attempted = dispatcher.run_once()
+        if once:
+            console.print(f"attempted {attempted} deliveries")
+            return
+        time.sleep(interval)

@@ -18,6 +18,7 @@ from crosspromo.domain.models import check_slug
 from crosspromo.domain.money import Money
 from crosspromo.errors import ConflictError, CrossPromoError, InvalidInputError, NotFoundError
 from crosspromo.security import customer_id_hash
+from crosspromo.services.outbound_webhooks import enqueue_conversions
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ClickRepository,
@@ -79,6 +80,7 @@ def record_conversions(
                 if earlier is not None:
                     return earlier
             stored = [_record_one(session, db, org_id, item, row) for row, item in enumerate(items)]
+            enqueue_conversions(session, org_id, stored)
             if idempotency_key is not None:
                 IdempotencyRepository(session).add(
                     org_id, idempotency_key, fingerprint, 201, {"ids": [c.id for c in stored]}

@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from crosspromo import __version__
 from crosspromo.config import Settings, load_settings
 from crosspromo.services.database import open_database
+from crosspromo.services.outbound_webhooks import DispatcherThread
 from crosspromo.tracking.clicks import ClickWriter
 from crosspromo.tracking.redirect import RedirectApp, RedirectFastPath
 from crosspromo.web.errors import install_error_handlers
@@ -29,11 +30,14 @@ def create_app(settings: Settings) -> FastAPI:
     """Build the app for ``settings``. The schema must be current (``crosspromo db upgrade``)."""
     db = open_database(settings)
     writer = ClickWriter(db)
+    dispatcher = DispatcherThread(db, settings.webhook_dispatch_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         writer.start()
+        dispatcher.start()
         yield
+        dispatcher.stop()
         writer.stop()
         db.dispose()
 

@@ -20,7 +20,11 @@ from crosspromo.store.repositories.links import (
     SaltRepository,
 )
 from crosspromo.store.repositories.partnerships import PartnershipRepository
-from crosspromo.store.repositories.webhooks import WebhookSecretRepository
+from crosspromo.store.repositories.webhooks import (
+    WebhookDeliveryRepository,
+    WebhookEndpointRepository,
+    WebhookSecretRepository,
+)
 
 __all__ = [
     "ApiKeyRepository",
@@ -38,6 +42,8 @@ __all__ = [
     "SaltRepository",
     "SampleRunRepository",
     "UserRepository",
+    "WebhookDeliveryRepository",
+    "WebhookEndpointRepository",
     "WebhookSecretRepository",
     "utcnow",
 ]

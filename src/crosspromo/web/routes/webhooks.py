@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from crosspromo.domain.webhooks import WebhookDelivery, WebhookEndpoint
 from crosspromo.errors import InvalidInputError, MalformedBodyError
-from crosspromo.services import conversions, webhooks
+from crosspromo.services import conversions, outbound_webhooks, webhooks
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.routes.conversions import conversion_list
 from crosspromo.web.schemas import (
@@ -17,6 +19,7 @@ from crosspromo.web.schemas import (
     ConversionBatchIn,
     ConversionIn,
     ConversionList,
+    CustomerId,
 )
 
 router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES)
@@ -88,3 +91,99 @@ def rotate_inbound_secret(request: Request, org: ApiOrg, db: DB) -> InboundSecre
     secret = webhooks.rotate_inbound_secret(db, org.id)
     endpoint = f"{db.settings.public_url.rstrip('/')}/webhooks/inbound/{org.slug}"
     return InboundSecretOut(secret=secret, endpoint=endpoint)
+
+
+class EndpointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(min_length=1, max_length=2000)
+    events: list[str] = Field(min_length=1, max_length=10, examples=[["conversion.created"]])
+
+
+class EndpointOut(BaseModel):
+    id: int
+    url: str
+    events: list[str]
+    created_at: datetime
+    secret: str | None = Field(default=None, description="shown once, when created")
+
+    @classmethod
+    def of(cls, endpoint: WebhookEndpoint, secret: str | None = None) -> EndpointOut:
+        return cls(
+            id=endpoint.id,
+            url=endpoint.url,
+            events=list(endpoint.events),
+            created_at=endpoint.created_at,
+            secret=secret,
+        )
+
+
+class EndpointList(BaseModel):
+    items: list[EndpointOut]
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    endpoint_id: int
+    event_type: str
+    message_id: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+    @classmethod
+    def of(cls, d: WebhookDelivery) -> DeliveryOut:
+        return cls(
+            id=d.id, endpoint_id=d.endpoint_id, event_type=d.event_type, message_id=d.message_id,
+            status=str(d.status), attempts=d.attempts, next_attempt_at=d.next_attempt_at,
+            last_status=d.last_status, last_error=d.last_error, created_at=d.created_at,
+            delivered_at=d.delivered_at,
+        )  # fmt: skip
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryOut]
+
+
+EndpointId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.post("/api/v1/webhooks/endpoints", response_model=EndpointOut, status_code=201)
+def add_endpoint(body: EndpointIn, org: ApiOrg, db: DB) -> EndpointOut:
+    """Subscribe a URL to events (conversion.created, conversion.refunded); deliveries are
+    signed with the returned secret (Standard Webhooks)."""
+    endpoint, secret = outbound_webhooks.add_endpoint(db, org.id, body.url, body.events)
+    return EndpointOut.of(endpoint, secret)
+
+
+@router.get("/api/v1/webhooks/endpoints", response_model=EndpointList)
+def list_endpoints(org: ApiOrg, db: DB) -> EndpointList:
+    return EndpointList(
+        items=[EndpointOut.of(e) for e in outbound_webhooks.list_endpoints(db, org.id)]
+    )
+
+
+@router.delete("/api/v1/webhooks/endpoints/{endpoint_id}", status_code=204)
+def remove_endpoint(endpoint_id: EndpointId, org: ApiOrg, db: DB) -> Response:
+    outbound_webhooks.remove_endpoint(db, org.id, endpoint_id)
+    return Response(status_code=204)
+
+
+@router.get("/api/v1/webhooks/deliveries", response_model=DeliveryList)
+def list_deliveries(org: ApiOrg, db: DB) -> DeliveryList:
+    """The delivery log, newest first."""
+    return DeliveryList(
+        items=[DeliveryOut.of(d) for d in outbound_webhooks.list_deliveries(db, org.id)]
+    )
+
+
+@router.post(
+    "/api/v1/webhooks/deliveries/{delivery_id}/replay", response_model=DeliveryOut, status_code=202
+)
+def replay_delivery(delivery_id: CustomerId, org: ApiOrg, db: DB) -> DeliveryOut:
+    """Queue a delivery again (same message id)."""
+    return DeliveryOut.of(outbound_webhooks.replay_delivery(db, org.id, delivery_id))
