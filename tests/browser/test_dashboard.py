@@ -80,3 +80,14 @@ def test_api_docs_render_without_any_cdn(browser: Any, demo_server: DemoServer) 
     assert outside == []
     page.screenshot(path=str(ARTIFACTS / "docs.png"))
     page.close()
+
+
+def test_tracking_chart(browser: Any, demo_server: DemoServer) -> None:
+    page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    page.click("text=Tracking")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text() == "Clicks and conversions by partner"
+    expect(page.locator("figure.chart").first.locator("polyline")).to_have_count(2)
+    assert page.locator("[data-testid=daily] tbody tr").count() > 20
+    page.screenshot(path=str(ARTIFACTS / "tracking.png"), full_page=False)
+    page.close()

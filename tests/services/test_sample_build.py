@@ -70,3 +70,19 @@ def test_interrupted_build_writes_nothing(db: Database) -> None:
     assert list_organizations(db) == []
     assert sample_summary(db) is None
     assert not build_sample(db, seed=5, scale=5).reused
+
+
+def test_sample_tracking_matches_its_truth(db: Database) -> None:
+    from crosspromo.services.links import link_stats
+
+    summary = build_sample(db, seed=7, scale=20)
+    tracking = summary.truth["tracking"]
+    assert len(tracking["links"]) >= 9
+    assert sum(link["clicks"] for link in tracking["links"]) > 500
+    orgs = {o.slug: o.id for o in list_organizations(db)}
+    for link in tracking["links"]:
+        stats = link_stats(db, orgs[link["brand"]], link["code"])
+        assert (stats.clicks, stats.bot_clicks, stats.leads, stats.sales) == (
+            link["clicks"], link["bot_clicks"], link["leads"], link["sales"],
+        ), link["code"]  # fmt: skip
+        assert stats.revenue_by_currency.get("EUR", 0) == link["revenue_minor"]

@@ -68,6 +68,7 @@ def world(settings: Settings) -> Iterator[World]:
     db.dispose()
     app = create_server(settings)
     with TestClient(app) as client:
+        client.get(f"/r/{acme_link.link.code}", headers={"user-agent": "Mozilla/5.0 (X11)"})
         yield World(
             client,
             keys,

@@ -244,3 +244,19 @@ case(
     intruder="other",
     owner_status=202,
 )
+case(
+    "GET",
+    "/api/v1/stats/daily",
+    path=lambda w: "/api/v1/stats/daily",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: any(r["campaign"] == "launch" for r in body["items"]),
+)
+case(
+    "GET",
+    "/api/v1/stats/daily.csv",
+    path=lambda w: "/api/v1/stats/daily.csv",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: ",launch," in body,
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -144,8 +145,8 @@ def test_link_stats_count_clicks_and_conversions(world: World) -> None:
     _post(world, SALE | {"referral_code": "BEANS10", "order_id": "not-via-link"})
     stats = world.client.get(f"/api/v1/links/{code}/stats", headers=world.auth("acme")).json()
     assert stats == {
-        "clicks": 2,
-        "unique_clicks": 1,
+        "clicks": 3,  # with the world's first click
+        "unique_clicks": 2,
         "bot_clicks": 1,
         "leads": 1,
         "sales": 2,
@@ -153,3 +154,30 @@ def test_link_stats_count_clicks_and_conversions(world: World) -> None:
         "currency": "EUR",
         "revenue_by_currency": {"EUR": 5000},
     }
+
+
+def test_daily_stats_json_and_csv(world: World) -> None:
+    code = world.link_codes["acme"]
+    hop = world.client.get(f"/r/{code}", headers={"user-agent": "Mozilla/5.0 (X11) Firefox/130"},
+                           follow_redirects=False)  # fmt: skip
+    click = parse_qs(urlsplit(hop.headers["location"]).query)["cp_click"][0]
+    today = datetime.now(UTC).date().isoformat()
+    _post(world, SALE | {"click_id": click, "occurred_at": f"{today}T08:00:00Z"})
+    auth = world.auth("acme")
+    body = world.client.get("/api/v1/stats/daily", headers=auth).json()
+    assert body["end"] == today
+    [row] = [r for r in body["items"] if r["day"] == today]
+    expected = ("beans", "launch", 2, 1)  # two human clicks: the world's first, and this one
+    assert (row["partner"], row["campaign"], row["clicks"], row["sales"]) == expected
+    assert row["revenue_by_currency"] == {"EUR": 4999}
+    csv_text = world.client.get(f"/api/v1/stats/daily.csv?from={today}&to={today}", headers=auth)
+    assert csv_text.headers["content-type"].startswith("text/csv")
+    lines = csv_text.text.splitlines()
+    assert (
+        lines[0]
+        == "day,partner,campaign,clicks,unique_clicks,bot_clicks,leads,sales,revenue_minor,currency"
+    )
+    assert lines[1] == f"{today},beans,launch,2,2,0,0,1,4999,EUR"
+    bad = world.client.get("/api/v1/stats/daily?from=2026-05-02&to=2026-05-01", headers=auth)
+    assert bad.status_code == 422
+    assert "is after" in bad.json()["detail"]

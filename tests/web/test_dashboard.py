@@ -99,3 +99,27 @@ def test_security_headers(client: TestClient) -> None:
     assert "default-src 'self'" in page.headers["content-security-policy"]
     docs = client.get("/docs")
     assert "script-src 'self' 'unsafe-inline'" in docs.headers["content-security-policy"]
+
+
+def test_tracking_page_and_csv(client: TestClient) -> None:
+    login(client, DEMO_OWNER_EMAIL)
+    page = client.get("/tracking")
+    assert page.status_code == 200
+    assert "Clicks and conversions by partner" in page.text
+    assert page.text.count("<polyline") >= 2
+    assert re.search(r'name="to" value="2026-11-1\d"', page.text), (
+        "ends at the last day with clicks"
+    )
+    for partner in ("summit-coffee", "ridge-bikes"):
+        assert f"<td>{partner}</td>" in page.text
+    export = client.get("/tracking.csv?from=2026-10-17&to=2026-11-15")
+    assert export.headers["content-type"].startswith("text/csv")
+    lines = export.text.splitlines()
+    assert lines[0].startswith("day,partner,campaign,clicks")
+    assert len(lines) > 10
+
+
+def test_partner_has_no_tracking_dashboard(client: TestClient) -> None:
+    login(client, DEMO_PARTNER_EMAIL)
+    assert client.get("/tracking", follow_redirects=False).headers["location"] == "/portal"
+    assert client.get("/tracking.csv").status_code == 401

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from crosspromo.domain.links import tagged_destination
 from crosspromo.errors import ConflictError
 from crosspromo.sample import generate
 from crosspromo.sample.catalog import SEGMENTS
+from crosspromo.sample.tracking import SampleTracking, generate_tracking
 from crosspromo.security import customer_id_hash
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
+    ClickRepository,
+    ConversionRepository,
     CustomerRepository,
+    DomainRepository,
     EventRepository,
+    LinkRepository,
     OrganizationRepository,
     PartnershipRepository,
     SampleRunRepository,
@@ -114,6 +123,11 @@ def build_sample(
                 changed,
                 {"partnership_id": item.id, "from": None, "to": str(status), "source": "sample"},
             )
+        tracking = generate_tracking(
+            seed, scale, ecosystem.partnerships, ecosystem.partnership_dates
+        )
+        _write_tracking(session, tracking, ids)
+        truth["tracking"] = tracking.truth()
         SampleRunRepository(session).add(seed, scale, truth)
     return _summary(seed, scale, truth, reused=False)
 
@@ -129,3 +143,59 @@ def _summary(seed: int, scale: int, truth: dict[str, Any], *, reused: bool) -> S
         reused=reused,
         truth=truth,
     )
+
+
+def _write_tracking(session: Session, tracking: SampleTracking, ids: dict[str, int]) -> None:
+    """Links, clicks and conversions of the sample, through the same repositories as live data."""
+    domains = DomainRepository(session)
+    links = LinkRepository(session)
+    link_ids: list[int] = []
+    for link in tracking.links:
+        domain = f"{link.brand}.example"
+        domains.add(ids[link.brand], domain)
+        destination = tagged_destination(
+            f"https://shop.{domain}/",
+            frozenset({domain}),
+            source=link.partner,
+            campaign=link.campaign,
+        )
+        stored = links.add(
+            ids[link.brand], ids[link.partner], link.code, destination, link.campaign
+        )
+        link_ids.append(stored.id)
+    rows = []
+    for click in tracking.clicks:
+        link = tracking.links[click.link]
+        visitor = hashlib.sha256(click.visitor.encode()).hexdigest()
+        rows.append(
+            {
+                "link_id": link_ids[click.link],
+                "org_id": ids[link.brand],
+                "partner_org_id": ids[link.partner],
+                "click_id": click.click_id,
+                "clicked_at": click.at,
+                "visitor_hash": visitor,
+                "visit_key": f"{visitor[:32]}:{click.at:%Y%m%d%H}",
+                "referer": None,
+                "is_bot": click.is_bot,
+            }
+        )
+    ClickRepository(session).add_many(rows)
+    conversions = ConversionRepository(session)
+    for item in tracking.conversions:
+        link = tracking.links[item.link]
+        conversions.add(
+            {
+                "org_id": ids[link.brand],
+                "kind": item.kind,
+                "partner_org_id": ids[link.partner],
+                "link_id": link_ids[item.link],
+                "click_id": item.click_id,
+                "code_id": None,
+                "order_id": item.order_id,
+                "customer_hash": None,
+                "amount_minor": item.amount_minor,
+                "currency": "EUR" if item.kind == "sale" else None,
+                "occurred_at": item.at,
+            }
+        )

@@ -46,7 +46,8 @@ def make_engine(settings: Settings) -> Engine:
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=10,
-        connect_args={"connect_timeout": 5},
+        # UTC sessions: date() of a timestamp means the UTC day, as on SQLite
+        connect_args={"connect_timeout": 5, "options": "-c timezone=UTC"},
     )
 
 

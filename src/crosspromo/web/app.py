@@ -21,7 +21,16 @@ from crosspromo.tracking.redirect import RedirectApp, RedirectFastPath
 from crosspromo.web.errors import install_error_handlers
 from crosspromo.web.headers import SecurityHeadersMiddleware
 from crosspromo.web.limits import BodyLimitMiddleware
-from crosspromo.web.routes import api, conversions, dashboard, docs, health, links, webhooks
+from crosspromo.web.routes import (
+    api,
+    conversions,
+    dashboard,
+    docs,
+    health,
+    links,
+    stats,
+    webhooks,
+)
 
 HERE = Path(__file__).parent
 
@@ -74,6 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(links.router)
     app.include_router(conversions.router)
     app.include_router(webhooks.router)
+    app.include_router(stats.router)
     app.include_router(dashboard.router)
     return app
 

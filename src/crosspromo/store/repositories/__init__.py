@@ -20,6 +20,7 @@ from crosspromo.store.repositories.links import (
     SaltRepository,
 )
 from crosspromo.store.repositories.partnerships import PartnershipRepository
+from crosspromo.store.repositories.stats import StatsRepository
 from crosspromo.store.repositories.webhooks import (
     WebhookDeliveryRepository,
     WebhookEndpointRepository,
@@ -41,6 +42,7 @@ __all__ = [
     "Repository",
     "SaltRepository",
     "SampleRunRepository",
+    "StatsRepository",
     "UserRepository",
     "WebhookDeliveryRepository",
     "WebhookEndpointRepository",

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crosspromo.domain import PartnershipStatus, User
 from crosspromo.errors import AuthenticationError, TooManyAttemptsError
+from crosspromo.services import stats
 from crosspromo.services.overview import organization_overview
 from crosspromo.services.partnerships import list_partnerships, parse_status
 from crosspromo.services.users import authenticate_user
+from crosspromo.web.charts import line_chart
 from crosspromo.web.deps import DB, SESSION_USER, check_csrf, csrf_token, session_user
 
 router = APIRouter(include_in_schema=False)
@@ -96,3 +99,45 @@ def portal(request: Request, db: DB) -> Response:
         return RedirectResponse("/login" if user is None else "/", status_code=303)
     data = organization_overview(db, user.org_id)
     return _page(request, "portal.html", user=user, data=data)
+
+
+@router.get("/tracking")
+def tracking(
+    request: Request, db: DB, start: date | None = Query(None, alias="from"),
+    end: date | None = Query(None, alias="to"),
+) -> Response:  # fmt: skip
+    """Clicks and conversions per day and partner, with the table and a CSV export."""
+    user = session_user(request, db)
+    if user is None or user.role.uses_portal:
+        return RedirectResponse("/login" if user is None else "/portal", status_code=303)
+    first, last = stats.date_range(start, end, latest=stats.latest_day(db, user.org_id))
+    rows = stats.daily_stats(db, user.org_id, first, last)
+    days = [str(first + timedelta(days=i)) for i in range((last - first).days + 1)]
+    clicks: dict[str, list[int]] = {}
+    conversions: dict[str, list[int]] = {}
+    for row in rows:
+        index = days.index(row.day)
+        clicks.setdefault(row.partner, [0] * len(days))[index] += row.clicks
+        conversions.setdefault(row.partner, [0] * len(days))[index] += row.leads + row.sales
+    return _page(
+        request, "tracking.html", user=user, data=organization_overview(db, user.org_id),
+        rows=rows, start=first, end=last, click_chart=line_chart(days, clicks),
+        conversion_chart=line_chart(days, conversions),
+    )  # fmt: skip
+
+
+@router.get("/tracking.csv")
+def tracking_csv(
+    request: Request, db: DB, start: date | None = Query(None, alias="from"),
+    end: date | None = Query(None, alias="to"),
+) -> Response:  # fmt: skip
+    user = session_user(request, db)
+    if user is None or user.role.uses_portal:
+        raise AuthenticationError("log in to the dashboard first")
+    first, last = stats.date_range(start, end)
+    body = stats.to_csv(stats.daily_stats(db, user.org_id, first, last))
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="tracking-{first}-{last}.csv"'},
+    )

@@ -1,0 +1,105 @@
+"""Tracking statistics per day, partner and campaign, for the API, CSV export and dashboard."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from crosspromo.errors import InvalidInputError
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import OrganizationRepository, StatsRepository
+
+MAX_DAYS = 366
+CSV_COLUMNS = (
+    "day", "partner", "campaign", "clicks", "unique_clicks", "bot_clicks", "leads", "sales",
+    "revenue_minor", "currency",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class DailyRow:
+    day: str
+    partner: str
+    campaign: str
+    clicks: int
+    unique_clicks: int
+    bot_clicks: int
+    leads: int
+    sales: int
+    revenue_by_currency: dict[str, int] = field(default_factory=dict)
+
+    def csv_rows(self) -> list[list[object]]:
+        """One CSV line per currency (one line with no revenue when there is none)."""
+        base = [self.day, self.partner, self.campaign, self.clicks, self.unique_clicks,
+                self.bot_clicks, self.leads, self.sales]  # fmt: skip
+        if not self.revenue_by_currency:
+            return [[*base, 0, ""]]
+        return [
+            [*base, amount, currency]
+            for currency, amount in sorted(self.revenue_by_currency.items())
+        ]
+
+
+def latest_day(db: Database, org_id: int) -> date | None:
+    """The last day with a click for the organization, if any."""
+    with db.transaction() as session:
+        return StatsRepository(session).latest_click_day(org_id)
+
+
+def date_range(
+    start: date | None, end: date | None, default_days: int = 30, latest: date | None = None
+) -> tuple[date, date]:
+    """An inclusive day range. Without ``end``: the day of the latest activity (``latest``),
+    else today (UTC); without ``start``: ``default_days`` days up to the end."""
+    end = end or latest or datetime.now(UTC).date()
+    start = start or end - timedelta(days=default_days - 1)
+    if start > end:
+        raise InvalidInputError(f"from ({start}) is after to ({end})", field="from")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise InvalidInputError(f"at most {MAX_DAYS} days at once", field="from")
+    return start, end
+
+
+def daily_stats(db: Database, org_id: int, start: date, end: date) -> list[DailyRow]:
+    """Clicks (human, unique, bot) and conversions per day, partner and campaign."""
+    begin = datetime.combine(start, time(), UTC)
+    finish = datetime.combine(end + timedelta(days=1), time(), UTC)
+    with db.transaction() as session:
+        totals = StatsRepository(session).daily(org_id, begin, finish)
+        slugs = {
+            i: o.slug
+            for i, o in OrganizationRepository(session).many({k[1] for k in totals}).items()
+        }
+
+    def order(item: tuple[tuple[str, int, str], dict[str, Any]]) -> tuple[str, str, str]:
+        (day, partner, campaign), _ = item
+        return day, slugs[partner], campaign
+
+    rows = []
+    for (day, partner, campaign), v in sorted(totals.items(), key=order):
+        rows.append(
+            DailyRow(
+                day=day,
+                partner=slugs[partner],
+                campaign=campaign,
+                clicks=v["clicks"],
+                unique_clicks=v["unique_clicks"],
+                bot_clicks=v["bot_clicks"],
+                leads=v["leads"],
+                sales=v["sales"],
+                revenue_by_currency=v["revenue"],
+            )
+        )
+    return rows
+
+
+def to_csv(rows: list[DailyRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerows(row.csv_rows())
+    return buffer.getvalue()
