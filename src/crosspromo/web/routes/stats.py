@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from crosspromo.services import stats
 from crosspromo.web.deps import DB, ApiOrg
@@ -32,6 +32,8 @@ _CSV: dict[int | str, dict[str, Any]] = {
 
 
 class DailyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     day: str
     partner: str
     campaign: str
@@ -54,7 +56,7 @@ def daily(org: ApiOrg, db: DB, start: From = None, end: To = None) -> DailyList:
     """Clicks (human, unique, bot), leads, sales and net revenue per day, partner and campaign."""
     first, last = stats.date_range(start, end, latest=stats.latest_day(db, org.id))
     rows = stats.daily_stats(db, org.id, first, last)
-    return DailyList(start=first, end=last, items=[DailyOut(**vars_of(r)) for r in rows])
+    return DailyList(start=first, end=last, items=[DailyOut.model_validate(r) for r in rows])
 
 
 @router.get("/stats/daily.csv", response_class=Response, responses=_CSV)
@@ -67,7 +69,3 @@ def daily_csv(org: ApiOrg, db: DB, start: From = None, end: To = None) -> Respon
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{filename}"'},
     )
-
-
-def vars_of(row: stats.DailyRow) -> dict[str, object]:
-    return {name: getattr(row, name) for name in DailyOut.model_fields}
