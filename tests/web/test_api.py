@@ -68,7 +68,7 @@ def test_invalid_json_body_is_400_problem(world: World) -> None:
     assert r.headers["content-type"] == PROBLEM
     body = r.json()
     assert body["code"] == "malformed_body"
-    assert body["detail"] == "the request body is not valid JSON: Expecting value at offset 29"
+    assert body["detail"] == "the request body is not valid JSON: Expecting value (offset 29)"
     assert body["status"] == 400
 
 

@@ -72,7 +72,7 @@ def _validation_error(request: Request, exc: RequestValidationError) -> Response
     if json_error is not None:
         reason = json_error.get("ctx", {}).get("error", "JSON decode error")
         loc = json_error.get("loc", ())
-        where = f" at offset {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        where = f" (offset {loc[1]})" if len(loc) > 1 and isinstance(loc[1], int) else ""
         message = f"the request body is not valid JSON: {reason}{where}"
         return render_error(request, MalformedBodyError(message))
     fields = [
