@@ -79,7 +79,9 @@ def record_conversions(
                 earlier = _replay(session, org_id, idempotency_key, fingerprint)
                 if earlier is not None:
                     return earlier
-            stored = [_record_one(session, db, org_id, item, row) for row, item in enumerate(items)]
+            lookups = _Lookups(session, org_id, items)
+            values = [_checked(db, org_id, item, row, lookups) for row, item in enumerate(items)]
+            stored = ConversionRepository(session).add_many(values)
             enqueue_conversions(session, org_id, stored)
             if idempotency_key is not None:
                 IdempotencyRepository(session).add(
@@ -114,20 +116,47 @@ def _replay(session: Session, org_id: int, key: str, fingerprint: str) -> Record
     return Recorded(ConversionRepository(session).many_for_org(org_id, ids), replayed=True)
 
 
-def _record_one(
-    session: Session, db: Database, org_id: int, item: ConversionInput, row: int
-) -> Conversion:
+class _Lookups:
+    """Everything the rows of a batch refer to, fetched in a few queries, plus what the batch
+    itself adds as it goes (a refund may follow its sale in the same batch)."""
+
+    def __init__(self, session: Session, org_id: int, items: list[ConversionInput]) -> None:
+        refunds = {i.order_id for i in items if i.kind is ConversionKind.REFUND and i.order_id}
+        others = [i for i in items if i.kind is not ConversionKind.REFUND]
+        self.clicks = ClickRepository(session).by_click_ids(
+            {i.click_id for i in others if i.click_id}
+        )
+        codes = PartnerCodeRepository(session)
+        self.codes = {
+            kind: codes.active_many(
+                org_id, {getattr(i, f"{kind}_code") for i in others} - {None, ""}, kind
+            )
+            for kind in CodeKind
+        }
+        self.orders = ConversionRepository(session).order_states(org_id, refunds)
+
+    def sale_added(self, values: dict[str, Any]) -> None:
+        order = values["order_id"]
+        if order and self.orders.get(order, (None, 0))[0] is None:
+            self.orders[order] = (values, self.orders.get(order, (None, 0))[1])
+
+
+def _checked(
+    db: Database, org_id: int, item: ConversionInput, row: int, lookups: _Lookups
+) -> dict[str, Any]:
     try:
-        values = _values(session, db, org_id, item)
+        values = _values(db, org_id, item, lookups)
     except CrossPromoError as exc:
         field = exc.details.get("field")
         raise InvalidInputError(
             f"row {row}: {exc.message}", row=row, field=field, reason=exc.message
         ) from None
-    return ConversionRepository(session).add(values)
+    if item.kind is ConversionKind.SALE:
+        lookups.sale_added(values)
+    return values
 
 
-def _values(session: Session, db: Database, org_id: int, item: ConversionInput) -> dict[str, Any]:
+def _values(db: Database, org_id: int, item: ConversionInput, lookups: _Lookups) -> dict[str, Any]:
     if item.occurred_at.tzinfo is None:
         raise InvalidInputError("occurred_at needs a time zone (e.g. ...Z)", field="occurred_at")
     if not EARLIEST <= item.occurred_at <= LATEST:
@@ -162,10 +191,10 @@ def _values(session: Session, db: Database, org_id: int, item: ConversionInput) 
         if item.amount_minor <= 0:
             raise InvalidInputError(f"a {item.kind} needs a positive amount", field="amount_minor")
     if item.kind is ConversionKind.REFUND:
-        values.update(_refund_source(session, org_id, item))
+        values.update(_refund_source(item, lookups))
         return values
     if item.click_id:
-        click = ClickRepository(session).by_click_id(item.click_id)
+        click = lookups.clicks.get(item.click_id)
         if click is None or click[1] != org_id:
             raise NotFoundError(f"unknown click id {item.click_id!r}", field="click_id")
         values.update(link_id=click[0], partner_org_id=click[2], click_id=item.click_id)
@@ -174,7 +203,7 @@ def _values(session: Session, db: Database, org_id: int, item: ConversionInput) 
         (CodeKind.COUPON, item.coupon_code),
     ):
         if code:
-            found = PartnerCodeRepository(session).active(org_id, code, kind)
+            found = lookups.codes[kind].get(code)
             if found is None:
                 raise NotFoundError(f"unknown {kind} code {code!r}", field=f"{kind}_code")
             values["code_id"] = found.id
@@ -182,29 +211,25 @@ def _values(session: Session, db: Database, org_id: int, item: ConversionInput) 
     return values
 
 
-def _refund_source(session: Session, org_id: int, item: ConversionInput) -> dict[str, Any]:
+def _refund_source(item: ConversionInput, lookups: _Lookups) -> dict[str, Any]:
     """A refund reverses (part of) the sale with the same order id, crediting its partner."""
     if not item.order_id:
         raise InvalidInputError("a refund needs the order_id of its sale", field="order_id")
-    sale, refunded = ConversionRepository(session).order_totals(org_id, item.order_id)
+    sale, refunded = lookups.orders.get(item.order_id, (None, 0))
     if sale is None:
         raise NotFoundError(f"no sale with order_id {item.order_id!r} to refund", field="order_id")
-    if sale.currency != item.currency:
+    if sale["currency"] != item.currency:
         raise InvalidInputError(
-            f"the refund is in {item.currency}, the sale in {sale.currency}", field="currency"
+            f"the refund is in {item.currency}, the sale in {sale['currency']}", field="currency"
         )
-    if refunded + item.amount_minor > sale.amount_minor:
-        left = sale.amount_minor - refunded
+    if refunded + item.amount_minor > sale["amount_minor"]:
+        left = sale["amount_minor"] - refunded
         raise InvalidInputError(
             f"refund of {item.amount_minor} exceeds what is left of the sale ({left})",
             field="amount_minor",
         )
-    return {
-        "partner_org_id": sale.partner_org_id,
-        "link_id": sale.link_id,
-        "click_id": sale.click_id,
-        "code_id": sale.code_id,
-    }
+    lookups.orders[item.order_id] = (sale, refunded + item.amount_minor)
+    return {key: sale[key] for key in ("partner_org_id", "link_id", "click_id", "code_id")}
 
 
 def create_code(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, func, insert, select
 
 from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, PartnerCode
 from crosspromo.errors import NotFoundError
@@ -28,6 +28,23 @@ class PartnerCodeRepository(Repository):
         code_id = self._insert(t.partner_codes, values, f"the code {code!r} is already in use")
         return PartnerCode(code_id, org_id, partner_org_id, code, kind, now)
 
+    def active_many(self, org_id: int, codes: set[str], kind: CodeKind) -> dict[str, PartnerCode]:
+        """The organization's active codes of ``kind`` among ``codes``."""
+        found: dict[str, PartnerCode] = {}
+        c = t.partner_codes.c
+        wanted = sorted(codes)
+        for start in range(0, len(wanted), 500):
+            rows = self.session.execute(
+                select(t.partner_codes).where(
+                    c.org_id == org_id,
+                    c.code.in_(wanted[start : start + 500]),
+                    c.kind == str(kind),
+                    c.active.is_(True),
+                )
+            )
+            found.update({r.code: _code(r) for r in rows})
+        return found
+
     def active(self, org_id: int, code: str, kind: CodeKind) -> PartnerCode | None:
         c = t.partner_codes.c
         row = self.session.execute(
@@ -47,6 +64,44 @@ class PartnerCodeRepository(Repository):
 
 
 class ConversionRepository(Repository):
+    def add_many(self, rows: Sequence[dict[str, Any]]) -> list[Conversion]:
+        """Insert rows in one statement per chunk; returns them with their new ids, in order."""
+        recorded = utcnow()
+        stored: list[Conversion] = []
+        for start in range(0, len(rows), 5000):
+            chunk = [{**r, "recorded_at": recorded} for r in rows[start : start + 5000]]
+            ids = self.session.scalars(
+                insert(t.conversions).returning(t.conversions.c.id, sort_by_parameter_order=True),
+                chunk,
+            ).all()
+            stored += [_conversion_from({**r, "id": i}) for r, i in zip(chunk, ids, strict=True)]
+        return stored
+
+    def order_states(
+        self, org_id: int, orders: set[str]
+    ) -> dict[str, tuple[dict[str, Any] | None, int]]:
+        """For each order id: (its first sale's values, amount refunded so far)."""
+        c = t.conversions.c
+        states: dict[str, tuple[dict[str, Any] | None, int]] = {}
+        wanted = sorted(orders)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self.session.execute(
+                select(t.conversions)
+                .where(
+                    c.org_id == org_id, c.order_id.in_(chunk), c.kind != ConversionKind.LEAD.value
+                )
+                .order_by(c.id)
+            )
+            for row in rows:
+                sale, refunded = states.get(row.order_id, (None, 0))
+                if row.kind == ConversionKind.SALE.value and sale is None:
+                    sale = dict(row._mapping)
+                elif row.kind == ConversionKind.REFUND.value:
+                    refunded += int(row.amount_minor)
+                states[row.order_id] = (sale, refunded)
+        return states
+
     def add(self, values: dict[str, Any]) -> Conversion:
         row = {**values, "recorded_at": utcnow()}
         conversion_id = self._insert(t.conversions, row, "conversion conflicts with another")

@@ -87,6 +87,20 @@ class ClickRepository(Repository):
     def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
         self.session.execute(insert(t.clicks), list(rows))
 
+    def by_click_ids(self, click_ids: set[str]) -> dict[str, tuple[int, int, int]]:
+        """(link id, organization id, partner organization id) of each known click id."""
+        c = t.clicks.c
+        found: dict[str, tuple[int, int, int]] = {}
+        wanted = sorted(click_ids)
+        for start in range(0, len(wanted), 500):
+            rows = self.session.execute(
+                select(c.click_id, c.link_id, c.org_id, c.partner_org_id).where(
+                    c.click_id.in_(wanted[start : start + 500])
+                )
+            )
+            found.update({r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in rows})
+        return found
+
     def by_click_id(self, click_id: str) -> tuple[int, int, int] | None:
         """(link id, organization id, partner organization id) of a recorded click."""
         c = t.clicks.c
