@@ -53,6 +53,9 @@ def test_partner_portal_shows_only_own_data(browser: Any, demo_server: DemoServe
     assert page.url.endswith("/portal")
     names = page.locator("[data-testid=partnerships] tbody tr td:first-child").all_inner_texts()
     assert sorted(names) == ["Books & beans event", "Trail & Brew bundle"]
+    shared = page.locator("[data-testid=links] tbody tr td:first-child").all_inner_texts()
+    assert shared
+    assert set(shared) == {"trailhead-outfitters"}, "only links issued to this partner"
     page.screenshot(path=str(ARTIFACTS / "portal.png"), full_page=True)
     page.close()
 

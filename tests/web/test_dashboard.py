@@ -123,3 +123,33 @@ def test_partner_has_no_tracking_dashboard(client: TestClient) -> None:
     login(client, DEMO_PARTNER_EMAIL)
     assert client.get("/tracking", follow_redirects=False).headers["location"] == "/portal"
     assert client.get("/tracking.csv").status_code == 401
+
+
+def test_portal_lists_the_partners_own_links_with_their_numbers(
+    client: TestClient, sqlite_settings: Settings
+) -> None:
+    page = login(client, DEMO_PARTNER_EMAIL)
+    truth = sample_summary_truth(sqlite_settings)
+    mine = [link for link in truth["tracking"]["links"] if link["partner"] == "summit-coffee"]
+    assert mine, "the sample issues links to summit-coffee"
+    rows = re.findall(r"<code>[^<]*/r/(\w+)</code></td>\s*<td>(\d+)</td>", page)
+    assert {code: int(clicks) for code, clicks in rows} == {
+        link["code"]: link["clicks"] for link in mine
+    }
+    others = [
+        link["code"] for link in truth["tracking"]["links"] if link["partner"] != "summit-coffee"
+    ]
+    assert not any(code in page for code in others)
+
+
+def sample_summary_truth(settings: Settings) -> dict[str, object]:
+    from crosspromo.services.database import open_database
+    from crosspromo.services.sample import sample_summary
+
+    db = open_database(settings)
+    try:
+        summary = sample_summary(db)
+        assert summary is not None
+        return summary.truth
+    finally:
+        db.dispose()

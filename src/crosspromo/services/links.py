@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from crosspromo.domain.links import (
     Link,
     check_custom_slug,
@@ -136,6 +138,33 @@ def link_stats(db: Database, org_id: int, code: str) -> LinkStats:
     """Clicks (bots apart; unique = one per visitor per hour) and conversions of a link."""
     with db.transaction() as session:
         link = LinkRepository(session).get_for_org(org_id, code)
-        clicks, unique, bots = ClickRepository(session).link_counts(link.id)
-        leads, sales, revenue = ConversionRepository(session).link_totals(link.id)
+        return _stats(session, link.id)
+
+
+def _stats(session: Session, link_id: int) -> LinkStats:
+    clicks, unique, bots = ClickRepository(session).link_counts(link_id)
+    leads, sales, revenue = ConversionRepository(session).link_totals(link_id)
     return LinkStats(clicks, unique, bots, leads, sales, revenue)
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerLink:
+    """A link as the partner who shares it sees it: whose it is, and how it does."""
+
+    link: Link
+    short_url: str
+    brand_slug: str
+    stats: LinkStats
+
+
+def partner_links(db: Database, partner_org_id: int) -> list[PartnerLink]:
+    """The links issued to a partner organization, with their numbers (nobody else's)."""
+    with db.transaction() as session:
+        items = LinkRepository(session).for_partner(partner_org_id)
+        brands = OrganizationRepository(session).many(i.org_id for i in items)
+        return [
+            PartnerLink(
+                item, short_url(db, item.code), brands[item.org_id].slug, _stats(session, item.id)
+            )
+            for item in items
+        ]

@@ -76,6 +76,13 @@ class LinkRepository(Repository):
             raise NotFoundError(f"no link with code {code!r}")
         return _link(row)
 
+    def for_partner(self, partner_org_id: int) -> list[Link]:
+        """Links any brand issued to this partner."""
+        rows = self.session.execute(
+            select(t.links).where(t.links.c.partner_org_id == partner_org_id).order_by(t.links.c.id)
+        )
+        return [_link(r) for r in rows]
+
     def for_org(self, org_id: int) -> list[Link]:
         rows = self.session.execute(
             select(t.links).where(t.links.c.org_id == org_id).order_by(t.links.c.id)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from crosspromo.domain import PartnershipStatus, User
 from crosspromo.errors import AuthenticationError, TooManyAttemptsError
 from crosspromo.services import stats
+from crosspromo.services.links import partner_links
 from crosspromo.services.overview import organization_overview
 from crosspromo.services.partnerships import list_partnerships, parse_status
 from crosspromo.services.users import authenticate_user
@@ -98,7 +99,8 @@ def portal(request: Request, db: DB) -> Response:
     if user is None or not user.role.uses_portal:
         return RedirectResponse("/login" if user is None else "/", status_code=303)
     data = organization_overview(db, user.org_id)
-    return _page(request, "portal.html", user=user, data=data)
+    shared = partner_links(db, user.org_id)
+    return _page(request, "portal.html", user=user, data=data, links=shared)
 
 
 @router.get("/tracking")
