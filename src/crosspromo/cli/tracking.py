@@ -13,7 +13,7 @@ from crosspromo.services import links
 from crosspromo.services.import_conversions import import_conversions
 from crosspromo.services.organizations import get_organization
 from crosspromo.services.outbound_webhooks import Dispatcher
-from crosspromo.services.webhooks import rotate_inbound_secret
+from crosspromo.services.webhooks import inbound_endpoint, rotate_inbound_secret
 
 domains_app = typer.Typer(
     help="Destination domains an organization's links may redirect to.", no_args_is_help=True
@@ -132,8 +132,7 @@ def webhooks_inbound_secret(
     db = state(ctx).database()
     organization = get_organization(db, org)
     secret = rotate_inbound_secret(db, organization.id)
-    endpoint = f"{db.settings.public_url.rstrip('/')}/webhooks/inbound/{organization.slug}"
-    emit({"secret": secret, "endpoint": endpoint}, fmt)
+    emit({"secret": secret, "endpoint": inbound_endpoint(db, organization.slug)}, fmt)
 
 
 @webhooks_app.command("deliver")

@@ -181,10 +181,10 @@ def _write_tracking(session: Session, tracking: SampleTracking, ids: dict[str, i
             }
         )
     ClickRepository(session).add_many(rows)
-    conversions = ConversionRepository(session)
+    conversions = []
     for item in tracking.conversions:
         link = tracking.links[item.link]
-        conversions.add(
+        conversions.append(
             {
                 "org_id": ids[link.brand],
                 "kind": item.kind,
@@ -199,3 +199,4 @@ def _write_tracking(session: Session, tracking: SampleTracking, ids: dict[str, i
                 "occurred_at": item.at,
             }
         )
+    ConversionRepository(session).add_many(conversions)

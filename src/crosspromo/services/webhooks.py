@@ -28,6 +28,11 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def inbound_endpoint(db: Database, org_slug: str) -> str:
+    """Where a shop posts an organization's signed conversions."""
+    return f"{db.settings.public_url.rstrip('/')}/webhooks/inbound/{org_slug}"
+
+
 def rotate_inbound_secret(db: Database, org_id: int) -> str:
     """A new inbound signing secret (shown once to the caller); the old one stops working."""
     secret = new_secret()

@@ -45,15 +45,6 @@ class PartnerCodeRepository(Repository):
             found.update({r.code: _code(r) for r in rows})
         return found
 
-    def active(self, org_id: int, code: str, kind: CodeKind) -> PartnerCode | None:
-        c = t.partner_codes.c
-        row = self.session.execute(
-            select(t.partner_codes).where(
-                c.org_id == org_id, c.code == code, c.kind == str(kind), c.active.is_(True)
-            )
-        ).first()
-        return None if row is None else _code(row)
-
     def for_org(self, org_id: int) -> list[PartnerCode]:
         rows = self.session.execute(
             select(t.partner_codes)
@@ -102,11 +93,6 @@ class ConversionRepository(Repository):
                 states[row.order_id] = (sale, refunded)
         return states
 
-    def add(self, values: dict[str, Any]) -> Conversion:
-        row = {**values, "recorded_at": utcnow()}
-        conversion_id = self._insert(t.conversions, row, "conversion conflicts with another")
-        return _conversion_from({**row, "id": conversion_id})
-
     def many_for_org(self, org_id: int, ids: Sequence[int]) -> list[Conversion]:
         rows = self.session.execute(
             select(t.conversions).where(
@@ -141,22 +127,6 @@ class ConversionRepository(Repository):
             sign = -1 if kind == ConversionKind.REFUND.value else 1
             revenue[currency] = revenue.get(currency, 0) + sign * int(amount)
         return leads, sales, revenue
-
-    def order_totals(self, org_id: int, order_id: str) -> tuple[Conversion | None, int]:
-        """The first sale of ``order_id`` and the amount refunded on it so far."""
-        c = t.conversions.c
-        sale = self.session.execute(
-            select(t.conversions)
-            .where(c.org_id == org_id, c.order_id == order_id, c.kind == ConversionKind.SALE.value)
-            .order_by(c.id)
-            .limit(1)
-        ).first()
-        refunded = self.session.execute(
-            select(func.coalesce(func.sum(c.amount_minor), 0)).where(
-                c.org_id == org_id, c.order_id == order_id, c.kind == ConversionKind.REFUND.value
-            )
-        ).scalar_one()
-        return (None if sale is None else _conversion(sale)), int(refunded)
 
 
 class IdempotencyRepository(Repository):

@@ -108,14 +108,6 @@ class ClickRepository(Repository):
             found.update({r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in rows})
         return found
 
-    def by_click_id(self, click_id: str) -> tuple[int, int, int] | None:
-        """(link id, organization id, partner organization id) of a recorded click."""
-        c = t.clicks.c
-        row = self.session.execute(
-            select(c.link_id, c.org_id, c.partner_org_id).where(c.click_id == click_id)
-        ).first()
-        return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
-
     def count_by_click_ids(self, click_ids: Sequence[str]) -> dict[str, int]:
         """How many rows each click id has (a test of exactly-once storage)."""
         found: dict[str, int] = {}

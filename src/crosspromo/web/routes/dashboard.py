@@ -17,6 +17,7 @@ from crosspromo.services.partnerships import list_partnerships, parse_status
 from crosspromo.services.users import authenticate_user
 from crosspromo.web.charts import line_chart
 from crosspromo.web.deps import DB, SESSION_USER, check_csrf, csrf_token, session_user
+from crosspromo.web.routes.stats import daily_csv_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -136,10 +137,4 @@ def tracking_csv(
     user = session_user(request, db)
     if user is None or user.role.uses_portal:
         raise AuthenticationError("log in to the dashboard first")
-    first, last = stats.date_range(start, end)
-    body = stats.to_csv(stats.daily_stats(db, user.org_id, first, last))
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="tracking-{first}-{last}.csv"'},
-    )
+    return daily_csv_response(db, user.org_id, "tracking", start, end)

@@ -61,11 +61,16 @@ def daily(org: ApiOrg, db: DB, start: From = None, end: To = None) -> DailyList:
 
 @router.get("/stats/daily.csv", response_class=Response, responses=_CSV)
 def daily_csv(org: ApiOrg, db: DB, start: From = None, end: To = None) -> Response:
-    first, last = stats.date_range(start, end, latest=stats.latest_day(db, org.id))
-    body = stats.to_csv(stats.daily_stats(db, org.id, first, last))
-    filename = f"crosspromo-{org.slug}-{first}-{last}.csv"
+    return daily_csv_response(db, org.id, f"crosspromo-{org.slug}", start, end)
+
+
+def daily_csv_response(
+    db: DB, org_id: int, name: str, start: date | None, end: date | None
+) -> Response:
+    """The daily stats as a CSV download (for the API and the dashboard alike)."""
+    first, last = stats.date_range(start, end, latest=stats.latest_day(db, org_id))
     return Response(
-        body,
+        stats.to_csv(stats.daily_stats(db, org_id, first, last)),
         media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
+        headers={"content-disposition": f'attachment; filename="{name}-{first}-{last}.csv"'},
     )

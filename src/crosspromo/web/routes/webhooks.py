@@ -89,8 +89,7 @@ async def inbound_conversions(
 def rotate_inbound_secret(request: Request, org: ApiOrg, db: DB) -> InboundSecretOut:
     """A new secret for signing inbound webhooks (shown once; the old one stops working)."""
     secret = webhooks.rotate_inbound_secret(db, org.id)
-    endpoint = f"{db.settings.public_url.rstrip('/')}/webhooks/inbound/{org.slug}"
-    return InboundSecretOut(secret=secret, endpoint=endpoint)
+    return InboundSecretOut(secret=secret, endpoint=webhooks.inbound_endpoint(db, org.slug))
 
 
 class EndpointIn(BaseModel):
