@@ -27,8 +27,8 @@ $(UV):
 	touch $@
 
 lint: .venv/.installed
-	.venv/bin/ruff check src tests
-	.venv/bin/ruff format --check src tests
+	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/ruff format --check src tests benchmarks
 
 types: .venv/.installed
 	.venv/bin/mypy --strict src

@@ -19,14 +19,16 @@ import httpx2 as httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-SECRET = "benchmark-secret-0123456789"
+SECRET = "benchmark-secret-0123456789"  # noqa: S105 - a throwaway database's key
 POSTGRES = os.environ.get(
     "CROSSPROMO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 
 
 def ensure_debian_packages(*names: str) -> None:
-    missing = [n for n in names if shutil.which(n) is None and shutil.which(f"/usr/sbin/{n}") is None]
+    missing = [
+        n for n in names if shutil.which(n) is None and shutil.which(f"/usr/sbin/{n}") is None
+    ]
     if not missing:
         return
     if os.geteuid() != 0:
@@ -54,7 +56,7 @@ def postgres_url() -> Iterator[str | None]:
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception:  # noqa: BLE001 - no server: the caller skips that line
+    except Exception:  # no server: the caller skips that line
         admin.dispose()
         yield None
         return
@@ -71,7 +73,16 @@ def crosspromo_server(database_url: str, workers: int = 1) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "CROSSPROMO_DATABASE_URL": database_url, "CROSSPROMO_SECRET_KEY": SECRET}
     process = subprocess.Popen(
-        [sys.executable, "-m", "crosspromo", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "crosspromo",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -141,7 +141,9 @@ def main() -> None:
         if pg is None:
             print("PostgreSQL: not reachable, line skipped")
         else:
-            lines.append(("crosspromo + PostgreSQL", *run_crosspromo(pg, args.duration, args.connections)))
+            lines.append(
+                ("crosspromo + PostgreSQL", *run_crosspromo(pg, args.duration, args.connections))
+            )
     for name, load, stored in lines:
         print(
             f"{name:<23} {load.rps:10.0f} req/s   p99 {load.p99_ms:7.2f} ms   "

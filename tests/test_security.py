@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from crosspromo.security import (
     api_key_digest,
+    customer_id_digests,
     customer_id_hash,
     digests_match,
     generate_api_key,
@@ -41,3 +45,11 @@ def test_customer_hash_is_keyed_per_org_and_normalized() -> None:
     assert base != customer_id_hash(secret, 2, "ann@example.com"), "tenants cannot be linked"
     assert base != customer_id_hash("t" * 20, 1, "ann@example.com")
     assert customer_id_hash(secret, 1, "ID-7") != customer_id_hash(secret, 1, "id-7")
+
+
+def test_customer_digests_equal_the_standard_hmac() -> None:
+    """The written-out HMAC used for bulk imports against the standard library's."""
+    secret, ids = "s" * 20, ["ann@example.com", "ID-7", "", "ü" * 300]
+    org_key = hmac.new(secret.encode(), b"customer-id/3", hashlib.sha256).digest()
+    expected = [hmac.new(org_key, i.encode(), hashlib.sha256).digest() for i in ids]
+    assert customer_id_digests(secret, 3, ids) == expected

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pwdlib import PasswordHash
@@ -72,10 +73,23 @@ def digests_match(a: str, b: str) -> bool:
 
 def customer_id_hash(secret_key: str, org_id: int, external_id: str) -> str:
     """Keyed hash of a normalized external id, with a key derived per organization."""
-    org_key = hmac.new(secret_key.encode(), f"customer-id/{org_id}".encode(), hashlib.sha256)
-    return hmac.new(
-        org_key.digest(), normalize_external_id(external_id).encode(), "sha256"
-    ).hexdigest()
+    return customer_id_digests(secret_key, org_id, [external_id])[0].hex()
+
+
+def customer_id_digests(secret_key: str, org_id: int, external_ids: Iterable[str]) -> list[bytes]:
+    """HMAC-SHA256 digests of many normalized external ids under the organization's key.
+
+    Written out (RFC 2104: H(K^opad || H(K^ipad || m))) with the padded keys prepared once,
+    which makes a million ids take a fraction of a second."""
+    org_key = hmac.digest(secret_key.encode(), f"customer-id/{org_id}".encode(), "sha256")
+    padded = org_key.ljust(64, b"\0")
+    inner = bytes(b ^ 0x36 for b in padded)
+    outer = bytes(b ^ 0x5C for b in padded)
+    sha256 = hashlib.sha256
+    return [
+        sha256(outer + sha256(inner + normalize_external_id(e).encode()).digest()).digest()
+        for e in external_ids
+    ]
 
 
 def normalize_external_id(external_id: str) -> str:

@@ -15,6 +15,7 @@ from crosspromo.errors import InvalidInputError
 from crosspromo.services.conversions import create_code
 from crosspromo.services.import_conversions import import_conversions
 from crosspromo.services.organizations import create_organization
+from crosspromo.services.outbound_webhooks import add_endpoint, list_deliveries
 from crosspromo.services.partnerships import propose_partnership
 from crosspromo.store import tables as t
 from crosspromo.store.database import Database
@@ -107,3 +108,74 @@ def test_wrong_files(db: Database, shop: int, tmp_path: Path) -> None:
     broken.write_text("not parquet")
     with pytest.raises(InvalidInputError, match="not a readable Parquet file"):
         import_conversions(db, shop, broken)
+
+
+def test_quoted_line_breaks_count_in_the_line_named(
+    db: Database, shop: int, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "type,occurred_at,amount_minor,currency,order_id\n"
+        'sale,2026-03-01T10:00:00Z,100,EUR,"order\nwith a break"\n'
+        "sale,2026-03-01T10:00:00Z,100,EURO,o-9\n"
+    )
+    with pytest.raises(InvalidInputError, match=r"^line 4, column currency: currency 'EURO'"):
+        import_conversions(db, shop, path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"type,occurred_at,type\nsale,x,y\n", r"column\(s\) type appear twice"),
+        (b"type,occurred_at\nsale,2026-03-01T10:00:00Z\nsale,\xff\n", "is not UTF-8 text"),
+        (b"\xfftype,occurred_at\n", "is not UTF-8 text"),
+    ],
+)
+def test_unreadable_csv(
+    db: Database, shop: int, tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes(content)
+    with pytest.raises(InvalidInputError, match=message):
+        import_conversions(db, shop, path)
+    assert _count(db) == 0
+
+
+def test_short_rows_leave_the_rest_empty(db: Database, shop: int, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("type,occurred_at,amount_minor,currency\nlead,2026-03-01T10:00:00Z\n")
+    assert import_conversions(db, shop, path) == 1
+
+
+def test_parquet_native_types(db: Database, shop: int, tmp_path: Path) -> None:
+    when = pa.array([1_772_359_200_000_000] * 2, pa.timestamp("us", tz="Europe/Berlin"))
+    table = pa.table(
+        {
+            "type": ["sale", "lead"],
+            "occurred_at": when,
+            "amount_minor": pa.array([100, None], pa.int32()),
+            "currency": ["EUR", None],
+        }
+    )
+    path = tmp_path / "c.parquet"
+    pq.write_table(table, path)
+    assert import_conversions(db, shop, path) == 2
+    with db.transaction() as s:
+        rows = s.execute(select(t.conversions).order_by(t.conversions.c.id)).all()
+    assert [(r.kind, r.amount_minor, r.occurred_at.isoformat()) for r in rows] == [
+        ("sale", 100, "2026-03-01T10:00:00+00:00"),
+        ("lead", 0, "2026-03-01T10:00:00+00:00"),
+    ]
+    naive = table.set_column(1, "occurred_at", when.cast(pa.timestamp("us")))
+    pq.write_table(naive, path)
+    with pytest.raises(InvalidInputError, match="row 1, column occurred_at: needs a time zone"):
+        import_conversions(db, shop, path)
+
+
+def test_import_writes_webhook_events(db: Database, shop: int, tmp_path: Path) -> None:
+    add_endpoint(db, shop, "https://hooks.example.com/in", ["conversion.created"])
+    path = tmp_path / "conversions.csv"
+    path.write_text(GOOD)
+    assert import_conversions(db, shop, path) == 3
+    deliveries = list_deliveries(db, shop)
+    assert sorted(d.event_type for d in deliveries) == ["conversion.created"] * 2

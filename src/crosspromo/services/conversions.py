@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, PartnerCode
 from crosspromo.domain.links import check_custom_slug
 from crosspromo.domain.models import check_slug
-from crosspromo.domain.money import Money
+from crosspromo.domain.money import MAX_MINOR, Money
 from crosspromo.errors import ConflictError, CrossPromoError, InvalidInputError, NotFoundError
 from crosspromo.security import customer_id_hash
 from crosspromo.services.outbound_webhooks import enqueue_conversions
@@ -30,6 +30,7 @@ from crosspromo.store.repositories import (
 )
 
 MAX_BATCH = 10_000
+MAX_LENGTHS = {"customer_external_id": 320, "order_id": 200}
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -79,7 +80,7 @@ def record_conversions(
                 earlier = _replay(session, org_id, idempotency_key, fingerprint)
                 if earlier is not None:
                     return earlier
-            lookups = _Lookups(session, org_id, items)
+            lookups = Lookups.for_items(session, org_id, items)
             values = [_checked(db, org_id, item, row, lookups) for row, item in enumerate(items)]
             stored = ConversionRepository(session).add_many(values)
             enqueue_conversions(session, org_id, stored)
@@ -116,24 +117,40 @@ def _replay(session: Session, org_id: int, key: str, fingerprint: str) -> Record
     return Recorded(ConversionRepository(session).many_for_org(org_id, ids), replayed=True)
 
 
-class _Lookups:
+class Lookups:
     """Everything the rows of a batch refer to, fetched in a few queries, plus what the batch
     itself adds as it goes (a refund may follow its sale in the same batch)."""
 
-    def __init__(self, session: Session, org_id: int, items: list[ConversionInput]) -> None:
-        refunds = {i.order_id for i in items if i.kind is ConversionKind.REFUND and i.order_id}
-        others = [i for i in items if i.kind is not ConversionKind.REFUND]
-        self.clicks = ClickRepository(session).by_click_ids(
-            {i.click_id for i in others if i.click_id}
-        )
-        codes = PartnerCodeRepository(session)
+    def __init__(
+        self,
+        session: Session,
+        org_id: int,
+        *,
+        click_ids: set[str],
+        codes: dict[CodeKind, set[str]],
+        refund_orders: set[str],
+    ) -> None:
+        self.clicks = ClickRepository(session).by_click_ids(click_ids)
+        repository = PartnerCodeRepository(session)
         self.codes = {
-            kind: codes.active_many(
-                org_id, {getattr(i, f"{kind}_code") for i in others} - {None, ""}, kind
-            )
-            for kind in CodeKind
+            kind: repository.active_many(org_id, codes.get(kind, set()), kind) for kind in CodeKind
         }
-        self.orders = ConversionRepository(session).order_states(org_id, refunds)
+        self.orders = ConversionRepository(session).order_states(org_id, refund_orders)
+
+    @classmethod
+    def for_items(cls, session: Session, org_id: int, items: list[ConversionInput]) -> Lookups:
+        others = [i for i in items if i.kind is not ConversionKind.REFUND]
+        return cls(
+            session,
+            org_id,
+            click_ids={i.click_id for i in others if i.click_id},
+            codes={
+                kind: {c for i in others if (c := getattr(i, f"{kind}_code"))} for kind in CodeKind
+            },
+            refund_orders={
+                i.order_id for i in items if i.kind is ConversionKind.REFUND and i.order_id
+            },
+        )
 
     def sale_added(self, values: dict[str, Any]) -> None:
         order = values["order_id"]
@@ -142,27 +159,40 @@ class _Lookups:
 
 
 def _checked(
-    db: Database, org_id: int, item: ConversionInput, row: int, lookups: _Lookups
+    db: Database, org_id: int, item: ConversionInput, row: int, lookups: Lookups
 ) -> dict[str, Any]:
     try:
-        values = _values(db, org_id, item, lookups)
+        return conversion_values(db, org_id, item, lookups)
     except CrossPromoError as exc:
         field = exc.details.get("field")
         raise InvalidInputError(
             f"row {row}: {exc.message}", row=row, field=field, reason=exc.message
         ) from None
+
+
+def conversion_values(
+    db: Database, org_id: int, item: ConversionInput, lookups: Lookups
+) -> dict[str, Any]:
+    """The row to store for ``item``, or a CrossPromoError naming the field (``field``)."""
+    values = _values(db, org_id, item, lookups)
     if item.kind is ConversionKind.SALE:
         lookups.sale_added(values)
     return values
 
 
-def _values(db: Database, org_id: int, item: ConversionInput, lookups: _Lookups) -> dict[str, Any]:
+def _values(db: Database, org_id: int, item: ConversionInput, lookups: Lookups) -> dict[str, Any]:
     if item.occurred_at.tzinfo is None:
         raise InvalidInputError("occurred_at needs a time zone (e.g. ...Z)", field="occurred_at")
     if not EARLIEST <= item.occurred_at <= LATEST:
         raise InvalidInputError(
             "occurred_at must lie between 2000-01-01 and 2100-01-01", field="occurred_at"
         )
+    if not -MAX_MINOR <= item.amount_minor <= MAX_MINOR:
+        raise InvalidInputError(f"amount {item.amount_minor} is out of range", field="amount_minor")
+    for field, limit in MAX_LENGTHS.items():
+        text = getattr(item, field)
+        if text is not None and len(text) > limit:
+            raise InvalidInputError(f"{field} is longer than {limit} characters", field=field)
     values: dict[str, Any] = {
         "org_id": org_id,
         "kind": str(item.kind),
@@ -211,7 +241,7 @@ def _values(db: Database, org_id: int, item: ConversionInput, lookups: _Lookups)
     return values
 
 
-def _refund_source(item: ConversionInput, lookups: _Lookups) -> dict[str, Any]:
+def _refund_source(item: ConversionInput, lookups: Lookups) -> dict[str, Any]:
     """A refund reverses (part of) the sale with the same order id, crediting its partner."""
     if not item.order_id:
         raise InvalidInputError("a refund needs the order_id of its sale", field="order_id")

@@ -1,18 +1,40 @@
 """Import conversions from CSV or Parquet: every row valid and stored, or nothing stored.
-An error names the line (CSV, counting the header as line 1) or row (Parquet) and the column."""
+An error names the line (CSV, counting the header as line 1) or row (Parquet) and the column.
+
+Built for files of millions of rows. The file is read into Arrow columns and checked a column at
+a time. Rows those checks cannot vouch for, and refunds (which depend on the sales before them),
+go through the row-by-row rules the API uses, so there is one definition of a valid conversion
+and one wording of each error; the first row in the file that breaks a rule is the one reported.
+PostgreSQL receives the rows through COPY."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crosspromo.domain.conversions import ConversionKind
-from crosspromo.errors import InvalidInputError
-from crosspromo.services.conversions import ConversionInput, record_conversions
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from crosspromo.domain.conversions import CodeKind, ConversionKind
+from crosspromo.domain.money import MAX_MINOR
+from crosspromo.errors import CrossPromoError, InvalidInputError
+from crosspromo.security import customer_id_digests
+from crosspromo.services.conversions import (
+    EARLIEST,
+    LATEST,
+    MAX_LENGTHS,
+    ConversionInput,
+    Lookups,
+    conversion_values,
+)
+from crosspromo.services.outbound_webhooks import enqueue_conversions, has_endpoints
 from crosspromo.store.database import Database
+from crosspromo.store.repositories import ConversionRepository
 
 COLUMNS = (
     "type",
@@ -28,38 +50,157 @@ COLUMNS = (
 REQUIRED = ("type", "occurred_at")
 MAX_ROWS = 5_000_000
 
+# What the column checks accept is a subset of what the row rules accept: a value outside it
+# is not an error by itself, it is handed to the row rules (e.g. "+5" or "2026-03-01T10Z").
+_TIME = (
+    r"^\d{4}-\d{2}-\d{2}[T ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?"
+    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$"
+)
+_WHOLE = r"^-?\d{1,18}$"
+_CURRENCY = r"^[A-Z]{3}$"
+_UTC_US = pa.timestamp("us", tz="UTC")
+_STORED = pa.schema(
+    [
+        ("org_id", pa.int64()),
+        ("kind", pa.string()),
+        ("partner_org_id", pa.int64()),
+        ("link_id", pa.int64()),
+        ("click_id", pa.string()),
+        ("code_id", pa.int64()),
+        ("order_id", pa.string()),
+        ("customer_hash", pa.string()),
+        ("amount_minor", pa.int64()),
+        ("currency", pa.string()),
+        ("occurred_at", _UTC_US),
+    ]
+)
+
 
 def import_conversions(db: Database, org_id: int, path: Path) -> int:
     """Read ``path`` (.csv or .parquet) and store its conversions in one transaction."""
-    if not path.is_file():
-        raise InvalidInputError(f"no such file: {path}", field="file")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows, where = _csv_rows(path), "line"
-    elif suffix in (".parquet", ".pq"):
-        rows, where = _parquet_rows(path), "row"
-    else:
-        raise InvalidInputError(f"{path.name}: expected a .csv or .parquet file", field="file")
-    items: list[ConversionInput] = []
-    positions: list[int] = []
-    for position, row in rows:
-        items.append(_parse(row, f"{where} {position}"))
-        positions.append(position)
-    if not items:
+    source = _Source.open(path)
+    rows: int = source.table.num_rows
+    if rows == 0:
         raise InvalidInputError(f"{path.name} has no rows", field="file")
+    if rows > MAX_ROWS:
+        raise InvalidInputError(f"{path.name}: at most {MAX_ROWS:,} rows at once", field="file")
+    checked = _Columns(source.table)
+    secret = db.settings.secret_key.get_secret_value()
+    hashes = _customer_hashes(checked.customer, secret, org_id)
+    refund_orders = checked.values_where(checked.order, checked.is_refund)
+    with db.transaction() as session:
+        lookups = Lookups(
+            session,
+            org_id,
+            click_ids=checked.lookup_values(checked.click),
+            codes={kind: checked.lookup_values(checked.codes[kind]) for kind in CodeKind},
+            refund_orders=refund_orders,
+        )
+        stored = checked.stored(org_id, lookups, hashes)
+        by_rules = checked.rows_for_rules(stored, refund_orders)
+        patches: list[dict[str, Any]] = []
+        for index in by_rules.tolist():
+            values = _row_by_rules(db, org_id, source, index, lookups)
+            patches.append({**values, "_index": index})
+        table = _merge(stored.table, pa.array(~_mask(by_rules, rows)), patches)
+        repository = ConversionRepository(session)
+        if has_endpoints(session, org_id):  # outbound webhooks need each row's id
+            for batch in table.to_batches(max_chunksize=20_000):
+                enqueue_conversions(session, org_id, repository.add_many(batch.to_pylist()))
+        else:
+            repository.add_table(table)
+    return rows
+
+
+class _Source:
+    """The file as an Arrow table of its own columns, and how to name a row in an error."""
+
+    def __init__(self, path: Path, table: pa.Table, where: str) -> None:
+        self.path, self.table, self.where = path, table, where
+
+    @classmethod
+    def open(cls, path: Path) -> _Source:
+        if not path.is_file():
+            raise InvalidInputError(f"no such file: {path}", field="file")
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            return cls(path, _read_csv(path), "line")
+        if suffix in (".parquet", ".pq"):
+            return cls(path, _read_parquet(path), "row")
+        raise InvalidInputError(f"{path.name}: expected a .csv or .parquet file", field="file")
+
+    def row(self, index: int) -> dict[str, Any]:
+        return {name: self.table.column(name)[index].as_py() for name in self.table.column_names}
+
+    def position(self, index: int) -> int:
+        """The line (CSV, header = 1, quoted line breaks counted) or row (Parquet) of a row."""
+        if self.where == "row":
+            return index + 1
+        with self.path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            record = -1
+            for values in reader:
+                record += values != []
+                if record == index:
+                    return reader.line_num
+        raise AssertionError(f"row {index} is not in {self.path}")  # pragma: no cover
+
+
+def _read_csv(path: Path) -> pa.Table:
     try:
-        recorded = record_conversions(db, org_id, items, max_items=MAX_ROWS)
-    except InvalidInputError as exc:
-        index = exc.details.get("row")
-        if not isinstance(index, int):
-            raise
-        column = exc.details.get("field") or "?"
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), [])
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path.name} is not UTF-8 text: {exc.reason}") from None
+    _check_header(header, path.name)
+    try:
+        return pa_csv.read_csv(
+            path,
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:  # ragged rows, bad UTF-8: the exact reader finds and names them
+        return _read_csv_exactly(path, header)
+
+
+def _read_csv_exactly(path: Path, header: list[str]) -> pa.Table:
+    """Python's csv reader: short rows have their missing values empty, long ones are errors."""
+    columns: list[list[str | None]] = [[] for _ in header]
+    line = 1
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            for values in reader:
+                line = reader.line_num
+                if not values:
+                    continue
+                if len(values) > len(header):
+                    raise InvalidInputError(f"line {line}: more values than columns", row=line)
+                for i, column in enumerate(columns):
+                    column.append(values[i] if i < len(values) else None)
+    except UnicodeDecodeError as exc:
         raise InvalidInputError(
-            f"{where} {positions[index]}, column {column}: {exc.details['reason']}",
-            row=positions[index],
-            column=column,
+            f"{path.name} is not UTF-8 text after line {line}: {exc.reason}", row=line
         ) from None
-    return len(recorded.conversions)
+    return pa.table(
+        {name: pa.array(c, pa.string()) for name, c in zip(header, columns, strict=True)}
+    )
+
+
+def _read_parquet(path: Path) -> pa.Table:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:
+        raise InvalidInputError(f"{path.name} is not a readable Parquet file: {exc}") from None
+    _check_header(table.column_names, path.name)
+    return table
 
 
 def _check_header(columns: list[str], name: str) -> None:
@@ -70,39 +211,133 @@ def _check_header(columns: list[str], name: str) -> None:
             f"expected some of {', '.join(COLUMNS)}",
             field="columns",
         )
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:
+        raise InvalidInputError(
+            f"{name}: column(s) {', '.join(twice)} appear twice", field="columns"
+        )
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise InvalidInputError(f"{name}: missing column(s) {', '.join(missing)}", field="columns")
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        _check_header(list(reader.fieldnames or []), path.name)
-        for row in reader:
-            if None in row:
-                raise InvalidInputError(
-                    f"line {reader.line_num}: more values than columns", row=reader.line_num
+class _Stored:
+    """The rows to store, as computed a column at a time, and which of them the checks passed."""
+
+    def __init__(self, table: pa.Table, passed: pa.Array) -> None:
+        self.table, self.passed = table, passed
+
+
+class _Columns:
+    """The file's columns as the row rules read them (trimmed text, empty = missing), each with
+    a mask of the rows whose value the column checks accept."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.rows = table.num_rows
+
+        def column(name: str) -> pa.Array:
+            if name not in table.column_names:
+                return pa.nulls(self.rows, pa.string())
+            return table.column(name).combine_chunks()
+
+        self.kind = _text(column("type"))
+        self.is_refund = _true(pc.equal(self.kind, "refund"))
+        self.is_sale = _true(pc.equal(self.kind, "sale"))
+        self.is_lead = _true(pc.equal(self.kind, "lead"))
+        self.occurred_at, self.time_ok = _times(column("occurred_at"))
+        self.amount, self.amount_ok = _amounts(column("amount_minor"))
+        self.currency = _text(column("currency"))
+        self.customer = _text(column("customer_external_id"))
+        self.order = _text(column("order_id"))
+        self.click = _text(column("click_id"))
+        self.codes = {kind: _text(column(f"{kind}_code")) for kind in CodeKind}
+
+    def values_where(self, values: pa.Array, mask: pa.Array) -> set[str]:
+        return {v for v in pc.unique(pc.filter(values, mask)).to_pylist() if v is not None}
+
+    def lookup_values(self, values: pa.Array) -> set[str]:
+        """Values a non-refund row refers to (a refund takes its partner from its sale)."""
+        return self.values_where(values, pc.invert(self.is_refund))
+
+    def stored(self, org_id: int, lookups: Lookups, hashes: pa.Array) -> _Stored:
+        clicks = {k: v for k, v in lookups.clicks.items() if v[1] == org_id}
+        link_id, click_partner, click_ok = _resolve(
+            self.click, clicks, lambda v: v[0], lambda v: v[2]
+        )
+        code_ids: list[pa.Array] = []
+        partners: list[pa.Array] = []
+        code_oks: list[pa.Array] = []
+        for kind in (CodeKind.COUPON, CodeKind.REFERRAL):
+            found = lookups.codes[kind]
+            code_id, partner, ok = _resolve(
+                self.codes[kind], found, lambda c: c.id, lambda c: c.partner_org_id
+            )
+            code_ids.append(code_id)
+            partners.insert(0, partner)  # a click's partner first, then referral, then coupon
+            code_oks.append(ok)
+        currency_ok = _true(pc.match_substring_regex(self.currency, _CURRENCY))
+        money_ok = pc.or_(
+            _all(
+                self.is_lead,
+                pc.greater_equal(self.amount, 0),
+                pc.or_(pc.is_null(self.currency), currency_ok),
+            ),
+            _all(self.is_sale, currency_ok, pc.greater(self.amount, 0)),
+        )
+        lengths_ok = _all(
+            *(
+                _true(pc.less_equal(pc.utf8_length(values), MAX_LENGTHS[name]), missing=True)
+                for name, values in (
+                    ("order_id", self.order),
+                    ("customer_external_id", self.customer),
                 )
-            yield reader.line_num, row
+            )
+        )
+        passed = _all(self.time_ok, self.amount_ok, money_ok, lengths_ok, click_ok, *code_oks)
+        table = pa.table(
+            [
+                pa.repeat(pa.scalar(org_id, pa.int64()), self.rows),
+                self.kind,
+                pc.coalesce(click_partner, *partners),
+                link_id,
+                pc.if_else(click_ok, self.click, pa.scalar(None, pa.string())),
+                pc.coalesce(*code_ids),
+                self.order,
+                hashes,
+                self.amount,
+                self.currency,
+                self.occurred_at,
+            ],
+            schema=_STORED,
+        )
+        return _Stored(table, passed)
+
+    def rows_for_rules(self, stored: _Stored, refund_orders: set[str]) -> np.ndarray[Any, Any]:
+        """Indices (ascending) of the rows the row rules must see: those some check did not
+        pass, refunds, and the sales of the orders this file refunds."""
+        refunded = pc.is_in(self.order, value_set=pa.array(sorted(refund_orders), pa.string()))
+        refunded_sale = pc.and_(self.is_sale, _true(refunded))
+        vouched = _all(pc.or_(self.is_lead, self.is_sale), stored.passed, pc.invert(refunded_sale))
+        return np.flatnonzero(~vouched.to_numpy(zero_copy_only=False))
 
 
-def _parquet_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    import pyarrow.parquet as pq
-
+def _row_by_rules(
+    db: Database, org_id: int, source: _Source, index: int, lookups: Lookups
+) -> dict[str, Any]:
+    """One row through the API's rules; an error names its line or row and column."""
     try:
-        handle = pq.ParquetFile(path)
-    except Exception as exc:
-        raise InvalidInputError(f"{path.name} is not a readable Parquet file: {exc}") from None
-    _check_header(handle.schema_arrow.names, path.name)
-    position = 0
-    for batch in handle.iter_batches(batch_size=65_536):
-        for row in batch.to_pylist():
-            position += 1
-            yield position, row
+        return conversion_values(db, org_id, _parse(source.row(index)), lookups)
+    except CrossPromoError as exc:
+        column = exc.details.get("column") or exc.details.get("field") or "?"
+        position = source.position(index)
+        raise InvalidInputError(
+            f"{source.where} {position}, column {column}: {exc.message}",
+            row=position,
+            column=column,
+        ) from None
 
 
-def _parse(row: dict[str, Any], where: str) -> ConversionInput:
+def _parse(row: dict[str, Any]) -> ConversionInput:
     def text(column: str) -> str | None:
         value = row.get(column)
         if value is None:
@@ -111,7 +346,7 @@ def _parse(row: dict[str, Any], where: str) -> ConversionInput:
         return value or None
 
     def fail(column: str, message: str) -> InvalidInputError:
-        return InvalidInputError(f"{where}, column {column}: {message}", column=column)
+        return InvalidInputError(message, column=column)
 
     kind = text("type")
     try:
@@ -146,3 +381,99 @@ def _parse(row: dict[str, Any], where: str) -> ConversionInput:
         coupon_code=text("coupon_code"),
         order_id=text("order_id"),
     )
+
+
+def _text(values: pa.Array) -> pa.Array:
+    """As the row rules read a cell: ``str(value).strip()``, and empty is missing."""
+    if pa.types.is_integer(values.type) or pa.types.is_large_string(values.type):
+        values = pc.cast(values, pa.string())
+    elif not pa.types.is_string(values.type):
+        values = pa.array([None if v is None else str(v) for v in values.to_pylist()], pa.string())
+    trimmed = pc.utf8_trim_whitespace(values)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _times(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    rows = len(values)
+    if pa.types.is_timestamp(values.type):
+        if values.type.tz is None:  # naive: the row rules say it needs a time zone
+            return pa.nulls(rows, _UTC_US), _true(pa.nulls(rows, pa.bool_()))
+        times = pc.cast(values, _UTC_US, safe=False)
+    else:
+        text = _text(values)
+        ok = _true(pc.match_substring_regex(text, _TIME))
+        try:
+            times = pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), _UTC_US)
+        except pa.ArrowInvalid:  # e.g. 30 February: let the row rules find and name it
+            return pa.nulls(rows, _UTC_US), _true(pa.nulls(rows, pa.bool_()))
+    in_range = _all(
+        _true(pc.greater_equal(times, pa.scalar(EARLIEST, _UTC_US))),
+        _true(pc.less_equal(times, pa.scalar(LATEST, _UTC_US))),
+    )
+    return times, in_range
+
+
+def _amounts(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    if pa.types.is_integer(values.type):
+        try:
+            amounts = pc.fill_null(pc.cast(values, pa.int64()), 0)
+        except pa.ArrowInvalid:
+            amounts = None
+        if amounts is not None:
+            ok = _all(pc.greater_equal(amounts, -MAX_MINOR), pc.less_equal(amounts, MAX_MINOR))
+            return amounts, ok
+    text = pc.fill_null(_text(values), "0")
+    ok = _true(pc.match_substring_regex(text, _WHOLE))
+    amounts = pc.cast(pc.if_else(ok, text, "0"), pa.int64())
+    in_range = _all(pc.greater_equal(amounts, -MAX_MINOR), pc.less_equal(amounts, MAX_MINOR))
+    return amounts, pc.and_(ok, in_range)
+
+
+def _resolve(
+    values: pa.Array,
+    found: dict[str, Any],
+    key: Callable[[Any], int],
+    partner: Callable[[Any], int],
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """For looked-up text values: (id, partner id, ok = missing or known)."""
+    keys = pa.array(list(found), pa.string())
+    index = pc.index_in(values, value_set=keys)
+    ids = pc.take(pa.array([key(v) for v in found.values()], pa.int64()), index)
+    partners = pc.take(pa.array([partner(v) for v in found.values()], pa.int64()), index)
+    return ids, partners, pc.or_(pc.is_null(values), pc.is_valid(index))
+
+
+def _customer_hashes(customers: pa.Array, secret: str, org_id: int) -> pa.Array:
+    """Keyed hashes of the customer ids as hex text, each distinct id hashed once."""
+    encoded = pc.dictionary_encode(customers)
+    distinct = encoded.dictionary.to_pylist()
+    hexed = b"".join(customer_id_digests(secret, org_id, distinct)).hex().encode()
+    fixed = pa.Array.from_buffers(pa.binary(64), len(distinct), [None, pa.py_buffer(hexed)])
+    return pc.take(pc.cast(pc.cast(fixed, pa.binary()), pa.string()), encoded.indices)
+
+
+def _merge(table: pa.Table, keep: pa.Array, patches: list[dict[str, Any]]) -> pa.Table:
+    """The column-checked rows ``keep`` marks, with the rows the rules produced in between."""
+    if not patches:
+        return table
+    indexed = table.append_column("_index", pa.array(np.arange(table.num_rows)))
+    ruled = pa.Table.from_pylist(patches, schema=_STORED.append(pa.field("_index", pa.int64())))
+    merged = pa.concat_tables([indexed.filter(keep), ruled]).sort_by("_index")
+    return merged.drop_columns(["_index"])
+
+
+def _mask(indices: np.ndarray[Any, Any], rows: int) -> np.ndarray[Any, Any]:
+    mask = np.zeros(rows, dtype=bool)
+    mask[indices] = True
+    return mask
+
+
+def _true(values: pa.Array, *, missing: bool = False) -> pa.Array:
+    return pc.fill_null(values, missing)
+
+
+def _all(*masks: pa.Array) -> pa.Array:
+    result = masks[0]
+    for mask in masks[1:]:
+        result = pc.and_(result, mask)
+    return _true(result)

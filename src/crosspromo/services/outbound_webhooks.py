@@ -104,6 +104,11 @@ def replay_delivery(db: Database, org_id: int, delivery_id: int) -> WebhookDeliv
         return deliveries.get(delivery_id, org_id)
 
 
+def has_endpoints(session: Session, org_id: int) -> bool:
+    """Whether the organization has any webhook endpoint to write events for."""
+    return bool(WebhookEndpointRepository(session).for_org(org_id))
+
+
 def enqueue_conversions(session: Session, org_id: int, conversions: Sequence[Conversion]) -> None:
     """Write conversion events to the outbox, inside the caller's transaction."""
     endpoints = WebhookEndpointRepository(session).for_org(org_id)

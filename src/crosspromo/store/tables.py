@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 NAMING = {
@@ -235,7 +236,7 @@ conversions = Table(
     "conversions",
     metadata,
     Column("id", BigId, primary_key=True),
-    org_ref("org_id"),
+    Column("org_id", Integer, nullable=False),  # a plain column, as on clicks (bulk loads)
     Column("kind", String(16), nullable=False),
     Column("partner_org_id", Integer, nullable=True),
     Column("link_id", Integer, nullable=True),
@@ -249,7 +250,12 @@ conversions = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
     Index("ix_conversions_org_time", "org_id", "occurred_at"),
     Index("ix_conversions_org_order", "org_id", "order_id"),
-    Index("ix_conversions_click", "click_id"),
+    Index(
+        "ix_conversions_click",
+        "click_id",
+        postgresql_where=text("click_id IS NOT NULL"),
+        sqlite_where=text("click_id IS NOT NULL"),
+    ),
 )
 
 idempotency_records = Table(

@@ -10,7 +10,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from crosspromo.domain import ConsentPurpose, Customer, Organization, PartnershipStatus
 from crosspromo.domain.conversions import CodeKind, ConversionKind
-from crosspromo.services.conversions import ConversionInput
+from crosspromo.domain.money import MAX_MINOR
+from crosspromo.services.conversions import MAX_LENGTHS, ConversionInput
 from crosspromo.services.links import IssuedLink
 from crosspromo.services.partnerships import PartnershipView
 
@@ -199,13 +200,15 @@ class ConversionIn(_Body):
         description="lead, sale or refund (a refund names its sale's order_id)"
     )
     occurred_at: AwareDatetime
-    amount_minor: int = Field(default=0, ge=0, le=10**15, description="integer minor units")
+    amount_minor: int = Field(default=0, ge=0, le=MAX_MINOR, description="integer minor units")
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217")
-    customer_external_id: str | None = Field(default=None, max_length=320)
+    customer_external_id: str | None = Field(
+        default=None, max_length=MAX_LENGTHS["customer_external_id"]
+    )
     click_id: str | None = Field(default=None, max_length=32, description="the cp_click value")
     referral_code: str | None = Field(default=None, max_length=64)
     coupon_code: str | None = Field(default=None, max_length=64)
-    order_id: str | None = Field(default=None, max_length=200)
+    order_id: str | None = Field(default=None, max_length=MAX_LENGTHS["order_id"])
 
     def to_input(self) -> ConversionInput:
         return ConversionInput(

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import Row, func, insert, select
 
 from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, PartnerCode
@@ -67,6 +69,35 @@ class ConversionRepository(Repository):
             ).all()
             stored += [_conversion_from({**r, "id": i}) for r, i in zip(chunk, ids, strict=True)]
         return stored
+
+    def add_table(self, table: pa.Table) -> None:
+        """Insert an Arrow table whose columns are conversions columns (all but id and
+        recorded_at): through COPY on PostgreSQL, in chunked multi-row inserts elsewhere."""
+        aware = pa.timestamp("us", tz="UTC")
+        table = table.append_column(
+            "recorded_at", pa.repeat(pa.scalar(utcnow(), aware), len(table))
+        )
+        connection = self.session.connection()
+        if connection.dialect.name != "postgresql":
+            for batch in table.to_batches(max_chunksize=20_000):
+                self.session.execute(insert(t.conversions), batch.to_pylist())
+            return
+        # Times go as UTC wall-clock text (formatting zoned times costs Arrow ten times more).
+        naive = pa.timestamp("us")
+        table = pa.table(
+            [c.cast(naive) if c.type == aware else c for c in table.columns],
+            names=table.column_names,
+        )
+        connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        statement = f"COPY conversions ({', '.join(table.column_names)}) FROM STDIN (FORMAT csv)"
+        options = pa_csv.WriteOptions(include_header=False)
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for batch in table.to_batches(max_chunksize=100_000):
+                sink = pa.BufferOutputStream()
+                pa_csv.write_csv(batch, sink, options)
+                copy.write(sink.getvalue().to_pybytes())
 
     def order_states(
         self, org_id: int, orders: set[str]
