@@ -10,7 +10,7 @@ PostgreSQL receives the rows through COPY."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,7 @@ _TIME = (
 _WHOLE = r"^-?\d{1,18}$"
 _CURRENCY = r"^[A-Z]{3}$"
 _UTC_US = pa.timestamp("us", tz="UTC")
+_CUSTOMER = "_customer_external_id"
 _STORED = pa.schema(
     [
         ("org_id", pa.int64()),
@@ -72,6 +73,7 @@ _STORED = pa.schema(
         ("amount_minor", pa.int64()),
         ("currency", pa.string()),
         ("occurred_at", _UTC_US),
+        (_CUSTOMER, pa.string()),  # hashed into customer_hash just before storing
     ]
 )
 
@@ -85,9 +87,8 @@ def import_conversions(db: Database, org_id: int, path: Path) -> int:
     if rows > MAX_ROWS:
         raise InvalidInputError(f"{path.name}: at most {MAX_ROWS:,} rows at once", field="file")
     checked = _Columns(source.table)
-    secret = db.settings.secret_key.get_secret_value()
-    hashes = _customer_hashes(checked.customer, secret, org_id)
     refund_orders = checked.values_where(checked.order, checked.is_refund)
+    hasher = _CustomerHasher(db.settings.secret_key.get_secret_value(), org_id)
     with db.transaction() as session:
         lookups = Lookups(
             session,
@@ -96,19 +97,22 @@ def import_conversions(db: Database, org_id: int, path: Path) -> int:
             codes={kind: checked.lookup_values(checked.codes[kind]) for kind in CodeKind},
             refund_orders=refund_orders,
         )
-        stored = checked.stored(org_id, lookups, hashes)
+        stored = checked.stored(org_id, lookups)
         by_rules = checked.rows_for_rules(stored, refund_orders)
         patches: list[dict[str, Any]] = []
         for index in by_rules.tolist():
             values = _row_by_rules(db, org_id, source, index, lookups)
-            patches.append({**values, "_index": index})
+            patches.append({**values, _CUSTOMER: None, "_index": index})
         table = _merge(stored.table, pa.array(~_mask(by_rules, rows)), patches)
+        chunks = (hasher.fill(chunk) for chunk in _chunks(table, 100_000))
         repository = ConversionRepository(session)
         if has_endpoints(session, org_id):  # outbound webhooks need each row's id
-            for batch in table.to_batches(max_chunksize=20_000):
-                enqueue_conversions(session, org_id, repository.add_many(batch.to_pylist()))
-        else:
-            repository.add_table(table)
+            for chunk in chunks:
+                for batch in chunk.to_batches(max_chunksize=20_000):
+                    stored_rows = repository.add_many(batch.to_pylist())
+                    enqueue_conversions(session, org_id, stored_rows)
+        else:  # each chunk is hashed while the one before is on its way to the store
+            repository.add_tables(chunks)
     return rows
 
 
@@ -259,7 +263,7 @@ class _Columns:
         """Values a non-refund row refers to (a refund takes its partner from its sale)."""
         return self.values_where(values, pc.invert(self.is_refund))
 
-    def stored(self, org_id: int, lookups: Lookups, hashes: pa.Array) -> _Stored:
+    def stored(self, org_id: int, lookups: Lookups) -> _Stored:
         clicks = {k: v for k, v in lookups.clicks.items() if v[1] == org_id}
         link_id, click_partner, click_ok = _resolve(
             self.click, clicks, lambda v: v[0], lambda v: v[2]
@@ -303,10 +307,11 @@ class _Columns:
                 pc.if_else(click_ok, self.click, pa.scalar(None, pa.string())),
                 pc.coalesce(*code_ids),
                 self.order,
-                hashes,
+                pa.nulls(self.rows, pa.string()),
                 self.amount,
                 self.currency,
                 self.occurred_at,
+                self.customer,
             ],
             schema=_STORED,
         )
@@ -443,13 +448,29 @@ def _resolve(
     return ids, partners, pc.or_(pc.is_null(values), pc.is_valid(index))
 
 
-def _customer_hashes(customers: pa.Array, secret: str, org_id: int) -> pa.Array:
-    """Keyed hashes of the customer ids as hex text, each distinct id hashed once."""
-    encoded = pc.dictionary_encode(customers)
-    distinct = encoded.dictionary.to_pylist()
-    hexed = b"".join(customer_id_digests(secret, org_id, distinct)).hex().encode()
-    fixed = pa.Array.from_buffers(pa.binary(64), len(distinct), [None, pa.py_buffer(hexed)])
-    return pc.take(pc.cast(pc.cast(fixed, pa.binary()), pa.string()), encoded.indices)
+class _CustomerHasher:
+    """Fills in ``customer_hash`` from the customer id column, each distinct id hashed once."""
+
+    def __init__(self, secret: str, org_id: int) -> None:
+        self.secret, self.org_id = secret, org_id
+
+    def fill(self, table: pa.Table) -> pa.Table:
+        encoded = pc.dictionary_encode(table.column(_CUSTOMER).combine_chunks())
+        distinct = encoded.dictionary.to_pylist()
+        hexed = b"".join(customer_id_digests(self.secret, self.org_id, distinct)).hex()
+        fixed = pa.Array.from_buffers(
+            pa.binary(64), len(distinct), [None, pa.py_buffer(hexed.encode())]
+        )
+        hashes = pc.take(pc.cast(pc.cast(fixed, pa.binary()), pa.string()), encoded.indices)
+        position = table.schema.get_field_index("customer_hash")
+        filled = pc.coalesce(table.column(position), hashes)  # rows by the rules have theirs
+        table = table.set_column(position, "customer_hash", filled)
+        return table.drop_columns([_CUSTOMER])
+
+
+def _chunks(table: pa.Table, rows: int) -> Iterator[pa.Table]:
+    for start in range(0, table.num_rows, rows):
+        yield table.slice(start, rows)
 
 
 def _merge(table: pa.Table, keep: pa.Array, patches: list[dict[str, Any]]) -> pa.Table:

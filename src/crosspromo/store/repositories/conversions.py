@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Row, func, insert, select
 
 from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, PartnerCode
@@ -70,33 +72,44 @@ class ConversionRepository(Repository):
             stored += [_conversion_from({**r, "id": i}) for r, i in zip(chunk, ids, strict=True)]
         return stored
 
-    def add_table(self, table: pa.Table) -> None:
-        """Insert an Arrow table whose columns are conversions columns (all but id and
-        recorded_at): through COPY on PostgreSQL, in chunked multi-row inserts elsewhere."""
-        aware = pa.timestamp("us", tz="UTC")
-        table = table.append_column(
-            "recorded_at", pa.repeat(pa.scalar(utcnow(), aware), len(table))
-        )
+    def add_tables(self, tables: Iterable[pa.Table]) -> None:
+        """Insert Arrow tables whose columns are conversions columns (all but id and
+        recorded_at): through one COPY on PostgreSQL, fed from a worker thread so the next
+        table can be prepared meanwhile; in chunked multi-row inserts elsewhere."""
+        recorded = pa.scalar(utcnow(), pa.timestamp("us", tz="UTC"))
         connection = self.session.connection()
         if connection.dialect.name != "postgresql":
-            for batch in table.to_batches(max_chunksize=20_000):
-                self.session.execute(insert(t.conversions), batch.to_pylist())
+            for table in tables:
+                table = table.append_column("recorded_at", pa.repeat(recorded, len(table)))
+                for batch in table.to_batches(max_chunksize=20_000):
+                    self.session.execute(insert(t.conversions), batch.to_pylist())
             return
-        # Times go as UTC wall-clock text (formatting zoned times costs Arrow ten times more).
-        naive = pa.timestamp("us")
-        table = pa.table(
-            [c.cast(naive) if c.type == aware else c for c in table.columns],
-            names=table.column_names,
-        )
         connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
         driver = connection.connection.driver_connection
         assert driver is not None
-        statement = f"COPY conversions ({', '.join(table.column_names)}) FROM STDIN (FORMAT csv)"
+        tables = iter(tables)
+        first = next(tables, None)
+        if first is None:
+            return
+        names = ", ".join([*first.column_names, "recorded_at"])
+        statement = f"COPY conversions ({names}) FROM STDIN (FORMAT csv)"
         options = pa_csv.WriteOptions(include_header=False)
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for batch in table.to_batches(max_chunksize=100_000):
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy,
+        ):
+            for table in itertools.chain([first], tables):
+                # Times go as UTC wall-clock text: formatting zoned times costs Arrow ten times
+                # more, and the session's zone is UTC.
+                columns = [*table.columns, pa.repeat(recorded, len(table))]
+                naive = [
+                    c.cast(pa.timestamp("us")) if pa.types.is_timestamp(c.type) else c
+                    for c in columns
+                ]
                 sink = pa.BufferOutputStream()
-                pa_csv.write_csv(batch, sink, options)
+                pa_csv.write_csv(
+                    pa.table(naive, names=[*table.column_names, "recorded_at"]), sink, options
+                )
                 copy.write(sink.getvalue().to_pybytes())
 
     def order_states(
