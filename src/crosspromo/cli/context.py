@@ -17,10 +17,11 @@ from crosspromo.store.database import Database
 class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
+    CSV = "csv"
 
 
 FORMAT_OPTION: Any = typer.Option(
-    OutputFormat.TABLE, "--format", help="table for people, json for scripts"
+    OutputFormat.TABLE, "--format", help="table for people, json or csv for scripts"
 )
 
 

@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crosspromo import __version__
+from crosspromo.cli.attribution import attribution_app
 from crosspromo.cli.commands import db_app, keys_app, orgs_app, partnerships_app, users_app
 from crosspromo.cli.context import FORMAT_OPTION, CliState, OutputFormat, state
 from crosspromo.cli.output import console, emit, err_console
@@ -33,6 +34,7 @@ app.add_typer(partnerships_app, name="partnerships")
 app.add_typer(links_app, name="links")
 app.add_typer(conversions_app, name="conversions")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(attribution_app, name="attribution")
 orgs_app.add_typer(domains_app, name="domains")
 
 

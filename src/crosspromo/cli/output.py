@@ -1,8 +1,10 @@
-"""Rendering command results: a Rich table for people, JSON for scripts."""
+"""Rendering command results: a Rich table for people, JSON or CSV for scripts."""
 
 from __future__ import annotations
 
+import csv
 import json
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +29,14 @@ def emit(
     """Print ``data`` as JSON, or ``rows`` under ``columns`` as a table."""
     if fmt is OutputFormat.JSON:
         print(json.dumps(data, indent=2, default=str))
+        return
+    if fmt is OutputFormat.CSV:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        if columns:
+            writer.writerow(columns)
+            writer.writerows(rows)
+        else:
+            writer.writerows(data.items())
         return
     if not columns:
         for key, value in data.items():

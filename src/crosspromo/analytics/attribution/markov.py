@@ -1,0 +1,154 @@
+"""Markov-chain attribution by removal effect, solved exactly.
+
+Journeys become walks on a chain whose states are the last ``order`` channels touched
+(Anderl, Becker, von Wangenheim & Schumann 2016, "Mapping the customer journey: lessons
+learned from graph-based online attribution modeling", IJRM 33(3)), from a start state to two
+absorbing states, conversion and null. A channel's removal effect is the share of the
+conversion probability lost when every state containing it leads to null instead; conversions
+are credited in proportion to removal effects. Rather than simulating walks, the absorption
+probabilities are solved from the linear system (I - Q) x = r over the transient states (one
+sparse LU factorization per removal), so the result has no sampling error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import csc_matrix, identity
+from scipy.sparse.linalg import splu
+
+from crosspromo.analytics.attribution.paths import Attribution, FloatArray, Paths
+from crosspromo.errors import InvalidInputError
+
+State = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """Transient states (0 is the start), transition weights between them, and the weights
+    (conversions, value) flowing from each state into conversion, and into null."""
+
+    states: list[State]
+    rows: FloatArray
+    cols: FloatArray
+    weights: FloatArray
+    to_conversion: FloatArray
+    to_value: FloatArray
+    totals: FloatArray  # all weight leaving each state
+
+
+def _chain(paths: Paths, order: int) -> _Chain:
+    numbering: dict[State, int] = {(): 0}
+    edges: dict[tuple[int, int], float] = {}
+    conversion = {0: 0.0}
+    value = {0: 0.0}
+    totals: dict[int, float] = {}
+    for path, converted, worth, nulls in zip(
+        paths.paths, paths.conversions, paths.value, paths.nulls, strict=True
+    ):
+        journeys = converted + nulls
+        if journeys == 0:
+            continue
+        here = 0
+        for step in range(len(path)):
+            state = path[max(0, step + 1 - order) : step + 1]
+            there = numbering.setdefault(state, len(numbering))
+            edges[here, there] = edges.get((here, there), 0.0) + journeys
+            totals[here] = totals.get(here, 0.0) + journeys
+            here = there
+        conversion[here] = conversion.get(here, 0.0) + converted
+        value[here] = value.get(here, 0.0) + worth
+        totals[here] = totals.get(here, 0.0) + journeys  # into conversion or null
+    size = len(numbering)
+    to_conversion, to_value, leaving = np.zeros(size), np.zeros(size), np.zeros(size)
+    for number, amount in conversion.items():
+        to_conversion[number] = amount
+    for number, amount in value.items():
+        to_value[number] = amount
+    for number, amount in totals.items():
+        leaving[number] = amount
+    pairs = np.array(list(edges), dtype=np.int64).reshape(-1, 2)
+    return _Chain(
+        states=list(numbering),
+        rows=pairs[:, 0].astype(np.float64),
+        cols=pairs[:, 1].astype(np.float64),
+        weights=np.array(list(edges.values())),
+        to_conversion=to_conversion,
+        to_value=to_value,
+        totals=leaving,
+    )
+
+
+def _absorb(chain: _Chain, removed: int | None) -> tuple[float, float]:
+    """(probability of conversion, expected value) from the start state, with the states
+    containing channel ``removed`` (if any) sending every journey to null."""
+    size = len(chain.states)
+    keep = np.ones(size, dtype=bool)
+    if removed is not None:
+        keep = np.array([removed not in s for s in chain.states])
+    rows, cols = chain.rows.astype(np.int64), chain.cols.astype(np.int64)
+    live = keep[rows] & keep[cols]
+    safe = np.where(chain.totals > 0, chain.totals, 1.0)
+    q = csc_matrix(
+        (chain.weights[live] / safe[rows[live]], (rows[live], cols[live])), shape=(size, size)
+    )
+    rhs = np.column_stack([chain.to_conversion / safe, chain.to_value / safe]) * keep[:, None]
+    solved = splu(csc_matrix(identity(size) - q)).solve(rhs)
+    return float(solved[0, 0]), float(solved[0, 1])
+
+
+def conversion_probability(paths: Paths, order: int = 1, removed: str | None = None) -> float:
+    """Probability that a journey converts, from the chain of ``order``; with ``removed``,
+    when that channel's states lead to null."""
+    chain = _chain(paths, _check_order(order))
+    index = None if removed is None else paths.channels.index(removed)
+    return _absorb(chain, index)[0]
+
+
+@dataclass
+class MarkovAttribution:
+    """Exact removal-effect attribution from a Markov chain of ``order`` 1 to 3.
+
+    Conversions go to channels in proportion to their removal effect on the conversion
+    probability; value in proportion to their removal effect on the expected value per journey.
+    """
+
+    order: int = 1
+    removal_effects_: dict[str, float] = field(default_factory=dict)
+    conversion_probability_: float = 0.0
+
+    def fit(self, paths: Paths) -> MarkovAttribution:
+        chain = _chain(paths, _check_order(self.order))
+        base, base_value = _absorb(chain, None)
+        self.conversion_probability_ = base
+        effects, value_effects = [], []
+        for channel in range(len(paths.channels)):
+            without, without_value = _absorb(chain, channel)
+            effects.append(1 - without / base if base > 0 else 0.0)
+            value_effects.append(1 - without_value / base_value if base_value > 0 else 0.0)
+        self.removal_effects_ = dict(zip(paths.channels, effects, strict=True))
+        self._result = Attribution(
+            f"markov_{self.order}",
+            paths.channels,
+            _shares(np.array(effects)) * paths.total_conversions,
+            _shares(np.array(value_effects)) * paths.total_value,
+            "" if base > 0 else "no journey converts: nothing to credit",
+        )
+        return self
+
+    def attribution(self) -> Attribution:
+        if not hasattr(self, "_result"):
+            raise InvalidInputError("fit the model first")
+        return self._result
+
+
+def _shares(effects: FloatArray) -> FloatArray:
+    total = effects.sum()
+    return effects / total if total > 0 else np.zeros_like(effects)
+
+
+def _check_order(order: int) -> int:
+    if order not in (1, 2, 3):
+        raise InvalidInputError("the Markov order must be 1, 2 or 3", field="order")
+    return order
