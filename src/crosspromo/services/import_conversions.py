@@ -9,6 +9,7 @@ PostgreSQL receives the rows through COPY."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -98,12 +99,12 @@ def import_conversions(db: Database, org_id: int, path: Path) -> int:
             refund_orders=refund_orders,
         )
         stored = checked.stored(org_id, lookups)
-        by_rules = checked.rows_for_rules(stored, refund_orders)
+        vouched = checked.vouched(stored, refund_orders)
         patches: list[dict[str, Any]] = []
-        for index in by_rules.tolist():
+        for index in np.flatnonzero(~vouched).tolist():  # in file order: the first error wins
             values = _row_by_rules(db, org_id, source, index, lookups)
             patches.append({**values, _CUSTOMER: None, "_index": index})
-        table = _merge(stored.table, pa.array(~_mask(by_rules, rows)), patches)
+        table = _merge(stored.table, pa.array(vouched), patches)
         chunks = (hasher.fill(chunk) for chunk in _chunks(table, 100_000))
         repository = ConversionRepository(session)
         if has_endpoints(session, org_id):  # outbound webhooks need each row's id
@@ -317,13 +318,13 @@ class _Columns:
         )
         return _Stored(table, passed)
 
-    def rows_for_rules(self, stored: _Stored, refund_orders: set[str]) -> np.ndarray[Any, Any]:
-        """Indices (ascending) of the rows the row rules must see: those some check did not
-        pass, refunds, and the sales of the orders this file refunds."""
+    def vouched(self, stored: _Stored, refund_orders: set[str]) -> np.ndarray[Any, Any]:
+        """Which rows the column checks vouch for. The others go to the row rules: those some
+        check did not pass, refunds, and the sales of the orders this file refunds."""
         refunded = pc.is_in(self.order, value_set=pa.array(sorted(refund_orders), pa.string()))
         refunded_sale = pc.and_(self.is_sale, _true(refunded))
         vouched = _all(pc.or_(self.is_lead, self.is_sale), stored.passed, pc.invert(refunded_sale))
-        return np.flatnonzero(~vouched.to_numpy(zero_copy_only=False))
+        return np.asarray(vouched.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _row_by_rules(
@@ -399,18 +400,17 @@ def _text(values: pa.Array) -> pa.Array:
 
 
 def _times(values: pa.Array) -> tuple[pa.Array, pa.Array]:
-    rows = len(values)
+    """The times in UTC, and which of them the checks accept; a column they cannot read at all
+    (naive timestamps, an impossible date such as 30 February) is left to the row rules."""
+    times = pa.nulls(len(values), _UTC_US)
     if pa.types.is_timestamp(values.type):
-        if values.type.tz is None:  # naive: the row rules say it needs a time zone
-            return pa.nulls(rows, _UTC_US), _true(pa.nulls(rows, pa.bool_()))
-        times = pc.cast(values, _UTC_US, safe=False)
+        if values.type.tz is not None:
+            times = pc.cast(values, _UTC_US, safe=False)
     else:
         text = _text(values)
         ok = _true(pc.match_substring_regex(text, _TIME))
-        try:
+        with contextlib.suppress(pa.ArrowInvalid):
             times = pc.cast(pc.if_else(ok, text, pa.scalar(None, pa.string())), _UTC_US)
-        except pa.ArrowInvalid:  # e.g. 30 February: let the row rules find and name it
-            return pa.nulls(rows, _UTC_US), _true(pa.nulls(rows, pa.bool_()))
     in_range = _all(
         _true(pc.greater_equal(times, pa.scalar(EARLIEST, _UTC_US))),
         _true(pc.less_equal(times, pa.scalar(LATEST, _UTC_US))),
@@ -419,19 +419,18 @@ def _times(values: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 
 def _amounts(values: pa.Array) -> tuple[pa.Array, pa.Array]:
-    if pa.types.is_integer(values.type):
-        try:
+    """Whole minor units (missing = 0), and which of them the checks accept."""
+    amounts = None
+    if pa.types.is_integer(values.type):  # e.g. Parquet; an unsigned one too big goes as text
+        with contextlib.suppress(pa.ArrowInvalid):
             amounts = pc.fill_null(pc.cast(values, pa.int64()), 0)
-        except pa.ArrowInvalid:
-            amounts = None
-        if amounts is not None:
-            ok = _all(pc.greater_equal(amounts, -MAX_MINOR), pc.less_equal(amounts, MAX_MINOR))
-            return amounts, ok
-    text = pc.fill_null(_text(values), "0")
-    ok = _true(pc.match_substring_regex(text, _WHOLE))
-    amounts = pc.cast(pc.if_else(ok, text, "0"), pa.int64())
-    in_range = _all(pc.greater_equal(amounts, -MAX_MINOR), pc.less_equal(amounts, MAX_MINOR))
-    return amounts, pc.and_(ok, in_range)
+            ok = pa.repeat(pa.scalar(True), len(values))
+    if amounts is None:
+        text = pc.fill_null(_text(values), "0")
+        ok = _true(pc.match_substring_regex(text, _WHOLE))
+        amounts = pc.cast(pc.if_else(ok, text, "0"), pa.int64())
+    in_range = _all(ok, pc.greater_equal(amounts, -MAX_MINOR), pc.less_equal(amounts, MAX_MINOR))
+    return amounts, in_range
 
 
 def _resolve(
@@ -481,12 +480,6 @@ def _merge(table: pa.Table, keep: pa.Array, patches: list[dict[str, Any]]) -> pa
     ruled = pa.Table.from_pylist(patches, schema=_STORED.append(pa.field("_index", pa.int64())))
     merged = pa.concat_tables([indexed.filter(keep), ruled]).sort_by("_index")
     return merged.drop_columns(["_index"])
-
-
-def _mask(indices: np.ndarray[Any, Any], rows: int) -> np.ndarray[Any, Any]:
-    mask = np.zeros(rows, dtype=bool)
-    mask[indices] = True
-    return mask
 
 
 def _true(values: pa.Array, *, missing: bool = False) -> pa.Array:

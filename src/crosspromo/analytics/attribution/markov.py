@@ -13,6 +13,7 @@ sparse LU factorization per removal), so the result has no sampling error.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csc_matrix, identity
@@ -26,24 +27,23 @@ State = tuple[int, ...]
 
 @dataclass(frozen=True)
 class _Chain:
-    """Transient states (0 is the start), transition weights between them, and the weights
-    (conversions, value) flowing from each state into conversion, and into null."""
+    """Transient states (0 is the start), the transition probabilities between them (``rows``
+    to ``cols``), and per state the probability of converting next and the value expected
+    from that step."""
 
     states: list[State]
-    rows: FloatArray
-    cols: FloatArray
-    weights: FloatArray
+    rows: np.ndarray[Any, np.dtype[np.int64]]
+    cols: np.ndarray[Any, np.dtype[np.int64]]
+    probabilities: FloatArray
     to_conversion: FloatArray
     to_value: FloatArray
-    totals: FloatArray  # all weight leaving each state
 
 
 def _chain(paths: Paths, order: int) -> _Chain:
     numbering: dict[State, int] = {(): 0}
     edges: dict[tuple[int, int], float] = {}
-    conversion = {0: 0.0}
-    value = {0: 0.0}
-    totals: dict[int, float] = {}
+    ends: dict[int, list[float]] = {}  # state -> [conversions, value] ending there
+    leaving: dict[int, float] = {}  # all journeys leaving a state, ending included
     for path, converted, worth, nulls in zip(
         paths.paths, paths.conversions, paths.value, paths.nulls, strict=True
     ):
@@ -55,28 +55,24 @@ def _chain(paths: Paths, order: int) -> _Chain:
             state = path[max(0, step + 1 - order) : step + 1]
             there = numbering.setdefault(state, len(numbering))
             edges[here, there] = edges.get((here, there), 0.0) + journeys
-            totals[here] = totals.get(here, 0.0) + journeys
+            leaving[here] = leaving.get(here, 0.0) + journeys
             here = there
-        conversion[here] = conversion.get(here, 0.0) + converted
-        value[here] = value.get(here, 0.0) + worth
-        totals[here] = totals.get(here, 0.0) + journeys  # into conversion or null
-    size = len(numbering)
-    to_conversion, to_value, leaving = np.zeros(size), np.zeros(size), np.zeros(size)
-    for number, amount in conversion.items():
-        to_conversion[number] = amount
-    for number, amount in value.items():
-        to_value[number] = amount
-    for number, amount in totals.items():
-        leaving[number] = amount
+        end = ends.setdefault(here, [0.0, 0.0])
+        end[0] += converted
+        end[1] += worth
+        leaving[here] = leaving.get(here, 0.0) + journeys
+    totals = np.ones(len(numbering))  # a state nobody leaves: all zeros either way
+    totals[list(leaving)] = list(leaving.values())
+    absorbed = np.zeros((len(numbering), 2))
+    absorbed[list(ends)] = list(ends.values())
     pairs = np.array(list(edges), dtype=np.int64).reshape(-1, 2)
     return _Chain(
         states=list(numbering),
-        rows=pairs[:, 0].astype(np.float64),
-        cols=pairs[:, 1].astype(np.float64),
-        weights=np.array(list(edges.values())),
-        to_conversion=to_conversion,
-        to_value=to_value,
-        totals=leaving,
+        rows=pairs[:, 0],
+        cols=pairs[:, 1],
+        probabilities=np.array(list(edges.values())) / totals[pairs[:, 0]],
+        to_conversion=absorbed[:, 0] / totals,
+        to_value=absorbed[:, 1] / totals,
     )
 
 
@@ -87,13 +83,11 @@ def _absorb(chain: _Chain, removed: int | None) -> tuple[float, float]:
     keep = np.ones(size, dtype=bool)
     if removed is not None:
         keep = np.array([removed not in s for s in chain.states])
-    rows, cols = chain.rows.astype(np.int64), chain.cols.astype(np.int64)
-    live = keep[rows] & keep[cols]
-    safe = np.where(chain.totals > 0, chain.totals, 1.0)
+    live = keep[chain.rows] & keep[chain.cols]
     q = csc_matrix(
-        (chain.weights[live] / safe[rows[live]], (rows[live], cols[live])), shape=(size, size)
+        (chain.probabilities[live], (chain.rows[live], chain.cols[live])), shape=(size, size)
     )
-    rhs = np.column_stack([chain.to_conversion / safe, chain.to_value / safe]) * keep[:, None]
+    rhs = np.column_stack([chain.to_conversion, chain.to_value]) * keep[:, None]
     solved = splu(csc_matrix(identity(size) - q)).solve(rhs)
     return float(solved[0, 0]), float(solved[0, 1])
 
@@ -117,6 +111,7 @@ class MarkovAttribution:
     order: int = 1
     removal_effects_: dict[str, float] = field(default_factory=dict)
     conversion_probability_: float = 0.0
+    attribution_: Attribution | None = None
 
     def fit(self, paths: Paths) -> MarkovAttribution:
         chain = _chain(paths, _check_order(self.order))
@@ -128,7 +123,7 @@ class MarkovAttribution:
             effects.append(1 - without / base if base > 0 else 0.0)
             value_effects.append(1 - without_value / base_value if base_value > 0 else 0.0)
         self.removal_effects_ = dict(zip(paths.channels, effects, strict=True))
-        self._result = Attribution(
+        self.attribution_ = Attribution(
             f"markov_{self.order}",
             paths.channels,
             _shares(np.array(effects)) * paths.total_conversions,
@@ -138,9 +133,9 @@ class MarkovAttribution:
         return self
 
     def attribution(self) -> Attribution:
-        if not hasattr(self, "_result"):
+        if self.attribution_ is None:
             raise InvalidInputError("fit the model first")
-        return self._result
+        return self.attribution_
 
 
 def _shares(effects: FloatArray) -> FloatArray:

@@ -77,39 +77,34 @@ class ConversionRepository(Repository):
         recorded_at): through one COPY on PostgreSQL, fed from a worker thread so the next
         table can be prepared meanwhile; in chunked multi-row inserts elsewhere."""
         recorded = pa.scalar(utcnow(), pa.timestamp("us", tz="UTC"))
+        stamped = (x.append_column("recorded_at", pa.repeat(recorded, len(x))) for x in tables)
         connection = self.session.connection()
         if connection.dialect.name != "postgresql":
-            for table in tables:
-                table = table.append_column("recorded_at", pa.repeat(recorded, len(table)))
+            for table in stamped:
                 for batch in table.to_batches(max_chunksize=20_000):
                     self.session.execute(insert(t.conversions), batch.to_pylist())
             return
         connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
         driver = connection.connection.driver_connection
         assert driver is not None
-        tables = iter(tables)
-        first = next(tables, None)
+        first = next(stamped, None)
         if first is None:
             return
-        names = ", ".join([*first.column_names, "recorded_at"])
-        statement = f"COPY conversions ({names}) FROM STDIN (FORMAT csv)"
+        statement = f"COPY conversions ({', '.join(first.column_names)}) FROM STDIN (FORMAT csv)"
         options = pa_csv.WriteOptions(include_header=False)
         with (
             driver.cursor() as cursor,
             cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy,
         ):
-            for table in itertools.chain([first], tables):
+            for table in itertools.chain([first], stamped):
                 # Times go as UTC wall-clock text: formatting zoned times costs Arrow ten times
                 # more, and the session's zone is UTC.
-                columns = [*table.columns, pa.repeat(recorded, len(table))]
                 naive = [
                     c.cast(pa.timestamp("us")) if pa.types.is_timestamp(c.type) else c
-                    for c in columns
+                    for c in table.columns
                 ]
                 sink = pa.BufferOutputStream()
-                pa_csv.write_csv(
-                    pa.table(naive, names=[*table.column_names, "recorded_at"]), sink, options
-                )
+                pa_csv.write_csv(pa.table(naive, names=table.column_names), sink, options)
                 copy.write(sink.getvalue().to_pybytes())
 
     def order_states(
