@@ -23,7 +23,7 @@ $(UV):
 	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 .venv/.installed: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --extra dev --python $(PYTHON)
+	$(UV) sync --frozen --extra dev --extra spark --python $(PYTHON)
 	touch $@
 
 lint: .venv/.installed

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     sample_seed: int = 42
     webhook_dispatch_seconds: float = Field(default=1.0, ge=0)  # 0: the server sends none
+    engine: str = Field(default="duckdb", pattern="^(duckdb|spark)$")  # runs analytics queries
+    spark_master: str = "local[2]"
 
     @field_validator("database_url")
     @classmethod

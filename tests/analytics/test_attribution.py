@@ -21,7 +21,7 @@ from crosspromo.analytics.attribution import (
     shapley,
 )
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.attribution import attribute, read_paths
+from crosspromo.services.attribution import ModelOptions, attribute, read_paths
 from tests.conftest import require
 
 SHARED = Path(
@@ -67,7 +67,7 @@ def test_heuristics_equal_exact_counting(published: Paths) -> None:
         result = heuristic(model, published)
         credited = dict(zip(result.channels, result.conversions, strict=True))
         assert credited == pytest.approx({c: expected.get(c, 0.0) for c in published.channels})
-    for result in attribute(published, "all", order=2):
+    for result in attribute(published, "all", ModelOptions(order=2)):
         assert result.conversions.sum() == pytest.approx(published.total_conversions, rel=1e-12)
         assert result.value.sum() == pytest.approx(published.total_value, rel=1e-12)
 

@@ -1,22 +1,34 @@
-"""``crosspromo attribution``: credit conversions to channels by model."""
+"""``crosspromo attribution``: credit conversions to channels and partners by model."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from crosspromo.cli.context import FORMAT_OPTION, OutputFormat
+from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, state
 from crosspromo.cli.output import emit
-from crosspromo.services.attribution import attribute, read_paths
+from crosspromo.errors import InvalidInputError
+from crosspromo.services.attribution import (
+    ModelOptions,
+    attribute,
+    attribute_tracked,
+    read_paths,
+)
+from crosspromo.services.organizations import get_organization
 
 attribution_app = typer.Typer(help="Multi-touch attribution.", no_args_is_help=True)
 
 
 @attribution_app.command("run")
 def run(
-    paths: Path = typer.Option(
-        ..., help="path file: path;total_conversions;total_conversion_value;total_null"
+    ctx: typer.Context,
+    paths: Path | None = typer.Option(
+        None, help="path file: path;total_conversions;total_conversion_value;total_null"
+    ),
+    org: str | None = typer.Option(
+        None, help="instead of a path file: this organization's tracked journeys"
     ),
     model: str = typer.Option(
         "all",
@@ -26,26 +38,45 @@ def run(
     half_life: float = typer.Option(2.0, help="time decay: touches for a touch's weight to halve"),
     first_share: float = typer.Option(0.4, help="position based: share of the first touch"),
     last_share: float = typer.Option(0.4, help="position based: share of the last touch"),
+    lookback_days: int = typer.Option(30, help="--org: touches this long before a conversion"),
+    kind: str = typer.Option("sale", help="--org: conversions to credit, sale or lead"),
+    currency: str | None = typer.Option(None, help="--org: sales in this currency"),
+    bootstrap: int = typer.Option(0, help="--org: bootstrap rounds for 95% intervals (0: none)"),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
-    """Credit the conversions and value of the journeys in PATHS to their channels."""
-    results = attribute(
-        read_paths(paths),
-        model,
-        order=order,
-        half_life=half_life,
-        first_share=first_share,
-        last_share=last_share,
-    )
-    data = [r.as_dict() for r in results]
-    rows = [
-        (r.model, c["channel"], f"{c['conversions']:.6f}", f"{c['value']:.6f}")
-        for r, d in zip(results, data, strict=True)
-        for c in d["channels"]
-    ]
-    emit(
-        data[0] if model != "all" else data,
-        fmt,
-        columns=("model", "channel", "conversions", "value"),
-        rows=rows,
-    )
+    """Credit the conversions and value of journeys to their channels (and partners, --org)."""
+    if (paths is None) == (org is None):
+        raise InvalidInputError("give either --paths FILE or --org SLUG", field="paths")
+    options = ModelOptions(order, half_life, first_share, last_share)
+    if paths is not None:
+        results = attribute(read_paths(paths), model, options)
+        data: Any = [r.as_dict() for r in results]
+        columns: tuple[str, ...] = ("model", "channel", "conversions", "value")
+        rows: list[tuple[Any, ...]] = [
+            (d["model"], c["channel"], f"{c['conversions']:.6f}", f"{c['value']:.6f}")
+            for d in data
+            for c in d["channels"]
+        ]
+        data = data[0] if model != "all" else data
+    else:
+        assert org is not None
+        db = state(ctx).database()
+        tracked = attribute_tracked(
+            db,
+            get_organization(db, org).id,
+            model=model,
+            options=options,
+            lookback_days=lookback_days,
+            kind=kind,
+            currency=currency,
+            bootstrap_rounds=bootstrap,
+        )
+        data = tracked.as_dict()
+        columns = ("model", "by", "name", "conversions", "value")
+        rows = [
+            (m["model"], label, e[label], f"{e['conversions']:.6f}", f"{e['value']:.6f}")
+            for m in data["models"]
+            for label in ("channel", "partner")
+            for e in m[f"{label}s"]
+        ]
+    emit(data, fmt, columns=columns, rows=rows)

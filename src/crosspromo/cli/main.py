@@ -14,7 +14,13 @@ from crosspromo.cli.commands import db_app, keys_app, orgs_app, partnerships_app
 from crosspromo.cli.context import FORMAT_OPTION, CliState, OutputFormat, state
 from crosspromo.cli.output import console, emit, err_console
 from crosspromo.cli.serve import serve as run_server
-from crosspromo.cli.tracking import conversions_app, domains_app, links_app, webhooks_app
+from crosspromo.cli.tracking import (
+    conversions_app,
+    domains_app,
+    links_app,
+    touchpoints_app,
+    webhooks_app,
+)
 from crosspromo.errors import CrossPromoError
 from crosspromo.services.demo import prepare_demo
 from crosspromo.services.sample import Progress as ProgressFn
@@ -33,6 +39,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(partnerships_app, name="partnerships")
 app.add_typer(links_app, name="links")
 app.add_typer(conversions_app, name="conversions")
+app.add_typer(touchpoints_app, name="touchpoints")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(attribution_app, name="attribution")
 orgs_app.add_typer(domains_app, name="domains")

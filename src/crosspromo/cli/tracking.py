@@ -13,6 +13,7 @@ from crosspromo.services import links
 from crosspromo.services.import_conversions import import_conversions
 from crosspromo.services.organizations import get_organization
 from crosspromo.services.outbound_webhooks import Dispatcher
+from crosspromo.services.touchpoints import import_touchpoints
 from crosspromo.services.webhooks import inbound_endpoint, rotate_inbound_secret
 
 domains_app = typer.Typer(
@@ -117,6 +118,27 @@ def conversions_import(
     db = state(ctx).database()
     stored = import_conversions(db, get_organization(db, org).id, file)
     emit({"imported": stored, "file": str(file)}, fmt)
+
+
+touchpoints_app = typer.Typer(
+    help="Touchpoints from other systems (impressions, e-mail opens) for attribution.",
+    no_args_is_help=True,
+)
+
+
+@touchpoints_app.command("import")
+def touchpoints_import(
+    ctx: typer.Context,
+    file: Path = typer.Argument(
+        ..., help="a .csv or .parquet file: touch_id, customer_external_id, channel, occurred_at"
+    ),
+    org: str = typer.Option(..., help="slug of the organization the touchpoints belong to"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Import touchpoints: all rows valid or none stored; rows already imported are skipped."""
+    db = state(ctx).database()
+    read, added = import_touchpoints(db, get_organization(db, org).id, file)
+    emit({"read": read, "imported": added, "file": str(file)}, fmt)
 
 
 webhooks_app = typer.Typer(help="Signed webhooks (Standard Webhooks scheme).", no_args_is_help=True)

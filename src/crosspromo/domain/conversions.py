@@ -46,3 +46,13 @@ class Conversion:
     currency: str | None
     occurred_at: datetime
     recorded_at: datetime
+
+
+class TouchKind(StrEnum):
+    """What an imported touchpoint was; tracked clicks and code uses are touches too."""
+
+    IMPRESSION = "impression"
+    EMAIL_OPEN = "email_open"
+    CLICK = "click"
+    VISIT = "visit"
+    OTHER = "other"

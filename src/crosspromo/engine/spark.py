@@ -18,5 +18,7 @@ def spark_session(master: str = "local[2]", app_name: str = "crosspromo") -> Any
         .appName(app_name)
         .config("spark.sql.warehouse.dir", warehouse)
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )

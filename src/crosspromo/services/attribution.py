@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -17,7 +22,14 @@ from crosspromo.analytics.attribution import (
     heuristic,
     shapley,
 )
+from crosspromo.analytics.attribution.bootstrap import Interval, bootstrap
+from crosspromo.analytics.attribution.journeys import DIMENSIONS, conversion_totals, journey_paths
+from crosspromo.analytics.attribution.journeys import SEPARATOR as JOURNEY_SEPARATOR
+from crosspromo.domain.conversions import ConversionKind
+from crosspromo.engine.backend import Engine, connect
 from crosspromo.errors import InvalidInputError
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import JourneyRepository
 
 PATH_COLUMNS = ("path", "total_conversions", "total_conversion_value", "total_null")
 SEPARATOR = ">"
@@ -60,37 +72,198 @@ def read_paths(file: Path) -> Paths:
     return Paths.from_rows(rows)
 
 
-def attribute(
-    paths: Paths,
-    model: str = "all",
-    *,
-    order: int = 1,
-    half_life: float = 2.0,
-    first_share: float = 0.4,
-    last_share: float = 0.4,
-) -> list[Attribution]:
-    """The named model's attribution, or every model's for ``all``."""
-    if model != "all" and model not in MODELS:
+@dataclass(frozen=True)
+class ModelOptions:
+    """Parameters of the models that take any."""
+
+    order: int = 1  # Markov chain order, 1-3
+    half_life: float = 2.0  # time decay, in touches
+    first_share: float = 0.4  # position based
+    last_share: float = 0.4
+
+
+def model_names(model: str) -> tuple[str, ...]:
+    """``all`` or one model's name, checked."""
+    if model == "all":
+        return MODELS
+    if model not in MODELS:
         raise InvalidInputError(
             f"unknown model {model!r}; expected all or one of {', '.join(MODELS)}", field="model"
         )
+    return (model,)
+
+
+def model_function(name: str, options: ModelOptions) -> Callable[[Paths], Attribution]:
+    """The named model as a function of the paths."""
+    if name in HEURISTICS:
+        return lambda paths: heuristic(
+            name,
+            paths,
+            half_life=options.half_life,
+            first_share=options.first_share,
+            last_share=options.last_share,
+        )
+    if name == "markov":
+        return lambda paths: MarkovAttribution(options.order).fit(paths).attribution()
+    return shapley
+
+
+def attribute(
+    paths: Paths, model: str = "all", options: ModelOptions | None = None
+) -> list[Attribution]:
+    """The named model's attribution, or every model's for ``all``."""
+    chosen = options or ModelOptions()
+    return [model_function(name, chosen)(paths) for name in model_names(model)]
+
+
+@dataclass(frozen=True)
+class Credited:
+    """One model's credit by channel and by partner, with bootstrap intervals when asked."""
+
+    channels: Attribution
+    partners: Attribution
+    channel_interval: Interval | None = None
+    partner_interval: Interval | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.channels.model,
+            "channels": _entries(self.channels, self.channel_interval, "channel"),
+            "partners": _entries(self.partners, self.partner_interval, "partner"),
+        }
+
+
+@dataclass(frozen=True)
+class TrackedAttribution:
+    """Attribution of an organization's own tracked journeys. Values are in minor units of
+    ``currency``; conversions with no touch inside the lookback window are ``untouched``."""
+
+    currency: str | None
+    kind: str
+    lookback_days: int
+    journeys: int
+    conversions: int
+    untouched: int
+    value: float
+    results: list[Credited]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "kind": self.kind,
+            "lookback_days": self.lookback_days,
+            "journeys": self.journeys,
+            "conversions": self.conversions,
+            "untouched_conversions": self.untouched,
+            "value": self.value,
+            "models": [r.as_dict() for r in self.results],
+        }
+
+
+def attribute_tracked(
+    db: Database,
+    org_id: int,
+    *,
+    model: str = "all",
+    options: ModelOptions | None = None,
+    lookback_days: int = 30,
+    kind: str = "sale",
+    currency: str | None = None,
+    bootstrap_rounds: int = 0,
+    seed: int = 0,
+    engine: Engine | None = None,
+) -> TrackedAttribution:
+    """Build the organization's journeys from its touchpoints, tracked clicks and code uses, and
+    credit its conversions of ``kind`` by channel and by partner."""
+    names = model_names(model)
+    chosen = options or ModelOptions()
+    if not 1 <= lookback_days <= 366:
+        raise InvalidInputError("lookback_days must be 1-366", field="lookback_days")
+    if kind not in (ConversionKind.SALE, ConversionKind.LEAD):
+        raise InvalidInputError("kind must be sale or lead", field="kind")
+    if bootstrap_rounds and not 2 <= bootstrap_rounds <= 2000:
+        raise InvalidInputError("bootstrap must be 0 or 2-2000 rounds", field="bootstrap")
+    with db.transaction() as session:
+        journeys = JourneyRepository(session)
+        if kind == ConversionKind.SALE and currency is None:
+            currencies = journeys.currencies(org_id, kind)
+            if len(currencies) > 1:
+                raise InvalidInputError(
+                    f"sales are in {', '.join(currencies)}: choose one currency", field="currency"
+                )
+            currency = currencies[0] if currencies else None
+        events = journeys.events(org_id, kind, currency)
+    runner = engine or connect(db.settings)
+    try:
+        window = timedelta(days=lookback_days)
+        table = ibis.memtable(events)
+        by = {d: runner.to_arrow(journey_paths(table, window, d)) for d in DIMENSIONS}
+        totals = runner.to_arrow(conversion_totals(table)).to_pylist()[0]
+    finally:
+        if engine is None:
+            runner.close()
+    channel_paths, partner_paths = _paths(by["channel"]), _paths(by["partner"])
     results = []
-    for name in MODELS if model == "all" else (model,):
-        if name in HEURISTICS:
+    if channel_paths is not None and partner_paths is not None:
+        for name in names:
+            fit = model_function(name, chosen)
+
+            def interval(
+                paths: Paths, fit: Callable[[Paths], Attribution] = fit
+            ) -> Interval | None:
+                if not bootstrap_rounds:
+                    return None
+                return bootstrap(paths, fit, rounds=bootstrap_rounds, seed=seed)
+
             results.append(
-                heuristic(
-                    name,
-                    paths,
-                    half_life=half_life,
-                    first_share=first_share,
-                    last_share=last_share,
+                Credited(
+                    fit(channel_paths),
+                    fit(partner_paths),
+                    interval(channel_paths),
+                    interval(partner_paths),
                 )
             )
-        elif name == "markov":
-            results.append(MarkovAttribution(order).fit(paths).attribution())
-        else:
-            results.append(shapley(paths))
-    return results
+    attributed = channel_paths.total_conversions if channel_paths else 0.0
+    journeys_count = channel_paths.journeys if channel_paths else 0
+    return TrackedAttribution(
+        currency=currency,
+        kind=str(kind),
+        lookback_days=lookback_days,
+        journeys=journeys_count,
+        conversions=int(totals["conversions"]),
+        untouched=int(totals["conversions"]) - round(attributed),
+        value=float(totals["value"]),
+        results=results,
+    )
+
+
+def _paths(table: pa.Table) -> Paths | None:
+    """Paths from the journeys query's rows, None when there are none."""
+    if table.num_rows == 0:
+        return None
+    return Paths.from_rows(
+        (path.split(JOURNEY_SEPARATOR), float(n), float(v), float(z))
+        for path, n, v, z in zip(
+            *(table.column(c).to_pylist() for c in ("path", "conversions", "value", "nulls")),
+            strict=True,
+        )
+    )
+
+
+def _entries(result: Attribution, interval: Interval | None, label: str) -> list[dict[str, Any]]:
+    entries = []
+    for i, (name, n, v) in enumerate(
+        zip(result.channels, result.conversions, result.value, strict=True)
+    ):
+        entry: dict[str, Any] = {label: name, "conversions": float(n), "value": float(v)}
+        if interval is not None:
+            entry["conversions_interval"] = [
+                float(interval.conversions_low[i]),
+                float(interval.conversions_high[i]),
+            ]
+            entry["value_interval"] = [float(interval.value_low[i]), float(interval.value_high[i])]
+        entries.append(entry)
+    return entries
 
 
 def _read_table(file: Path) -> pa.Table:

@@ -10,7 +10,6 @@ PostgreSQL receives the rows through COPY."""
 from __future__ import annotations
 
 import contextlib
-import csv
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +18,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.domain.money import MAX_MINOR
@@ -34,6 +32,7 @@ from crosspromo.services.conversions import (
     conversion_values,
 )
 from crosspromo.services.outbound_webhooks import enqueue_conversions, has_endpoints
+from crosspromo.services.tabular import TabularFile
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ConversionRepository
 
@@ -81,7 +80,7 @@ _STORED = pa.schema(
 
 def import_conversions(db: Database, org_id: int, path: Path) -> int:
     """Read ``path`` (.csv or .parquet) and store its conversions in one transaction."""
-    source = _Source.open(path)
+    source = TabularFile.open(path, COLUMNS, REQUIRED)
     rows: int = source.table.num_rows
     if rows == 0:
         raise InvalidInputError(f"{path.name} has no rows", field="file")
@@ -115,115 +114,6 @@ def import_conversions(db: Database, org_id: int, path: Path) -> int:
         else:  # each chunk is hashed while the one before is on its way to the store
             repository.add_tables(chunks)
     return rows
-
-
-class _Source:
-    """The file as an Arrow table of its own columns, and how to name a row in an error."""
-
-    def __init__(self, path: Path, table: pa.Table, where: str) -> None:
-        self.path, self.table, self.where = path, table, where
-
-    @classmethod
-    def open(cls, path: Path) -> _Source:
-        if not path.is_file():
-            raise InvalidInputError(f"no such file: {path}", field="file")
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            return cls(path, _read_csv(path), "line")
-        if suffix in (".parquet", ".pq"):
-            return cls(path, _read_parquet(path), "row")
-        raise InvalidInputError(f"{path.name}: expected a .csv or .parquet file", field="file")
-
-    def row(self, index: int) -> dict[str, Any]:
-        return {name: self.table.column(name)[index].as_py() for name in self.table.column_names}
-
-    def position(self, index: int) -> int:
-        """The line (CSV, header = 1, quoted line breaks counted) or row (Parquet) of a row."""
-        if self.where == "row":
-            return index + 1
-        with self.path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            next(reader)
-            record = -1
-            for values in reader:
-                record += values != []
-                if record == index:
-                    return reader.line_num
-        raise AssertionError(f"row {index} is not in {self.path}")  # pragma: no cover
-
-
-def _read_csv(path: Path) -> pa.Table:
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle), [])
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(f"{path.name} is not UTF-8 text: {exc.reason}") from None
-    _check_header(header, path.name)
-    try:
-        return pa_csv.read_csv(
-            path,
-            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid:  # ragged rows, bad UTF-8: the exact reader finds and names them
-        return _read_csv_exactly(path, header)
-
-
-def _read_csv_exactly(path: Path, header: list[str]) -> pa.Table:
-    """Python's csv reader: short rows have their missing values empty, long ones are errors."""
-    columns: list[list[str | None]] = [[] for _ in header]
-    line = 1
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            next(reader)
-            for values in reader:
-                line = reader.line_num
-                if not values:
-                    continue
-                if len(values) > len(header):
-                    raise InvalidInputError(f"line {line}: more values than columns", row=line)
-                for i, column in enumerate(columns):
-                    column.append(values[i] if i < len(values) else None)
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(
-            f"{path.name} is not UTF-8 text after line {line}: {exc.reason}", row=line
-        ) from None
-    return pa.table(
-        {name: pa.array(c, pa.string()) for name, c in zip(header, columns, strict=True)}
-    )
-
-
-def _read_parquet(path: Path) -> pa.Table:
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:
-        raise InvalidInputError(f"{path.name} is not a readable Parquet file: {exc}") from None
-    _check_header(table.column_names, path.name)
-    return table
-
-
-def _check_header(columns: list[str], name: str) -> None:
-    unknown = [c for c in columns if c not in COLUMNS]
-    if unknown:
-        raise InvalidInputError(
-            f"{name}: unknown column(s) {', '.join(unknown)}; "
-            f"expected some of {', '.join(COLUMNS)}",
-            field="columns",
-        )
-    twice = sorted({c for c in columns if columns.count(c) > 1})
-    if twice:
-        raise InvalidInputError(
-            f"{name}: column(s) {', '.join(twice)} appear twice", field="columns"
-        )
-    missing = [c for c in REQUIRED if c not in columns]
-    if missing:
-        raise InvalidInputError(f"{name}: missing column(s) {', '.join(missing)}", field="columns")
 
 
 class _Stored:
@@ -328,7 +218,7 @@ class _Columns:
 
 
 def _row_by_rules(
-    db: Database, org_id: int, source: _Source, index: int, lookups: Lookups
+    db: Database, org_id: int, source: TabularFile, index: int, lookups: Lookups
 ) -> dict[str, Any]:
     """One row through the API's rules; an error names its line or row and column."""
     try:

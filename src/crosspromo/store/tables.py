@@ -258,6 +258,22 @@ conversions = Table(
     ),
 )
 
+touchpoints = Table(
+    "touchpoints",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("org_id", Integer, nullable=False),  # a plain column, as on clicks (bulk loads)
+    Column("touch_id", String(200), nullable=False),  # the sender's id: imports are replayable
+    Column("customer_hash", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("partner_org_id", Integer, nullable=True),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "touch_id", name="uq_touchpoints_org_touch"),
+    Index("ix_touchpoints_org_time", "org_id", "occurred_at"),
+)
+
 idempotency_records = Table(
     "idempotency_records",
     metadata,

@@ -55,6 +55,11 @@ class Paths:
         return float(self.conversions.sum())
 
     @property
+    def journeys(self) -> int:
+        """Journeys in all: converted or not."""
+        return round(float(self.conversions.sum() + self.nulls.sum()))
+
+    @property
     def total_value(self) -> float:
         return float(self.value.sum())
 

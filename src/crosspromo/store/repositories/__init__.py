@@ -13,6 +13,7 @@ from crosspromo.store.repositories.conversions import (
 )
 from crosspromo.store.repositories.customers import CustomerRepository
 from crosspromo.store.repositories.events import EventRepository, SampleRunRepository
+from crosspromo.store.repositories.journeys import JourneyRepository, TouchpointRepository
 from crosspromo.store.repositories.links import (
     ClickRepository,
     DomainRepository,
@@ -35,6 +36,7 @@ __all__ = [
     "DomainRepository",
     "EventRepository",
     "IdempotencyRepository",
+    "JourneyRepository",
     "LinkRepository",
     "OrganizationRepository",
     "PartnerCodeRepository",
@@ -43,6 +45,7 @@ __all__ = [
     "SaltRepository",
     "SampleRunRepository",
     "StatsRepository",
+    "TouchpointRepository",
     "UserRepository",
     "WebhookDeliveryRepository",
     "WebhookEndpointRepository",

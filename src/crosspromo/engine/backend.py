@@ -1,0 +1,57 @@
+"""Runs Ibis expressions: DuckDB in process by default, Spark with ``CROSSPROMO_ENGINE=spark``.
+
+Analytics build expressions over ``ibis.memtable`` inputs (or tables already in the backend);
+an Engine executes them and hands back Arrow. Nothing else in crosspromo executes an expression.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from crosspromo.config import Settings
+from crosspromo.engine.optional import require
+from crosspromo.errors import ConfigError
+
+
+class Engine:
+    """One Ibis backend connection; ``to_arrow`` runs an expression on it."""
+
+    def __init__(self, backend: Any, name: str) -> None:
+        self.backend, self.name = backend, name
+
+    @classmethod
+    def duckdb(cls) -> Engine:
+        """An in-memory DuckDB. ibis 12 writes list lambdas as ``x -> f(x)``, which DuckDB 2
+        only accepts with the single-arrow syntax switched on."""
+        backend = ibis.duckdb.connect()
+        backend.raw_sql("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
+        return cls(backend, "duckdb")
+
+    @classmethod
+    def spark(cls, master: str = "local[2]") -> Engine:
+        """A Spark session (shared: Spark allows one per process) through ibis's pyspark backend."""
+        require("pyspark", "spark")
+        from crosspromo.engine.spark import spark_session
+
+        return cls(ibis.pyspark.connect(spark_session(master)), "spark")
+
+    def to_arrow(self, expression: ibis.Table) -> pa.Table:
+        table: pa.Table = self.backend.to_pyarrow(expression)
+        return table
+
+    def close(self) -> None:
+        if self.name == "duckdb":  # a Spark session outlives one use; it is shared
+            self.backend.disconnect()
+
+
+def connect(settings: Settings) -> Engine:
+    if settings.engine == "duckdb":
+        return Engine.duckdb()
+    if settings.engine == "spark":
+        return Engine.spark(settings.spark_master)
+    raise ConfigError(
+        f"unknown engine {settings.engine!r}; use duckdb or spark"
+    )  # pragma: no cover

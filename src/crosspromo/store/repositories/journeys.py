@@ -1,0 +1,150 @@
+"""Touchpoints (append-only, imported) and the touch and conversion events journeys are made of."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from crosspromo.store import tables as t
+from crosspromo.store.repositories.base import Repository, utcnow
+
+EVENT_SCHEMA = pa.schema(
+    [
+        ("customer", pa.string()),
+        ("at", pa.timestamp("us", tz="UTC")),
+        ("channel", pa.string()),
+        ("partner", pa.string()),
+        ("converted", pa.bool_()),
+        ("value", pa.float64()),
+    ]
+)
+CLICK_CHANNEL = "partner link"  # a tracked click on a link without a campaign name
+
+
+class TouchpointRepository(Repository):
+    def add_new(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert touchpoints whose (org_id, touch_id) is not stored yet; how many were new."""
+        if not rows:
+            return 0
+        dialect = self.session.connection().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        recorded = utcnow()
+        added = 0
+        for start in range(0, len(rows), 5_000):
+            chunk = [{**r, "recorded_at": recorded} for r in rows[start : start + 5_000]]
+            statement = (
+                insert(t.touchpoints)
+                .on_conflict_do_nothing(index_elements=["org_id", "touch_id"])
+                .returning(t.touchpoints.c.id)
+            )
+            added += len(self.session.execute(statement, chunk).all())
+        return added
+
+    def count(self, org_id: int) -> int:
+        found = self.session.execute(
+            select(func.count()).where(t.touchpoints.c.org_id == org_id)
+        ).scalar_one()
+        return int(found)
+
+
+class JourneyRepository(Repository):
+    """The events journeys are made of, for one organization, in the shape of ``EVENT_SCHEMA``.
+
+    Touches: imported touchpoints; tracked clicks, once a conversion names the click (its
+    customer is then known); referral and coupon code uses, at the conversion that used the
+    code. Conversions: those of the chosen kind and currency. A conversion without a customer id
+    stands for a customer of its own, so the click or code it came with is still its journey."""
+
+    def events(
+        self,
+        org_id: int,
+        kind: str,
+        currency: str | None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> pa.Table:
+        v = t.conversions.c
+        customer = func.coalesce(v.customer_hash, literal("conversion:") + cast(v.id, String))
+        named = and_(v.org_id == org_id, _within(v.occurred_at, since, until))
+        partner = t.organizations.alias("partner")
+
+        p = t.touchpoints.c
+        imported = (
+            select(p.customer_hash, p.occurred_at, p.channel, partner.c.slug)
+            .select_from(t.touchpoints.outerjoin(partner, partner.c.id == p.partner_org_id))
+            .where(p.org_id == org_id, _within(p.occurred_at, since, until))
+        )
+        k = t.clicks.c
+        named_clicks = (
+            select(k.click_id, func.min(customer).label("customer"))
+            .where(named, v.click_id.is_not(None))
+            .group_by(k.click_id)
+            .join_from(t.conversions, t.clicks, k.click_id == v.click_id)
+            .subquery()
+        )
+        campaign = func.coalesce(func.nullif(t.links.c.campaign, ""), literal(CLICK_CHANNEL))
+        clicks = (
+            select(named_clicks.c.customer, k.clicked_at, campaign, partner.c.slug)
+            .select_from(
+                named_clicks.join(t.clicks, k.click_id == named_clicks.c.click_id)
+                .join(t.links, t.links.c.id == k.link_id)
+                .join(partner, partner.c.id == k.partner_org_id)
+            )
+            .where(k.org_id == org_id, k.is_bot.is_(False), _within(k.clicked_at, since, until))
+        )
+        c = t.partner_codes.c
+        codes = (
+            select(customer, v.occurred_at, c.kind + literal(" code"), partner.c.slug)
+            .select_from(
+                t.conversions.join(t.partner_codes, c.id == v.code_id).join(
+                    partner, partner.c.id == c.partner_org_id
+                )
+            )
+            .where(named)
+        )
+        converted = select(customer, v.occurred_at, v.amount_minor).where(
+            named, v.kind == kind, *([v.currency == currency] if currency else [])
+        )
+        touches = [r for query in (imported, clicks, codes) for r in self._rows(query)]
+        conversions = self._rows(converted)
+        columns = list(zip(*touches, strict=True)) or [(), (), (), ()]
+        ends = list(zip(*conversions, strict=True)) or [(), (), ()]
+        return pa.table(
+            [
+                pa.array([*columns[0], *ends[0]], pa.string()),
+                pa.array([*columns[1], *ends[1]], EVENT_SCHEMA.field("at").type),
+                pa.array([*columns[2], *[None] * len(conversions)], pa.string()),
+                pa.array([*columns[3], *[None] * len(conversions)], pa.string()),
+                pa.array([False] * len(touches) + [True] * len(conversions)),
+                pa.array([0.0] * len(touches) + [float(x) for x in ends[2]], pa.float64()),
+            ],
+            schema=EVENT_SCHEMA,
+        )
+
+    def currencies(self, org_id: int, kind: str) -> list[str]:
+        """The currencies of the organization's conversions of ``kind``, most used first."""
+        v = t.conversions.c
+        rows = self.session.execute(
+            select(v.currency)
+            .where(v.org_id == org_id, v.kind == kind, v.currency.is_not(None))
+            .group_by(v.currency)
+            .order_by(func.count().desc(), v.currency)
+        )
+        return [r[0] for r in rows]
+
+    def _rows(self, query: Select[Any]) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.session.execute(query)]
+
+
+def _within(column: Any, since: datetime | None, until: datetime | None) -> ColumnElement[bool]:
+    conditions = []
+    if since is not None:
+        conditions.append(column >= since)
+    if until is not None:
+        conditions.append(column < until)
+    return and_(True, *conditions)
