@@ -4,7 +4,9 @@ need it skip with the reason, except under CI=true, where that is a failure."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from crosspromo.config import Settings
+from crosspromo.engine.backend import Engine
 from crosspromo.services.database import open_database, upgrade_database
 from crosspromo.store.database import Database
 
@@ -117,3 +120,13 @@ def sqlite_db(sqlite_settings: Settings) -> Iterator[Database]:
     database = open_database(sqlite_settings)
     yield database
     database.dispose()
+
+
+@pytest.fixture(scope="session")
+def spark_engine() -> Engine:
+    """One Spark ``local[2]`` session for the whole run (it takes seconds to start)."""
+    if importlib.util.find_spec("pyspark") is None:
+        require("pyspark is not installed (extra 'spark')")
+    if shutil.which("java") is None:
+        require("Spark needs a Java runtime and none is on PATH")
+    return Engine.spark("local[2]")

@@ -202,7 +202,7 @@ def attribute_tracked(
     finally:
         if engine is None:
             runner.close()
-    channel_paths, partner_paths = _paths(by["channel"]), _paths(by["partner"])
+    channel_paths, partner_paths = paths_from_table(by["channel"]), paths_from_table(by["partner"])
     results = []
     if channel_paths is not None and partner_paths is not None:
         for name in names:
@@ -237,7 +237,7 @@ def attribute_tracked(
     )
 
 
-def _paths(table: pa.Table) -> Paths | None:
+def paths_from_table(table: pa.Table) -> Paths | None:
     """Paths from the journeys query's rows, None when there are none."""
     if table.num_rows == 0:
         return None
