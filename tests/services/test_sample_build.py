@@ -86,3 +86,28 @@ def test_sample_tracking_matches_its_truth(db: Database) -> None:
             link["clicks"], link["bot_clicks"], link["leads"], link["sales"],
         ), link["code"]  # fmt: skip
         assert stats.revenue_by_currency.get("EUR", 0) == link["revenue_minor"]
+
+
+def test_sample_journeys_are_stored_and_attributable(db: Database) -> None:
+    from crosspromo.sample.journeys import CHANNELS
+    from crosspromo.services.attribution import attribute_tracked
+    from crosspromo.store.repositories import TouchpointRepository
+
+    summary = build_sample(db, seed=5, scale=5)
+    truth = summary.truth["journeys"]
+    brand = get_organization(db, truth["brand"])
+    with db.transaction() as s:
+        assert TouchpointRepository(s).count(brand.id) == truth["touches"]
+    tracked = attribute_tracked(db, brand.id, model="shapley")
+    assert tracked.currency == "EUR"
+    result = tracked.results[0].as_dict()
+    channels = {c["channel"] for c in result["channels"]}
+    assert {c.name for c in CHANNELS} <= channels
+    partners = {p["partner"] for p in result["partners"]}
+    assert set(truth["true_partner_effect"]) | {"own"} <= partners
+    credited = sum(c["conversions"] for c in result["channels"])
+    assert credited + tracked.untouched == pytest.approx(tracked.conversions)
+    # every sale of the journeys and of the tracked links is there
+    links = summary.truth["tracking"]["links"]
+    link_sales = sum(link["sales"] for link in links if link["brand"] == truth["brand"])
+    assert tracked.conversions == truth["sales"] + link_sales

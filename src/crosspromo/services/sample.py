@@ -9,12 +9,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from crosspromo.domain import OrgKind, PartnershipStatus
+from crosspromo.domain.conversions import TouchKind
 from crosspromo.domain.links import tagged_destination
 from crosspromo.errors import ConflictError
 from crosspromo.sample import generate
 from crosspromo.sample.catalog import SEGMENTS
+from crosspromo.sample.ecosystem import Ecosystem
+from crosspromo.sample.journeys import SampleJourneys, generate_journeys
 from crosspromo.sample.tracking import SampleTracking, generate_tracking
-from crosspromo.security import customer_id_hash
+from crosspromo.security import customer_id_digests, customer_id_hash
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ClickRepository,
@@ -26,6 +30,7 @@ from crosspromo.store.repositories import (
     OrganizationRepository,
     PartnershipRepository,
     SampleRunRepository,
+    TouchpointRepository,
 )
 
 Progress = Callable[[int, int], None]
@@ -128,6 +133,10 @@ def build_sample(
         )
         _write_tracking(session, tracking, ids)
         truth["tracking"] = tracking.truth()
+        journeys = _journeys(seed, ecosystem)
+        if journeys is not None:
+            _write_journeys(session, journeys, ids, secret)
+            truth["journeys"] = journeys.truth()
         SampleRunRepository(session).add(seed, scale, truth)
     return _summary(seed, scale, truth, reused=False)
 
@@ -142,6 +151,65 @@ def _summary(seed: int, scale: int, truth: dict[str, Any], *, reused: bool) -> S
         partnerships=len(truth["partnerships"]),
         reused=reused,
         truth=truth,
+    )
+
+
+def _journeys(seed: int, ecosystem: Ecosystem) -> SampleJourneys | None:
+    """Journeys for the first brand with active partners, over its whole audience."""
+    for brand in (o.slug for o in ecosystem.organizations if o.kind is OrgKind.BRAND):
+        partners = tuple(
+            sorted(
+                p
+                for b, p, _name, status in ecosystem.partnerships
+                if b == brand and status is PartnershipStatus.ACTIVE
+            )
+        )
+        if partners:
+            customers = ecosystem.audiences[brand].external_ids()
+            return generate_journeys(seed, brand, partners, customers)
+    return None
+
+
+def _write_journeys(
+    session: Session, journeys: SampleJourneys, ids: dict[str, int], secret: str
+) -> None:
+    """The journeys' touches as imported touchpoints, their sales as conversions."""
+    org_id = ids[journeys.brand]
+    people = sorted({t.customer for t in journeys.touches})
+    hashes = dict(
+        zip(people, (d.hex() for d in customer_id_digests(secret, org_id, people)), strict=True)
+    )
+    TouchpointRepository(session).add_new(
+        [
+            {
+                "org_id": org_id,
+                "touch_id": f"sample-{n}",
+                "customer_hash": hashes[touch.customer],
+                "kind": str(TouchKind.EMAIL_OPEN if "email" in touch.channel else TouchKind.VISIT),
+                "channel": touch.channel,
+                "partner_org_id": ids[touch.partner] if touch.partner else None,
+                "occurred_at": touch.at,
+            }
+            for n, touch in enumerate(journeys.touches)
+        ]
+    )
+    ConversionRepository(session).add_many(
+        [
+            {
+                "org_id": org_id,
+                "kind": "sale",
+                "partner_org_id": None,
+                "link_id": None,
+                "click_id": None,
+                "code_id": None,
+                "order_id": f"journey-{n}",
+                "customer_hash": hashes[sale.customer],
+                "amount_minor": sale.amount_minor,
+                "currency": "EUR",
+                "occurred_at": sale.at,
+            }
+            for n, sale in enumerate(journeys.sales)
+        ]
     )
 
 
