@@ -260,3 +260,11 @@ case(
     intruder="other",
     leaks=lambda w, body: ",launch," in body,
 )
+case(
+    "GET",
+    "/api/v1/attribution",
+    path=lambda w: "/api/v1/attribution?kind=lead",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: body["conversions"] > 0,  # acme's one lead
+)

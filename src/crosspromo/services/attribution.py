@@ -23,8 +23,10 @@ from crosspromo.analytics.attribution import (
     shapley,
 )
 from crosspromo.analytics.attribution.bootstrap import Interval, bootstrap
+from crosspromo.analytics.attribution.heuristics import check_parameters
 from crosspromo.analytics.attribution.journeys import DIMENSIONS, conversion_totals, journey_paths
 from crosspromo.analytics.attribution.journeys import SEPARATOR as JOURNEY_SEPARATOR
+from crosspromo.analytics.attribution.markov import check_order
 from crosspromo.domain.conversions import ConversionKind
 from crosspromo.engine.backend import Engine, connect
 from crosspromo.errors import InvalidInputError
@@ -80,6 +82,10 @@ class ModelOptions:
     half_life: float = 2.0  # time decay, in touches
     first_share: float = 0.4  # position based
     last_share: float = 0.4
+
+    def __post_init__(self) -> None:
+        check_order(self.order)
+        check_parameters(self.half_life, self.first_share, self.last_share)
 
 
 def model_names(model: str) -> tuple[str, ...]:

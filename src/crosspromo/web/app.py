@@ -23,6 +23,7 @@ from crosspromo.web.headers import SecurityHeadersMiddleware
 from crosspromo.web.limits import BodyLimitMiddleware
 from crosspromo.web.routes import (
     api,
+    attribution,
     conversions,
     dashboard,
     docs,
@@ -84,6 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(conversions.router)
     app.include_router(webhooks.router)
     app.include_router(stats.router)
+    app.include_router(attribution.router)
     app.include_router(dashboard.router)
     return app
 

@@ -31,12 +31,7 @@ def heuristic(
     in proportion to the two shares). ``last_non_direct`` credits the last touch that is not
     ``direct``, or ``direct`` when the path has nothing else.
     """
-    if half_life <= 0:
-        raise InvalidInputError("half_life must be positive", field="half_life")
-    if first_share < 0 or last_share < 0 or first_share + last_share > 1:
-        raise InvalidInputError(
-            "position shares must not be negative and add up to at most 1", field="position"
-        )
+    check_parameters(half_life, first_share, last_share)
     rules: dict[str, Callable[[tuple[int, ...]], FloatArray]] = {
         "first": lambda p: _one(len(p), 0),
         "last": lambda p: _one(len(p), len(p) - 1),
@@ -53,6 +48,15 @@ def heuristic(
     rule = rules[model]
     weights: Iterator[FloatArray] = (rule(p) for p in paths.paths)
     return credit(model, paths, weights)
+
+
+def check_parameters(half_life: float, first_share: float, last_share: float) -> None:
+    if not half_life > 0:
+        raise InvalidInputError("half_life must be positive", field="half_life")
+    if not (first_share >= 0 and last_share >= 0 and first_share + last_share <= 1):
+        raise InvalidInputError(
+            "position shares must not be negative and add up to at most 1", field="position"
+        )
 
 
 def _one(length: int, position: int) -> FloatArray:

@@ -95,7 +95,7 @@ def _absorb(chain: _Chain, removed: int | None) -> tuple[float, float]:
 def conversion_probability(paths: Paths, order: int = 1, removed: str | None = None) -> float:
     """Probability that a journey converts, from the chain of ``order``; with ``removed``,
     when that channel's states lead to null."""
-    chain = _chain(paths, _check_order(order))
+    chain = _chain(paths, check_order(order))
     index = None if removed is None else paths.channels.index(removed)
     return _absorb(chain, index)[0]
 
@@ -114,7 +114,7 @@ class MarkovAttribution:
     attribution_: Attribution | None = None
 
     def fit(self, paths: Paths) -> MarkovAttribution:
-        chain = _chain(paths, _check_order(self.order))
+        chain = _chain(paths, check_order(self.order))
         base, base_value = _absorb(chain, None)
         self.conversion_probability_ = base
         effects, value_effects = [], []
@@ -143,7 +143,7 @@ def _shares(effects: FloatArray) -> FloatArray:
     return effects / total if total > 0 else np.zeros_like(effects)
 
 
-def _check_order(order: int) -> int:
+def check_order(order: int) -> int:
     if order not in (1, 2, 3):
         raise InvalidInputError("the Markov order must be 1, 2 or 3", field="order")
     return order

@@ -1,0 +1,93 @@
+"""GET /api/v1/attribution gives what `crosspromo attribution run --org` gives, and refuses bad
+parameters with a problem naming them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crosspromo.config import Settings
+from crosspromo.services.api_keys import create_api_key
+from crosspromo.services.database import open_database
+from crosspromo.services.sample import build_sample
+from crosspromo.web.app import create_server
+from tests.cli.test_cli import cli
+
+BRAND = "trailhead-outfitters"
+
+
+@pytest.fixture
+def sampled(settings: Settings) -> tuple[TestClient, str]:
+    db = open_database(settings)
+    build_sample(db, seed=5, scale=5)
+    key = create_api_key(db, BRAND).plaintext
+    db.dispose()
+    return TestClient(create_server(settings)), key
+
+
+def test_api_matches_the_cli(sampled: tuple[TestClient, str], settings: Settings) -> None:
+    client, key = sampled
+    with client:
+        response = client.get(
+            "/api/v1/attribution",
+            params={"model": "all", "lookback_days": 21},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    done = cli(
+        "attribution", "run", "--org", BRAND, "--lookback-days", "21", "--format", "json",
+        db_url=settings.database_url,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == body
+    assert [m["model"] for m in body["models"]] == [
+        "first", "last", "last_non_direct", "linear", "time_decay", "position", "markov_1",
+        "shapley",
+    ]  # fmt: skip
+    assert body["currency"] == "EUR"
+    for model in body["models"]:
+        for label in ("channels", "partners"):
+            credited = sum(e["conversions"] for e in model[label])
+            assert credited + body["untouched_conversions"] == pytest.approx(body["conversions"])
+
+
+def test_api_intervals(sampled: tuple[TestClient, str]) -> None:
+    client, key = sampled
+    with client:
+        response = client.get(
+            "/api/v1/attribution",
+            params={"model": "markov", "bootstrap": 20},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    assert response.status_code == 200, response.text
+    (markov,) = response.json()["models"]
+    for entry in markov["channels"]:
+        low, high = entry["conversions_interval"]
+        assert low <= high
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"model": "magic"}, "model"),
+        ({"order": 4}, "order"),
+        ({"lookback_days": 0}, "lookback_days"),
+        ({"first_share": 0.7, "last_share": 0.7}, "position"),
+        ({"bootstrap": 1}, "bootstrap"),
+        ({"kind": "refund"}, "kind"),
+    ],
+)
+def test_bad_parameters(
+    sampled: tuple[TestClient, str], params: dict[str, object], field: str, tmp_path: Path
+) -> None:
+    client, key = sampled
+    with client:
+        response = client.get(
+            "/api/v1/attribution", params=params, headers={"Authorization": f"Bearer {key}"}
+        )
+    assert response.status_code in (400, 422), response.text
+    assert field in response.text
