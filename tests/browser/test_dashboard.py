@@ -94,3 +94,25 @@ def test_tracking_chart(browser: Any, demo_server: DemoServer) -> None:
     assert page.locator("[data-testid=daily] tbody tr").count() > 20
     page.screenshot(path=str(ARTIFACTS / "tracking.png"), full_page=False)
     page.close()
+
+
+def test_attribution_compares_models_per_partner(browser: Any, demo_server: DemoServer) -> None:
+    page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    page.click("nav.tabs >> text=Attribution")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text().startswith("Who earned the sales")
+    partners = page.locator("[data-testid=partners] tbody tr td:first-child").all_inner_texts()
+    assert {"summit-coffee", "ridge-bikes", "own"} <= set(partners)
+    header = page.locator("[data-testid=partners] thead th").all_inner_texts()
+    assert header[1:] == [
+        "first", "last", "last_non_direct", "linear", "time_decay", "position", "markov_1",
+        "shapley",
+    ]  # fmt: skip
+    bars = page.locator("figure.chart").first.locator("rect")
+    expect(bars).to_have_count(len(partners) * 8)
+    page.screenshot(path=str(ARTIFACTS / "attribution.png"), full_page=True)
+    page.fill("input[name=lookback_days]", "7")
+    page.click("button:has-text('Show')")
+    page.wait_for_load_state("networkidle")
+    assert "lookback_days=7" in page.url
+    page.close()

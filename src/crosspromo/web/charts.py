@@ -52,3 +52,55 @@ def line_chart(
     every = max(len(days) // 6, 1)
     labels = [(left + j * step, day[5:]) for j, day in enumerate(days) if j % every == 0]
     return Chart(width, height, left, bottom, lines, ticks, labels)
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    color: str
+    title: str  # shown on hover
+
+
+@dataclass(frozen=True, slots=True)
+class BarChart:
+    width: int
+    height: int
+    left: int
+    bottom: int
+    bars: list[Bar]
+    y_ticks: list[tuple[float, str]]
+    x_labels: list[tuple[float, str]]
+    legend: list[tuple[str, str]]  # (name, color)
+
+
+def bar_chart(
+    groups: list[str], series: dict[str, list[float]], width: int = 900, height: int = 260
+) -> BarChart:
+    """Grouped bars: one group per entry of ``groups``, one bar per series (in given order)."""
+    left, right, top, bottom = 52, 12, 10, height - 24
+    highest = max([0.0, *(v for values in series.values() for v in values)]) or 1.0
+    slot = (width - left - right) / max(len(groups), 1)
+    bar = slot * 0.8 / max(len(series), 1)
+
+    def y(value: float) -> float:
+        return bottom - (bottom - top) * value / highest
+
+    bars = [
+        Bar(
+            x=left + g * slot + slot * 0.1 + s * bar,
+            y=y(value),
+            width=max(bar - 1, 1),
+            height=bottom - y(value),
+            color=PALETTE[s % len(PALETTE)],
+            title=f"{groups[g]} · {name}: {value:,.1f}",
+        )
+        for s, (name, values) in enumerate(series.items())
+        for g, value in enumerate(values)
+    ]
+    ticks = [(y(highest * k / 4), f"{highest * k / 4:,.0f}") for k in range(5)]
+    labels = [(left + (g + 0.5) * slot, name) for g, name in enumerate(groups)]
+    legend = [(name, PALETTE[s % len(PALETTE)]) for s, name in enumerate(series)]
+    return BarChart(width, height, left, bottom, bars, ticks, labels, legend)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from crosspromo.analytics.attribution import Attribution
 from crosspromo.domain import PartnershipStatus, User
 from crosspromo.errors import AuthenticationError, TooManyAttemptsError
 from crosspromo.services import stats
+from crosspromo.services.attribution import Credited, attribute_tracked
 from crosspromo.services.links import partner_links
 from crosspromo.services.overview import organization_overview
 from crosspromo.services.partnerships import list_partnerships, parse_status
 from crosspromo.services.users import authenticate_user
-from crosspromo.web.charts import line_chart
+from crosspromo.web.charts import BarChart, bar_chart, line_chart
 from crosspromo.web.deps import DB, SESSION_USER, check_csrf, csrf_token, session_user
 from crosspromo.web.routes.stats import daily_csv_response
 
@@ -126,6 +129,41 @@ def tracking(
         request, "tracking.html", user=user, data=organization_overview(db, user.org_id),
         rows=rows, start=first, end=last, click_chart=line_chart(days, clicks),
         conversion_chart=line_chart(days, conversions),
+    )  # fmt: skip
+
+
+@router.get("/attribution")
+def attribution(
+    request: Request, db: DB, lookback_days: int = Query(30, ge=1, le=366),
+    kind: Literal["sale", "lead"] = "sale",
+) -> Response:  # fmt: skip
+    """Every attribution model's credit per partner and per channel, side by side."""
+    user = session_user(request, db)
+    if user is None or user.role.uses_portal:
+        return RedirectResponse("/login" if user is None else "/portal", status_code=303)
+    result = attribute_tracked(db, user.org_id, lookback_days=lookback_days, kind=kind)
+    models = [r.channels.model for r in result.results]
+
+    def table(pick: Callable[[Credited], Attribution]) -> list[tuple[str, list[float]]]:
+        credit: dict[str, list[float]] = {}
+        for m, credited in enumerate(result.results):
+            chosen = pick(credited)
+            for name, n in zip(chosen.channels, chosen.conversions, strict=True):
+                credit.setdefault(name, [0.0] * len(models))[m] = float(n)
+        return sorted(credit.items(), key=lambda item: -item[1][-1])  # by the last model
+
+    def chart(rows: list[tuple[str, list[float]]]) -> BarChart:
+        return bar_chart(
+            [name for name, _ in rows],
+            {m: [values[i] for _, values in rows] for i, m in enumerate(models)},
+        )
+
+    partners = table(lambda c: c.partners)
+    channels = table(lambda c: c.channels)
+    return _page(
+        request, "attribution.html", user=user, data=organization_overview(db, user.org_id),
+        result=result, models=models, partner_rows=partners, partner_chart=chart(partners),
+        channel_chart=chart(channels),
     )  # fmt: skip
 
 
