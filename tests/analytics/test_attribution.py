@@ -203,7 +203,8 @@ def test_shapley_equals_enumerating_every_coalition(published: Paths) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("path;total_conversions\n;1\n", "row 2: an empty cell"),
+        ("path;total_conversions\n;1\n", "paths.csv, line 2: an empty cell"),
+        ("path;total_conversions\na;1\nb;\n", "paths.csv, line 3: an empty cell"),
         ("path;total_conversions\na >  > b;1\n", "an empty channel"),
         ("path;conversions\na;1\n", "missing column"),
         ("path;total_conversions\na;-1\n", "not negative"),
@@ -214,6 +215,16 @@ def test_bad_path_files(tmp_path: Path, content: str, message: str) -> None:
     file = tmp_path / "paths.csv"
     file.write_text(content)
     with pytest.raises(InvalidInputError, match=message):
+        read_paths(file)
+
+
+def test_bad_parquet_rows_are_numbered_from_one(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    file = tmp_path / "paths.parquet"
+    pq.write_table(pa.table({"path": ["a > b", "a >  > c"], "total_conversions": [1, 2]}), file)
+    with pytest.raises(InvalidInputError, match=r"paths.parquet, row 2: an empty channel"):
         read_paths(file)
 
 

@@ -181,3 +181,8 @@ def test_daily_stats_json_and_csv(world: World) -> None:
     bad = world.client.get("/api/v1/stats/daily?from=2026-05-02&to=2026-05-01", headers=auth)
     assert bad.status_code == 422
     assert "is after" in bad.json()["detail"]
+    for query, field in (("to=0001-01-01", "to"), ("from=9999-12-31", "from")):  # fuzzer finds
+        far = world.client.get(f"/api/v1/stats/daily.csv?{query}", headers=auth)
+        assert far.status_code == 422, far.text
+        assert f"{field} (" in far.json()["detail"]
+        assert "must lie between 2000-01-01 and 2100-01-01" in far.json()["detail"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -50,28 +51,22 @@ def read_paths(file: Path) -> Paths:
             f"expected {', '.join(PATH_COLUMNS)}",
             field="paths",
         )
-    numbers = {}
-    for column in PATH_COLUMNS[1:]:
-        if column not in table.column_names:
-            numbers[column] = [0.0] * table.num_rows
-            continue
+    zeros = pa.array(np.zeros(table.num_rows))
+    columns = [table.column(c) if c in table.column_names else zeros for c in PATH_COLUMNS[1:]]
+    for name, column in zip(PATH_COLUMNS[1:], columns, strict=True):
         try:
-            numbers[column] = pc.cast(table.column(column), pa.float64()).to_pylist()
+            pc.cast(column, pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise InvalidInputError(f"{file.name}, column {column}: {exc}", column=column) from None
-    rows = []
-    for number, (path, *counts) in enumerate(
-        zip(table.column("path").to_pylist(), *numbers.values(), strict=True), start=2
-    ):
-        if any(c is None for c in counts) or not path:
-            raise InvalidInputError(f"{file.name}, row {number}: an empty cell", row=number)
-        touches = [t.strip() for t in str(path).split(SEPARATOR)]
-        if "" in touches:
-            raise InvalidInputError(
-                f"{file.name}, row {number}: an empty channel in {path!r}", row=number
-            )
-        rows.append((touches, *counts))
-    return Paths.from_rows(rows)
+            raise InvalidInputError(f"{file.name}, column {name}: {exc}", column=name) from None
+    path = pc.cast(table.column("path"), pa.string())
+    first_row = 1 if _is_parquet(file) else 2  # CSV: line numbers, the header is line 1
+    try:
+        return Paths.from_arrow(path, *columns, first_row=first_row, separator=SEPARATOR)
+    except InvalidInputError as exc:
+        where = "row" if first_row == 1 else "line"
+        raise InvalidInputError(
+            f"{file.name}, {str(exc).replace('row ', where + ' ', 1)}", **exc.details
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -247,13 +242,8 @@ def paths_from_table(table: pa.Table) -> Paths | None:
     """Paths from the journeys query's rows, None when there are none."""
     if table.num_rows == 0:
         return None
-    return Paths.from_rows(
-        (path.split(JOURNEY_SEPARATOR), float(n), float(v), float(z))
-        for path, n, v, z in zip(
-            *(table.column(c).to_pylist() for c in ("path", "conversions", "value", "nulls")),
-            strict=True,
-        )
-    )
+    columns = (table.column(c) for c in ("path", "conversions", "value", "nulls"))
+    return Paths.from_arrow(*columns, separator=JOURNEY_SEPARATOR.strip())
 
 
 def _entries(result: Attribution, interval: Interval | None, label: str) -> list[dict[str, Any]]:
@@ -272,8 +262,12 @@ def _entries(result: Attribution, interval: Interval | None, label: str) -> list
     return entries
 
 
+def _is_parquet(file: Path) -> bool:
+    return file.suffix.lower() in (".parquet", ".pq")
+
+
 def _read_table(file: Path) -> pa.Table:
-    if file.suffix.lower() in (".parquet", ".pq"):
+    if _is_parquet(file):
         import pyarrow.parquet as pq
 
         try:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from crosspromo.errors import InvalidInputError
+from crosspromo.services.conversions import EARLIEST, LATEST
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, StatsRepository
 
@@ -43,6 +44,9 @@ class DailyRow:
         ]
 
 
+FIRST_DAY, LAST_DAY = EARLIEST.date(), LATEST.date()  # events can only happen in between
+
+
 def latest_day(db: Database, org_id: int) -> date | None:
     """The last day with a click for the organization, if any."""
     with db.transaction() as session:
@@ -54,8 +58,13 @@ def date_range(
 ) -> tuple[date, date]:
     """An inclusive day range. Without ``end``: the day of the latest activity (``latest``),
     else today (UTC); without ``start``: ``default_days`` days up to the end."""
+    for name, day in (("from", start), ("to", end)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise InvalidInputError(
+                f"{name} ({day}) must lie between {FIRST_DAY} and {LAST_DAY}", field=name
+            )
     end = end or latest or datetime.now(UTC).date()
-    start = start or end - timedelta(days=default_days - 1)
+    start = start or max(end - timedelta(days=default_days - 1), FIRST_DAY)
     if start > end:
         raise InvalidInputError(f"from ({start}) is after to ({end})", field="from")
     if (end - start).days + 1 > MAX_DAYS:

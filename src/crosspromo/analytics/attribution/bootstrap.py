@@ -7,7 +7,7 @@ conversion brings its path's mean conversion value."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -46,28 +46,19 @@ def bootstrap(
     per_conversion = np.divide(
         paths.value, paths.conversions, out=np.zeros_like(paths.value), where=paths.conversions > 0
     )
-    where = {c: i for i, c in enumerate(paths.channels)}
     random = np.random.default_rng(seed)
     conversions = np.zeros((rounds, len(paths.channels)))
     value = np.zeros((rounds, len(paths.channels)))
-    count = len(paths.paths)
+    count = len(paths.lengths)
     for r in range(rounds):
         drawn = random.multinomial(journeys, shares).astype(np.float64)
         converted, nulls = drawn[:count], drawn[count:]
-        kept = np.flatnonzero(converted + nulls)
-        sample = Paths.from_rows(
-            (
-                [paths.channels[i] for i in paths.paths[k]],
-                converted[k],
-                converted[k] * per_conversion[k],
-                nulls[k],
-            )
-            for k in kept
-        )
+        sample = replace(
+            paths, conversions=converted, value=converted * per_conversion, nulls=nulls
+        )  # paths nobody drew weigh nothing in any model
         result = model(sample)
-        columns = [where[c] for c in result.channels]
-        conversions[r, columns] = result.conversions
-        value[r, columns] = result.value
+        conversions[r] = result.conversions
+        value[r] = result.value
     tail = (1 - level) / 2 * 100
     return Interval(
         level,

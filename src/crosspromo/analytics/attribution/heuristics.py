@@ -3,11 +3,9 @@ position based (U-shaped). Each path's conversions are split over its touches by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import numpy as np
 
-from crosspromo.analytics.attribution.paths import Attribution, FloatArray, Paths, credit
+from crosspromo.analytics.attribution.paths import Attribution, FloatArray, IntArray, Paths, credit
 from crosspromo.errors import InvalidInputError
 
 HEURISTICS = ("first", "last", "last_non_direct", "linear", "time_decay", "position")
@@ -32,21 +30,27 @@ def heuristic(
     ``direct``, or ``direct`` when the path has nothing else.
     """
     check_parameters(half_life, first_share, last_share)
-    rules: dict[str, Callable[[tuple[int, ...]], FloatArray]] = {
-        "first": lambda p: _one(len(p), 0),
-        "last": lambda p: _one(len(p), len(p) - 1),
-        "last_non_direct": lambda p: _one(len(p), _last_non_direct(p, paths.channels, direct)),
-        "linear": lambda p: np.full(len(p), 1 / len(p)),
-        "time_decay": lambda p: _normalized(0.5 ** ((len(p) - 1 - np.arange(len(p))) / half_life)),
-        "position": lambda p: _position(len(p), first_share, last_share),
-    }
-    if model not in rules:
+    if model not in HEURISTICS:
         raise InvalidInputError(
             f"unknown heuristic model {model!r}; expected one of {', '.join(HEURISTICS)}",
             field="model",
         )
-    rule = rules[model]
-    weights: Iterator[FloatArray] = (rule(p) for p in paths.paths)
+    position = paths.position
+    length = paths.lengths[paths.path_of_touch]
+    last = position == length - 1
+    if model == "first":
+        weights = (position == 0).astype(np.float64)
+    elif model == "last":
+        weights = last.astype(np.float64)
+    elif model == "last_non_direct":
+        weights = _last_non_direct(paths, direct)
+    elif model == "linear":
+        weights = 1 / length
+    elif model == "time_decay":
+        raw = 0.5 ** ((length - 1 - position) / half_life)
+        weights = raw / np.add.reduceat(raw, paths.offsets[:-1])[paths.path_of_touch]
+    else:
+        weights = _position(position, length, first_share, last_share)
     return credit(model, paths, weights)
 
 
@@ -59,30 +63,23 @@ def check_parameters(half_life: float, first_share: float, last_share: float) ->
         )
 
 
-def _one(length: int, position: int) -> FloatArray:
-    weights = np.zeros(length)
-    weights[position] = 1.0
+def _last_non_direct(paths: Paths, direct: str) -> FloatArray:
+    """1 on each path's last touch that is not ``direct`` (its last touch if all are)."""
+    position = paths.position
+    candidates = position.copy()
+    if direct in paths.channels:
+        candidates[paths.touches == paths.channels.index(direct)] = -1
+    chosen = np.maximum.reduceat(candidates, paths.offsets[:-1])
+    chosen = np.where(chosen >= 0, chosen, paths.lengths - 1)
+    weights: FloatArray = (position == chosen[paths.path_of_touch]).astype(np.float64)
     return weights
 
 
-def _normalized(weights: FloatArray) -> FloatArray:
-    total: float = weights.sum()
-    return weights / total
-
-
-def _last_non_direct(path: tuple[int, ...], channels: tuple[str, ...], direct: str) -> int:
-    for position in range(len(path) - 1, -1, -1):
-        if channels[path[position]] != direct:
-            return position
-    return len(path) - 1
-
-
-def _position(length: int, first: float, last: float) -> FloatArray:
-    if length == 1:
-        return np.ones(1)
-    if length == 2:
-        ends = np.array([first, last])
-        return ends / ends.sum() if ends.sum() > 0 else np.full(2, 0.5)
-    weights = np.full(length, (1 - first - last) / (length - 2))
-    weights[0], weights[-1] = first, last
-    return weights
+def _position(position: IntArray, length: IntArray, first: float, last: float) -> FloatArray:
+    """``first`` and ``last`` to the ends, the rest evenly between; one touch gets all, two
+    touches split in proportion to the two shares (evenly when both are 0)."""
+    middle = (1 - first - last) / np.maximum(length - 2, 1)
+    weights = np.where(position == 0, first, np.where(position == length - 1, last, middle))
+    ends = first + last
+    pair = weights / ends if ends > 0 else np.full(len(weights), 0.5)
+    return np.where(length == 1, 1.0, np.where(length == 2, pair, weights))

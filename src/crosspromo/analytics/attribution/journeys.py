@@ -59,6 +59,21 @@ def journey_paths(events: ibis.Table, lookback: timedelta, by: str = "channel") 
     )
 
 
+def aggregate_paths(journeys: ibis.Table) -> ibis.Table:
+    """Journey rows already told as paths (``path``, ``converted``, ``value``) reduced to
+    distinct paths with ``conversions``, ``value`` and ``nulls``, sorted by path."""
+    outcome = journeys.converted.cast("int64")
+    return (
+        journeys.group_by("path")
+        .aggregate(
+            conversions=outcome.sum(),
+            value=ibis.ifelse(journeys.converted, journeys.value, 0.0).sum(),
+            nulls=(1 - outcome).sum(),
+        )
+        .order_by("path")
+    )
+
+
 def conversion_totals(events: ibis.Table) -> ibis.Table:
     """One row: all ``conversions`` and their ``value``, with or without a journey."""
     converted = events.filter(events.converted)

@@ -19,70 +19,68 @@ import numpy as np
 from scipy.sparse import csc_matrix, identity
 from scipy.sparse.linalg import splu
 
-from crosspromo.analytics.attribution.paths import Attribution, FloatArray, Paths
+from crosspromo.analytics.attribution.paths import Attribution, FloatArray, IntArray, Paths
 from crosspromo.errors import InvalidInputError
-
-State = tuple[int, ...]
 
 
 @dataclass(frozen=True)
 class _Chain:
-    """Transient states (0 is the start), the transition probabilities between them (``rows``
-    to ``cols``), and per state the probability of converting next and the value expected
-    from that step."""
+    """Transient states (0 is the start) with the channels each holds (``members``), the
+    transition probabilities between them (``rows`` to ``cols``), and per state the
+    probability of converting next and the value expected from that step."""
 
-    states: list[State]
-    rows: np.ndarray[Any, np.dtype[np.int64]]
-    cols: np.ndarray[Any, np.dtype[np.int64]]
+    members: np.ndarray[Any, np.dtype[np.bool_]]
+    rows: IntArray
+    cols: IntArray
     probabilities: FloatArray
     to_conversion: FloatArray
     to_value: FloatArray
 
 
 def _chain(paths: Paths, order: int) -> _Chain:
-    numbering: dict[State, int] = {(): 0}
-    edges: dict[tuple[int, int], float] = {}
-    ends: dict[int, list[float]] = {}  # state -> [conversions, value] ending there
-    leaving: dict[int, float] = {}  # all journeys leaving a state, ending included
-    for path, converted, worth, nulls in zip(
-        paths.paths, paths.conversions, paths.value, paths.nulls, strict=True
-    ):
-        journeys = converted + nulls
-        if journeys == 0:
-            continue
-        here = 0
-        for step in range(len(path)):
-            state = path[max(0, step + 1 - order) : step + 1]
-            there = numbering.setdefault(state, len(numbering))
-            edges[here, there] = edges.get((here, there), 0.0) + journeys
-            leaving[here] = leaving.get(here, 0.0) + journeys
-            here = there
-        end = ends.setdefault(here, [0.0, 0.0])
-        end[0] += converted
-        end[1] += worth
-        leaving[here] = leaving.get(here, 0.0) + journeys
-    totals = np.ones(len(numbering))  # a state nobody leaves: all zeros either way
-    totals[list(leaving)] = list(leaving.values())
-    absorbed = np.zeros((len(numbering), 2))
-    absorbed[list(ends)] = list(ends.values())
-    pairs = np.array(list(edges), dtype=np.int64).reshape(-1, 2)
+    """The chain, built a column at a time: a touch's state is its last ``order`` channels,
+    written as one integer in base (channels + 1), 0 standing for "before the path began"."""
+    base = len(paths.channels) + 1
+    position = paths.position
+    code = np.zeros(len(paths.touches), dtype=np.int64)
+    for back in range(order):
+        shifted = np.zeros(len(paths.touches), dtype=np.int64)
+        shifted[back:] = paths.touches[: len(paths.touches) - back] + 1
+        code += np.where(position >= back, shifted, 0) * base**back
+    codes, numbered = np.unique(code, return_inverse=True)
+    state = numbered.astype(np.int64) + 1  # 0 is the start
+    size = len(codes) + 1
+    journeys = (paths.conversions + paths.nulls)[paths.path_of_touch]
+    before = np.where(position == 0, 0, np.roll(state, 1))
+    ends = state[paths.offsets[1:] - 1]  # each path's last state
+    leaving = np.bincount(before, journeys, minlength=size)
+    leaving += np.bincount(ends, paths.conversions + paths.nulls, minlength=size)
+    edges, inverse = np.unique(before * size + state, return_inverse=True)
+    weights = np.bincount(inverse, journeys, minlength=len(edges))
+    used = weights > 0
+    rows, cols = edges[used] // size, edges[used] % size
+    totals = np.where(leaving > 0, leaving, 1.0)  # a state nobody leaves: all zeros either way
+    digits = (codes[:, None] // base ** np.arange(order)) % base
+    members = np.zeros((size, len(paths.channels)), dtype=bool)
+    held = digits > 0
+    members[np.nonzero(held)[0] + 1, digits[held] - 1] = True
     return _Chain(
-        states=list(numbering),
-        rows=pairs[:, 0],
-        cols=pairs[:, 1],
-        probabilities=np.array(list(edges.values())) / totals[pairs[:, 0]],
-        to_conversion=absorbed[:, 0] / totals,
-        to_value=absorbed[:, 1] / totals,
+        members=members,
+        rows=rows,
+        cols=cols,
+        probabilities=weights[used] / totals[rows],
+        to_conversion=np.bincount(ends, paths.conversions, minlength=size) / totals,
+        to_value=np.bincount(ends, paths.value, minlength=size) / totals,
     )
 
 
 def _absorb(chain: _Chain, removed: int | None) -> tuple[float, float]:
     """(probability of conversion, expected value) from the start state, with the states
     containing channel ``removed`` (if any) sending every journey to null."""
-    size = len(chain.states)
+    size = len(chain.members)
     keep = np.ones(size, dtype=bool)
     if removed is not None:
-        keep = np.array([removed not in s for s in chain.states])
+        keep = ~chain.members[:, removed]
     live = keep[chain.rows] & keep[chain.cols]
     q = csc_matrix(
         (chain.probabilities[live], (chain.rows[live], chain.cols[live])), shape=(size, size)

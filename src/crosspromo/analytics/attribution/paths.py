@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from crosspromo.errors import InvalidInputError
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
 
 
 @dataclass(frozen=True)
 class Paths:
-    """Distinct journeys: each a sequence of channel indices into ``channels``, with how many
-    journeys took it and converted (``conversions``, worth ``value``) or did not (``nulls``)."""
+    """Distinct journeys, stored flat: path ``k`` is the channel indices
+    ``touches[offsets[k]:offsets[k + 1]]`` (into ``channels``); with how many journeys took it
+    and converted (``conversions``, worth ``value``) or did not (``nulls``)."""
 
     channels: tuple[str, ...]
-    paths: tuple[tuple[int, ...], ...]
+    touches: IntArray
+    offsets: IntArray
     conversions: FloatArray
     value: FloatArray
     nulls: FloatArray
@@ -34,13 +41,7 @@ class Paths:
             path = tuple(index.setdefault(c, len(index)) for c in touches)
             if not path:
                 raise InvalidInputError(f"path {number} has no channel", row=number)
-            if (
-                min(conversions, value, nulls) < 0
-                or not np.isfinite([conversions, value, nulls]).all()
-            ):
-                raise InvalidInputError(
-                    f"path {number}: counts and value must be finite and not negative", row=number
-                )
+            _check_counts(number, conversions, value, nulls)
             total = totals.setdefault(path, [0.0, 0.0, 0.0])
             total[0] += conversions
             total[1] += value
@@ -48,7 +49,118 @@ class Paths:
         if not totals:
             raise InvalidInputError("no paths given")
         counts = np.array(list(totals.values()), dtype=np.float64)
-        return cls(tuple(index), tuple(totals), counts[:, 0], counts[:, 1], counts[:, 2])
+        lengths = np.fromiter((len(p) for p in totals), dtype=np.int64, count=len(totals))
+        flat = np.fromiter(itertools.chain.from_iterable(totals), dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        return cls(tuple(index), flat, offsets, counts[:, 0], counts[:, 1], counts[:, 2])
+
+    @classmethod
+    def from_arrow(
+        cls,
+        paths: pa.Array,
+        conversions: pa.Array,
+        value: pa.Array,
+        nulls: pa.Array,
+        *,
+        first_row: int = 1,
+        separator: str = ">",
+    ) -> Paths:
+        """Paths given as text (``a > b > c``) in Arrow columns, split and numbered without a
+        Python loop over rows; equal paths (after trimming spaces) add up. An error names the
+        row, counting the first one as ``first_row``."""
+        paths, conversions, value, nulls = (
+            c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
+            for c in (paths, conversions, value, nulls)
+        )
+        numbers = [
+            pc.cast(c, pa.float64()).to_numpy(zero_copy_only=False)
+            for c in (conversions, value, nulls)
+        ]
+        if len(paths) == 0:
+            raise InvalidInputError("no paths given")
+        blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(paths)), 0)
+        missing = pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
+        missing |= np.isnan(numbers).any(0)
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0]) + first_row
+            raise InvalidInputError(f"row {row}: an empty cell", row=row)
+        bad = (np.stack(numbers) < 0).any(0) | ~np.isfinite(numbers).all(0)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0]) + first_row
+            raise InvalidInputError(
+                f"row {row}: counts and value must be finite and not negative", row=row
+            )
+        split = pc.split_pattern(paths, separator)
+        names = pc.utf8_trim_whitespace(split.flatten())
+        empty = pc.equal(pc.utf8_length(names), 0).to_numpy(zero_copy_only=False)
+        if empty.any():
+            offsets = np.asarray(split.offsets)
+            path_row = int(np.searchsorted(offsets, np.flatnonzero(empty)[0], side="right")) - 1
+            raise InvalidInputError(
+                f"row {path_row + first_row}: an empty channel in {paths[path_row].as_py()!r}",
+                row=path_row + first_row,
+            )
+        encoded = pc.dictionary_encode(names)  # numbered in order of first appearance
+        touches = np.asarray(encoded.indices, dtype=np.int64)
+        offsets = np.asarray(split.offsets, dtype=np.int64) - split.offsets[0].as_py()
+        made = cls(tuple(encoded.dictionary.to_pylist()), touches, offsets, *numbers)
+        return made._merged()
+
+    def _merged(self) -> Paths:
+        """The same paths with equal ones added up (first occurrence keeps its place)."""
+        lengths = np.diff(self.offsets)
+        keys = [
+            self.touches[a:b].tobytes()
+            for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=True)
+        ]
+        _, first, inverse = np.unique(
+            np.array(keys, dtype=object), return_index=True, return_inverse=True
+        )
+        if len(first) == len(keys):
+            return self
+        order = np.argsort(first)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        group = rank[inverse]
+        kept = first[order]
+
+        def summed(values: FloatArray) -> FloatArray:
+            return np.bincount(group, weights=values, minlength=len(kept)).astype(np.float64)
+
+        starts = self.offsets[kept]
+        flat = np.concatenate(
+            [self.touches[a : a + n] for a, n in zip(starts, lengths[kept], strict=True)]
+        )
+        offsets = np.concatenate([[0], np.cumsum(lengths[kept])])
+        return Paths(
+            self.channels,
+            flat,
+            offsets,
+            summed(self.conversions),
+            summed(self.value),
+            summed(self.nulls),
+        )
+
+    @cached_property
+    def paths(self) -> tuple[tuple[int, ...], ...]:
+        """Each path as a tuple of channel indices (for reading; the models use the flat form)."""
+        flat = self.touches.tolist()
+        bounds = self.offsets.tolist()
+        return tuple(tuple(flat[a:b]) for a, b in itertools.pairwise(bounds))
+
+    @cached_property
+    def lengths(self) -> IntArray:
+        return np.diff(self.offsets)
+
+    @cached_property
+    def path_of_touch(self) -> IntArray:
+        """For each touch, the index of its path."""
+        return np.repeat(np.arange(len(self.lengths)), self.lengths)
+
+    @cached_property
+    def position(self) -> IntArray:
+        """For each touch, its place in its path (0 for the first)."""
+        return np.arange(len(self.touches)) - self.offsets[self.path_of_touch]
 
     @property
     def total_conversions(self) -> float:
@@ -62,6 +174,13 @@ class Paths:
     @property
     def total_value(self) -> float:
         return float(self.value.sum())
+
+
+def _check_counts(number: int, conversions: float, value: float, nulls: float) -> None:
+    if min(conversions, value, nulls) < 0 or not np.isfinite([conversions, value, nulls]).all():
+        raise InvalidInputError(
+            f"path {number}: counts and value must be finite and not negative", row=number
+        )
 
 
 @dataclass(frozen=True)
@@ -92,15 +211,14 @@ class Attribution:
         return "\n".join(lines)
 
 
-def credit(model: str, paths: Paths, weights: Iterable[FloatArray], note: str = "") -> Attribution:
-    """Spread each path's conversions and value over its touches by ``weights`` (one array
-    per path, summing to 1), adding up per channel."""
-    conversions = np.zeros(len(paths.channels))
-    value = np.zeros(len(paths.channels))
-    for path, weight, n, v in zip(
-        paths.paths, weights, paths.conversions, paths.value, strict=True
-    ):
-        touched = list(path)  # a tuple would index dimensions
-        np.add.at(conversions, touched, weight * n)
-        np.add.at(value, touched, weight * v)
-    return Attribution(model, paths.channels, conversions, value, note)
+def credit(model: str, paths: Paths, weights: FloatArray, note: str = "") -> Attribution:
+    """Spread each path's conversions and value over its touches by ``weights`` (one per
+    touch, in the flat order of ``paths.touches``; a path's weights sum to 1), adding up per
+    channel."""
+    of = paths.path_of_touch
+    size = len(paths.channels)
+    conversions = np.bincount(paths.touches, weights * paths.conversions[of], size)
+    value = np.bincount(paths.touches, weights * paths.value[of], size)
+    return Attribution(
+        model, paths.channels, conversions.astype(np.float64), value.astype(np.float64), note
+    )

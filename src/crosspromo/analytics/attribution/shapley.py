@@ -19,11 +19,9 @@ def shapley(paths: Paths) -> Attribution:
     enumerating the 2^n coalitions.
     """
 
-    def weights(path: tuple[int, ...]) -> np.ndarray:
-        members = set(path)
-        first = [path.index(c) for c in members]  # each member credited once, at one touch
-        result = np.zeros(len(path))
-        result[first] = 1 / len(members)
-        return result
-
-    return credit("shapley", paths, (weights(p) for p in paths.paths))
+    key = paths.path_of_touch * len(paths.channels) + paths.touches
+    _, first = np.unique(key, return_index=True)  # each member once, at its first touch
+    members = np.bincount(paths.path_of_touch[first], minlength=len(paths.lengths))
+    weights = np.zeros(len(paths.touches))
+    weights[first] = 1 / members[paths.path_of_touch[first]]
+    return credit("shapley", paths, weights)
