@@ -10,6 +10,7 @@ import pytest
 
 from crosspromo.domain import OrgKind
 from crosspromo.domain.conversions import CodeKind, ConversionKind
+from crosspromo.engine.backend import Engine
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.attribution import attribute_tracked
 from crosspromo.services.conversions import ConversionInput, create_code, record_conversions
@@ -173,3 +174,21 @@ def test_touchpoint_import_errors(db: Database, tmp_path: Path, row: str, messag
     path.write_text(f"touch_id,customer_external_id,channel,occurred_at,kind,partner\n{row}\n")
     with pytest.raises(InvalidInputError, match=message):
         import_touchpoints(db, org, path)
+
+
+def test_spark_engine_gives_the_same_credit(db: Database, shop: int, spark_engine: Engine) -> None:
+    """CROSSPROMO_ENGINE=spark runs the same journey expression: the same result."""
+    on_duckdb = attribute_tracked(db, shop, lookback_days=60)
+    on_spark = attribute_tracked(db, shop, lookback_days=60, engine=spark_engine)
+    assert on_spark.as_dict() == on_duckdb.as_dict()
+
+
+def test_engine_follows_the_setting() -> None:
+    from crosspromo.config import Settings
+    from crosspromo.engine.backend import connect
+
+    engine = connect(Settings(engine="duckdb"))
+    assert engine.name == "duckdb"
+    engine.close()
+    with pytest.raises(ValueError, match="engine"):
+        Settings(engine="oracle")
