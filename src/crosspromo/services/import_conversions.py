@@ -80,12 +80,8 @@ _STORED = pa.schema(
 
 def import_conversions(db: Database, org_id: int, path: Path) -> int:
     """Read ``path`` (.csv or .parquet) and store its conversions in one transaction."""
-    source = TabularFile.open(path, COLUMNS, REQUIRED)
+    source = TabularFile.open(path, COLUMNS, REQUIRED, MAX_ROWS)
     rows: int = source.table.num_rows
-    if rows == 0:
-        raise InvalidInputError(f"{path.name} has no rows", field="file")
-    if rows > MAX_ROWS:
-        raise InvalidInputError(f"{path.name}: at most {MAX_ROWS:,} rows at once", field="file")
     checked = _Columns(source.table)
     refund_orders = checked.values_where(checked.order, checked.is_refund)
     hasher = _CustomerHasher(db.settings.secret_key.get_secret_value(), org_id)

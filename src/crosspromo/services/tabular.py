@@ -24,16 +24,25 @@ class TabularFile:
         self.path, self.table, self.where = path, table, where
 
     @classmethod
-    def open(cls, path: Path, columns: Sequence[str], required: Sequence[str]) -> TabularFile:
-        """Read ``path``; its header may hold only ``columns`` and must hold ``required``."""
+    def open(
+        cls, path: Path, columns: Sequence[str], required: Sequence[str], max_rows: int
+    ) -> TabularFile:
+        """Read ``path``; its header may hold only ``columns`` and must hold ``required``, and
+        it must have 1 to ``max_rows`` rows."""
         if not path.is_file():
             raise InvalidInputError(f"no such file: {path}", field="file")
         suffix = path.suffix.lower()
         if suffix == ".csv":
-            return cls(path, _read_csv(path, _Header(columns, required)), "line")
-        if suffix in (".parquet", ".pq"):
-            return cls(path, _read_parquet(path, _Header(columns, required)), "row")
-        raise InvalidInputError(f"{path.name}: expected a .csv or .parquet file", field="file")
+            source = cls(path, _read_csv(path, _Header(columns, required)), "line")
+        elif suffix in (".parquet", ".pq"):
+            source = cls(path, _read_parquet(path, _Header(columns, required)), "row")
+        else:
+            raise InvalidInputError(f"{path.name}: expected a .csv or .parquet file", field="file")
+        if source.table.num_rows == 0:
+            raise InvalidInputError(f"{path.name} has no rows", field="file")
+        if source.table.num_rows > max_rows:
+            raise InvalidInputError(f"{path.name}: at most {max_rows:,} rows at once", field="file")
+        return source
 
     def row(self, index: int) -> dict[str, Any]:
         return {name: self.table.column(name)[index].as_py() for name in self.table.column_names}

@@ -24,12 +24,8 @@ MAX_CHANNEL = 64
 
 def import_touchpoints(db: Database, org_id: int, path: Path) -> tuple[int, int]:
     """Store the touchpoints in ``path`` (.csv or .parquet); (rows read, rows new)."""
-    source = TabularFile.open(path, COLUMNS, REQUIRED)
+    source = TabularFile.open(path, COLUMNS, REQUIRED, MAX_ROWS)
     count: int = source.table.num_rows
-    if count == 0:
-        raise InvalidInputError(f"{path.name} has no rows", field="file")
-    if count > MAX_ROWS:
-        raise InvalidInputError(f"{path.name}: at most {MAX_ROWS:,} rows at once", field="file")
     columns = {name: source.table.column(name).to_pylist() for name in source.table.column_names}
     with db.transaction() as session:
         slugs = {s for s in columns.get("partner", ()) if s}

@@ -16,20 +16,19 @@ router = APIRouter(prefix="/api/v1", tags=["attribution"], responses=PROBLEM_RES
 ModelName = Literal["all", *MODELS]  # type: ignore[valid-type]
 
 
-class ChannelCredit(BaseModel):
+class Credit(BaseModel):
+    conversions: float
+    value: float
+    conversions_interval: tuple[float, float] | None = None  # 95%, with bootstrap only
+    value_interval: tuple[float, float] | None = None
+
+
+class ChannelCredit(Credit):
     channel: str
-    conversions: float
-    value: float
-    conversions_interval: tuple[float, float] | None = None
-    value_interval: tuple[float, float] | None = None
 
 
-class PartnerCredit(BaseModel):
+class PartnerCredit(Credit):
     partner: str
-    conversions: float
-    value: float
-    conversions_interval: tuple[float, float] | None = None
-    value_interval: tuple[float, float] | None = None
 
 
 class ModelCredit(BaseModel):
