@@ -91,3 +91,17 @@ def test_bad_parameters(
         )
     assert response.status_code in (400, 422), response.text
     assert field in response.text
+
+
+def test_cli_table_shows_intervals(sampled: tuple[TestClient, str], settings: Settings) -> None:
+    done = cli(
+        "attribution", "run", "--org", BRAND, "--model", "last", "--bootstrap", "5",
+        "--format", "csv", db_url=settings.database_url,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "model,by,name,conversions,value,conversions 95%,value 95%"
+    assert any(line.startswith("last,partner,own,") and " to " in line for line in lines)
+    neither = cli("attribution", "run", db_url=settings.database_url)
+    assert neither.returncode != 0
+    assert "give either --paths FILE or --org SLUG" in neither.stderr

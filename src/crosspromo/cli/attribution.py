@@ -10,12 +10,6 @@ import typer
 from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, state
 from crosspromo.cli.output import emit
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.attribution import (
-    ModelOptions,
-    attribute,
-    attribute_tracked,
-    read_paths,
-)
 from crosspromo.services.organizations import get_organization
 
 attribution_app = typer.Typer(help="Multi-touch attribution.", no_args_is_help=True)
@@ -45,6 +39,14 @@ def run(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Credit the conversions and value of journeys to their channels (and partners, --org)."""
+    # Imported here: the models bring scipy and ibis, which no other command needs at startup.
+    from crosspromo.services.attribution import (
+        ModelOptions,
+        attribute,
+        attribute_tracked,
+        read_paths,
+    )
+
     if (paths is None) == (org is None):
         raise InvalidInputError("give either --paths FILE or --org SLUG", field="paths")
     options = ModelOptions(order, half_life, first_share, last_share)
@@ -73,8 +75,18 @@ def run(
         )
         data = tracked.as_dict()
         columns = ("model", "by", "name", "conversions", "value")
+        if bootstrap:
+            columns += ("conversions 95%", "value 95%")
         rows = [
             (m["model"], label, e[label], f"{e['conversions']:.6f}", f"{e['value']:.6f}")
+            + (
+                tuple(
+                    f"{low:.2f} to {high:.2f}"
+                    for low, high in (e["conversions_interval"], e["value_interval"])
+                )
+                if bootstrap
+                else ()
+            )
             for m in data["models"]
             for label in ("channel", "partner")
             for e in m[f"{label}s"]
