@@ -48,7 +48,7 @@ class AttributionOut(BaseModel):
     models: list[ModelCredit]
 
 
-@router.get("/attribution", response_model=AttributionOut, response_model_exclude_none=True)
+@router.get("/attribution", response_model=AttributionOut, response_model_exclude_unset=True)
 def get_attribution(
     org: ApiOrg,
     db: DB,
