@@ -1,0 +1,2 @@
+"""Controlled experiments: designs and assignment, power, and analysis from sufficient
+statistics."""
