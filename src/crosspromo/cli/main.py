@@ -12,6 +12,7 @@ from crosspromo import __version__
 from crosspromo.cli.attribution import attribution_app
 from crosspromo.cli.commands import db_app, keys_app, orgs_app, partnerships_app, users_app
 from crosspromo.cli.context import FORMAT_OPTION, CliState, OutputFormat, state
+from crosspromo.cli.experiments import experiment_app
 from crosspromo.cli.output import console, emit, err_console
 from crosspromo.cli.serve import serve as run_server
 from crosspromo.cli.tracking import (
@@ -42,6 +43,7 @@ app.add_typer(conversions_app, name="conversions")
 app.add_typer(touchpoints_app, name="touchpoints")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(attribution_app, name="attribution")
+app.add_typer(experiment_app, name="experiment")
 orgs_app.add_typer(domains_app, name="domains")
 
 

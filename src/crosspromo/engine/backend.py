@@ -38,6 +38,12 @@ class Engine:
 
         return cls(ibis.pyspark.connect(spark_session(master)), "spark")
 
+    def read_file(self, path: str) -> ibis.Table:
+        """A CSV or Parquet file as a table the backend scans itself (nothing is loaded here)."""
+        if path.lower().endswith((".parquet", ".pq")):
+            return self.backend.read_parquet(path)
+        return self.backend.read_csv(path)
+
     def to_arrow(self, expression: ibis.Table) -> pa.Table:
         table: pa.Table = self.backend.to_pyarrow(expression)
         return table

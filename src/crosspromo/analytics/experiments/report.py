@@ -1,0 +1,236 @@
+"""A whole experiment's analysis: every arm against the control on every metric, corrected for
+multiple comparisons, checked for a sample ratio mismatch, and a decision with its reason."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from crosspromo.analytics.experiments.analysis import (
+    SRM_ALPHA,
+    Comparison,
+    compare,
+    cuped_theta,
+    holm,
+    omnibus,
+    sample_ratio_p_value,
+)
+from crosspromo.analytics.experiments.moments import MetricKind, Moments
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric: its name in results, its kind, the column holding each unit's value (the
+    name when not given), for a ratio the denominator column, an optional pre-period covariate
+    column (CUPED), and whether it is a guardrail (a metric that must not rise, such as
+    unsubscribes)."""
+
+    name: str
+    kind: MetricKind
+    denominator: str | None = None
+    covariate: str | None = None
+    guardrail: bool = False
+    column: str = ""
+
+    @property
+    def source(self) -> str:
+        """The column of the values (of the numerator, for a ratio)."""
+        return self.column or self.name
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    mean: float | None
+    comparison: Comparison | None  # None for the control
+
+
+@dataclass(frozen=True)
+class ArmResult:
+    arm: str
+    n: int
+    metrics: dict[str, MetricResult]
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # ship, keep_control, keep_running or investigate
+    arm: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExperimentReport:
+    control: str
+    alpha: float
+    arms: list[ArmResult]
+    srm_p_value: float | None
+    omnibus_p_value: dict[str, float | None]
+    decision: Decision
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        def metric(result: MetricResult) -> dict[str, Any]:
+            c = result.comparison or Comparison()
+            values = asdict(c)
+            values["ci_abs"] = list(c.ci_abs) if c.ci_abs else None
+            values["ci_rel"] = list(c.ci_rel) if c.ci_rel else None
+            return {"mean": _number(result.mean), **{k: _number(v) for k, v in values.items()}}
+
+        return {
+            "control": self.control,
+            "alpha": self.alpha,
+            "arms": [
+                {
+                    "arm": a.arm,
+                    "n": a.n,
+                    "metrics": {name: metric(m) for name, m in a.metrics.items()},
+                }
+                for a in self.arms
+            ],
+            "srm_p_value": self.srm_p_value,
+            "omnibus_p_value": self.omnibus_p_value,
+            "decision": asdict(self.decision),
+            "warnings": self.warnings,
+        }
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_number(v) for v in value]
+    return value
+
+
+def analyze(
+    moments: Mapping[str, Mapping[str, Moments]],
+    metrics: Sequence[MetricSpec],
+    control: str,
+    *,
+    shares: Mapping[str, float] | None = None,
+    alpha: float = 0.05,
+    planned_per_arm: int | None = None,
+) -> ExperimentReport:
+    """``moments[arm][metric]`` for every arm (the control among them). ``shares`` are the
+    designed arm shares (equal when not given), for the sample-ratio check."""
+    if control not in moments:
+        raise ValueError(f"the control arm {control!r} has no units")
+    if not 0 < alpha < 1:
+        raise ValueError("alpha must lie between 0 and 1")
+    arms = [control, *sorted(a for a in moments if a != control)]
+    if len(arms) < 2:
+        raise ValueError("an experiment needs at least one arm besides the control")
+    warnings: list[str] = []
+    counts = [_units(moments[a]) for a in arms]
+    expected = [shares.get(a, 0.0) if shares else 1.0 for a in arms]
+    srm = sample_ratio_p_value(counts, expected)
+    if srm is not None and srm < SRM_ALPHA:
+        warnings.append(
+            f"sample ratio mismatch: units per arm {dict(zip(arms, counts, strict=True))} are "
+            f"unlikely under the design (p = {srm:.2g}); assignment or logging is broken"
+        )
+    comparisons: list[tuple[str, str, Comparison]] = []
+    omnibus_p: dict[str, float | None] = {}
+    for spec in metrics:
+        per_arm = [moments[a][spec.name] for a in arms]
+        theta: float | None = None
+        pooled_x = 0.0
+        if spec.covariate is not None and spec.kind is not MetricKind.RATIO:
+            theta, pooled_x = cuped_theta(per_arm)
+        for arm, m in zip(arms[1:], per_arm[1:], strict=True):
+            result = compare(
+                per_arm[0], m, spec.kind, alpha=alpha, theta=theta, pooled_x_mean=pooled_x
+            )
+            comparisons.append((arm, spec.name, result))
+        omnibus_p[spec.name], why = omnibus(per_arm, spec.kind)
+        if why:
+            warnings.append(f"{spec.name}: no omnibus test ({why})")
+    adjusted = holm([c for _, _, c in comparisons])
+    by_key = {(arm, name): c for (arm, name, _), c in zip(comparisons, adjusted, strict=True)}
+    results = [
+        ArmResult(
+            arm,
+            count,
+            {
+                spec.name: MetricResult(
+                    moments[arm][spec.name].mean(spec.kind) if count else None,
+                    by_key.get((arm, spec.name)),
+                )
+                for spec in metrics
+            },
+        )
+        for arm, count in zip(arms, counts, strict=True)
+    ]
+    for arm, name, c in comparisons:
+        if c.note:
+            warnings.append(f"{arm} / {name}: {c.note}")
+    decision = _decide(results, metrics, alpha, srm, planned_per_arm)
+    return ExperimentReport(control, alpha, results, srm, omnibus_p, decision, warnings)
+
+
+def _units(per_metric: Mapping[str, Moments]) -> int:
+    return max((m.n for m in per_metric.values()), default=0)
+
+
+def _decide(
+    arms: list[ArmResult],
+    metrics: Sequence[MetricSpec],
+    alpha: float,
+    srm: float | None,
+    planned_per_arm: int | None,
+) -> Decision:
+    if srm is not None and srm < SRM_ALPHA:
+        return Decision("investigate", None, f"sample ratio mismatch (p = {srm:.2g})")
+    primary = next((m for m in metrics if not m.guardrail), None)
+    if primary is None:
+        return Decision("keep_running", None, "no primary metric: every metric is a guardrail")
+    guardrails = [m for m in metrics if m.guardrail]
+    winners, breaches = [], []
+    for arm in arms[1:]:
+        breached = [
+            g.name
+            for g in guardrails
+            if _significant(arm.metrics[g.name].comparison, alpha, better_if_higher=False) is False
+        ]
+        if breached:
+            breaches.append(f"{arm.arm} raises {', '.join(breached)}")
+            continue
+        if _significant(arm.metrics[primary.name].comparison, alpha, better_if_higher=True):
+            winners.append(arm)
+    if winners:
+        best = max(winners, key=lambda a: _lift(a, primary.name))
+        c = best.metrics[primary.name].comparison
+        assert c is not None
+        return Decision(
+            "ship",
+            best.arm,
+            f"{best.arm} lifts {primary.name} by {_percent(c.lift_rel)} "
+            f"(Holm-adjusted p = {c.p_adjusted:.3g} < {alpha})",
+        )
+    if planned_per_arm is not None and min(a.n for a in arms) < planned_per_arm:
+        smallest = min(a.n for a in arms)
+        return Decision(
+            "keep_running", None, f"{smallest:,} of {planned_per_arm:,} planned units per arm"
+        )
+    reason = f"no arm beats {arms[0].arm} on {primary.name} at {alpha}"
+    if breaches:
+        reason += "; " + "; ".join(breaches)
+    return Decision("keep_control", None, reason)
+
+
+def _significant(c: Comparison | None, alpha: float, *, better_if_higher: bool) -> bool | None:
+    """True: significantly better; False: significantly worse; None: neither."""
+    if c is None or c.p_adjusted is None or c.lift_abs is None or c.p_adjusted >= alpha:
+        return None
+    return (c.lift_abs > 0) == better_if_higher
+
+
+def _lift(arm: ArmResult, metric: str) -> float:
+    c = arm.metrics[metric].comparison
+    return c.lift_abs if c is not None and c.lift_abs is not None else -math.inf
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.1%}"

@@ -1,0 +1,94 @@
+"""``crosspromo experiment``: sample sizes, and the analysis of an experiment's units."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, state
+from crosspromo.cli.output import console, emit
+
+experiment_app = typer.Typer(help="Controlled experiments.", no_args_is_help=True)
+
+
+@experiment_app.command("power")
+def power_command(
+    baseline: float = typer.Option(..., help="control's rate (or mean, with --sd)"),
+    mde: float = typer.Option(..., help="smallest relative change worth detecting, e.g. 0.10"),
+    alpha: float = typer.Option(0.05, help="significance level (family-wise over the arms)"),
+    power: float = typer.Option(0.8, help="chance of detecting the change when it is real"),
+    arms: int = typer.Option(2, help="arms including the control"),
+    sd: float | None = typer.Option(None, help="for a mean metric: the units' standard deviation"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Units each arm needs to detect a relative change MDE of BASELINE."""
+    from crosspromo.services.experiments import sample_size
+
+    result = sample_size(baseline, mde, alpha=alpha, power_level=power, arms=arms, sd=sd)
+    emit(result.as_dict(), fmt)
+
+
+@experiment_app.command("analyze")
+def analyze_command(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="one row per unit: .csv or .parquet"),
+    arm_column: str = typer.Option(..., help="column naming each unit's arm"),
+    control: str = typer.Option(..., help="the control arm's name"),
+    metric: list[str] = typer.Option(
+        ...,
+        help="NAME:binary, NAME:mean or NAME:ratio:DENOMINATOR (NAME is the column); "
+        "the first is the primary metric",
+    ),
+    guardrail: list[str] = typer.Option(
+        [], help="a metric that must not rise (same form as --metric), e.g. unsubscribed:binary"
+    ),
+    covariate: list[str] = typer.Option(
+        [], help="pre-period column for CUPED: COLUMN for every metric, or METRIC=COLUMN"
+    ),
+    alpha: float = typer.Option(0.05, help="significance level"),
+    planned: int | None = typer.Option(None, help="planned units per arm (keep running below)"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Every arm against the control, per metric, and what to do."""
+    from crosspromo.services.experiments import analyze_file, parse_metric, with_covariates
+
+    specs = [parse_metric(m) for m in metric] + [parse_metric(g, guardrail=True) for g in guardrail]
+    specs = with_covariates(specs, covariate)
+    report = analyze_file(
+        state(ctx).settings(), file, arm_column, control, specs, alpha=alpha,
+        planned_per_arm=planned,
+    )  # fmt: skip
+    data = report.as_dict()
+    rows = [
+        (arm["arm"], arm["n"], name, *_cells(m))
+        for arm in data["arms"]
+        for name, m in arm["metrics"].items()
+    ]
+    emit(
+        data,
+        fmt,
+        columns=("arm", "n", "metric", "mean", "lift", "95% interval", "p", "p (Holm)", "P(beat)"),
+        rows=rows,
+    )
+    if fmt is OutputFormat.TABLE:
+        decision = data["decision"]
+        console.print(f"[bold]decision[/bold]: {decision['action']} - {decision['reason']}")
+        for warning in data["warnings"]:
+            console.print(f"[yellow]warning[/yellow]: {warning}")
+
+
+def _cells(m: dict[str, Any]) -> tuple[str, ...]:
+    def number(value: float | None, form: str) -> str:
+        return "" if value is None else format(value, form)
+
+    interval = m["ci_rel"]
+    return (
+        number(m["mean"], ".6g"),
+        number(m["lift_rel"], "+.2%"),
+        "" if interval is None else f"{interval[0]:+.2%} to {interval[1]:+.2%}",
+        number(m["p_value"], ".3g"),
+        number(m["p_adjusted"], ".3g"),
+        number(m["prob_beat_control"], ".3f"),
+    )

@@ -1,0 +1,158 @@
+"""Analyze an experiment from a file of units (CSV or Parquet): the warehouse sums each arm, the
+statistics run on the sums. Also the sample-size calculator."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from crosspromo.analytics.experiments import power
+from crosspromo.analytics.experiments.moments import MetricKind
+from crosspromo.analytics.experiments.power import SampleSize
+from crosspromo.analytics.experiments.report import ExperimentReport, MetricSpec, analyze
+from crosspromo.analytics.experiments.warehouse import arm_sums, columns_needed, moments_of
+from crosspromo.config import Settings
+from crosspromo.engine.backend import Engine, connect
+from crosspromo.errors import InvalidInputError
+
+
+def parse_metric(text: str, *, guardrail: bool = False) -> MetricSpec:
+    """``NAME:KIND`` (binary or mean) or ``NAME:ratio:DENOMINATOR``; NAME is the column. A
+    ratio is reported as ``NAME/DENOMINATOR``."""
+    parts = text.split(":")
+    kinds = ", ".join(MetricKind)
+    if len(parts) not in (2, 3) or not all(parts):
+        raise InvalidInputError(
+            f"metric {text!r}: expected NAME:KIND or NAME:ratio:DENOMINATOR (KIND: {kinds})",
+            field="metric",
+        )
+    name, kind_text, *rest = parts
+    try:
+        kind = MetricKind(kind_text)
+    except ValueError:
+        raise InvalidInputError(
+            f"metric {text!r}: unknown kind {kind_text!r}; expected one of {kinds}",
+            field="metric",
+        ) from None
+    if (kind is MetricKind.RATIO) != bool(rest):
+        raise InvalidInputError(
+            f"metric {text!r}: a ratio names its denominator column (NAME:ratio:DENOMINATOR), "
+            "other kinds do not",
+            field="metric",
+        )
+    if kind is MetricKind.RATIO:
+        return MetricSpec(f"{name}/{rest[0]}", kind, rest[0], guardrail=guardrail, column=name)
+    return MetricSpec(name, kind, guardrail=guardrail)
+
+
+def with_covariates(metrics: Sequence[MetricSpec], covariates: Sequence[str]) -> list[MetricSpec]:
+    """``COLUMN`` (every binary and mean metric) or ``METRIC=COLUMN``, for CUPED."""
+    chosen: dict[str, str] = {}
+    for text in covariates:
+        metric, _, column = text.rpartition("=")
+        targets = (
+            [metric] if metric else [m.name for m in metrics if m.kind is not MetricKind.RATIO]
+        )
+        for target in targets:
+            if target not in {m.name for m in metrics}:
+                raise InvalidInputError(
+                    f"covariate {text!r}: no metric {target!r}", field="covariate"
+                )
+            chosen[target] = column
+    return [replace(m, covariate=chosen.get(m.name, m.covariate)) for m in metrics]
+
+
+def analyze_file(
+    settings: Settings,
+    path: Path,
+    arm_column: str,
+    control: str,
+    metrics: Sequence[MetricSpec],
+    *,
+    alpha: float = 0.05,
+    shares: Mapping[str, float] | None = None,
+    planned_per_arm: int | None = None,
+    engine: Engine | None = None,
+) -> ExperimentReport:
+    if not path.is_file():
+        raise InvalidInputError(f"no such file: {path}", field="file")
+    if path.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise InvalidInputError(f"{path.name}: expected a .csv or .parquet file", field="file")
+    if not metrics:
+        raise InvalidInputError("name at least one metric", field="metric")
+    if len({m.name for m in metrics}) != len(metrics):
+        raise InvalidInputError("a metric is named twice", field="metric")
+    if not 0 < alpha < 1:
+        raise InvalidInputError("alpha must lie between 0 and 1", field="alpha")
+    runner = engine or connect(settings)
+    try:
+        try:
+            table = runner.read_file(str(path))
+        except Exception as exc:
+            raise InvalidInputError(f"{path.name} cannot be read: {exc}", field="file") from None
+        missing = [c for c in columns_needed(arm_column, metrics) if c not in table.columns]
+        if missing:
+            raise InvalidInputError(
+                f"{path.name}: no column(s) {', '.join(missing)}; "
+                f"it has {', '.join(table.columns)}",
+                field="columns",
+            )
+        try:
+            rows = runner.to_arrow(arm_sums(table, arm_column, metrics)).to_pylist()
+        except Exception as exc:
+            raise InvalidInputError(
+                f"{path.name}: a metric column is not numeric ({exc})", field="metric"
+            ) from None
+    finally:
+        if engine is None:
+            runner.close()
+    _check_values(path.name, rows, metrics, arm_column)
+    moments = moments_of(rows, metrics)
+    if control not in moments:
+        raise InvalidInputError(
+            f"{path.name}: no unit in the control arm {control!r}; arms: "
+            f"{', '.join(sorted(moments))}",
+            field="control",
+        )
+    if len(moments) < 2:
+        raise InvalidInputError(f"{path.name}: only the control arm has units", field="arm")
+    return analyze(
+        moments, metrics, control, shares=shares, alpha=alpha, planned_per_arm=planned_per_arm
+    )
+
+
+def _check_values(
+    name: str, rows: list[dict[str, object]], metrics: Sequence[MetricSpec], arm_column: str
+) -> None:
+    for row in rows:
+        if row["arm"] is None:
+            raise InvalidInputError(f"{name}: {row['n']} unit(s) have no {arm_column}", field="arm")
+        for i, spec in enumerate(metrics):
+            if row.get(f"{i}_missing"):
+                raise InvalidInputError(
+                    f"{name}: {row[f'{i}_missing']} unit(s) in arm {row['arm']!r} miss a value "
+                    f"for {spec.name}",
+                    field="metric",
+                )
+            if row.get(f"{i}_not01"):
+                raise InvalidInputError(
+                    f"{name}: {spec.source} is binary but {row[f'{i}_not01']} value(s) in arm "
+                    f"{row['arm']!r} are neither 0 nor 1",
+                    field="metric",
+                )
+
+
+def sample_size(
+    baseline: float,
+    mde: float,
+    *,
+    alpha: float = 0.05,
+    power_level: float = 0.8,
+    arms: int = 2,
+    sd: float | None = None,
+) -> SampleSize:
+    """Units per arm: for a rate without ``sd``, for a mean with it."""
+    if sd is None:
+        return power.proportions(baseline, mde, alpha, power_level, arms)
+    return power.means(baseline, sd, mde, alpha, power_level, arms)
