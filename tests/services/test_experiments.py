@@ -164,3 +164,20 @@ def test_cli_json_shape_and_power(tmp_path: Path) -> None:
     bad = cli("experiment", "power", "--baseline", "1.5", "--mde", "0.1")
     assert bad.returncode != 0
     assert "baseline" in bad.stderr
+
+
+def test_parquet_statistics_only_skip_what_they_prove(tmp_path: Path) -> None:
+    flags = tmp_path / "flags.parquet"
+    arm = ["control", "partner"] * 500
+    pq.write_table(pa.table({"arm": arm, "converted": [i % 9 == 0 for i in range(1000)]}), flags)
+    report = analyze_file(Settings(), flags, "arm", "control", [CONVERTED])
+    assert report.arms[0].metrics["converted"].mean == pytest.approx(56 / 500)
+    counts = tmp_path / "counts.parquet"
+    pq.write_table(pa.table({"arm": arm, "converted": [i % 3 for i in range(1000)]}), counts)
+    with pytest.raises(InvalidInputError, match="are neither 0 nor 1"):
+        analyze_file(Settings(), counts, "arm", "control", [CONVERTED])
+    gaps = tmp_path / "gaps.parquet"
+    values = [None if i == 7 else i % 2 for i in range(1000)]
+    pq.write_table(pa.table({"arm": arm, "converted": values}), gaps)
+    with pytest.raises(InvalidInputError, match="1 unit\\(s\\) in arm 'partner' miss a value"):
+        analyze_file(Settings(), gaps, "arm", "control", [CONVERTED])

@@ -15,6 +15,8 @@ from crosspromo.config import Settings
 from crosspromo.engine.optional import require
 from crosspromo.errors import ConfigError
 
+_duckdb: Any = None  # the process's in-memory DuckDB; each Engine works on a cursor of it
+
 
 class Engine:
     """One Ibis backend connection; ``to_arrow`` runs an expression on it."""
@@ -24,9 +26,15 @@ class Engine:
 
     @classmethod
     def duckdb(cls) -> Engine:
-        """An in-memory DuckDB. ibis 12 writes list lambdas as ``x -> f(x)``, which DuckDB 2
-        only accepts with the single-arrow syntax switched on."""
-        backend = ibis.duckdb.connect()
+        """A connection of its own (a cursor: safe to use beside others on other threads) to
+        the process's in-memory DuckDB, which is opened once. ibis 12 writes list lambdas as
+        ``x -> f(x)``, which DuckDB 2 only accepts with the single-arrow syntax switched on."""
+        global _duckdb
+        if _duckdb is None:
+            import duckdb
+
+            _duckdb = duckdb.connect()
+        backend = ibis.duckdb.from_connection(_duckdb.cursor())
         backend.raw_sql("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
         return cls(backend, "duckdb")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from crosspromo.analytics.experiments import power
 from crosspromo.analytics.experiments.moments import MetricKind
@@ -98,8 +99,10 @@ def analyze_file(
                 f"it has {', '.join(table.columns)}",
                 field="columns",
             )
+        complete, zero_one = _proven_by_parquet_statistics(path)
+        sums = arm_sums(table, arm_column, metrics, complete=complete, zero_one=zero_one)
         try:
-            rows = runner.to_arrow(arm_sums(table, arm_column, metrics)).to_pylist()
+            rows = runner.to_arrow(sums).to_pylist()
         except Exception as exc:
             raise InvalidInputError(
                 f"{path.name}: a metric column is not numeric ({exc})", field="metric"
@@ -123,16 +126,16 @@ def analyze_file(
 
 
 def _check_values(
-    name: str, rows: list[dict[str, object]], metrics: Sequence[MetricSpec], arm_column: str
+    name: str, rows: list[dict[str, Any]], metrics: Sequence[MetricSpec], arm_column: str
 ) -> None:
     for row in rows:
         if row["arm"] is None:
             raise InvalidInputError(f"{name}: {row['n']} unit(s) have no {arm_column}", field="arm")
         for i, spec in enumerate(metrics):
-            if row.get(f"{i}_missing"):
+            missing = row["n"] - row.get(f"{i}_present", row["n"])
+            if missing:
                 raise InvalidInputError(
-                    f"{name}: {row[f'{i}_missing']} unit(s) in arm {row['arm']!r} miss a value "
-                    f"for {spec.name}",
+                    f"{name}: {missing} unit(s) in arm {row['arm']!r} miss a value for {spec.name}",
                     field="metric",
                 )
             if row.get(f"{i}_not01"):
@@ -141,6 +144,35 @@ def _check_values(
                     f"{row['arm']!r} are neither 0 nor 1",
                     field="metric",
                 )
+
+
+def _proven_by_parquet_statistics(path: Path) -> tuple[set[str], set[str]]:
+    """Columns a Parquet file's own statistics show to have no nulls, and integer columns they
+    show to lie within [0, 1]: checks the warehouse can skip. Nothing for CSV."""
+    if path.suffix.lower() not in (".parquet", ".pq"):
+        return set(), set()
+    import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(path).metadata
+    complete: set[str] = set()
+    zero_one: set[str] = set()
+    for c in range(metadata.num_columns):
+        chunks = [metadata.row_group(g).column(c) for g in range(metadata.num_row_groups)]
+        if any(chunk.path_in_schema.count(".") for chunk in chunks):
+            continue  # nested: not a plain column
+        statistics = [chunk.statistics for chunk in chunks]
+        if not statistics or any(s is None or not s.has_null_count for s in statistics):
+            continue
+        name = chunks[0].path_in_schema
+        if all(s.null_count == 0 for s in statistics):
+            complete.add(name)
+        kind = chunks[0].physical_type
+        if kind == "BOOLEAN" or (
+            kind in ("INT32", "INT64")
+            and all(s.has_min_max and s.min >= 0 and s.max <= 1 for s in statistics)
+        ):
+            zero_one.add(name)
+    return complete, zero_one
 
 
 def sample_size(

@@ -22,7 +22,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from crosspromo.analytics.experiments.bayes import binary_posteriors, expected_loss, prob_greater
 from crosspromo.analytics.experiments.moments import MetricKind, Moments
@@ -173,10 +172,12 @@ def holm(comparisons: Sequence[Comparison]) -> list[Comparison]:
     """Fill in Holm-adjusted p-values over all comparisons that have a p-value."""
     tested = [i for i, c in enumerate(comparisons) if c.p_value is not None]
     result = list(comparisons)
-    if tested:
-        adjusted = multipletests([comparisons[i].p_value for i in tested], method="holm")[1]
-        for i, p in zip(tested, adjusted, strict=True):
-            result[i] = replace(result[i], p_adjusted=float(p))
+    order = sorted(tested, key=lambda i: comparisons[i].p_value or 0.0)
+    running = 0.0
+    for rank, i in enumerate(order):  # step-down: the k-th smallest times (m - k), monotone
+        p = comparisons[i].p_value or 0.0
+        running = max(running, min(1.0, (len(order) - rank) * p))
+        result[i] = replace(result[i], p_adjusted=running)
     return result
 
 

@@ -4,7 +4,7 @@ each metric, the sums the tests need. The warehouse reads every unit; Python get
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 import ibis
@@ -22,31 +22,44 @@ def columns_needed(arm_column: str, metrics: Sequence[MetricSpec]) -> list[str]:
     return list(dict.fromkeys(needed))
 
 
-def arm_sums(table: ibis.Table, arm_column: str, metrics: Sequence[MetricSpec]) -> ibis.Table:
+def arm_sums(
+    table: ibis.Table,
+    arm_column: str,
+    metrics: Sequence[MetricSpec],
+    *,
+    complete: Set[str] = frozenset(),
+    zero_one: Set[str] = frozenset(),
+) -> ibis.Table:
     """Per arm: ``n``, and per metric ``i``: sums of y, y^2 (and d, d^2, yd for a ratio;
-    x, x^2, xy with a covariate), plus ``i_missing`` (units with a missing value) and, for a
-    binary metric, ``i_not01`` (values other than 0 and 1)."""
+    x, x^2, xy with a covariate); ``i_present``, the units with every value present, unless all
+    its columns are known ``complete``; for a binary metric ``i_not01``, the values other than 0
+    and 1, unless its column is known to hold only those (``zero_one``). Integer columns are
+    summed as integers; only products are taken in floating point."""
     aggregates: dict[str, Any] = {"n": table.count()}
     for i, spec in enumerate(metrics):
-        y = table[spec.source].cast("float64")
-        missing = y.isnull()
-        aggregates[f"{i}_y"] = y.sum()
-        aggregates[f"{i}_yy"] = (y * y).sum()
-        if spec.kind is MetricKind.BINARY:
-            aggregates[f"{i}_not01"] = ((y != 0) & (y != 1)).cast("int64").sum()
-        if spec.denominator is not None:
-            d = table[spec.denominator].cast("float64")
-            missing |= d.isnull()
-            aggregates[f"{i}_d"] = d.sum()
-            aggregates[f"{i}_dd"] = (d * d).sum()
-            aggregates[f"{i}_yd"] = (y * d).sum()
-        if spec.covariate is not None:
-            x = table[spec.covariate].cast("float64")
-            missing |= x.isnull()
-            aggregates[f"{i}_x"] = x.sum()
-            aggregates[f"{i}_xx"] = (x * x).sum()
-            aggregates[f"{i}_xy"] = (x * y).sum()
-        aggregates[f"{i}_missing"] = missing.cast("int64").sum()
+        column = table[spec.source]
+        if column.type().is_boolean():
+            column = column.cast("int8")
+        y = column.cast("float64")
+        integer = column.type().is_integer()
+        aggregates[f"{i}_y"] = column.sum() if integer else y.sum()
+        if spec.kind is not MetricKind.BINARY or not integer:
+            aggregates[f"{i}_yy"] = (y * y).sum()  # an integer 0/1 column is its own square
+        if spec.kind is MetricKind.BINARY and spec.source not in zero_one:
+            aggregates[f"{i}_not01"] = ((column != 0) & (column != 1)).sum()
+        present = column.notnull()
+        needed = [spec.source]
+        for key, other in (("d", spec.denominator), ("x", spec.covariate)):
+            if other is None:
+                continue
+            z = table[other].cast("float64")
+            present &= table[other].notnull()
+            needed.append(other)
+            aggregates[f"{i}_{key}"] = z.sum()
+            aggregates[f"{i}_{key}{key}"] = (z * z).sum()
+            aggregates[f"{i}_{'yd' if key == 'd' else 'xy'}"] = (y * z).sum()
+        if not set(needed) <= complete:
+            aggregates[f"{i}_present"] = present.sum() if len(needed) > 1 else column.count()
     arm = table[arm_column].cast("string").name(ARM)
     return table.group_by(arm).aggregate(**aggregates)
 
@@ -65,7 +78,7 @@ def moments_of(
             spec.name: Moments(
                 int(row["n"]),
                 value(row, f"{i}_y"),
-                value(row, f"{i}_yy"),
+                value(row, f"{i}_yy") if f"{i}_yy" in row else value(row, f"{i}_y"),
                 value(row, f"{i}_d"),
                 value(row, f"{i}_dd"),
                 value(row, f"{i}_yd"),
