@@ -15,7 +15,12 @@ from statsmodels.stats.proportion import proportions_ztest
 
 from crosspromo.config import Settings
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.experiments import analyze_file, parse_metric, with_covariates
+from crosspromo.services.experiments import (
+    analyze_file,
+    parse_metric,
+    parse_weights,
+    with_covariates,
+)
 from tests.cli.test_cli import cli
 
 CONVERTED = parse_metric("converted:binary")
@@ -95,6 +100,14 @@ def test_sample_ratio_mismatch_stops_the_decision(tmp_path: Path) -> None:
     assert report.srm_p_value is not None
     assert report.srm_p_value < 0.001
     assert any("sample ratio mismatch" in w for w in report.warnings)
+    planned = parse_weights(["control=53", "partner=47"])
+    designed = analyze_file(Settings(), file, "arm", "control", [CONVERTED], shares=planned)
+    assert designed.srm_p_value is not None
+    assert designed.srm_p_value > 0.5
+    with pytest.raises(InvalidInputError, match="weights name the arms control but the file"):
+        analyze_file(Settings(), file, "arm", "control", [CONVERTED], shares={"control": 1.0})
+    with pytest.raises(InvalidInputError, match="expected ARM=WEIGHT"):
+        parse_weights(["control=-1"])
 
 
 @pytest.mark.parametrize(

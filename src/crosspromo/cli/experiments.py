@@ -47,18 +47,26 @@ def analyze_command(
     covariate: list[str] = typer.Option(
         [], help="pre-period column for CUPED: COLUMN for every metric, or METRIC=COLUMN"
     ),
+    weight: list[str] = typer.Option(
+        [], help="designed share of an arm, ARM=WEIGHT (repeat; equal shares when none given)"
+    ),
     alpha: float = typer.Option(0.05, help="significance level"),
     planned: int | None = typer.Option(None, help="planned units per arm (keep running below)"),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Every arm against the control, per metric, and what to do."""
-    from crosspromo.services.experiments import analyze_file, parse_metric, with_covariates
+    from crosspromo.services.experiments import (
+        analyze_file,
+        parse_metric,
+        parse_weights,
+        with_covariates,
+    )
 
     specs = [parse_metric(m) for m in metric] + [parse_metric(g, guardrail=True) for g in guardrail]
     specs = with_covariates(specs, covariate)
     report = analyze_file(
         state(ctx).settings(), file, arm_column, control, specs, alpha=alpha,
-        planned_per_arm=planned,
+        planned_per_arm=planned, shares=parse_weights(weight),
     )  # fmt: skip
     data = report.as_dict()
     rows = [

@@ -47,6 +47,24 @@ def parse_metric(text: str, *, guardrail: bool = False) -> MetricSpec:
     return MetricSpec(name, kind, guardrail=guardrail)
 
 
+def parse_weights(texts: Sequence[str]) -> dict[str, float] | None:
+    """``ARM=WEIGHT`` texts as designed arm weights; None when there are none."""
+    weights: dict[str, float] = {}
+    for text in texts:
+        arm, _, number = text.rpartition("=")
+        try:
+            value = float(number)
+        except ValueError:
+            value = -1.0
+        if not arm or not value > 0 or arm in weights:
+            raise InvalidInputError(
+                f"weight {text!r}: expected ARM=WEIGHT with a positive weight, once per arm",
+                field="weight",
+            )
+        weights[arm] = value
+    return weights or None
+
+
 def with_covariates(metrics: Sequence[MetricSpec], covariates: Sequence[str]) -> list[MetricSpec]:
     """``COLUMN`` (every binary and mean metric) or ``METRIC=COLUMN``, for CUPED."""
     chosen: dict[str, str] = {}
@@ -120,6 +138,12 @@ def analyze_file(
         )
     if len(moments) < 2:
         raise InvalidInputError(f"{path.name}: only the control arm has units", field="arm")
+    if shares is not None and set(shares) != set(moments):
+        raise InvalidInputError(
+            f"weights name the arms {', '.join(sorted(shares))} but the file has "
+            f"{', '.join(sorted(moments))}",
+            field="weight",
+        )
     return analyze(
         moments, metrics, control, shares=shares, alpha=alpha, planned_per_arm=planned_per_arm
     )
