@@ -50,6 +50,9 @@ def analyze_command(
     weight: list[str] = typer.Option(
         [], help="designed share of an arm, ARM=WEIGHT (repeat; equal shares when none given)"
     ),
+    look_column: str | None = typer.Option(
+        None, help="each unit's date of entry: adds always-valid p-values over the daily looks"
+    ),
     alpha: float = typer.Option(0.05, help="significance level"),
     planned: int | None = typer.Option(None, help="planned units per arm (keep running below)"),
     fmt: OutputFormat = FORMAT_OPTION,
@@ -66,18 +69,19 @@ def analyze_command(
     specs = with_covariates(specs, covariate)
     report = analyze_file(
         state(ctx).settings(), file, arm_column, control, specs, alpha=alpha,
-        planned_per_arm=planned, shares=parse_weights(weight),
+        planned_per_arm=planned, shares=parse_weights(weight), look_column=look_column,
     )  # fmt: skip
     data = report.as_dict()
     rows = [
-        (arm["arm"], arm["n"], name, *_cells(m))
+        (arm["arm"], arm["n"], name, *_cells(m, sequential=look_column is not None))
         for arm in data["arms"]
         for name, m in arm["metrics"].items()
     ]
     emit(
         data,
         fmt,
-        columns=("arm", "n", "metric", "mean", "lift", "95% interval", "p", "p (Holm)", "P(beat)"),
+        columns=("arm", "n", "metric", "mean", "lift", "95% interval", "p", "p (Holm)", "P(beat)")
+        + (("p (always valid)",) if look_column else ()),
         rows=rows,
     )
     if fmt is OutputFormat.TABLE:
@@ -87,7 +91,7 @@ def analyze_command(
             console.print(f"[yellow]warning[/yellow]: {warning}")
 
 
-def _cells(m: dict[str, Any]) -> tuple[str, ...]:
+def _cells(m: dict[str, Any], *, sequential: bool) -> tuple[str, ...]:
     def number(value: float | None, form: str) -> str:
         return "" if value is None else format(value, form)
 
@@ -99,4 +103,4 @@ def _cells(m: dict[str, Any]) -> tuple[str, ...]:
         number(m["p_value"], ".3g"),
         number(m["p_adjusted"], ".3g"),
         number(m["prob_beat_control"], ".3f"),
-    )
+    ) + ((number(m["sequential_p_value"], ".3g"),) if sequential else ())

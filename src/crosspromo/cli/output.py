@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -13,8 +14,10 @@ from rich.table import Table
 
 from crosspromo.cli.context import OutputFormat
 
-# soft_wrap: long lines stay whole when output goes to a pipe or a log.
-console = Console(soft_wrap=True)
+# soft_wrap: long lines stay whole when output goes to a pipe or a log; there, tables get a
+# width of their own rather than the 80 columns Rich assumes without a terminal.
+_PIPE_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
+console = Console(soft_wrap=True, width=_PIPE_WIDTH)
 err_console = Console(stderr=True, soft_wrap=True)
 
 

@@ -12,7 +12,11 @@ from crosspromo.analytics.experiments import power
 from crosspromo.analytics.experiments.moments import MetricKind
 from crosspromo.analytics.experiments.power import SampleSize
 from crosspromo.analytics.experiments.report import ExperimentReport, MetricSpec, analyze
-from crosspromo.analytics.experiments.warehouse import arm_sums, columns_needed, moments_of
+from crosspromo.analytics.experiments.warehouse import (
+    arm_sums,
+    columns_needed,
+    cumulative_looks,
+)
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine, connect
 from crosspromo.errors import InvalidInputError
@@ -92,8 +96,11 @@ def analyze_file(
     alpha: float = 0.05,
     shares: Mapping[str, float] | None = None,
     planned_per_arm: int | None = None,
+    look_column: str | None = None,
     engine: Engine | None = None,
 ) -> ExperimentReport:
+    """With ``look_column`` (each unit's date or time of entry), every comparison also gets an
+    always-valid (mSPRT) p-value over the daily looks."""
     if not path.is_file():
         raise InvalidInputError(f"no such file: {path}", field="file")
     if path.suffix.lower() not in (".csv", ".parquet", ".pq"):
@@ -110,7 +117,8 @@ def analyze_file(
             table = runner.read_file(str(path))
         except Exception as exc:
             raise InvalidInputError(f"{path.name} cannot be read: {exc}", field="file") from None
-        missing = [c for c in columns_needed(arm_column, metrics) if c not in table.columns]
+        needed = columns_needed(arm_column, metrics) + ([look_column] if look_column else [])
+        missing = [c for c in needed if c not in table.columns]
         if missing:
             raise InvalidInputError(
                 f"{path.name}: no column(s) {', '.join(missing)}; "
@@ -118,7 +126,10 @@ def analyze_file(
                 field="columns",
             )
         complete, zero_one = _proven_by_parquet_statistics(path)
-        sums = arm_sums(table, arm_column, metrics, complete=complete, zero_one=zero_one)
+        sums = arm_sums(
+            table, arm_column, metrics, complete=complete, zero_one=zero_one,
+            look_column=look_column,
+        )  # fmt: skip
         try:
             rows = runner.to_arrow(sums).to_pylist()
         except Exception as exc:
@@ -129,7 +140,8 @@ def analyze_file(
         if engine is None:
             runner.close()
     _check_values(path.name, rows, metrics, arm_column)
-    moments = moments_of(rows, metrics)
+    looks = cumulative_looks(rows, metrics)
+    moments = {arm: days[-1][1] for arm, days in looks.items()}
     if control not in moments:
         raise InvalidInputError(
             f"{path.name}: no unit in the control arm {control!r}; arms: "
@@ -144,28 +156,38 @@ def analyze_file(
             f"{', '.join(sorted(moments))}",
             field="weight",
         )
+    daily = {arm: [m for _, m in days] for arm, days in looks.items()} if look_column else None
     return analyze(
-        moments, metrics, control, shares=shares, alpha=alpha, planned_per_arm=planned_per_arm
-    )
+        moments, metrics, control, shares=shares, alpha=alpha, planned_per_arm=planned_per_arm,
+        looks=daily,
+    )  # fmt: skip
 
 
 def _check_values(
     name: str, rows: list[dict[str, Any]], metrics: Sequence[MetricSpec], arm_column: str
 ) -> None:
-    for row in rows:
-        if row["arm"] is None:
-            raise InvalidInputError(f"{name}: {row['n']} unit(s) have no {arm_column}", field="arm")
+    totals: dict[Any, dict[str, int]] = {}
+    for row in rows:  # rows may be per arm and day: add the days up first
+        counts = totals.setdefault(row["arm"], {})
+        for key, value in row.items():
+            if key == "n" or key.endswith(("_present", "_not01")):
+                counts[key] = counts.get(key, 0) + int(value or 0)
+    for arm, counts in totals.items():
+        if arm is None:
+            raise InvalidInputError(
+                f"{name}: {counts['n']} unit(s) have no {arm_column}", field="arm"
+            )
         for i, spec in enumerate(metrics):
-            missing = row["n"] - row.get(f"{i}_present", row["n"])
+            missing = counts["n"] - counts.get(f"{i}_present", counts["n"])
             if missing:
                 raise InvalidInputError(
-                    f"{name}: {missing} unit(s) in arm {row['arm']!r} miss a value for {spec.name}",
+                    f"{name}: {missing} unit(s) in arm {arm!r} miss a value for {spec.name}",
                     field="metric",
                 )
-            if row.get(f"{i}_not01"):
+            if counts.get(f"{i}_not01"):
                 raise InvalidInputError(
-                    f"{name}: {spec.source} is binary but {row[f'{i}_not01']} value(s) in arm "
-                    f"{row['arm']!r} are neither 0 nor 1",
+                    f"{name}: {spec.source} is binary but {counts[f'{i}_not01']} value(s) in arm "
+                    f"{arm!r} are neither 0 nor 1",
                     field="metric",
                 )
 
@@ -193,7 +215,10 @@ def _proven_by_parquet_statistics(path: Path) -> tuple[set[str], set[str]]:
         kind = chunks[0].physical_type
         if kind == "BOOLEAN" or (
             kind in ("INT32", "INT64")
-            and all(s.has_min_max and s.min >= 0 and s.max <= 1 for s in statistics)
+            and all(
+                s.has_min_max and type(s.min) is int and s.min >= 0 and s.max <= 1
+                for s in statistics
+            )  # dates and times are stored as integers too
         ):
             zero_one.add(name)
     return complete, zero_one

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class MetricKind(StrEnum):
@@ -32,6 +33,9 @@ class Moments:
     x_sum: float = 0.0
     x_sum_sq: float = 0.0
     xy_sum: float = 0.0
+
+    def __add__(self, other: Moments) -> Moments:
+        return Moments(*(a + b for a, b in zip(_fields(self), _fields(other), strict=True)))
 
     def mean(self, kind: MetricKind) -> float:
         if kind is MetricKind.RATIO:
@@ -67,3 +71,9 @@ class Moments:
         var_d = (self.d_sum_sq - self.d_sum**2 / n) / (n - 1)
         cov = (self.yd_sum - self.y_sum * self.d_sum / n) / (n - 1)
         return max(var_y - 2 * ratio * cov + ratio**2 * var_d, 0.0) / (n * d_mean**2)
+
+
+def _fields(m: Moments) -> tuple[Any, ...]:
+    return (
+        m.n, m.y_sum, m.y_sum_sq, m.d_sum, m.d_sum_sq, m.yd_sum, m.x_sum, m.x_sum_sq, m.xy_sum
+    )  # fmt: skip

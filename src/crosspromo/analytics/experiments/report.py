@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from crosspromo.analytics.experiments.analysis import (
     SRM_ALPHA,
     Comparison,
+    always_valid_p_value,
     compare,
     cuped_theta,
     holm,
@@ -112,9 +113,14 @@ def analyze(
     shares: Mapping[str, float] | None = None,
     alpha: float = 0.05,
     planned_per_arm: int | None = None,
+    looks: Mapping[str, Sequence[Mapping[str, Moments]]] | None = None,
+    mixture: float = 0.1,
 ) -> ExperimentReport:
     """``moments[arm][metric]`` for every arm (the control among them). ``shares`` are the
-    designed arm shares (equal when not given), for the sample-ratio check."""
+    designed arm shares (equal when not given), for the sample-ratio check. With ``looks``
+    (per arm, the cumulative moments at each day, days aligned across arms) every comparison
+    also gets an always-valid p-value, tuned for effects of about ``mixture`` times the
+    control's mean."""
     if control not in moments:
         raise ValueError(f"the control arm {control!r} has no units")
     if not 0 < alpha < 1:
@@ -143,6 +149,14 @@ def analyze(
             result = compare(
                 per_arm[0], m, spec.kind, alpha=alpha, theta=theta, pooled_x_mean=pooled_x
             )
+            if looks is not None and result.p_value is not None:
+                tau = mixture * abs(per_arm[0].mean(spec.kind)) or mixture
+                pairs = [
+                    (c[spec.name], t[spec.name])
+                    for c, t in zip(looks[control], looks[arm], strict=True)
+                ]
+                sequential = always_valid_p_value(pairs, spec.kind, tau)
+                result = replace(result, sequential_p_value=sequential)
             comparisons.append((arm, spec.name, result))
         omnibus_p[spec.name], why = omnibus(per_arm, spec.kind)
         if why:
