@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 import pytest
 from scipy.stats import spearmanr
 
 from crosspromo.analytics.experiments.uplift import LEARNERS, TLearner, curves
+from tests.cli.test_cli import cli
 
 
 def test_qini_curve_by_hand() -> None:
@@ -53,3 +60,27 @@ def test_uplift_needs_both_arms() -> None:
         TLearner().fit(x, np.ones(100, bool), y)
     with pytest.raises(ValueError, match="fit the model first"):
         TLearner().predict(x)
+
+
+def test_uplift_command_scores_a_file(tmp_path: Path) -> None:
+    x, treated, y, _ = heterogeneous(8_000, 5)
+    file = tmp_path / "units.parquet"
+    columns = {f"f{i}": x[:, i] for i in range(5)}
+    arm = np.where(treated, "partner", "control")
+    pq.write_table(pa.table({"arm": arm, "converted": y, **columns}), file)
+    out = tmp_path / "scores.csv"
+    args = ["--arm-column", "arm", "--control", "control", "--treatment", "partner"]
+    features = [a for i in range(5) for a in ("--feature", f"f{i}")]
+    done = cli("experiment", "uplift", str(file), *args, "--outcome", "converted", *features,
+               "--out", str(out), "--format", "json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["qini_coefficient"] > 0
+    assert result["top_decile_uplift"] > result["overall_uplift"]
+    scores = pa_csv.read_csv(out)
+    assert scores.num_rows == 8_000
+    assert "uplift" in scores.column_names
+    bad = cli("experiment", "uplift", str(file), *args, "--outcome", "converted",
+              "--feature", "nope")  # fmt: skip
+    assert bad.returncode != 0
+    assert "no column(s) nope" in bad.stderr

@@ -104,3 +104,26 @@ def _cells(m: dict[str, Any], *, sequential: bool) -> tuple[str, ...]:
         number(m["p_adjusted"], ".3g"),
         number(m["prob_beat_control"], ".3f"),
     ) + ((number(m["sequential_p_value"], ".3g"),) if sequential else ())
+
+
+@experiment_app.command("uplift")
+def uplift_command(
+    file: Path = typer.Argument(..., help="one row per unit: .csv or .parquet"),
+    arm_column: str = typer.Option(..., help="column naming each unit's arm"),
+    control: str = typer.Option(..., help="the control arm"),
+    treatment: str = typer.Option(..., help="the arm whose effect to model, e.g. partner"),
+    outcome: str = typer.Option(..., help="outcome column (0/1 or a number)"),
+    feature: list[str] = typer.Option(..., help="a feature column (repeat)"),
+    learner: str = typer.Option("x", help="t (two models) or x (X-learner)"),
+    out: Path | None = typer.Option(None, help="write every unit's predicted uplift here"),
+    seed: int = typer.Option(0, help="seed of the half used for fitting"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Which units the treatment moves most: fit on half, judge on the other half (Qini)."""
+    from crosspromo.services.experiments import uplift_file
+
+    result = uplift_file(
+        file, arm_column, control, treatment, outcome, feature, learner=learner, out=out,
+        seed=seed,
+    )  # fmt: skip
+    emit(result.as_dict(), fmt)

@@ -4,9 +4,12 @@ statistics run on the sums. Also the sample-size calculator."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pyarrow as pa
 
 from crosspromo.analytics.experiments import power
 from crosspromo.analytics.experiments.moments import MetricKind
@@ -20,6 +23,7 @@ from crosspromo.analytics.experiments.warehouse import (
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine, connect
 from crosspromo.errors import InvalidInputError
+from crosspromo.services.tabular import read_table, write_table
 
 
 def parse_metric(text: str, *, guardrail: bool = False) -> MetricSpec:
@@ -237,3 +241,83 @@ def sample_size(
     if sd is None:
         return power.proportions(baseline, mde, alpha, power_level, arms)
     return power.means(baseline, sd, mde, alpha, power_level, arms)
+
+
+@dataclass(frozen=True)
+class UpliftResult:
+    learner: str
+    units: int
+    held_out: int
+    qini_coefficient: float
+    auuc: float
+    top_decile_uplift: float
+    overall_uplift: float
+    scores_file: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def uplift_file(
+    path: Path,
+    arm_column: str,
+    control: str,
+    treatment: str,
+    outcome: str,
+    features: Sequence[str],
+    *,
+    learner: str = "x",
+    out: Path | None = None,
+    seed: int = 0,
+) -> UpliftResult:
+    """Fit an uplift model on half the units of ``treatment`` and ``control`` (chosen at
+    random with ``seed``), judge it on the other half, and (with ``out``) write every unit's
+    predicted uplift from a model fit on all of them."""
+    from crosspromo.analytics.experiments.uplift import LEARNERS, curves
+
+    if learner not in LEARNERS:
+        raise InvalidInputError(f"unknown learner {learner!r}; expected t or x", field="learner")
+    if not features:
+        raise InvalidInputError("name at least one feature column", field="features")
+    if out is not None and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise InvalidInputError(f"{out.name}: write to a .csv or .parquet file", field="out")
+    table = read_table(path)
+    missing = [c for c in (arm_column, outcome, *features) if c not in table.column_names]
+    if missing:
+        raise InvalidInputError(f"{path.name}: no column(s) {', '.join(missing)}", field="columns")
+    arms = np.asarray(table.column(arm_column).cast(pa.string()).to_pylist(), dtype=object)
+    keep = (arms == control) | (arms == treatment)
+    if not (arms == treatment).any() or not (arms == control).any():
+        raise InvalidInputError(
+            f"{path.name}: needs units in both {control!r} and {treatment!r}", field="arm"
+        )
+    try:
+        x = np.column_stack(
+            [table.column(f).cast(pa.float64()).to_numpy(zero_copy_only=False) for f in features]
+        )[keep]
+        y = table.column(outcome).cast(pa.float64()).to_numpy(zero_copy_only=False)[keep]
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise InvalidInputError(f"{path.name}: a column is not numeric ({exc})") from None
+    if np.isnan(y).any():
+        raise InvalidInputError(f"{path.name}: {outcome} has missing values", field="outcome")
+    treated = arms[keep] == treatment
+    binary = bool(np.isin(y, (0.0, 1.0)).all())
+    half = np.random.default_rng(seed).random(len(y)) < 0.5
+    try:
+        model = LEARNERS[learner](binary).fit(x[half], treated[half], y[half])
+    except ValueError as exc:
+        raise InvalidInputError(f"{path.name}: {exc}") from None
+    judged = curves(model.predict(x[~half]), treated[~half], y[~half])
+    scores_file = None
+    if out is not None:
+        everything = LEARNERS[learner](binary).fit(x, treated, y)
+        scored = table.filter(pa.array(keep)).append_column(
+            "uplift", pa.array(everything.predict(x))
+        )
+        write_table(scored, out)
+        scores_file = str(out)
+    overall = float(y[~half][treated[~half]].mean() - y[~half][~treated[~half]].mean())
+    return UpliftResult(
+        learner, int(keep.sum()), int((~half).sum()), judged.qini_coefficient, judged.auuc,
+        judged.top_share_uplift(0.1), overall, scores_file,
+    )  # fmt: skip

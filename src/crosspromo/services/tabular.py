@@ -141,3 +141,34 @@ class _Header:
             raise InvalidInputError(
                 f"{name}: missing column(s) {', '.join(missing)}", field="columns"
             )
+
+
+def read_table(path: Path) -> pa.Table:
+    """A whole CSV or Parquet file with Arrow's own type inference (for modelling, where
+    columns are numbers), or a clear error."""
+    if not path.is_file():
+        raise InvalidInputError(f"no such file: {path}", field="file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return pa_csv.read_csv(path)
+        if suffix in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidInputError(f"{path.name} cannot be read: {exc}", field="file") from None
+    raise InvalidInputError(f"{path.name}: expected a .csv or .parquet file", field="file")
+
+
+def write_table(table: pa.Table, path: Path) -> None:
+    """Write ``table`` as CSV or Parquet, chosen by the suffix of ``path``."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        pa_csv.write_csv(table, path)
+    elif suffix in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, path)
+    else:
+        raise InvalidInputError(f"{path.name}: write to a .csv or .parquet file", field="out")
