@@ -14,6 +14,7 @@ import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
 from crosspromo.config import Settings
+from crosspromo.engine.backend import Engine
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.experiments import (
     analyze_file,
@@ -219,3 +220,29 @@ def test_daily_looks_give_always_valid_p_values(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "always" in done.stdout  # the extra column, however the table wraps its title
+
+
+def test_spark_gives_the_same_report(tmp_path: Path, spark_engine: Engine) -> None:
+    file = tmp_path / "units.parquet"
+    write(file, n=5_000)
+    metrics = with_covariates(
+        [CONVERTED, parse_metric("revenue:mean"), parse_metric("revenue:ratio:orders")],
+        ["revenue=pre_revenue"],
+    )
+    on_duckdb = analyze_file(Settings(), file, "arm", "control", metrics)
+    on_spark = analyze_file(Settings(), file, "arm", "control", metrics, engine=spark_engine)
+    ours, theirs = on_duckdb.as_dict(), on_spark.as_dict()
+    assert json.dumps(ours, sort_keys=True) == json.dumps(theirs, sort_keys=True) or (
+        _close(ours, theirs)
+    )
+
+
+def _close(a: object, b: object) -> bool:
+    """Equal up to the last bits of floating point sums (Spark adds in another order)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-9, abs=1e-12)
+    return a == b
