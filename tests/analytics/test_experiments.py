@@ -27,8 +27,8 @@ from crosspromo.analytics.experiments.analysis import (
     sample_ratio_p_value,
 )
 from crosspromo.analytics.experiments.bayes import expected_loss, prob_greater
-from crosspromo.analytics.experiments.design import Arm, Design, check_layer, unit_hash
 from crosspromo.analytics.experiments.moments import MetricKind, Moments
+from crosspromo.domain.experiments import Arm, Design, check_layer, unit_hash
 from crosspromo.errors import InvalidInputError
 
 BINARY, MEAN, RATIO = MetricKind.BINARY, MetricKind.MEAN, MetricKind.RATIO

@@ -16,6 +16,7 @@ from crosspromo.services.api_keys import create_api_key
 from crosspromo.services.conversions import ConversionInput, create_code, record_conversions
 from crosspromo.services.customers import record_customer
 from crosspromo.services.database import open_database
+from crosspromo.services.experiment_registry import create_experiment
 from crosspromo.services.links import add_domain, create_link
 from crosspromo.services.organizations import create_organization
 from crosspromo.services.outbound_webhooks import add_endpoint, list_deliveries
@@ -34,6 +35,7 @@ class World:
     conversion_ids: dict[str, int] = field(default_factory=dict)
     endpoint_ids: dict[str, int] = field(default_factory=dict)
     delivery_ids: dict[str, int] = field(default_factory=dict)
+    experiment_ids: dict[str, int] = field(default_factory=dict)
 
     def auth(self, slug: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[slug]}"}
@@ -65,6 +67,7 @@ def world(settings: Settings) -> Iterator[World]:
         db, orgs["acme"], [ConversionInput(ConversionKind.LEAD, datetime(2026, 1, 5, tzinfo=UTC))]
     ).conversions[0]
     delivery = list_deliveries(db, orgs["acme"])[0]
+    experiment = create_experiment(db, orgs["acme"], "Partner offer")
     db.dispose()
     app = create_server(settings)
     with TestClient(app) as client:
@@ -79,4 +82,5 @@ def world(settings: Settings) -> Iterator[World]:
             {"acme": lead.id},
             {"acme": endpoint.id},
             {"acme": delivery.id},
+            experiment_ids={"acme": experiment.id},
         )

@@ -268,3 +268,43 @@ case(
     intruder="other",
     leaks=lambda w, body: body["conversions"] > 0,  # acme's one lead
 )
+case(
+    "POST",
+    "/api/v1/experiments",
+    path=lambda w: "/api/v1/experiments",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"name": "x", "layer": "isolation"},
+    leaks=lambda w, body: body["id"] == w.experiment_ids["acme"],
+    owner_status=201,
+)
+case(
+    "GET",
+    "/api/v1/experiments",
+    path=lambda w: "/api/v1/experiments",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: w.experiment_ids["acme"] in [e["id"] for e in body["items"]],
+)
+case(
+    "GET",
+    "/api/v1/experiments/{experiment_id}",
+    path=lambda w: f"/api/v1/experiments/{w.experiment_ids['acme']}",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "GET",
+    "/api/v1/experiments/{experiment_id}/assignment",
+    path=lambda w: f"/api/v1/experiments/{w.experiment_ids['acme']}/assignment?unit=u1",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "POST",
+    "/api/v1/experiments/{experiment_id}/exposures",
+    path=lambda w: f"/api/v1/experiments/{w.experiment_ids['acme']}/exposures",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"items": [{"unit": "u1"}]},
+)

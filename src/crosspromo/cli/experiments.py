@@ -153,3 +153,84 @@ def bandit_simulate(
             f"{result['uniform_regret']:.1f} conversions lost "
             f"(ratio {result['regret_ratio']:.3f})"
         )
+
+
+@experiment_app.command("create")
+def create_command(
+    ctx: typer.Context,
+    org: str = typer.Option(..., help="slug of the organization running it"),
+    name: str = typer.Option(..., help="what is tested"),
+    arm: list[str] = typer.Option(
+        [], help="ARM=WEIGHT, control first (repeat); default control, partner, brand"
+    ),
+    layer: str = typer.Option("default", help="experiments of a layer never share a unit"),
+    traffic: str = typer.Option("0,1", help="the layer's slice this experiment takes: START,STOP"),
+    holdout: float = typer.Option(0.0, help="the layer's share held out of every experiment"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Start an experiment; units are assigned by hashing, the same on every machine."""
+    from crosspromo.errors import InvalidInputError
+    from crosspromo.services.experiment_registry import create_experiment
+    from crosspromo.services.experiments import parse_weights
+    from crosspromo.services.organizations import get_organization
+
+    try:
+        start, stop = (float(x) for x in traffic.split(","))
+    except ValueError:
+        raise InvalidInputError("traffic is START,STOP, e.g. 0,0.5", field="traffic") from None
+    weights = parse_weights(arm)
+    db = state(ctx).database()
+    created = create_experiment(
+        db, get_organization(db, org).id, name, list(weights.items()) if weights else None,
+        layer=layer, traffic=(start, stop), holdout=holdout,
+    )  # fmt: skip
+    emit(_experiment_dict(created), fmt)
+
+
+@experiment_app.command("list")
+def list_command(
+    ctx: typer.Context,
+    org: str = typer.Option(..., help="slug of the organization"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """The organization's experiments."""
+    from crosspromo.services.experiment_registry import list_experiments
+    from crosspromo.services.organizations import get_organization
+
+    db = state(ctx).database()
+    data = [_experiment_dict(e) for e in list_experiments(db, get_organization(db, org).id)]
+    rows = [(d["id"], d["name"], d["status"], d["arms"], d["layer"], d["traffic"]) for d in data]
+    emit(data, fmt, columns=("id", "name", "status", "arms", "layer", "traffic"), rows=rows)
+
+
+@experiment_app.command("assign")
+def assign_command(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="the audience: .csv or .parquet, one row per unit"),
+    org: str = typer.Option(..., help="slug of the organization"),
+    experiment: int = typer.Option(..., help="experiment id"),
+    unit_column: str = typer.Option(..., help="column holding each unit's id"),
+    out: Path = typer.Option(..., help="where to write the audience with an arm column"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Assign a whole audience file: the same arms the API gives, unit by unit."""
+    from crosspromo.services.experiment_registry import assign_file
+    from crosspromo.services.organizations import get_organization
+
+    db = state(ctx).database()
+    counts = assign_file(db, get_organization(db, org).id, experiment, file, unit_column, out)
+    emit({"file": str(out), **counts}, fmt)
+
+
+def _experiment_dict(e: Any) -> dict[str, Any]:
+    d = e.design
+    return {
+        "id": e.id,
+        "name": e.name,
+        "status": e.status,
+        "arms": ", ".join(f"{a.name}={a.weight:g}" for a in d.arms),
+        "layer": d.layer,
+        "traffic": f"{d.traffic[0]:g}-{d.traffic[1]:g}",
+        "holdout": d.holdout,
+        "salt": d.salt,
+    }

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from crosspromo.analytics.experiments.design import Design
+from crosspromo.domain.experiments import Design
 
 TRUE_CONVERSION = {"control": 0.040, "partner": 0.052, "brand": 0.046}
 TRUE_UNSUBSCRIBE = {"control": 0.010, "partner": 0.010, "brand": 0.016}

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -272,6 +273,38 @@ touchpoints = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
     UniqueConstraint("org_id", "touch_id", name="uq_touchpoints_org_touch"),
     Index("ix_touchpoints_org_time", "org_id", "occurred_at"),
+)
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    org_ref(),
+    Column("name", String(200), nullable=False),
+    Column("salt", String(64), nullable=False),
+    Column("arms", JSON, nullable=False),  # [{"name": str, "weight": float}], control first
+    Column("layer", String(64), nullable=False),
+    Column("traffic_start", Float, nullable=False),
+    Column("traffic_stop", Float, nullable=False),
+    Column("holdout", Float, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("salt", name="uq_experiments_salt"),
+)
+
+exposures = Table(
+    "exposures",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("org_id", Integer, nullable=False),
+    Column(
+        "experiment_id", Integer, ForeignKey("experiments.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("unit_hash", String(64), nullable=False),  # keyed hash of the unit id, as customers
+    Column("arm", String(64), nullable=False),
+    Column("exposed_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("experiment_id", "unit_hash", name="uq_exposures_experiment_unit"),
 )
 
 idempotency_records = Table(

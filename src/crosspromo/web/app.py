@@ -27,6 +27,7 @@ from crosspromo.web.routes import (
     conversions,
     dashboard,
     docs,
+    experiments,
     health,
     links,
     stats,
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(stats.router)
     app.include_router(attribution.router)
+    app.include_router(experiments.router)
     app.include_router(dashboard.router)
     return app
 

@@ -13,6 +13,7 @@ from crosspromo.store.repositories.conversions import (
 )
 from crosspromo.store.repositories.customers import CustomerRepository
 from crosspromo.store.repositories.events import EventRepository, SampleRunRepository
+from crosspromo.store.repositories.experiments import ExperimentRepository
 from crosspromo.store.repositories.journeys import JourneyRepository, TouchpointRepository
 from crosspromo.store.repositories.links import (
     ClickRepository,
@@ -35,6 +36,7 @@ __all__ = [
     "CustomerRepository",
     "DomainRepository",
     "EventRepository",
+    "ExperimentRepository",
     "IdempotencyRepository",
     "JourneyRepository",
     "LinkRepository",

@@ -1,4 +1,5 @@
-"""Experiment designs: arms with weights, deterministic assignment, holdouts and layers.
+"""Experiments: designs (arms with weights, deterministic assignment, holdouts and layers) and
+stored experiments.
 
 A unit's place is decided by hashing, never by a random draw or a stored table, so any process
 on any machine assigns it the same way: SHA-256 of ``salt:unit`` read as a number in [0, 1).
@@ -17,6 +18,7 @@ import hashlib
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from crosspromo.errors import InvalidInputError
 
@@ -115,3 +117,13 @@ def check_layer(designs: Sequence[Design]) -> None:
                     f"experiments {left.salt!r} and {right.salt!r} overlap in layer {layer!r}",
                     field="traffic",
                 )
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    id: int
+    org_id: int
+    name: str
+    design: Design
+    status: str
+    created_at: datetime

@@ -1,0 +1,87 @@
+"""Experiments (their design) and exposures (each unit's first, append-only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from crosspromo.domain.experiments import Arm, Design, Experiment
+from crosspromo.errors import NotFoundError
+from crosspromo.store import tables as t
+from crosspromo.store.repositories.base import Repository, utcnow
+
+
+class ExperimentRepository(Repository):
+    def add(self, org_id: int, name: str, design: Design) -> Experiment:
+        now = utcnow()
+        values = {
+            "org_id": org_id,
+            "name": name,
+            "salt": design.salt,
+            "arms": [{"name": a.name, "weight": a.weight} for a in design.arms],
+            "layer": design.layer,
+            "traffic_start": design.traffic[0],
+            "traffic_stop": design.traffic[1],
+            "holdout": design.holdout,
+            "status": "running",
+            "created_at": now,
+        }
+        new_id = self._insert(t.experiments, values, f"the salt {design.salt!r} is taken")
+        return Experiment(new_id, org_id, name, design, "running", now)
+
+    def get_for_org(self, org_id: int, experiment_id: int) -> Experiment:
+        row = self.session.execute(
+            select(t.experiments).where(
+                t.experiments.c.id == experiment_id, t.experiments.c.org_id == org_id
+            )
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no experiment {experiment_id}", experiment_id=experiment_id)
+        return _experiment(row)
+
+    def for_org(self, org_id: int) -> list[Experiment]:
+        rows = self.session.execute(
+            select(t.experiments)
+            .where(t.experiments.c.org_id == org_id)
+            .order_by(t.experiments.c.id)
+        )
+        return [_experiment(r) for r in rows]
+
+    def add_exposures(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Store first exposures; units already exposed in the experiment are skipped."""
+        if not rows:
+            return 0
+        dialect = self.session.connection().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        now = utcnow()
+        statement = (
+            insert(t.exposures)
+            .on_conflict_do_nothing(index_elements=["experiment_id", "unit_hash"])
+            .returning(t.exposures.c.id)
+        )
+        added = 0
+        for start in range(0, len(rows), 5_000):
+            chunk = [{**r, "recorded_at": now} for r in rows[start : start + 5_000]]
+            added += len(self.session.execute(statement, chunk).all())
+        return added
+
+    def exposure_counts(self, experiment_id: int) -> dict[str, int]:
+        e = t.exposures.c
+        rows = self.session.execute(
+            select(e.arm, func.count()).where(e.experiment_id == experiment_id).group_by(e.arm)
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+
+def _experiment(row: Row[Any]) -> Experiment:
+    design = Design(
+        salt=row.salt,
+        arms=tuple(Arm(a["name"], float(a["weight"])) for a in row.arms),
+        layer=row.layer,
+        traffic=(row.traffic_start, row.traffic_stop),
+        holdout=row.holdout,
+    )
+    return Experiment(row.id, row.org_id, row.name, design, row.status, row.created_at)
