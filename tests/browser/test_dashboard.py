@@ -116,3 +116,18 @@ def test_attribution_compares_models_per_partner(browser: Any, demo_server: Demo
     page.wait_for_load_state("networkidle")
     assert "lookback_days=7" in page.url
     page.close()
+
+
+def test_experiments_show_lifts_and_decisions(browser: Any, demo_server: DemoServer) -> None:
+    page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    page.click("nav.tabs >> text=Experiments")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text().startswith("Experiments")
+    card = page.locator("[data-testid=experiment]").first
+    assert "Partner offer" in card.locator("h2").inner_text()
+    arms = card.locator("[data-testid=arms] tbody tr td:first-child").all_inner_texts()
+    assert set(arms) == {"control", "partner", "brand"}
+    expect(card.locator("svg circle")).to_have_count(4)  # two arms x two metrics
+    assert card.locator("[data-testid=decision]").inner_text().strip() != ""
+    page.screenshot(path=str(ARTIFACTS / "experiments.png"), full_page=True)
+    page.close()

@@ -110,4 +110,5 @@ def test_sample_journeys_are_stored_and_attributable(db: Database) -> None:
     # every sale of the journeys and of the tracked links is there
     links = summary.truth["tracking"]["links"]
     link_sales = sum(link["sales"] for link in links if link["brand"] == truth["brand"])
-    assert tracked.conversions == truth["sales"] + link_sales
+    offer_sales = summary.truth["experiment"]["conversions"]
+    assert tracked.conversions == truth["sales"] + link_sales + offer_sales

@@ -308,3 +308,10 @@ case(
     intruder="other",
     body=lambda w: {"items": [{"unit": "u1"}]},
 )
+case(
+    "GET",
+    "/api/v1/experiments/{experiment_id}/results",
+    path=lambda w: f"/api/v1/experiments/{w.experiment_ids['acme']}/results",
+    owner="acme",
+    intruder="other",
+)

@@ -90,3 +90,38 @@ def test_audience_file_matches_the_api(world: World, settings: Settings, tmp_pat
                  db_url=settings.database_url)  # fmt: skip
     salt = json.loads(listed.stdout)[0]["salt"]
     assert Design(salt).assign(units[0]) == lines[0].split(",")[1].strip('"')
+
+
+def test_results_join_sales_after_exposure(world: World) -> None:
+    auth = world.auth("acme")
+    experiment_id = world.experiment_ids["acme"]
+    path = f"/api/v1/experiments/{experiment_id}"
+    units = [f"buyer{i}@example.com" for i in range(60)]
+    exposed = [{"unit": u, "exposed_at": "2026-03-01T00:00:00Z"} for u in units]
+    assert world.client.post(f"{path}/exposures", json={"items": exposed}, headers=auth).is_success
+    sales = [
+        {"type": "sale", "occurred_at": when, "amount_minor": 1000, "currency": "EUR",
+         "order_id": f"o{i}-{when[:10]}", "customer_external_id": units[i]}
+        for i in range(0, 60, 3)
+        for when in ("2026-03-05T00:00:00Z", "2026-02-20T00:00:00Z")  # after; before exposure
+    ]  # fmt: skip
+    recorded = world.client.post(
+        "/api/v1/conversions/batch", json={"conversions": sales}, headers=auth
+    )
+    assert recorded.status_code in (200, 201), recorded.text
+    results = world.client.get(f"{path}/results", headers=auth)
+    assert results.status_code == 200, results.text
+    body = results.json()
+    arms = {a["arm"]: a for a in body["arms"]}
+    assert sum(a["n"] for a in arms.values()) == 60
+    assignment = {
+        u: world.client.get(f"{path}/assignment", params={"unit": u}, headers=auth).json()["arm"]
+        for u in units
+    }
+    for arm, result in arms.items():
+        mine = [i for i, u in enumerate(units) if assignment[u] == arm]
+        buyers = [i for i in mine if i % 3 == 0]
+        assert result["n"] == len(mine)
+        assert result["metrics"]["converted"]["mean"] == len(buyers) / len(mine)
+        assert result["metrics"]["value"]["mean"] == 1000 * len(buyers) / len(mine)
+    assert body["decision"]["action"] in ("keep_control", "ship", "keep_running")

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crosspromo.domain.experiments import Design
 
@@ -46,6 +47,7 @@ class SampleExperiment:
             "salt": self.design.salt,
             "arms": [a.name for a in self.design.arms],
             "units": self.units.num_rows,
+            "conversions": int(pc.sum(self.units.column("converted")).as_py()),
             "true_conversion": TRUE_CONVERSION,
             "true_unsubscribe": TRUE_UNSUBSCRIBE,
         }

@@ -8,11 +8,15 @@ import secrets
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import ibis
 import pyarrow as pa
 
+from crosspromo.analytics.experiments.moments import MetricKind, Moments
+from crosspromo.analytics.experiments.report import ExperimentReport, MetricSpec, analyze
+from crosspromo.analytics.experiments.warehouse import arm_sums, moments_of
 from crosspromo.domain.experiments import (
     CROSS_PROMOTION_ARMS,
     Arm,
@@ -20,12 +24,13 @@ from crosspromo.domain.experiments import (
     Experiment,
     check_layer,
 )
+from crosspromo.engine.backend import Engine, connect
 from crosspromo.errors import ConflictError, InvalidInputError
 from crosspromo.security import customer_id_digests, normalize_external_id
 from crosspromo.services.conversions import EARLIEST, LATEST
 from crosspromo.services.tabular import read_table, write_table
 from crosspromo.store.database import Database
-from crosspromo.store.repositories import ExperimentRepository
+from crosspromo.store.repositories import ExperimentOutcomeRepository, ExperimentRepository
 
 MAX_EXPOSURES = 10_000
 
@@ -157,3 +162,37 @@ def assign_file(
         arms.append(assign(experiment, unit))
     write_table(table.append_column("arm", pa.array(arms, pa.string())), out)
     return dict(Counter(a or "outside" for a in arms))
+
+
+def experiment_results(
+    db: Database,
+    org_id: int,
+    experiment_id: int,
+    *,
+    window_days: int = 30,
+    alpha: float = 0.05,
+    engine: Engine | None = None,
+) -> tuple[Experiment, ExperimentReport]:
+    """Each exposed unit's sales within ``window_days`` of its exposure (joined by the
+    customer id's keyed hash), analyzed arm against control: ``converted`` (made a sale) and
+    ``value`` (sales, minor units per unit)."""
+    if not 1 <= window_days <= 366:
+        raise InvalidInputError("window_days must be 1-366", field="window_days")
+    with db.transaction() as session:
+        experiment = ExperimentRepository(session).get_for_org(org_id, experiment_id)
+        units = ExperimentOutcomeRepository(session).unit_outcomes(
+            experiment_id, org_id, timedelta(days=window_days)
+        )
+    metrics = [MetricSpec("converted", MetricKind.BINARY), MetricSpec("value", MetricKind.MEAN)]
+    design = experiment.design
+    runner = engine or connect(db.settings)
+    try:
+        sums = arm_sums(ibis.memtable(units), "arm", metrics)
+        moments = moments_of(runner.to_arrow(sums).to_pylist(), metrics)
+    finally:
+        if engine is None:
+            runner.close()
+    empty = {m.name: Moments(0, 0.0, 0.0) for m in metrics}
+    everyone = {arm.name: moments.get(arm.name, empty) for arm in design.arms}
+    report = analyze(everyone, metrics, design.control, shares=design.shares, alpha=alpha)
+    return experiment, report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,9 +17,10 @@ from crosspromo.errors import ConflictError
 from crosspromo.sample import generate
 from crosspromo.sample.catalog import SEGMENTS
 from crosspromo.sample.ecosystem import Ecosystem
+from crosspromo.sample.experiment import SampleExperiment, generate_experiment
 from crosspromo.sample.journeys import SampleJourneys, generate_journeys
 from crosspromo.sample.tracking import SampleTracking, generate_tracking
-from crosspromo.security import customer_id_digests, customer_id_hash
+from crosspromo.security import customer_id_digests, customer_id_hash, normalize_external_id
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ClickRepository,
@@ -26,6 +28,7 @@ from crosspromo.store.repositories import (
     CustomerRepository,
     DomainRepository,
     EventRepository,
+    ExperimentRepository,
     LinkRepository,
     OrganizationRepository,
     PartnershipRepository,
@@ -137,6 +140,10 @@ def build_sample(
         if journeys is not None:
             _write_journeys(session, journeys, ids, secret)
             truth["journeys"] = journeys.truth()
+            units = ecosystem.audiences[journeys.brand].external_ids()
+            experiment = generate_experiment(seed, units)
+            _write_experiment(session, experiment, ids[journeys.brand], secret)
+            truth["experiment"] = experiment.truth()
         SampleRunRepository(session).add(seed, scale, truth)
     return _summary(seed, scale, truth, reused=False)
 
@@ -209,6 +216,57 @@ def _write_journeys(
                 "occurred_at": sale.at,
             }
             for n, sale in enumerate(journeys.sales)
+        ]
+    )
+
+
+EXPOSED_AT = datetime(2026, 10, 20, 9, tzinfo=UTC)
+
+
+def _write_experiment(
+    session: Session, experiment: SampleExperiment, org_id: int, secret: str
+) -> None:
+    """The experiment, every unit's exposure, and the sales of those who converted."""
+    stored = ExperimentRepository(session).add(
+        org_id, "Partner offer: sent by the partner or by us?", experiment.design
+    )
+    units = experiment.units
+    people = [normalize_external_id(u) for u in units.column("unit").to_pylist()]
+    hashes = [d.hex() for d in customer_id_digests(secret, org_id, people)]
+    arms = units.column("arm").to_pylist()
+    ExperimentRepository(session).add_exposures(
+        [
+            {
+                "org_id": org_id,
+                "experiment_id": stored.id,
+                "unit_hash": unit_hash,
+                "arm": arm,
+                "exposed_at": EXPOSED_AT,
+            }
+            for unit_hash, arm in zip(hashes, arms, strict=True)
+        ]
+    )
+    converted = units.column("converted").to_pylist()
+    revenue = units.column("revenue").to_pylist()
+    ConversionRepository(session).add_many(
+        [
+            {
+                "org_id": org_id,
+                "kind": "sale",
+                "partner_org_id": None,
+                "link_id": None,
+                "click_id": None,
+                "code_id": None,
+                "order_id": f"offer-{n}",
+                "customer_hash": unit_hash,
+                "amount_minor": round(amount * 100),
+                "currency": "EUR",
+                "occurred_at": EXPOSED_AT + timedelta(days=2, hours=n % 48),
+            }
+            for n, (unit_hash, won, amount) in enumerate(
+                zip(hashes, converted, revenue, strict=True)
+            )
+            if won
         ]
     )
 

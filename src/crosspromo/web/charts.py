@@ -104,3 +104,52 @@ def bar_chart(
     labels = [(left + (g + 0.5) * slot, name) for g, name in enumerate(groups)]
     legend = [(name, PALETTE[s % len(PALETTE)]) for s, name in enumerate(series)]
     return BarChart(width, height, left, bottom, bars, ticks, labels, legend)
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    label: str
+    y: float
+    low_x: float
+    high_x: float
+    mid_x: float
+    color: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalChart:
+    width: int
+    height: int
+    left: int
+    zero_x: float
+    rows: list[Interval]
+    ticks: list[tuple[float, str]]
+
+
+def interval_chart(
+    rows: list[tuple[str, float, float, float, bool]], width: int = 900, row_height: int = 30
+) -> IntervalChart:
+    """One horizontal interval per row (label, estimate, low, high, significant), on a shared
+    axis of relative lift with a line at zero; significant rows are drawn in colour."""
+    left, right = 220, 20
+    span = max([0.01, *(abs(v) for _, m, lo, hi, _ in rows for v in (m, lo, hi))])
+    height = row_height * len(rows) + 30
+
+    def x(value: float) -> float:
+        return left + (width - left - right) * (value + span) / (2 * span)
+
+    intervals = [
+        Interval(
+            label,
+            row_height * i + row_height / 2,
+            x(low),
+            x(high),
+            x(mid),
+            PALETTE[1] if significant else PALETTE[6],
+            f"{mid:+.1%} ({low:+.1%} to {high:+.1%})",
+        )
+        for i, (label, mid, low, high, significant) in enumerate(rows)
+    ]
+    ticks = [(x(span * k / 2), f"{span * k / 2:+.0%}") for k in range(-2, 3)]
+    return IntervalChart(width, height, left, x(0.0), intervals, ticks)

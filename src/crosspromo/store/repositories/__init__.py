@@ -13,7 +13,10 @@ from crosspromo.store.repositories.conversions import (
 )
 from crosspromo.store.repositories.customers import CustomerRepository
 from crosspromo.store.repositories.events import EventRepository, SampleRunRepository
-from crosspromo.store.repositories.experiments import ExperimentRepository
+from crosspromo.store.repositories.experiments import (
+    ExperimentOutcomeRepository,
+    ExperimentRepository,
+)
 from crosspromo.store.repositories.journeys import JourneyRepository, TouchpointRepository
 from crosspromo.store.repositories.links import (
     ClickRepository,
@@ -36,6 +39,7 @@ __all__ = [
     "CustomerRepository",
     "DomainRepository",
     "EventRepository",
+    "ExperimentOutcomeRepository",
     "ExperimentRepository",
     "IdempotencyRepository",
     "JourneyRepository",

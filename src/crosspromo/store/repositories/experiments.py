@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, select
+import pyarrow as pa
+from sqlalchemy import Row, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crosspromo.domain.experiments import Arm, Design, Experiment
@@ -85,3 +87,45 @@ def _experiment(row: Row[Any]) -> Experiment:
         holdout=row.holdout,
     )
     return Experiment(row.id, row.org_id, row.name, design, row.status, row.created_at)
+
+
+class ExperimentOutcomeRepository(Repository):
+    def unit_outcomes(
+        self, experiment_id: int, org_id: int, window: timedelta, kind: str = "sale"
+    ) -> pa.Table:
+        """One row per exposed unit: ``arm``, ``converted`` (1 when the unit made a conversion
+        of ``kind`` within ``window`` of its exposure) and ``value`` (their amounts, minor
+        units)."""
+        e, v = t.exposures.c, t.conversions.c
+        joined = t.exposures.outerjoin(
+            t.conversions,
+            and_(
+                v.org_id == org_id,
+                v.customer_hash == e.unit_hash,
+                v.kind == kind,
+                v.occurred_at >= e.exposed_at,
+            ),
+        )
+        rows = self.session.execute(
+            select(e.id, e.arm, e.exposed_at, v.occurred_at, v.amount_minor)
+            .select_from(joined)
+            .where(e.experiment_id == experiment_id, e.org_id == org_id)
+        )
+        per_unit: dict[int, list[Any]] = {}
+        for unit, arm, exposed, occurred, amount in rows:
+            entry = per_unit.setdefault(unit, [arm, 0, 0.0])
+            if occurred is not None and _utc(occurred) <= _utc(exposed) + window:
+                entry[1] = 1
+                entry[2] += float(amount or 0)
+        arms, converted, value = zip(*per_unit.values(), strict=True) if per_unit else ((), (), ())
+        return pa.table(
+            {
+                "arm": pa.array(arms, pa.string()),
+                "converted": pa.array(converted, pa.int64()),
+                "value": pa.array(value, pa.float64()),
+            }
+        )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

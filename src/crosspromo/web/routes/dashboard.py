@@ -12,13 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from crosspromo.analytics.attribution import Attribution
 from crosspromo.domain import PartnershipStatus, User
 from crosspromo.errors import AuthenticationError, TooManyAttemptsError
+from crosspromo.services import experiment_registry as registry
 from crosspromo.services import stats
 from crosspromo.services.attribution import Credited, attribute_tracked
 from crosspromo.services.links import partner_links
 from crosspromo.services.overview import organization_overview
 from crosspromo.services.partnerships import list_partnerships, parse_status
 from crosspromo.services.users import authenticate_user
-from crosspromo.web.charts import BarChart, bar_chart, line_chart
+from crosspromo.web.charts import BarChart, bar_chart, interval_chart, line_chart
 from crosspromo.web.deps import DB, SESSION_USER, check_csrf, csrf_token, session_user
 from crosspromo.web.routes.stats import daily_csv_response
 
@@ -164,6 +165,35 @@ def attribution(
         request, "attribution.html", user=user, data=organization_overview(db, user.org_id),
         result=result, models=models, partner_rows=partners, partner_chart=chart(partners),
         channel_chart=chart(channels),
+    )  # fmt: skip
+
+
+@router.get("/experiments")
+def experiments(request: Request, db: DB, window_days: int = Query(30, ge=1, le=366)) -> Response:
+    """Each experiment's lifts with their intervals, warnings and decision."""
+    user = session_user(request, db)
+    if user is None or user.role.uses_portal:
+        return RedirectResponse("/login" if user is None else "/portal", status_code=303)
+    items = []
+    for experiment in registry.list_experiments(db, user.org_id):
+        _, report = registry.experiment_results(
+            db, user.org_id, experiment.id, window_days=window_days
+        )
+        rows = [
+            (f"{arm.arm} · {name}", c.lift_rel, c.ci_rel[0], c.ci_rel[1],
+             c.p_adjusted is not None and c.p_adjusted < report.alpha)
+            for arm in report.arms[1:]
+            for name, m in arm.metrics.items()
+            if (c := m.comparison) is not None and c.lift_rel is not None and c.ci_rel
+        ]  # fmt: skip
+        arms = ", ".join(f"{a.name} {a.weight:g}" for a in experiment.design.arms)
+        items.append(
+            {"experiment": experiment, "report": report, "chart": interval_chart(rows),
+             "arms": arms}
+        )  # fmt: skip
+    return _page(
+        request, "experiments.html", user=user, data=organization_overview(db, user.org_id),
+        items=items, window_days=window_days,
     )  # fmt: skip
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
@@ -140,3 +140,21 @@ def log_exposures(
         not_in_experiment=done.outside,
         by_arm=done.by_arm,
     )
+
+
+@router.get("/experiments/{experiment_id}/results")
+def get_results(
+    experiment_id: ExperimentId,
+    org: ApiOrg,
+    db: DB,
+    window_days: Annotated[
+        int, Query(ge=1, le=366, description="sales counted after exposure")
+    ] = 30,
+    alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
+) -> dict[str, Any]:
+    """Every arm against the control: conversion (a sale within the window after exposure) and
+    sales per unit, with lifts, intervals, p-values, the sample-ratio check and a decision."""
+    _, report = registry.experiment_results(
+        db, org.id, experiment_id, window_days=window_days, alpha=alpha
+    )
+    return report.as_dict()
