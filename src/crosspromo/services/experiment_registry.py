@@ -28,7 +28,7 @@ from crosspromo.engine.backend import Engine, connect
 from crosspromo.errors import ConflictError, InvalidInputError
 from crosspromo.security import customer_id_digests, normalize_external_id
 from crosspromo.services.conversions import EARLIEST, LATEST
-from crosspromo.services.tabular import read_table, write_table
+from crosspromo.services.tabular import read_table, require_columns, write_table
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ExperimentOutcomeRepository, ExperimentRepository
 
@@ -147,11 +147,7 @@ def assign_file(
         raise InvalidInputError(f"{out.name}: write to a .csv or .parquet file", field="out")
     experiment = get_experiment(db, org_id, experiment_id)
     table = read_table(path)
-    if unit_column not in table.column_names:
-        raise InvalidInputError(
-            f"{path.name}: no column {unit_column}; it has {', '.join(table.column_names)}",
-            field="unit_column",
-        )
+    require_columns(path.name, table.column_names, [unit_column])
     if "arm" in table.column_names:
         raise InvalidInputError(f"{path.name} already has an arm column", field="file")
     units = table.column(unit_column).cast(pa.string()).to_pylist()

@@ -23,7 +23,7 @@ from crosspromo.analytics.experiments.warehouse import (
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine, connect
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.tabular import read_table, write_table
+from crosspromo.services.tabular import read_table, require_columns, write_table
 
 
 def parse_metric(text: str, *, guardrail: bool = False) -> MetricSpec:
@@ -122,13 +122,7 @@ def analyze_file(
         except Exception as exc:
             raise InvalidInputError(f"{path.name} cannot be read: {exc}", field="file") from None
         needed = columns_needed(arm_column, metrics) + ([look_column] if look_column else [])
-        missing = [c for c in needed if c not in table.columns]
-        if missing:
-            raise InvalidInputError(
-                f"{path.name}: no column(s) {', '.join(missing)}; "
-                f"it has {', '.join(table.columns)}",
-                field="columns",
-            )
+        require_columns(path.name, list(table.columns), needed)
         complete, zero_one = _proven_by_parquet_statistics(path)
         sums = arm_sums(
             table, arm_column, metrics, complete=complete, zero_one=zero_one,
@@ -282,9 +276,7 @@ def uplift_file(
     if out is not None and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InvalidInputError(f"{out.name}: write to a .csv or .parquet file", field="out")
     table = read_table(path)
-    missing = [c for c in (arm_column, outcome, *features) if c not in table.column_names]
-    if missing:
-        raise InvalidInputError(f"{path.name}: no column(s) {', '.join(missing)}", field="columns")
+    require_columns(path.name, table.column_names, [arm_column, outcome, *features])
     arms = np.asarray(table.column(arm_column).cast(pa.string()).to_pylist(), dtype=object)
     keep = (arms == control) | (arms == treatment)
     if not (arms == treatment).any() or not (arms == control).any():

@@ -202,19 +202,7 @@ def _write_journeys(
     )
     ConversionRepository(session).add_many(
         [
-            {
-                "org_id": org_id,
-                "kind": "sale",
-                "partner_org_id": None,
-                "link_id": None,
-                "click_id": None,
-                "code_id": None,
-                "order_id": f"journey-{n}",
-                "customer_hash": hashes[sale.customer],
-                "amount_minor": sale.amount_minor,
-                "currency": "EUR",
-                "occurred_at": sale.at,
-            }
+            _direct_sale(org_id, f"journey-{n}", hashes[sale.customer], sale.amount_minor, sale.at)
             for n, sale in enumerate(journeys.sales)
         ]
     )
@@ -250,25 +238,38 @@ def _write_experiment(
     revenue = units.column("revenue").to_pylist()
     ConversionRepository(session).add_many(
         [
-            {
-                "org_id": org_id,
-                "kind": "sale",
-                "partner_org_id": None,
-                "link_id": None,
-                "click_id": None,
-                "code_id": None,
-                "order_id": f"offer-{n}",
-                "customer_hash": unit_hash,
-                "amount_minor": round(amount * 100),
-                "currency": "EUR",
-                "occurred_at": EXPOSED_AT + timedelta(days=2, hours=n % 48),
-            }
+            _direct_sale(
+                org_id,
+                f"offer-{n}",
+                unit_hash,
+                round(amount * 100),
+                EXPOSED_AT + timedelta(days=2, hours=n % 48),
+            )
             for n, (unit_hash, won, amount) in enumerate(
                 zip(hashes, converted, revenue, strict=True)
             )
             if won
         ]
     )
+
+
+def _direct_sale(
+    org_id: int, order_id: str, customer_hash: str, amount_minor: int, at: datetime
+) -> dict[str, Any]:
+    """A sale in euros by a known customer, through no partner link or code."""
+    return {
+        "org_id": org_id,
+        "kind": "sale",
+        "partner_org_id": None,
+        "link_id": None,
+        "click_id": None,
+        "code_id": None,
+        "order_id": order_id,
+        "customer_hash": customer_hash,
+        "amount_minor": amount_minor,
+        "currency": "EUR",
+        "occurred_at": at,
+    }
 
 
 def _write_tracking(session: Session, tracking: SampleTracking, ids: dict[str, int]) -> None:

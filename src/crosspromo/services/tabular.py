@@ -172,3 +172,13 @@ def write_table(table: pa.Table, path: Path) -> None:
         pq.write_table(table, path)
     else:
         raise InvalidInputError(f"{path.name}: write to a .csv or .parquet file", field="out")
+
+
+def require_columns(name: str, present: Sequence[str], needed: Sequence[str]) -> None:
+    """An error naming the columns of ``needed`` that the file ``name`` lacks, and its own."""
+    missing = [c for c in dict.fromkeys(needed) if c not in present]
+    if missing:
+        raise InvalidInputError(
+            f"{name}: no column(s) {', '.join(missing)}; it has {', '.join(present)}",
+            field="columns",
+        )

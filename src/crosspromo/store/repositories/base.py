@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,3 +32,20 @@ class Repository:
         except IntegrityError as exc:
             raise ConflictError(conflict) from exc
         return int(new_id)
+
+    def _insert_new(self, table: Any, rows: Sequence[dict[str, Any]], key: list[str]) -> int:
+        """Insert the rows whose ``key`` columns are not stored yet (replays add nothing), each
+        stamped ``recorded_at``; how many were new."""
+        if not rows:
+            return 0
+        dialect = self.session.connection().dialect.name
+        insert_new = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert_new(table).on_conflict_do_nothing(index_elements=key).returning(table.c.id)
+        )
+        now = utcnow()
+        added = 0
+        for start in range(0, len(rows), 5_000):
+            chunk = [{**r, "recorded_at": now} for r in rows[start : start + 5_000]]
+            added += len(self.session.execute(statement, chunk).all())
+        return added

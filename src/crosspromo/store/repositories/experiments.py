@@ -8,7 +8,6 @@ from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Row, and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from crosspromo.domain.experiments import Arm, Design, Experiment
 from crosspromo.errors import NotFoundError
@@ -54,21 +53,7 @@ class ExperimentRepository(Repository):
 
     def add_exposures(self, rows: Sequence[dict[str, Any]]) -> int:
         """Store first exposures; units already exposed in the experiment are skipped."""
-        if not rows:
-            return 0
-        dialect = self.session.connection().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        now = utcnow()
-        statement = (
-            insert(t.exposures)
-            .on_conflict_do_nothing(index_elements=["experiment_id", "unit_hash"])
-            .returning(t.exposures.c.id)
-        )
-        added = 0
-        for start in range(0, len(rows), 5_000):
-            chunk = [{**r, "recorded_at": now} for r in rows[start : start + 5_000]]
-            added += len(self.session.execute(statement, chunk).all())
-        return added
+        return self._insert_new(t.exposures, rows, ["experiment_id", "unit_hash"])
 
     def exposure_counts(self, experiment_id: int) -> dict[str, int]:
         e = t.exposures.c

@@ -8,10 +8,9 @@ from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import ColumnElement, Select, String, and_, cast, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from crosspromo.store import tables as t
-from crosspromo.store.repositories.base import Repository, utcnow
+from crosspromo.store.repositories.base import Repository
 
 EVENT_SCHEMA = pa.schema(
     [
@@ -29,21 +28,7 @@ CLICK_CHANNEL = "partner link"  # a tracked click on a link without a campaign n
 class TouchpointRepository(Repository):
     def add_new(self, rows: Sequence[dict[str, Any]]) -> int:
         """Insert touchpoints whose (org_id, touch_id) is not stored yet; how many were new."""
-        if not rows:
-            return 0
-        dialect = self.session.connection().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        recorded = utcnow()
-        added = 0
-        for start in range(0, len(rows), 5_000):
-            chunk = [{**r, "recorded_at": recorded} for r in rows[start : start + 5_000]]
-            statement = (
-                insert(t.touchpoints)
-                .on_conflict_do_nothing(index_elements=["org_id", "touch_id"])
-                .returning(t.touchpoints.c.id)
-            )
-            added += len(self.session.execute(statement, chunk).all())
-        return added
+        return self._insert_new(t.touchpoints, rows, ["org_id", "touch_id"])
 
     def count(self, org_id: int) -> int:
         found = self.session.execute(
