@@ -246,3 +246,31 @@ def _close(a: object, b: object) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return a == pytest.approx(b, rel=1e-9, abs=1e-12)
     return a == b
+
+
+def test_segments_are_analyzed_apart(tmp_path: Path) -> None:
+    """The offer works for new customers only; the breakdown shows it, the total blurs it."""
+    rng = np.random.default_rng(21)
+    n = 80_000
+    arm = rng.choice(["control", "partner"], n)
+    segment = rng.choice(["new", "returning"], n)
+    rate = np.where((arm == "partner") & (segment == "new"), 0.08, 0.05)
+    file = tmp_path / "segments.parquet"
+    pq.write_table(
+        pa.table({"arm": arm, "segment": segment, "converted": rng.random(n) < rate}), file
+    )
+    report = analyze_file(Settings(), file, "arm", "control", [CONVERTED], segment_column="segment")
+    assert set(report.segments) == {"new", "returning"}
+    new, returning = report.segments["new"], report.segments["returning"]
+    assert (new.decision.action, new.decision.arm) == ("ship", "partner")
+    assert returning.decision.action == "keep_control"
+    assert new.arms[1].n + returning.arms[1].n == report.arms[1].n
+    lift = new.arms[1].metrics["converted"].comparison
+    assert lift is not None
+    assert lift.ci_abs is not None
+    assert lift.ci_abs[0] < 0.03 < lift.ci_abs[1]
+    done = cli(
+        "experiment", "analyze", str(file), "--arm-column", "arm", "--control", "control",
+        "--metric", "converted:binary", "--segment", "segment", "--format", "json",
+    )  # fmt: skip
+    assert set(json.loads(done.stdout)["segments"]) == {"new", "returning"}

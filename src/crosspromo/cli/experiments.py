@@ -50,6 +50,9 @@ def analyze_command(
     weight: list[str] = typer.Option(
         [], help="designed share of an arm, ARM=WEIGHT (repeat; equal shares when none given)"
     ),
+    segment: str | None = typer.Option(
+        None, help="a column to break the results down by (each value analyzed apart)"
+    ),
     look_column: str | None = typer.Option(
         None, help="each unit's date of entry: adds always-valid p-values over the daily looks"
     ),
@@ -70,6 +73,7 @@ def analyze_command(
     report = analyze_file(
         state(ctx).settings(), file, arm_column, control, specs, alpha=alpha,
         planned_per_arm=planned, shares=parse_weights(weight), look_column=look_column,
+        segment_column=segment,
     )  # fmt: skip
     data = report.as_dict()
     rows = [
@@ -89,6 +93,11 @@ def analyze_command(
         console.print(f"[bold]decision[/bold]: {decision['action']} - {decision['reason']}")
         for warning in data["warnings"]:
             console.print(f"[yellow]warning[/yellow]: {warning}")
+        for value, part in data["segments"].items():
+            decision = part["decision"]
+            console.print(
+                f"[bold]{segment} = {value}[/bold]: {decision['action']} - {decision['reason']}"
+            )
 
 
 def _cells(m: dict[str, Any], *, sequential: bool) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from crosspromo.analytics.experiments.warehouse import (
     arm_sums,
     columns_needed,
     cumulative_looks,
+    moments_of,
 )
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine, connect
@@ -101,10 +102,12 @@ def analyze_file(
     shares: Mapping[str, float] | None = None,
     planned_per_arm: int | None = None,
     look_column: str | None = None,
+    segment_column: str | None = None,
     engine: Engine | None = None,
 ) -> ExperimentReport:
     """With ``look_column`` (each unit's date or time of entry), every comparison also gets an
-    always-valid (mSPRT) p-value over the daily looks."""
+    always-valid (mSPRT) p-value over the daily looks. With ``segment_column``, the report also
+    holds one report per value of that column (at most MAX_SEGMENTS)."""
     if not path.is_file():
         raise InvalidInputError(f"no such file: {path}", field="file")
     if path.suffix.lower() not in (".csv", ".parquet", ".pq"):
@@ -121,15 +124,23 @@ def analyze_file(
             table = runner.read_file(str(path))
         except Exception as exc:
             raise InvalidInputError(f"{path.name} cannot be read: {exc}", field="file") from None
-        needed = columns_needed(arm_column, metrics) + ([look_column] if look_column else [])
+        extra = [c for c in (look_column, segment_column) if c]
+        needed = columns_needed(arm_column, metrics) + extra
         require_columns(path.name, list(table.columns), needed)
         complete, zero_one = _proven_by_parquet_statistics(path)
         sums = arm_sums(
             table, arm_column, metrics, complete=complete, zero_one=zero_one,
             look_column=look_column,
         )  # fmt: skip
+        by_segment = None
+        if segment_column is not None:
+            by_segment = arm_sums(
+                table, arm_column, metrics, complete=complete, zero_one=zero_one,
+                segment_column=segment_column,
+            )  # fmt: skip
         try:
             rows = runner.to_arrow(sums).to_pylist()
+            segment_rows = runner.to_arrow(by_segment).to_pylist() if by_segment is not None else []
         except Exception as exc:
             raise InvalidInputError(
                 f"{path.name}: a metric column is not numeric ({exc})", field="metric"
@@ -155,10 +166,39 @@ def analyze_file(
             field="weight",
         )
     daily = {arm: [m for _, m in days] for arm, days in looks.items()} if look_column else None
-    return analyze(
+    report = analyze(
         moments, metrics, control, shares=shares, alpha=alpha, planned_per_arm=planned_per_arm,
         looks=daily,
     )  # fmt: skip
+    if segment_column is None:
+        return report
+    return replace(report, segments=_segments(segment_rows, metrics, control, shares, alpha))
+
+
+MAX_SEGMENTS = 50
+
+
+def _segments(
+    rows: list[dict[str, Any]],
+    metrics: Sequence[MetricSpec],
+    control: str,
+    shares: Mapping[str, float] | None,
+    alpha: float,
+) -> dict[str, ExperimentReport]:
+    """One report per segment value, from rows of arm_sums per arm and segment."""
+    values = sorted({str(r["segment"]) for r in rows})
+    if len(values) > MAX_SEGMENTS:
+        raise InvalidInputError(
+            f"the segment column has {len(values)} values; at most {MAX_SEGMENTS}",
+            field="segment",
+        )
+    reports = {}
+    for value in values:
+        moments = moments_of([r for r in rows if str(r["segment"]) == value], metrics)
+        if control not in moments or len(moments) < 2:
+            continue  # a segment without the control or without a treatment compares nothing
+        reports[value] = analyze(moments, metrics, control, shares=shares, alpha=alpha)
+    return reports
 
 
 def _check_values(

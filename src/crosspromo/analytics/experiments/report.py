@@ -70,6 +70,7 @@ class ExperimentReport:
     omnibus_p_value: dict[str, float | None]
     decision: Decision
     warnings: list[str] = field(default_factory=list)
+    segments: dict[str, ExperimentReport] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         def metric(result: MetricResult) -> dict[str, Any]:
@@ -94,6 +95,7 @@ class ExperimentReport:
             "omnibus_p_value": self.omnibus_p_value,
             "decision": asdict(self.decision),
             "warnings": self.warnings,
+            "segments": {name: report.as_dict() for name, report in self.segments.items()},
         }
 
 

@@ -14,6 +14,7 @@ from crosspromo.analytics.experiments.report import MetricSpec
 
 ARM = "arm"
 LOOK = "look"
+SEGMENT = "segment"
 
 
 def columns_needed(arm_column: str, metrics: Sequence[MetricSpec]) -> list[str]:
@@ -31,13 +32,15 @@ def arm_sums(
     complete: Set[str] = frozenset(),
     zero_one: Set[str] = frozenset(),
     look_column: str | None = None,
+    segment_column: str | None = None,
 ) -> ibis.Table:
     """Per arm: ``n``, and per metric ``i``: sums of y, y^2 (and d, d^2, yd for a ratio;
     x, x^2, xy with a covariate); ``i_present``, the units with every value present, unless all
     its columns are known ``complete``; for a binary metric ``i_not01``, the values other than 0
     and 1, unless its column is known to hold only those (``zero_one``). Integer columns are
     summed as integers; only products are taken in floating point. With ``look_column`` (a
-    date or time) the rows are per arm and day, in column ``look``."""
+    date or time) the rows are per arm and day, in column ``look``; with ``segment_column``, per
+    arm and segment value (as text), in column ``segment``."""
     aggregates: dict[str, Any] = {"n": table.count()}
     for i, spec in enumerate(metrics):
         column = table[spec.source]
@@ -66,6 +69,8 @@ def arm_sums(
     keys = [table[arm_column].cast("string").name(ARM)]
     if look_column is not None:
         keys.append(table[look_column].cast("date").name(LOOK))
+    if segment_column is not None:
+        keys.append(table[segment_column].cast("string").name(SEGMENT))
     return table.group_by(keys).aggregate(**aggregates)
 
 

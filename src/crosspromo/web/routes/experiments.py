@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
@@ -76,6 +76,43 @@ class ExposuresOut(BaseModel):
     by_arm: dict[str, int]
 
 
+class MetricResultOut(BaseModel):
+    mean: float | None
+    lift_abs: float | None
+    ci_abs: tuple[float, float] | None
+    lift_rel: float | None
+    ci_rel: tuple[float, float] | None
+    p_value: float | None
+    p_adjusted: float | None = Field(description="Holm, over every arm and metric")
+    prob_beat_control: float | None
+    expected_loss: float | None
+    sequential_p_value: float | None
+    note: str
+
+
+class ArmResultOut(BaseModel):
+    arm: str
+    n: int
+    metrics: dict[str, MetricResultOut]
+
+
+class DecisionOut(BaseModel):
+    action: str = Field(description="ship, keep_control, keep_running or investigate")
+    arm: str | None
+    reason: str
+
+
+class ResultsOut(BaseModel):
+    control: str
+    alpha: float
+    arms: list[ArmResultOut]
+    srm_p_value: float | None
+    omnibus_p_value: dict[str, float | None]
+    decision: DecisionOut
+    warnings: list[str]
+    segments: dict[str, ResultsOut] = Field(default_factory=dict)
+
+
 def _out(e: Experiment) -> ExperimentOut:
     d = e.design
     return ExperimentOut(
@@ -142,7 +179,7 @@ def log_exposures(
     )
 
 
-@router.get("/experiments/{experiment_id}/results")
+@router.get("/experiments/{experiment_id}/results", response_model=ResultsOut)
 def get_results(
     experiment_id: ExperimentId,
     org: ApiOrg,
@@ -151,10 +188,10 @@ def get_results(
         int, Query(ge=1, le=366, description="sales counted after exposure")
     ] = 30,
     alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
-) -> dict[str, Any]:
+) -> ResultsOut:
     """Every arm against the control: conversion (a sale within the window after exposure) and
     sales per unit, with lifts, intervals, p-values, the sample-ratio check and a decision."""
     _, report = registry.experiment_results(
         db, org.id, experiment_id, window_days=window_days, alpha=alpha
     )
-    return report.as_dict()
+    return ResultsOut.model_validate(report.as_dict())
