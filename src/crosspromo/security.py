@@ -73,7 +73,12 @@ def digests_match(a: str, b: str) -> bool:
 
 def customer_id_hash(secret_key: str, org_id: int, external_id: str) -> str:
     """Keyed hash of a normalized external id, with a key derived per organization."""
-    return customer_id_digests(secret_key, org_id, [external_id])[0].hex()
+    return customer_id_hashes(secret_key, org_id, [external_id])[0]
+
+
+def customer_id_hashes(secret_key: str, org_id: int, external_ids: Iterable[str]) -> list[str]:
+    """:func:`customer_id_hash` of many ids at once, as stored (hex)."""
+    return [d.hex() for d in customer_id_digests(secret_key, org_id, external_ids)]
 
 
 def customer_id_digests(secret_key: str, org_id: int, external_ids: Iterable[str]) -> list[bytes]:

@@ -31,6 +31,7 @@ from crosspromo.analytics.attribution.markov import check_order
 from crosspromo.domain.conversions import ConversionKind
 from crosspromo.engine.backend import Engine, connect
 from crosspromo.errors import InvalidInputError
+from crosspromo.services.tabular import is_parquet
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import JourneyRepository
 
@@ -59,7 +60,7 @@ def read_paths(file: Path) -> Paths:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise InvalidInputError(f"{file.name}, column {name}: {exc}", column=name) from None
     path = pc.cast(table.column("path"), pa.string())
-    first_row = 1 if _is_parquet(file) else 2  # CSV: line numbers, the header is line 1
+    first_row = 1 if is_parquet(file) else 2  # CSV: line numbers, the header is line 1
     try:
         return Paths.from_arrow(path, *columns, first_row=first_row, separator=SEPARATOR)
     except InvalidInputError as exc:
@@ -262,12 +263,8 @@ def _entries(result: Attribution, interval: Interval | None, label: str) -> list
     return entries
 
 
-def _is_parquet(file: Path) -> bool:
-    return file.suffix.lower() in (".parquet", ".pq")
-
-
 def _read_table(file: Path) -> pa.Table:
-    if _is_parquet(file):
+    if is_parquet(file):
         import pyarrow.parquet as pq
 
         try:

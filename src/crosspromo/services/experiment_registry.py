@@ -26,9 +26,9 @@ from crosspromo.domain.experiments import (
 )
 from crosspromo.engine.backend import Engine, connect
 from crosspromo.errors import ConflictError, InvalidInputError
-from crosspromo.security import customer_id_digests, normalize_external_id
+from crosspromo.security import customer_id_hashes, normalize_external_id
 from crosspromo.services.conversions import EARLIEST, LATEST
-from crosspromo.services.tabular import read_table, require_columns, write_table
+from crosspromo.services.tabular import check_format, read_table, require_columns, write_table
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ExperimentOutcomeRepository, ExperimentRepository
 
@@ -118,16 +118,16 @@ def log_exposures(
                     field="exposed_at",
                 )
         secret = db.settings.secret_key.get_secret_value()
-        digests = customer_id_digests(secret, org_id, [u for u, _, _ in taken])
+        hashes = customer_id_hashes(secret, org_id, [u for u, _, _ in taken])
         rows = [
             {
                 "org_id": org_id,
                 "experiment_id": experiment_id,
-                "unit_hash": digest.hex(),
+                "unit_hash": unit_hash,
                 "arm": arm,
                 "exposed_at": (at or now).astimezone(UTC),
             }
-            for (_, at, arm), digest in zip(taken, digests, strict=True)
+            for (_, at, arm), unit_hash in zip(taken, hashes, strict=True)
         ]
         recorded = repository.add_exposures(rows)
     return Exposures(
@@ -143,8 +143,7 @@ def assign_file(
 ) -> dict[str, int]:
     """Add an ``arm`` column to an audience file (CSV or Parquet) and write it to ``out``;
     returns the units per arm (``outside`` for units the experiment does not take)."""
-    if out.suffix.lower() not in (".csv", ".parquet", ".pq"):
-        raise InvalidInputError(f"{out.name}: write to a .csv or .parquet file", field="out")
+    check_format(out, output=True)
     experiment = get_experiment(db, org_id, experiment_id)
     table = read_table(path)
     require_columns(path.name, table.column_names, [unit_column])

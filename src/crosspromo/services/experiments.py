@@ -24,7 +24,13 @@ from crosspromo.analytics.experiments.warehouse import (
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine, connect
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.tabular import read_table, require_columns, write_table
+from crosspromo.services.tabular import (
+    check_format,
+    is_parquet,
+    read_table,
+    require_columns,
+    write_table,
+)
 
 
 def parse_metric(text: str, *, guardrail: bool = False) -> MetricSpec:
@@ -110,8 +116,7 @@ def analyze_file(
     holds one report per value of that column (at most MAX_SEGMENTS)."""
     if not path.is_file():
         raise InvalidInputError(f"no such file: {path}", field="file")
-    if path.suffix.lower() not in (".csv", ".parquet", ".pq"):
-        raise InvalidInputError(f"{path.name}: expected a .csv or .parquet file", field="file")
+    check_format(path)
     if not metrics:
         raise InvalidInputError("name at least one metric", field="metric")
     if len({m.name for m in metrics}) != len(metrics):
@@ -233,7 +238,7 @@ def _check_values(
 def _proven_by_parquet_statistics(path: Path) -> tuple[set[str], set[str]]:
     """Columns a Parquet file's own statistics show to have no nulls, and integer columns they
     show to lie within [0, 1]: checks the warehouse can skip. Nothing for CSV."""
-    if path.suffix.lower() not in (".parquet", ".pq"):
+    if not is_parquet(path):
         return set(), set()
     import pyarrow.parquet as pq
 
@@ -313,8 +318,8 @@ def uplift_file(
         raise InvalidInputError(f"unknown learner {learner!r}; expected t or x", field="learner")
     if not features:
         raise InvalidInputError("name at least one feature column", field="features")
-    if out is not None and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
-        raise InvalidInputError(f"{out.name}: write to a .csv or .parquet file", field="out")
+    if out is not None:
+        check_format(out, output=True)
     table = read_table(path)
     require_columns(path.name, table.column_names, [arm_column, outcome, *features])
     arms = np.asarray(table.column(arm_column).cast(pa.string()).to_pylist(), dtype=object)

@@ -20,7 +20,7 @@ from crosspromo.sample.ecosystem import Ecosystem
 from crosspromo.sample.experiment import SampleExperiment, generate_experiment
 from crosspromo.sample.journeys import SampleJourneys, generate_journeys
 from crosspromo.sample.tracking import SampleTracking, generate_tracking
-from crosspromo.security import customer_id_digests, customer_id_hash, normalize_external_id
+from crosspromo.security import customer_id_hash, customer_id_hashes, normalize_external_id
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ClickRepository,
@@ -183,9 +183,7 @@ def _write_journeys(
     """The journeys' touches as imported touchpoints, their sales as conversions."""
     org_id = ids[journeys.brand]
     people = sorted({t.customer for t in journeys.touches})
-    hashes = dict(
-        zip(people, (d.hex() for d in customer_id_digests(secret, org_id, people)), strict=True)
-    )
+    hashes = dict(zip(people, customer_id_hashes(secret, org_id, people), strict=True))
     TouchpointRepository(session).add_new(
         [
             {
@@ -220,7 +218,7 @@ def _write_experiment(
     )
     units = experiment.units
     people = [normalize_external_id(u) for u in units.column("unit").to_pylist()]
-    hashes = [d.hex() for d in customer_id_digests(secret, org_id, people)]
+    hashes = customer_id_hashes(secret, org_id, people)
     arms = units.column("arm").to_pylist()
     ExperimentRepository(session).add_exposures(
         [

@@ -15,6 +15,20 @@ import pyarrow.csv as pa_csv
 
 from crosspromo.errors import InvalidInputError
 
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in PARQUET_SUFFIXES
+
+
+def check_format(path: Path, *, output: bool = False) -> None:
+    """A clear error unless ``path`` names a .csv or .parquet file (to read, or ``output``)."""
+    if path.suffix.lower() != ".csv" and not is_parquet(path):
+        if output:
+            raise InvalidInputError(f"{path.name}: write to a .csv or .parquet file", field="out")
+        raise InvalidInputError(f"{path.name}: expected a .csv or .parquet file", field="file")
+
 
 class TabularFile:
     """A CSV or Parquet file as an Arrow table of its own (checked) columns, and how to name
@@ -31,13 +45,11 @@ class TabularFile:
         it must have 1 to ``max_rows`` rows."""
         if not path.is_file():
             raise InvalidInputError(f"no such file: {path}", field="file")
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            source = cls(path, _read_csv(path, _Header(columns, required)), "line")
-        elif suffix in (".parquet", ".pq"):
+        check_format(path)
+        if is_parquet(path):
             source = cls(path, _read_parquet(path, _Header(columns, required)), "row")
         else:
-            raise InvalidInputError(f"{path.name}: expected a .csv or .parquet file", field="file")
+            source = cls(path, _read_csv(path, _Header(columns, required)), "line")
         if source.table.num_rows == 0:
             raise InvalidInputError(f"{path.name} has no rows", field="file")
         if source.table.num_rows > max_rows:
@@ -148,30 +160,26 @@ def read_table(path: Path) -> pa.Table:
     columns are numbers), or a clear error."""
     if not path.is_file():
         raise InvalidInputError(f"no such file: {path}", field="file")
-    suffix = path.suffix.lower()
+    check_format(path)
     try:
-        if suffix == ".csv":
-            return pa_csv.read_csv(path)
-        if suffix in (".parquet", ".pq"):
+        if is_parquet(path):
             import pyarrow.parquet as pq
 
             return pq.read_table(path)
+        return pa_csv.read_csv(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidInputError(f"{path.name} cannot be read: {exc}", field="file") from None
-    raise InvalidInputError(f"{path.name}: expected a .csv or .parquet file", field="file")
 
 
 def write_table(table: pa.Table, path: Path) -> None:
     """Write ``table`` as CSV or Parquet, chosen by the suffix of ``path``."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        pa_csv.write_csv(table, path)
-    elif suffix in (".parquet", ".pq"):
+    check_format(path, output=True)
+    if is_parquet(path):
         import pyarrow.parquet as pq
 
         pq.write_table(table, path)
     else:
-        raise InvalidInputError(f"{path.name}: write to a .csv or .parquet file", field="out")
+        pa_csv.write_csv(table, path)
 
 
 def require_columns(name: str, present: Sequence[str], needed: Sequence[str]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from crosspromo.domain.conversions import TouchKind
 from crosspromo.errors import InvalidInputError
-from crosspromo.security import customer_id_digests
+from crosspromo.security import customer_id_hashes
 from crosspromo.services.conversions import EARLIEST, LATEST, MAX_LENGTHS
 from crosspromo.services.tabular import TabularFile
 from crosspromo.store.database import Database
@@ -37,8 +37,8 @@ def import_touchpoints(db: Database, org_id: int, path: Path) -> tuple[int, int]
         rows = [_row(org_id, source, i, columns, partners) for i in range(count)]
         secret = db.settings.secret_key.get_secret_value()
         ids = [r.pop("_customer") for r in rows]
-        for row, digest in zip(rows, customer_id_digests(secret, org_id, ids), strict=True):
-            row["customer_hash"] = digest.hex()
+        for row, customer_hash in zip(rows, customer_id_hashes(secret, org_id, ids), strict=True):
+            row["customer_hash"] = customer_hash
         added = TouchpointRepository(session).add_new(rows)
     return count, added
 
