@@ -18,12 +18,15 @@ test: .venv/.installed chromium lint types pytest
 install: .venv/.installed
 
 # uv itself lives in its own small venv, pinned; the project venv is synced from uv.lock.
+# Bytecode is compiled at install (and ours before each test run): where the environment sets
+# PYTHONDONTWRITEBYTECODE, every process would otherwise compile its imports again (the CLI's
+# start took 5.3 s instead of 2.1 s).
 $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 .venv/.installed: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --extra dev --extra spark --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --extra dev --extra spark --python $(PYTHON)
 	touch $@
 
 lint: .venv/.installed
@@ -34,6 +37,7 @@ types: .venv/.installed
 	.venv/bin/mypy --strict src
 
 pytest: .venv/.installed
+	.venv/bin/python -m compileall -q src tests benchmarks >/dev/null
 	.venv/bin/pytest
 
 # Browser tests drive Debian's chromium; install it when we are root and it is missing.

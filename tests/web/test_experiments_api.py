@@ -97,13 +97,19 @@ def test_results_join_sales_after_exposure(world: World) -> None:
     experiment_id = world.experiment_ids["acme"]
     path = f"/api/v1/experiments/{experiment_id}"
     units = [f"buyer{i}@example.com" for i in range(60)]
-    exposed = [{"unit": u, "exposed_at": "2026-03-01T00:00:00Z"} for u in units]
+    exposed = [  # two days of exposure: two looks for the always-valid p-values
+        {"unit": u, "exposed_at": f"2026-03-0{1 + i % 2}T00:00:00Z"} for i, u in enumerate(units)
+    ]
     assert world.client.post(f"{path}/exposures", json={"items": exposed}, headers=auth).is_success
     sales = [
         {"type": "sale", "occurred_at": when, "amount_minor": 1000, "currency": "EUR",
          "order_id": f"o{i}-{when[:10]}", "customer_external_id": units[i]}
         for i in range(0, 60, 3)
         for when in ("2026-03-05T00:00:00Z", "2026-02-20T00:00:00Z")  # after; before exposure
+    ] + [  # 45 days after exposure: outside the default 30-day window, inside a 60-day one
+        {"type": "sale", "occurred_at": "2026-04-15T12:00:00Z", "amount_minor": 500,
+         "currency": "EUR", "order_id": f"late{i}", "customer_external_id": units[i]}
+        for i in range(1, 60, 3)
     ]  # fmt: skip
     recorded = world.client.post(
         "/api/v1/conversions/batch", json={"conversions": sales}, headers=auth
@@ -124,4 +130,69 @@ def test_results_join_sales_after_exposure(world: World) -> None:
         assert result["n"] == len(mine)
         assert result["metrics"]["converted"]["mean"] == len(buyers) / len(mine)
         assert result["metrics"]["value"]["mean"] == 1000 * len(buyers) / len(mine)
+        if arm != body["control"]:
+            sequential = result["metrics"]["converted"]["sequential_p_value"]
+            assert sequential is not None
+            assert result["metrics"]["converted"]["p_value"] <= sequential <= 1
     assert body["decision"]["action"] in ("keep_control", "ship", "keep_running")
+    longer = world.client.get(f"{path}/results", params={"window_days": 60}, headers=auth).json()
+    for result in longer["arms"]:
+        mine = [i for i, u in enumerate(units) if assignment[u] == result["arm"]]
+        late = [i for i in mine if i % 3 == 1]
+        buyers = [i for i in mine if i % 3 == 0]
+        assert result["metrics"]["converted"]["mean"] == (len(buyers) + len(late)) / len(mine)
+        expected = (1000 * len(buyers) + 500 * len(late)) / len(mine)
+        assert result["metrics"]["value"]["mean"] == expected
+
+
+def test_exposure_file_and_results_from_the_cli(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
+    experiment_id = world.experiment_ids["acme"]
+    units = [f"reader{i}@example.com" for i in range(200)]
+    times = [f"2026-05-0{1 + i % 3}T09:00:00+02:00" for i in range(200)]
+    bad = tmp_path / "bad.csv"
+    rows = [f"{u},{t}\n" for u, t in zip(units, times, strict=True)]
+    bad.write_text("email,seen\n" + "".join(rows) + "late@example.com,2026-05-04T09:00:00\n")
+    args = ("--org", "acme", "--experiment", str(experiment_id), "--unit-column", "email",
+            "--time-column", "seen", "--format", "json")  # fmt: skip
+    failed = cli("experiment", "expose", str(bad), *args, db_url=settings.database_url)
+    assert failed.returncode != 0
+    assert "bad.csv, row 201, column seen: needs a time zone" in failed.stderr
+    auth = world.auth("acme")
+    path = f"/api/v1/experiments/{experiment_id}"
+    assert (
+        sum(a["n"] for a in world.client.get(f"{path}/results", headers=auth).json()["arms"]) == 0
+    )
+
+    good = tmp_path / "seen.parquet"
+    pq.write_table(pa.table({"email": units, "seen": times}), good)
+    done = cli("experiment", "expose", str(good), *args, db_url=settings.database_url)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["recorded"] == 200
+    again = cli("experiment", "expose", str(good), *args, db_url=settings.database_url)
+    assert json.loads(again.stdout) | {"by_arm": None} == {
+        "recorded": 0, "already_recorded": 200, "not_in_experiment": 0, "by_arm": None,
+    }  # fmt: skip
+    sales = [
+        {"type": "sale", "occurred_at": "2026-05-10T00:00:00Z", "amount_minor": 700,
+         "currency": "EUR", "order_id": f"r{i}", "customer_external_id": units[i]}
+        for i in range(0, 200, 4)
+    ]  # fmt: skip
+    assert world.client.post(
+        "/api/v1/conversions/batch", json={"conversions": sales}, headers=auth
+    ).is_success
+    api = world.client.get(f"{path}/results", headers=auth).json()
+    shown = cli("experiment", "results", "--org", "acme", "--experiment", str(experiment_id),
+                "--format", "json", db_url=settings.database_url)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == api
+    assert sum(a["n"] for a in api["arms"]) == 200
+    assert all(
+        a["metrics"]["converted"]["sequential_p_value"] is not None
+        for a in api["arms"] if a["arm"] != api["control"]
+    )  # fmt: skip
+    table = cli("experiment", "results", "--org", "acme", "--experiment", str(experiment_id),
+                db_url=settings.database_url)  # fmt: skip
+    assert "always valid" in table.stdout
+    assert "decision" in table.stdout

@@ -75,9 +75,14 @@ def analyze_command(
         planned_per_arm=planned, shares=parse_weights(weight), look_column=look_column,
         segment_column=segment,
     )  # fmt: skip
-    data = report.as_dict()
+    _emit_report(report.as_dict(), fmt, sequential=look_column is not None, segment=segment)
+
+
+def _emit_report(
+    data: dict[str, Any], fmt: OutputFormat, *, sequential: bool, segment: str | None = None
+) -> None:
     rows = [
-        (arm["arm"], arm["n"], name, *_cells(m, sequential=look_column is not None))
+        (arm["arm"], arm["n"], name, *_cells(m, sequential=sequential))
         for arm in data["arms"]
         for name, m in arm["metrics"].items()
     ]
@@ -85,7 +90,7 @@ def analyze_command(
         data,
         fmt,
         columns=("arm", "n", "metric", "mean", "lift", "95% interval", "p", "p (Holm)", "P(beat)")
-        + (("p (always valid)",) if look_column else ()),
+        + (("p (always valid)",) if sequential else ()),
         rows=rows,
     )
     if fmt is OutputFormat.TABLE:
@@ -229,6 +234,50 @@ def assign_command(
     db = state(ctx).database()
     counts = assign_file(db, get_organization(db, org).id, experiment, file, unit_column, out)
     emit({"file": str(out), **counts}, fmt)
+
+
+@experiment_app.command("expose")
+def expose_command(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="who saw their arm: .csv or .parquet, a unit per row"),
+    org: str = typer.Option(..., help="slug of the organization"),
+    experiment: int = typer.Option(..., help="experiment id"),
+    unit_column: str = typer.Option(..., help="column holding each unit's id"),
+    time_column: str | None = typer.Option(
+        None, help="column with each exposure's time (ISO 8601 with a zone); default: now"
+    ),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Log exposures from a file, all or nothing: each unit's first exposure counts, in the
+    arm it is assigned (replays add nothing)."""
+    from crosspromo.services.experiment_registry import expose_file
+    from crosspromo.services.organizations import get_organization
+
+    db = state(ctx).database()
+    done = expose_file(db, get_organization(db, org).id, experiment, file, unit_column, time_column)
+    emit(done.as_dict(), fmt)
+
+
+@experiment_app.command("results")
+def results_command(
+    ctx: typer.Context,
+    org: str = typer.Option(..., help="slug of the organization"),
+    experiment: int = typer.Option(..., help="experiment id"),
+    window_days: int = typer.Option(30, help="sales within this many days of exposure count"),
+    alpha: float = typer.Option(0.05, help="significance level"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """A stored experiment's results, as GET /api/v1/experiments/{id}/results gives them:
+    each exposed unit's sales after exposure, arm against control, with always-valid p-values
+    over the days of exposure."""
+    from crosspromo.services.experiment_registry import experiment_results
+    from crosspromo.services.organizations import get_organization
+
+    db = state(ctx).database()
+    _, report = experiment_results(
+        db, get_organization(db, org).id, experiment, window_days=window_days, alpha=alpha
+    )
+    _emit_report(report.as_dict(), fmt, sequential=True)
 
 
 def _experiment_dict(e: Any) -> dict[str, Any]:

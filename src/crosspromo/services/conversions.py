@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from crosspromo.domain.clock import EARLIEST, LATEST
 from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, PartnerCode
 from crosspromo.domain.links import check_custom_slug
 from crosspromo.domain.models import check_slug
@@ -31,8 +32,6 @@ from crosspromo.store.repositories import (
 
 MAX_BATCH = 10_000
 MAX_LENGTHS = {"customer_external_id": 320, "order_id": 200}
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import ibis
 import pyarrow as pa
 
 from crosspromo.analytics.experiments.moments import MetricKind, Moments
 from crosspromo.analytics.experiments.report import ExperimentReport, MetricSpec, analyze
-from crosspromo.analytics.experiments.warehouse import arm_sums, moments_of
+from crosspromo.analytics.experiments.warehouse import arm_sums, cumulative_looks
+from crosspromo.domain.clock import aware_time
 from crosspromo.domain.experiments import (
     CROSS_PROMOTION_ARMS,
     Arm,
@@ -27,7 +29,6 @@ from crosspromo.domain.experiments import (
 from crosspromo.engine.backend import Engine, connect
 from crosspromo.errors import ConflictError, InvalidInputError
 from crosspromo.security import customer_id_hashes, normalize_external_id
-from crosspromo.services.conversions import EARLIEST, LATEST
 from crosspromo.services.tabular import check_format, read_table, require_columns, write_table
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ExperimentOutcomeRepository, ExperimentRepository
@@ -90,33 +91,37 @@ class Exposures:
     outside: int  # units the experiment does not take (outside its slice, or held out)
     by_arm: dict[str, int]
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "recorded": self.recorded,
+            "already_recorded": self.already,
+            "not_in_experiment": self.outside,
+            "by_arm": self.by_arm,
+        }
+
 
 def log_exposures(
     db: Database,
     org_id: int,
     experiment_id: int,
     units: Sequence[tuple[str, datetime | None]],
+    *,
+    limit: int = MAX_EXPOSURES,
 ) -> Exposures:
     """Record that ``units`` saw their arm (now, unless a time is given). The arm is always the
-    assigned one; a unit's first exposure counts, replays add nothing."""
-    if len(units) > MAX_EXPOSURES:
-        raise InvalidInputError(f"at most {MAX_EXPOSURES:,} exposures at once", field="items")
+    assigned one; a unit's first exposure counts, replays add nothing. All or nothing."""
+    if len(units) > limit:
+        raise InvalidInputError(f"at most {limit:,} exposures at once", field="items")
     now = datetime.now(UTC)
     with db.transaction() as session:
         repository = ExperimentRepository(session)
         experiment = repository.get_for_org(org_id, experiment_id)
         arms = [assign(experiment, unit) for unit, _ in units]
         taken = [
-            (unit, at, arm)
+            (unit, now if at is None else _exposure_time(at), arm)
             for (unit, at), arm in zip(units, arms, strict=True)
             if arm is not None and arm != "holdout"
         ]
-        for _, at, _ in taken:
-            if at is not None and (at.tzinfo is None or not EARLIEST <= at <= LATEST):
-                raise InvalidInputError(
-                    "exposed_at needs a time zone and must lie between 2000 and 2100",
-                    field="exposed_at",
-                )
         secret = db.settings.secret_key.get_secret_value()
         hashes = customer_id_hashes(secret, org_id, [u for u, _, _ in taken])
         rows = [
@@ -125,7 +130,7 @@ def log_exposures(
                 "experiment_id": experiment_id,
                 "unit_hash": unit_hash,
                 "arm": arm,
-                "exposed_at": (at or now).astimezone(UTC),
+                "exposed_at": at,
             }
             for (_, at, arm), unit_hash in zip(taken, hashes, strict=True)
         ]
@@ -136,6 +141,52 @@ def log_exposures(
         len(units) - len(taken),
         dict(Counter(a for *_, a in taken)),
     )
+
+
+def _exposure_time(at: datetime) -> datetime:
+    try:
+        return aware_time(at)
+    except ValueError as exc:
+        raise InvalidInputError(f"exposed_at {exc}", field="exposed_at") from None
+
+
+MAX_FILE_EXPOSURES = 1_000_000
+
+
+def expose_file(
+    db: Database,
+    org_id: int,
+    experiment_id: int,
+    path: Path,
+    unit_column: str,
+    time_column: str | None = None,
+) -> Exposures:
+    """Log the exposures of a file (CSV or Parquet): a unit per row, and its time of exposure
+    in ``time_column`` (ISO 8601 with a zone; now when no column is named). A bad row is named
+    and nothing is written."""
+    wanted = [unit_column, *([time_column] if time_column else [])]
+    table = read_table(path)
+    require_columns(path.name, table.column_names, wanted)
+    if not 1 <= table.num_rows <= MAX_FILE_EXPOSURES:
+        raise InvalidInputError(
+            f"{path.name}: 1 to {MAX_FILE_EXPOSURES:,} rows at once", field="file"
+        )
+    units = table.column(unit_column).cast(pa.string()).to_pylist()
+    times = table.column(time_column).to_pylist() if time_column else [None] * len(units)
+    items: list[tuple[str, datetime | None]] = []
+    for number, (unit, raw) in enumerate(zip(units, times, strict=True), start=1):
+        if unit is None or not unit.strip():
+            raise InvalidInputError(f"{path.name}, row {number}: no unit id", row=number)
+        at = None
+        if time_column:
+            try:
+                at = aware_time(raw)
+            except ValueError as exc:
+                raise InvalidInputError(
+                    f"{path.name}, row {number}, column {time_column}: {exc}", row=number
+                ) from None
+        items.append((unit, at))
+    return log_exposures(db, org_id, experiment_id, items, limit=MAX_FILE_EXPOSURES)
 
 
 def assign_file(
@@ -170,7 +221,8 @@ def experiment_results(
 ) -> tuple[Experiment, ExperimentReport]:
     """Each exposed unit's sales within ``window_days`` of its exposure (joined by the
     customer id's keyed hash), analyzed arm against control: ``converted`` (made a sale) and
-    ``value`` (sales, minor units per unit)."""
+    ``value`` (sales, minor units per unit). The days of exposure are the looks: every
+    comparison also gets an always-valid p-value, for teams who check every day."""
     if not 1 <= window_days <= 366:
         raise InvalidInputError("window_days must be 1-366", field="window_days")
     with db.transaction() as session:
@@ -182,12 +234,18 @@ def experiment_results(
     design = experiment.design
     runner = engine or connect(db.settings)
     try:
-        sums = arm_sums(ibis.memtable(units), "arm", metrics)
-        moments = moments_of(runner.to_arrow(sums).to_pylist(), metrics)
+        sums = arm_sums(ibis.memtable(units), "arm", metrics, look_column="exposed_at")
+        looks = cumulative_looks(runner.to_arrow(sums).to_pylist(), metrics)
     finally:
         if engine is None:
             runner.close()
-    empty = {m.name: Moments(0, 0.0, 0.0) for m in metrics}
-    everyone = {arm.name: moments.get(arm.name, empty) for arm in design.arms}
-    report = analyze(everyone, metrics, design.control, shares=design.shares, alpha=alpha)
+    days = len(next(iter(looks.values()), []))
+    empty = [{m.name: Moments(0, 0.0, 0.0) for m in metrics}] * max(days, 1)
+    daily = {arm.name: [m for _, m in looks[arm.name]] if arm.name in looks else empty
+             for arm in design.arms}  # fmt: skip
+    everyone = {arm: found[-1] for arm, found in daily.items()}
+    report = analyze(
+        everyone, metrics, design.control, shares=design.shares, alpha=alpha,
+        looks=daily if days else None,
+    )  # fmt: skip
     return experiment, report

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +18,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crosspromo.domain.clock import EARLIEST, LATEST, aware_time
 from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.domain.money import MAX_MINOR
 from crosspromo.errors import CrossPromoError, InvalidInputError
 from crosspromo.security import customer_id_digests
 from crosspromo.services.conversions import (
-    EARLIEST,
-    LATEST,
     MAX_LENGTHS,
     ConversionInput,
     Lookups,
@@ -245,16 +243,10 @@ def _parse(row: dict[str, Any]) -> ConversionInput:
         conversion_kind = ConversionKind(kind or "")
     except ValueError:
         raise fail("type", f"{kind!r} is not lead, sale or refund") from None
-    raw_time = row.get("occurred_at")
-    if isinstance(raw_time, datetime):
-        occurred = raw_time
-    else:
-        try:
-            occurred = datetime.fromisoformat(text("occurred_at") or "")
-        except ValueError:
-            raise fail("occurred_at", f"{raw_time!r} is not an ISO 8601 time") from None
-    if occurred.tzinfo is None:
-        raise fail("occurred_at", "needs a time zone, e.g. 2026-03-01T12:00:00Z")
+    try:  # the time's bounds are checked where every conversion is
+        occurred = aware_time(row.get("occurred_at"), bounded=False)
+    except ValueError as exc:
+        raise fail("occurred_at", str(exc)) from None
     amount_text = text("amount_minor") or "0"
     try:
         amount = int(amount_text)

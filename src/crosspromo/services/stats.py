@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from crosspromo.domain.clock import EARLIEST, LATEST
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.conversions import EARLIEST, LATEST
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, StatsRepository
 

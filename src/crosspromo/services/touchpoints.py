@@ -4,14 +4,14 @@ sender's id, so importing the same file again adds nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crosspromo.domain.clock import aware_time
 from crosspromo.domain.conversions import TouchKind
 from crosspromo.errors import InvalidInputError
 from crosspromo.security import customer_id_hashes
-from crosspromo.services.conversions import EARLIEST, LATEST, MAX_LENGTHS
+from crosspromo.services.conversions import MAX_LENGTHS
 from crosspromo.services.tabular import TabularFile
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, TouchpointRepository
@@ -71,19 +71,10 @@ def _row(
     channel = text("channel")
     if ">" in channel:
         raise fail("channel", f"{channel!r}: '>' separates the channels of a path")
-    raw_time = columns["occurred_at"][index]
     try:
-        occurred = (
-            raw_time
-            if isinstance(raw_time, datetime)
-            else datetime.fromisoformat(text("occurred_at"))
-        )
-    except ValueError:
-        raise fail("occurred_at", f"{raw_time!r} is not an ISO 8601 time") from None
-    if occurred.tzinfo is None:
-        raise fail("occurred_at", "needs a time zone, e.g. 2026-03-01T12:00:00Z")
-    if not EARLIEST <= occurred <= LATEST:
-        raise fail("occurred_at", "must lie between 2000-01-01 and 2100-01-01")
+        occurred = aware_time(columns["occurred_at"][index])
+    except ValueError as exc:
+        raise fail("occurred_at", str(exc)) from None
     kind = text("kind") or TouchKind.IMPRESSION.value
     if kind not in TouchKind.__members__.values():
         raise fail("kind", f"{kind!r} is not one of {', '.join(TouchKind)}")
@@ -97,5 +88,5 @@ def _row(
         "kind": kind,
         "channel": channel,
         "partner_org_id": partners[partner] if partner else None,
-        "occurred_at": occurred.astimezone(UTC),
+        "occurred_at": occurred,
     }

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Row, and_, func, select
+from sqlalchemy import Interval, Row, and_, func, literal, select
 
 from crosspromo.domain.experiments import Arm, Design, Experiment
 from crosspromo.errors import NotFoundError
@@ -78,9 +78,10 @@ class ExperimentOutcomeRepository(Repository):
     def unit_outcomes(
         self, experiment_id: int, org_id: int, window: timedelta, kind: str = "sale"
     ) -> pa.Table:
-        """One row per exposed unit: ``arm``, ``converted`` (1 when the unit made a conversion
-        of ``kind`` within ``window`` of its exposure) and ``value`` (their amounts, minor
-        units)."""
+        """One row per exposed unit: ``arm``, ``exposed_at`` (UTC, without zone), ``converted``
+        (1 when the unit made a conversion of ``kind`` within ``window`` of its exposure) and
+        ``value`` (their amounts, minor units). The database joins and sums; a row per unit
+        comes back."""
         e, v = t.exposures.c, t.conversions.c
         joined = t.exposures.outerjoin(
             t.conversions,
@@ -89,28 +90,35 @@ class ExperimentOutcomeRepository(Repository):
                 v.customer_hash == e.unit_hash,
                 v.kind == kind,
                 v.occurred_at >= e.exposed_at,
+                self._within(v.occurred_at, e.exposed_at, window),
             ),
         )
         rows = self.session.execute(
-            select(e.id, e.arm, e.exposed_at, v.occurred_at, v.amount_minor)
+            select(
+                e.arm,
+                e.exposed_at,
+                func.count(v.id),
+                func.coalesce(func.sum(v.amount_minor), 0),
+            )
             .select_from(joined)
             .where(e.experiment_id == experiment_id, e.org_id == org_id)
-        )
-        per_unit: dict[int, list[Any]] = {}
-        for unit, arm, exposed, occurred, amount in rows:
-            entry = per_unit.setdefault(unit, [arm, 0, 0.0])
-            if occurred is not None and _utc(occurred) <= _utc(exposed) + window:
-                entry[1] = 1
-                entry[2] += float(amount or 0)
-        arms, converted, value = zip(*per_unit.values(), strict=True) if per_unit else ((), (), ())
+            .group_by(e.id, e.arm, e.exposed_at)
+        ).all()
+        arms, exposed, hits, value = zip(*rows, strict=True) if rows else ((), (), (), ())
         return pa.table(
             {
                 "arm": pa.array(arms, pa.string()),
-                "converted": pa.array(converted, pa.int64()),
-                "value": pa.array(value, pa.float64()),
+                "exposed_at": pa.array(
+                    [x.replace(tzinfo=None) for x in exposed], pa.timestamp("us")
+                ),
+                "converted": pa.array([1 if h else 0 for h in hits], pa.int64()),
+                "value": pa.array([float(x) for x in value], pa.float64()),
             }
         )
 
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    def _within(self, later: Any, start: Any, window: timedelta) -> Any:
+        """``later <= start + window``, in the database's own date arithmetic."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            days = window.total_seconds() / 86_400
+            return func.julianday(later) <= func.julianday(start) + days
+        return later <= start + literal(window, Interval())

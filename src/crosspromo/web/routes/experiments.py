@@ -171,12 +171,7 @@ def log_exposures(
     done = registry.log_exposures(
         db, org.id, experiment_id, [(i.unit, i.exposed_at) for i in body.items]
     )
-    return ExposuresOut(
-        recorded=done.recorded,
-        already_recorded=done.already,
-        not_in_experiment=done.outside,
-        by_arm=done.by_arm,
-    )
+    return ExposuresOut.model_validate(done.as_dict())
 
 
 @router.get("/experiments/{experiment_id}/results", response_model=ResultsOut)

@@ -1,0 +1,26 @@
+"""When events may happen, and times as files and requests give them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def aware_time(raw: Any, *, bounded: bool = True) -> datetime:
+    """``raw`` (a datetime, or ISO 8601 text) as an aware UTC datetime; ``bounded``: between
+    EARLIEST and LATEST. A ValueError says what is wrong with it."""
+    if isinstance(raw, datetime):
+        moment = raw
+    else:
+        try:
+            moment = datetime.fromisoformat("" if raw is None else str(raw).strip())
+        except ValueError:
+            raise ValueError(f"{raw!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise ValueError("needs a time zone, e.g. 2026-03-01T12:00:00Z")
+    if bounded and not EARLIEST <= moment <= LATEST:
+        raise ValueError("must lie between 2000-01-01 and 2100-01-01")
+    return moment.astimezone(UTC)
