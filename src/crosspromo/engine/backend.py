@@ -6,6 +6,8 @@ an Engine executes them and hands back Arrow. Nothing else in crosspromo execute
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import ibis
@@ -69,3 +71,16 @@ def connect(settings: Settings) -> Engine:
     raise ConfigError(
         f"unknown engine {settings.engine!r}; use duckdb or spark"
     )  # pragma: no cover
+
+
+@contextmanager
+def engine_for(settings: Settings, engine: Engine | None = None) -> Iterator[Engine]:
+    """``engine`` when a caller shares one (left open), else a new one closed afterwards."""
+    if engine is not None:
+        yield engine
+        return
+    runner = connect(settings)
+    try:
+        yield runner
+    finally:
+        runner.close()

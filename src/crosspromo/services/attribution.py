@@ -29,7 +29,7 @@ from crosspromo.analytics.attribution.journeys import DIMENSIONS, conversion_tot
 from crosspromo.analytics.attribution.journeys import SEPARATOR as JOURNEY_SEPARATOR
 from crosspromo.analytics.attribution.markov import check_order
 from crosspromo.domain.conversions import ConversionKind
-from crosspromo.engine.backend import Engine, connect
+from crosspromo.engine.backend import Engine, engine_for
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.tabular import is_parquet
 from crosspromo.store.database import Database
@@ -195,15 +195,11 @@ def attribute_tracked(
                 )
             currency = currencies[0] if currencies else None
         events = journeys.events(org_id, kind, currency)
-    runner = engine or connect(db.settings)
-    try:
+    with engine_for(db.settings, engine) as runner:
         window = timedelta(days=lookback_days)
         table = ibis.memtable(events)
         by = {d: runner.to_arrow(journey_paths(table, window, d)) for d in DIMENSIONS}
         totals = runner.to_arrow(conversion_totals(table)).to_pylist()[0]
-    finally:
-        if engine is None:
-            runner.close()
     channel_paths, partner_paths = paths_from_table(by["channel"]), paths_from_table(by["partner"])
     results = []
     if channel_paths is not None and partner_paths is not None:

@@ -26,7 +26,7 @@ from crosspromo.domain.experiments import (
     Experiment,
     check_layer,
 )
-from crosspromo.engine.backend import Engine, connect
+from crosspromo.engine.backend import Engine, engine_for
 from crosspromo.errors import ConflictError, InvalidInputError
 from crosspromo.security import customer_id_hashes, normalize_external_id
 from crosspromo.services.tabular import check_format, read_table, require_columns, write_table
@@ -232,13 +232,9 @@ def experiment_results(
         )
     metrics = [MetricSpec("converted", MetricKind.BINARY), MetricSpec("value", MetricKind.MEAN)]
     design = experiment.design
-    runner = engine or connect(db.settings)
-    try:
+    with engine_for(db.settings, engine) as runner:
         sums = arm_sums(ibis.memtable(units), "arm", metrics, look_column="exposed_at")
         looks = cumulative_looks(runner.to_arrow(sums).to_pylist(), metrics)
-    finally:
-        if engine is None:
-            runner.close()
     days = len(next(iter(looks.values()), []))
     empty = [{m.name: Moments(0, 0.0, 0.0) for m in metrics}] * max(days, 1)
     daily = {arm.name: [m for _, m in looks[arm.name]] if arm.name in looks else empty

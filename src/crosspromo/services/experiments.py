@@ -22,7 +22,7 @@ from crosspromo.analytics.experiments.warehouse import (
     moments_of,
 )
 from crosspromo.config import Settings
-from crosspromo.engine.backend import Engine, connect
+from crosspromo.engine.backend import Engine, engine_for
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.tabular import (
     check_format,
@@ -123,8 +123,7 @@ def analyze_file(
         raise InvalidInputError("a metric is named twice", field="metric")
     if not 0 < alpha < 1:
         raise InvalidInputError("alpha must lie between 0 and 1", field="alpha")
-    runner = engine or connect(settings)
-    try:
+    with engine_for(settings, engine) as runner:
         try:
             table = runner.read_file(str(path))
         except Exception as exc:
@@ -150,9 +149,6 @@ def analyze_file(
             raise InvalidInputError(
                 f"{path.name}: a metric column is not numeric ({exc})", field="metric"
             ) from None
-    finally:
-        if engine is None:
-            runner.close()
     _check_values(path.name, rows, metrics, arm_column)
     looks = cumulative_looks(rows, metrics)
     moments = {arm: days[-1][1] for arm, days in looks.items()}

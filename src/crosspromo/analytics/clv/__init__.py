@@ -1,0 +1,1 @@
+"""Customer value: purchase and spend models, lifetime value."""

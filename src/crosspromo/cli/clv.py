@@ -1,0 +1,139 @@
+"""``crosspromo clv``: fit the purchase and spend models, and score customers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, state
+from crosspromo.cli.output import console, emit
+
+if TYPE_CHECKING:
+    from crosspromo.services.clv import ClvFit
+
+clv_app = typer.Typer(
+    help="Customer lifetime value (BG/NBD and Gamma-Gamma).", no_args_is_help=True
+)
+
+FILE = typer.Argument(None, help="transaction log: .csv or .parquet, one row per purchase")
+SUMMARY = typer.Option(
+    None, help="a ready summary instead: columns frequency, recency, T, monetary_value"
+)
+CUSTOMER = typer.Option("customer", help="column naming the customer")
+DATE = typer.Option("date", help="column with the purchase date")
+AMOUNT = typer.Option(None, help="column with the purchase amount (spend model needs it)")
+PERIOD = typer.Option("week", help="time unit of the models: day, week or month")
+CALIBRATION = typer.Option(None, help="last day fitted (YYYY-MM-DD); default: the last purchase")
+HOLDOUT = typer.Option(None, help="last day of the holdout checked against the fit (YYYY-MM-DD)")
+PENALIZER = typer.Option(0.0, help="L2 penalty on the parameters (0: plain maximum likelihood)")
+
+
+def _fit(
+    ctx: typer.Context,
+    file: Path | None,
+    summary: Path | None,
+    customer: str,
+    date: str,
+    amount: str | None,
+    period: str,
+    calibration_end: str | None,
+    holdout_end: str | None,
+    penalizer: float,
+) -> ClvFit:
+    from crosspromo.errors import InvalidInputError
+    from crosspromo.services import clv
+
+    if (file is None) == (summary is None):
+        raise InvalidInputError("give a transaction FILE or --summary FILE, not both", field="file")
+    if summary is not None:
+        table = clv.read_summary(summary)
+    else:
+        assert file is not None
+        columns = clv.TransactionColumns(customer, date, amount)
+        table = clv.summarize_file(
+            state(ctx).settings(), file, columns, period=period,
+            calibration_end=calibration_end, holdout_end=holdout_end,
+        )  # fmt: skip
+    return clv.fit(table, period, penalizer)
+
+
+@clv_app.command("fit")
+def fit_command(
+    ctx: typer.Context,
+    file: Path | None = FILE,
+    summary: Path | None = SUMMARY,
+    customer_column: str = CUSTOMER,
+    date_column: str = DATE,
+    amount_column: str | None = AMOUNT,
+    period: str = PERIOD,
+    calibration_end: str | None = CALIBRATION,
+    holdout_end: str | None = HOLDOUT,
+    penalizer: float = PENALIZER,
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Fit BG/NBD (purchases) and Gamma-Gamma (spend per purchase) by maximum likelihood."""
+    fitted = _fit(
+        ctx, file, summary, customer_column, date_column, amount_column, period,
+        calibration_end, holdout_end, penalizer,
+    )  # fmt: skip
+    data = fitted.as_dict()
+    rows = [("bgnbd", k, _number(v)) for k, v in data["bgnbd"].items()]
+    rows += [("gamma_gamma", k, _number(v)) for k, v in data["gamma_gamma"].items()]
+    emit(data, fmt, columns=("model", "parameter", "value"), rows=rows)
+    if fmt is OutputFormat.TABLE:
+        console.print(
+            f"{data['customers']:,} customers, {data['repeat_buyers']:,} bought again; "
+            f"times in {period}s"
+        )
+        checks = data["calibration_holdout"]
+        if checks:
+            console.print("holdout purchases per customer, by repeat purchases in calibration:")
+        for row in checks:
+            most = "+" if row is checks[-1] else ""
+            console.print(
+                f"  {row['frequency']}{most}: {row['customers']:,} customers, actual "
+                f"{row['actual']:.3f}, predicted {row['predicted']:.3f}"
+            )
+        for note in data["notes"]:
+            console.print(f"[yellow]note[/yellow]: {note}")
+
+
+@clv_app.command("predict")
+def predict_command(
+    ctx: typer.Context,
+    file: Path | None = FILE,
+    summary: Path | None = SUMMARY,
+    customer_column: str = CUSTOMER,
+    date_column: str = DATE,
+    amount_column: str | None = AMOUNT,
+    period: str = PERIOD,
+    calibration_end: str | None = CALIBRATION,
+    penalizer: float = PENALIZER,
+    horizon: float = typer.Option(..., help="periods ahead for expected purchases, e.g. 39"),
+    months: int = typer.Option(12, help="months of discounted value"),
+    discount: float = typer.Option(0.01, help="monthly discount rate for the value"),
+    out: Path = typer.Option(..., help="where to write one row per customer (.csv or .parquet)"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Fit, then write each customer's expected purchases, P(alive), spend and value."""
+    from crosspromo.services import clv
+
+    fitted = _fit(
+        ctx, file, summary, customer_column, date_column, amount_column, period,
+        calibration_end, None, penalizer,
+    )  # fmt: skip
+    scored = clv.predict(fitted, horizon, months=months, monthly_discount=discount)
+    clv.write_predictions(scored, out)
+    totals = {
+        "file": str(out),
+        "customers": scored.num_rows,
+        "expected_purchases": round(float(sum(scored.column("expected_purchases").to_pylist())), 3),
+        "clv_total": round(float(sum(scored.column("clv").to_pylist())), 2),
+    }
+    emit(totals, fmt)
+
+
+def _number(value: Any) -> str:
+    return "" if value is None else f"{value:.6g}"

@@ -1,0 +1,78 @@
+"""Customers drawn from the BG/NBD and Gamma-Gamma generative processes, with known parameters,
+so the fitted models can be checked against the truth.
+
+A customer buys once at time 0, then as a Poisson process with rate lambda ~ Gamma(r, alpha)
+(rate alpha), and after each repeat purchase drops out with probability p ~ Beta(a, b). Each
+transaction's value is Gamma(p_spend, nu) with nu ~ Gamma(q, v).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+
+
+@dataclass(frozen=True)
+class Truth:
+    r: float
+    alpha: float
+    a: float
+    b: float
+    p: float = 6.0
+    q: float = 4.0
+    v: float = 15.0
+
+
+@dataclass(frozen=True)
+class Histories:
+    """Per customer: the times of every purchase after the first (``times``, grouped by
+    customer via ``offsets``), their values, the first purchase's value, and T."""
+
+    T: FloatArray
+    offsets: IntArray
+    times: FloatArray
+    values: FloatArray
+    first_value: FloatArray
+
+    @property
+    def frequency(self) -> IntArray:
+        return np.diff(self.offsets)
+
+
+def summaries(
+    truth: Truth, T: FloatArray, rng: np.random.Generator
+) -> tuple[IntArray, FloatArray]:
+    """(x, t_x) for customers of ages ``T`` without drawing each purchase: x = min(N(T), J)
+    with N(T) ~ Poisson(lambda T) and J ~ Geometric(p) purchases until dropping out; given
+    N(T) = n the x-th purchase time is T times the x-th of n uniform order statistics,
+    Beta(x, n - x + 1)."""
+    lam = rng.gamma(truth.r, 1 / truth.alpha, len(T))
+    drop = rng.beta(truth.a, truth.b, len(T))
+    n = rng.poisson(lam * T)
+    x = np.minimum(n, rng.geometric(np.clip(drop, 1e-12, 1.0)))
+    t_x = np.zeros(len(T))
+    bought = x > 0
+    t_x[bought] = T[bought] * rng.beta(x[bought], n[bought] - x[bought] + 1)
+    return x.astype(np.int64), t_x
+
+
+def histories(truth: Truth, T: FloatArray, rng: np.random.Generator) -> Histories:
+    """Every purchase of customers of ages ``T``, with values."""
+    x, t_x = summaries(truth, T, rng)
+    offsets = np.concatenate([[0], np.cumsum(x)]).astype(np.int64)
+    owner = np.repeat(np.arange(len(T)), x)
+    # given x purchases with the last at t_x, the first x - 1 are uniform on (0, t_x)
+    times = rng.uniform(0, 1, len(owner)) * t_x[owner]
+    last = offsets[1:][x > 0] - 1
+    times[last] = t_x[x > 0]
+    order = np.lexsort((times, owner))
+    times = times[order]
+    nu = rng.gamma(truth.q, 1 / truth.v, len(T))
+    values = rng.gamma(truth.p, 1 / nu[owner])
+    first_value = rng.gamma(truth.p, 1 / nu)
+    return Histories(T, offsets, times, values, first_value)

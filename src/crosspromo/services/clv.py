@@ -1,0 +1,225 @@
+"""Customer lifetime value from a transaction log or a ready summary: the engine summarizes
+each customer, BG/NBD and Gamma-Gamma are fitted, and customers are scored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from crosspromo.analytics.clv.bgnbd import BGNBD, BGNBDResult
+from crosspromo.analytics.clv.gamma_gamma import GammaGamma, GammaGammaResult
+from crosspromo.analytics.clv.rfm import RFM
+from crosspromo.analytics.clv.summary import (
+    EPOCH,
+    HOLDOUT_COLUMNS,
+    PERIODS,
+    SUMMARY_COLUMNS,
+    customer_summary,
+    daily_purchases,
+)
+from crosspromo.analytics.clv.value import HoldoutRow, calibration_holdout, lifetime_value
+from crosspromo.config import Settings
+from crosspromo.engine.backend import Engine, engine_for
+from crosspromo.errors import InvalidInputError
+from crosspromo.services.tabular import check_format, read_table, require_columns, write_table
+
+
+@dataclass(frozen=True)
+class TransactionColumns:
+    customer: str
+    date: str
+    amount: str | None = None
+
+
+@dataclass(frozen=True)
+class ClvFit:
+    period: str
+    bgnbd: BGNBDResult
+    gamma_gamma: GammaGammaResult
+    holdout: list[HoldoutRow]
+    purchases: BGNBD
+    spend: GammaGamma
+    summary: pa.Table
+
+    @property
+    def customers(self) -> int:
+        return int(self.summary.num_rows)
+
+    def as_dict(self) -> dict[str, Any]:
+        notes = [n for n in (self.bgnbd.note, self.gamma_gamma.note) if n]
+        return {
+            "bgnbd": self.bgnbd.as_dict(),
+            "gamma_gamma": self.gamma_gamma.as_dict(),
+            "customers": self.customers,
+            "repeat_buyers": self.bgnbd.repeat_buyers,
+            "period": self.period,
+            "frequency_spend_correlation": self.gamma_gamma.frequency_spend_correlation,
+            "calibration_holdout": [vars(row) for row in self.holdout],
+            "notes": notes,
+        }
+
+
+def parse_day(text: str | None, field: str) -> int | None:
+    """``YYYY-MM-DD`` as a day number (days since 1970-01-01), or a clear error."""
+    if text is None:
+        return None
+    try:
+        return (date.fromisoformat(text.strip()) - EPOCH).days
+    except ValueError:
+        raise InvalidInputError(
+            f"{field} {text!r} is not a date (YYYY-MM-DD)", field=field
+        ) from None
+
+
+def summarize_file(
+    settings: Settings,
+    path: Path,
+    columns: TransactionColumns,
+    *,
+    period: str = "week",
+    calibration_end: str | None = None,
+    holdout_end: str | None = None,
+    engine: Engine | None = None,
+) -> pa.Table:
+    """The customer summary of a transaction log (CSV or Parquet), computed by the engine.
+    Without ``calibration_end`` the calibration runs to the log's last day."""
+    if period not in PERIODS:
+        raise InvalidInputError(f"period must be one of {', '.join(PERIODS)}", field="period")
+    if not path.is_file():
+        raise InvalidInputError(f"no such file: {path}", field="file")
+    check_format(path)
+    end, last = parse_day(calibration_end, "calibration_end"), parse_day(holdout_end, "holdout_end")
+    if end is not None and last is not None and last <= end:
+        raise InvalidInputError("holdout_end must come after calibration_end", field="holdout_end")
+    with engine_for(settings, engine) as runner:
+        try:
+            table = runner.read_file(str(path))
+        except Exception as exc:
+            raise InvalidInputError(f"{path.name} cannot be read: {exc}", field="file") from None
+        wanted = [columns.customer, columns.date, *([columns.amount] if columns.amount else [])]
+        require_columns(path.name, list(table.columns), wanted)
+        try:
+            daily = daily_purchases(table, columns.customer, columns.date, columns.amount)
+            checks = runner.to_arrow(_checks(table, columns, daily)).to_pylist()[0]
+        except InvalidInputError:
+            raise
+        except Exception as exc:
+            raise InvalidInputError(
+                f"{path.name}: the date column must hold dates and the amount column numbers "
+                f"({exc})",
+                field="file",
+            ) from None
+        _check(path.name, columns, checks)
+        if end is None:
+            end = int(checks["last_day"])
+        if end < int(checks["first_day"]):
+            raise InvalidInputError(
+                f"{path.name}: no purchase by the calibration end", field="calibration_end"
+            )
+        summary = runner.to_arrow(customer_summary(daily, period, end, last))
+    return summary.sort_by("customer")
+
+
+def _checks(table: Any, columns: TransactionColumns, daily: Any) -> Any:
+    amount = table[columns.amount] if columns.amount else None
+    return table.aggregate(
+        rows=table.count(),
+        no_customer=table[columns.customer].isnull().sum(),
+        no_date=table[columns.date].isnull().sum(),
+        negative=(amount < 0).sum() if amount is not None else 0,
+        no_amount=amount.isnull().sum() if amount is not None else 0,
+    ).cross_join(daily.aggregate(first_day=daily.day.min(), last_day=daily.day.max()))
+
+
+def _check(name: str, columns: TransactionColumns, checks: dict[str, Any]) -> None:
+    if not checks["rows"]:
+        raise InvalidInputError(f"{name} has no rows", field="file")
+    for key, column, what in (
+        ("no_customer", columns.customer, "no customer"),
+        ("no_date", columns.date, "no date"),
+        ("no_amount", columns.amount, "no amount"),
+        ("negative", columns.amount, "a negative amount (leave refunds out)"),
+    ):
+        if checks[key]:
+            raise InvalidInputError(
+                f"{name}: {checks[key]:,} row(s) have {what} in column {column}", column=column
+            )
+
+
+def read_summary(path: Path) -> pa.Table:
+    """A ready summary: columns frequency, recency, T, monetary_value (and customer, optional)."""
+    table = read_table(path)
+    require_columns(path.name, table.column_names, list(SUMMARY_COLUMNS[1:]))
+    if "customer" not in table.column_names:
+        table = table.append_column("customer", pa.array(range(1, table.num_rows + 1)))
+    return table.select(list(SUMMARY_COLUMNS)).cast(
+        pa.schema([("customer", pa.string()), *((c, pa.float64()) for c in SUMMARY_COLUMNS[1:])])
+    )
+
+
+def fit(summary: pa.Table, period: str = "week", penalizer: float = 0.0) -> ClvFit:
+    """BG/NBD on every customer, Gamma-Gamma on the repeat buyers, and the calibration-versus-
+    holdout table when the summary has holdout columns."""
+    x, t_x, age, money = (_column(summary, c) for c in SUMMARY_COLUMNS[1:])
+    try:
+        purchases = BGNBD(penalizer).fit_rfm(RFM.of(x, t_x, age))
+        spend = GammaGamma(penalizer).fit(x, money)
+    except ValueError as exc:
+        raise InvalidInputError(f"the customer summary: {exc}", field="file") from None
+    holdout: list[HoldoutRow] = []
+    if set(HOLDOUT_COLUMNS) <= set(summary.column_names) and purchases.result_.r is not None:
+        duration = float(_column(summary, "duration_holdout")[0])
+        holdout = calibration_holdout(
+            purchases, x, t_x, age, _column(summary, "frequency_holdout"), duration
+        )
+    return ClvFit(period, purchases.result_, spend.result_, holdout, purchases, spend, summary)
+
+
+def predict(
+    fitted: ClvFit, horizon: float, *, months: int = 12, monthly_discount: float = 0.01
+) -> pa.Table:
+    """Per customer: expected purchases over ``horizon`` periods, P(alive), expected spend per
+    purchase and discounted value over ``months``."""
+    if fitted.bgnbd.r is None:
+        raise InvalidInputError(f"no prediction: {fitted.bgnbd.note}", field="file")
+    if not horizon > 0:
+        raise InvalidInputError("horizon must be > 0", field="horizon")
+    summary = fitted.summary
+    x, t_x, age, money = (_column(summary, c) for c in SUMMARY_COLUMNS[1:])
+    model = fitted.purchases
+    if fitted.gamma_gamma.p is not None:
+        spend = fitted.spend.conditional_expected_spend(x, money)
+    else:  # no repeat spend to learn from: each customer's own mean, else nothing
+        spend = np.where(x > 0, money, 0.0)
+    per_month = 365.25 / 12 / PERIODS[fitted.period]
+    value = lifetime_value(
+        model, spend, x, t_x, age, months=months, periods_per_month=per_month,
+        monthly_discount=monthly_discount,
+    )  # fmt: skip
+    return pa.table(
+        {
+            "customer": summary.column("customer"),
+            "frequency": x,
+            "recency": t_x,
+            "T": age,
+            "monetary_value": money,
+            "expected_purchases": model.conditional_expected_purchases(horizon, x, t_x, age),
+            "probability_alive": model.probability_alive(x, t_x, age),
+            "expected_spend": spend,
+            "clv": value,
+        }
+    )
+
+
+def write_predictions(table: pa.Table, out: Path) -> None:
+    check_format(out, output=True)
+    write_table(table, out)
+
+
+def _column(table: pa.Table, name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
