@@ -44,9 +44,7 @@ class Histories:
         return np.diff(self.offsets)
 
 
-def summaries(
-    truth: Truth, T: FloatArray, rng: np.random.Generator
-) -> tuple[IntArray, FloatArray]:
+def summaries(truth: Truth, T: FloatArray, rng: np.random.Generator) -> tuple[IntArray, FloatArray]:
     """(x, t_x) for customers of ages ``T`` without drawing each purchase: x = min(N(T), J)
     with N(T) ~ Poisson(lambda T) and J ~ Geometric(p) purchases until dropping out; given
     N(T) = n the x-th purchase time is T times the x-th of n uniform order statistics,
