@@ -104,3 +104,29 @@ def crosspromo_server(database_url: str, workers: int = 1) -> Iterator[str]:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM) in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak() -> None:
+    """Start the peak over from the current size (Linux: clear_refs 5)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def anchor_python(name: str, requirements: Path) -> Path:
+    """The Python of ``benchmarks/.venv-NAME``, made on first use from pinned ``requirements``:
+    an anchor package lives apart from crosspromo's own dependencies."""
+    env = Path(__file__).parent / f".venv-{name}"
+    python = env / "bin" / "python"
+    if not python.exists():
+        print(f"creating {env} from {requirements.name} (once)", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+        pip = [str(env / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "-r", str(requirements)], check=True)
+    return python

@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from _common import anchor_python, peak_mb, reset_peak
 
 from crosspromo.analytics.attribution import HEURISTICS, MarkovAttribution, heuristic
 from crosspromo.analytics.attribution.journeys import aggregate_paths
@@ -35,7 +36,6 @@ from crosspromo.engine.backend import Engine
 from crosspromo.services.attribution import paths_from_table
 
 HERE = Path(__file__).parent
-ANCHOR_ENV = HERE / ".venv-channelattribution"
 ANCHOR_REQUIREMENTS = HERE / "channelattribution-requirements.txt"
 CHANNELS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta")
 SHARES = np.array([0.22, 0.18, 0.15, 0.12, 0.11, 0.09, 0.08, 0.05])
@@ -95,21 +95,8 @@ def _path_name(code: int) -> str:
     return " > ".join(names)
 
 
-def _peak_mb() -> float:
-    """This process's peak resident memory (VmHWM) in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _reset_peak() -> None:
-    """Start the peak over from the current size (Linux: clear_refs 5)."""
-    Path("/proc/self/clear_refs").write_text("5")
-
-
 def ours(table: pa.Table) -> dict[str, Any]:
-    _reset_peak()  # count what attribution needs, not the generator's scratch arrays
+    reset_peak()  # count what attribution needs, not the generator's scratch arrays
     engine = Engine.duckdb()
     started = time.perf_counter()
     aggregated = engine.to_arrow(aggregate_paths(ibis.memtable(table)))
@@ -128,20 +115,8 @@ def ours(table: pa.Table) -> dict[str, Any]:
         "paths": len(paths.lengths),
         "aggregated": aggregated,
         "markov": dict(zip(markov.channels, markov.conversions.tolist(), strict=True)),
-        "peak_mb": _peak_mb(),
+        "peak_mb": peak_mb(),
     }
-
-
-def anchor_python() -> Path:
-    python = ANCHOR_ENV / "bin" / "python"
-    if not python.exists():
-        print(f"creating {ANCHOR_ENV} (ChannelAttribution 2.2.5, once)", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "venv", str(ANCHOR_ENV)], check=True)
-        subprocess.run(
-            [str(ANCHOR_ENV / "bin" / "pip"), "install", "--quiet", "-r", str(ANCHOR_REQUIREMENTS)],
-            check=True,
-        )
-    return python
 
 
 def anchor(aggregated: pa.Table) -> dict[str, Any]:
@@ -154,7 +129,7 @@ def anchor(aggregated: pa.Table) -> dict[str, Any]:
         script = Path(folder) / "anchor.py"
         script.write_text(ANCHOR_SCRIPT)
         done = subprocess.run(
-            [str(anchor_python()), str(script), str(file)],
+            [str(anchor_python("channelattribution", ANCHOR_REQUIREMENTS)), str(script), str(file)],
             capture_output=True,
             text=True,
             check=True,

@@ -22,6 +22,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from _common import peak_mb, reset_peak
 
 from crosspromo.config import Settings
 from crosspromo.services.experiments import analyze_file, parse_metric
@@ -55,13 +56,6 @@ def best_of(runs: int, work: Callable[[], None]) -> float:
     return min(times)
 
 
-def peak_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--units", type=int, default=10_000_000)
@@ -86,7 +80,7 @@ def main() -> None:
     def ours() -> None:
         analyze_file(settings, file, "arm", "control", metrics)
 
-    Path("/proc/self/clear_refs").write_text("5")
+    reset_peak()
     ours_seconds = best_of(args.runs, ours)
     our_peak = peak_mb()
     anchor_seconds = best_of(args.runs, anchor)

@@ -1,5 +1,7 @@
 """Customers as (frequency, recency, age) rows, the input of the purchase models: checked,
-and compressed to distinct rows with counts, since likelihoods only depend on those three."""
+and compressed to distinct rows with counts, since likelihoods only depend on those three.
+Each column is also kept as its distinct values plus every row's index into them, so that
+terms depending on one column alone are computed once per value."""
 
 from __future__ import annotations
 
@@ -9,6 +11,29 @@ from typing import Any
 import numpy as np
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+IndexArray = np.ndarray[Any, np.dtype[np.intp]]
+
+
+@dataclass(frozen=True)
+class Levels:
+    """A column as its distinct ``values`` and each row's ``index`` into them."""
+
+    values: FloatArray
+    index: IndexArray
+
+    @classmethod
+    def of(cls, column: FloatArray) -> Levels:
+        values, index = np.unique(column, return_inverse=True)
+        return cls(values, index.ravel().astype(np.intp))
+
+    @property
+    def rows(self) -> FloatArray:
+        return np.asarray(self.values[self.index])
+
+    def totals(self, weights: FloatArray) -> FloatArray:
+        """Sum of ``weights`` per distinct value."""
+        totals = np.bincount(self.index, weights=weights, minlength=len(self.values))
+        return totals.astype(np.float64, copy=False)
 
 
 @dataclass(frozen=True)
@@ -17,9 +42,9 @@ class RFM:
     purchases, ``t_x`` time of the last one since the first purchase, ``T`` time since the
     first purchase; every time in the same period (days, weeks ...)."""
 
-    x: FloatArray
-    t_x: FloatArray
-    T: FloatArray
+    x: Levels
+    t_x: Levels
+    T: Levels
     weights: FloatArray
 
     @classmethod
@@ -48,13 +73,30 @@ class RFM:
         _first_bad((x == 0) & (t_x != 0), "recency must be 0 without repeat purchases")
         _first_bad(age <= 0, "T must be > 0")
         _first_bad(~np.isfinite(w) | (w < 0), "weights must be >= 0")
-        t_x = np.minimum(t_x, age)
+        columns = Levels.of(x), Levels.of(np.minimum(t_x, age)), Levels.of(age)
         if not compress:
-            return cls(x, t_x, age, w)
-        rows = np.stack([x, t_x, age], axis=1)
-        unique, inverse = np.unique(rows, axis=0, return_inverse=True)
-        counts = np.bincount(inverse.ravel(), weights=w, minlength=len(unique)).astype(np.float64)
-        return cls(unique[:, 0].copy(), unique[:, 1].copy(), unique[:, 2].copy(), counts)
+            return cls(*columns, w)
+        sizes = [len(c.values) for c in columns]
+        key = (columns[0].index * sizes[1] + columns[1].index) * sizes[2] + columns[2].index
+        keys, inverse = np.unique(key, return_inverse=True)
+        counts = np.bincount(inverse.ravel(), weights=w, minlength=len(keys)).astype(np.float64)
+        indexes = (keys // (sizes[1] * sizes[2]), keys // sizes[2] % sizes[1], keys % sizes[2])
+        x_c, t_c, a_c = (
+            Levels(c.values, i.astype(np.intp)) for c, i in zip(columns, indexes, strict=True)
+        )
+        return cls(x_c, t_c, a_c, counts)
+
+    def scaled(self, factor: float) -> RFM:
+        """The same customers with times multiplied by ``factor``."""
+        t_x = Levels(self.t_x.values * factor, self.t_x.index)
+        return RFM(self.x, t_x, Levels(self.T.values * factor, self.T.index), self.weights)
+
+    def thinned(self, fraction: float, rng: np.random.Generator) -> RFM:
+        """A random ``fraction`` of the customers (each kept or not independently)."""
+        weights = rng.binomial(np.round(self.weights).astype(np.int64), fraction)
+        kept = weights > 0
+        x, t_x, age = (Levels(c.values, c.index[kept]) for c in (self.x, self.t_x, self.T))
+        return RFM(x, t_x, age, weights[kept].astype(np.float64))
 
     @property
     def customers(self) -> float:
@@ -62,7 +104,7 @@ class RFM:
 
     @property
     def repeat_buyers(self) -> float:
-        return float(self.weights[self.x > 0].sum())
+        return float(self.x.totals(self.weights)[self.x.values > 0].sum())
 
 
 def _first_bad(mask: np.ndarray[Any, np.dtype[np.bool_]], message: str) -> None:
