@@ -197,7 +197,7 @@ def test_no_repeat_buyers_is_a_result_not_a_crash() -> None:
         ((-1, 0.0, 4.0), "whole number"),
         ((1.5, 1.0, 4.0), "whole number"),
         ((0, 1.0, 4.0), "recency must be 0"),
-        ((0, 0.0, 0.0), "T must be > 0"),
+        ((0, 0.0, -1.0), "T must be >= 0"),
         ((1, float("nan"), 4.0), "not a number"),
     ],
 )

@@ -67,11 +67,11 @@ class RFM:
         if len(w) != len(x):
             raise ValueError("weights must have one value per customer")
         _first_bad(~np.isfinite(x) | ~np.isfinite(t_x) | ~np.isfinite(age), "is not a number")
+        _first_bad(age < 0, "T must be >= 0")
         _first_bad((x < 0) | (x != np.floor(x)), "frequency must be a whole number >= 0")
         _first_bad(t_x < 0, "recency must be >= 0")
         _first_bad(t_x > age * (1 + 1e-9) + 1e-9, "recency must not exceed T")
         _first_bad((x == 0) & (t_x != 0), "recency must be 0 without repeat purchases")
-        _first_bad(age <= 0, "T must be > 0")
         _first_bad(~np.isfinite(w) | (w < 0), "weights must be >= 0")
         columns = Levels.of(x), Levels.of(np.minimum(t_x, age)), Levels.of(age)
         if not compress:

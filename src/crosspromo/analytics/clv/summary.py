@@ -39,7 +39,7 @@ def customer_summary(
     """Per customer who bought by ``calibration_end`` (a day number, inclusive): the summary
     columns in ``period`` units; with ``holdout_end``, also the transactions after calibration
     up to that day, their mean value and the holdout's length."""
-    unit = PERIODS[period]
+    unit = ibis.literal(PERIODS[period], type="float64")  # a double, not Spark's decimal
     calibration = daily.filter(daily.day <= calibration_end)
     per = calibration.group_by("customer").aggregate(
         first=calibration.day.min(),
@@ -52,8 +52,8 @@ def customer_summary(
     summary = per.select(
         "customer",
         frequency=repeat,
-        recency=(per["last"] - per["first"]) / unit,
-        T=(ibis.literal(calibration_end) - per["first"]) / unit,
+        recency=(per["last"] - per["first"]).cast("float64") / unit,
+        T=(ibis.literal(calibration_end) - per["first"]).cast("float64") / unit,
         monetary_value=ibis.ifelse(
             repeat > 0, (per.total - per.first_amount) / repeat.cast("float64"), 0.0
         ),
@@ -69,5 +69,5 @@ def customer_summary(
         *SUMMARY_COLUMNS,
         frequency_holdout=joined.frequency_holdout.fill_null(0),
         monetary_value_holdout=joined.monetary_value_holdout.fill_null(0.0),
-        duration_holdout=ibis.literal((holdout_end - calibration_end) / unit),
+        duration_holdout=ibis.literal((holdout_end - calibration_end) / PERIODS[period]),
     )
