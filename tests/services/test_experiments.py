@@ -23,6 +23,7 @@ from crosspromo.services.experiments import (
     with_covariates,
 )
 from tests.cli.test_cli import cli
+from tests.compare import close
 
 CONVERTED = parse_metric("converted:binary")
 
@@ -233,19 +234,8 @@ def test_spark_gives_the_same_report(tmp_path: Path, spark_engine: Engine) -> No
     on_spark = analyze_file(Settings(), file, "arm", "control", metrics, engine=spark_engine)
     ours, theirs = on_duckdb.as_dict(), on_spark.as_dict()
     assert json.dumps(ours, sort_keys=True) == json.dumps(theirs, sort_keys=True) or (
-        _close(ours, theirs)
+        close(ours, theirs)
     )
-
-
-def _close(a: object, b: object) -> bool:
-    """Equal up to the last bits of floating point sums (Spark adds in another order)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and isinstance(b, float):
-        return a == pytest.approx(b, rel=1e-9, abs=1e-12)
-    return a == b
 
 
 def test_segments_are_analyzed_apart(tmp_path: Path) -> None:

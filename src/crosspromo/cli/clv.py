@@ -137,3 +137,57 @@ def predict_command(
 
 def _number(value: Any) -> str:
     return "" if value is None else f"{value:.6g}"
+
+
+def churn_command(
+    ctx: typer.Context,
+    file: Path = typer.Argument(
+        ..., help="transaction log: .csv or .parquet, one row per purchase"
+    ),
+    customer_column: str = CUSTOMER,
+    date_column: str = DATE,
+    source_column: str | None = typer.Option(
+        None, help="column naming each purchase's acquisition source (partner, organic ...)"
+    ),
+    inactivity_days: int = typer.Option(90, help="days without a purchase that count as churn"),
+    end: str | None = typer.Option(None, help="end of the data (YYYY-MM-DD); default: last day"),
+    baseline: str | None = typer.Option(
+        None, help="source the hazard ratios compare with; default organic, else the largest"
+    ),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Survival by acquisition source (Kaplan-Meier, log-rank, Cox) and monthly cohorts."""
+    from crosspromo.services.clv import TransactionColumns
+    from crosspromo.services.retention import churn_file
+
+    columns = TransactionColumns(customer_column, date_column, source=source_column)
+    report = churn_file(
+        state(ctx).settings(), file, columns, inactivity_days=inactivity_days, end=end,
+        baseline=baseline,
+    )  # fmt: skip
+    data = report.as_dict()
+    ratios = {r["group"]: r for r in data["cox"]["hazard_ratios"]}
+    rows = [
+        (name, s["customers"], s["events"], _number(s["median"]), f"{s['retained_90']:.3f}",
+         f"{s['retained_365']:.3f}", _ratio(ratios.get(name)))
+        for name, s in data["sources"].items()
+    ]  # fmt: skip
+    columns_shown = ("source", "customers", "churned", "median days", "S(90)", "S(365)",
+                     f"hazard vs {data['cox']['baseline']}")  # fmt: skip
+    emit(data, fmt, columns=columns_shown, rows=rows)
+    if fmt is OutputFormat.TABLE:
+        test = data["log_rank"]
+        if test["p_value"] is not None:
+            console.print(
+                f"log-rank: chi2 = {test['statistic']:.2f}, df = {test['degrees_of_freedom']}, "
+                f"p = {test['p_value']:.3g}"
+            )
+        for note in (test["note"], data["cox"]["note"]):
+            if note:
+                console.print(f"[yellow]note[/yellow]: {note}")
+
+
+def _ratio(r: dict[str, Any] | None) -> str:
+    if r is None:
+        return ""
+    return f"{r['hazard_ratio']:.3f} ({r['lower']:.3f}-{r['upper']:.3f}, p={r['p_value']:.2g})"

@@ -9,9 +9,11 @@ transaction's value is Gamma(p_spend, nu) with nu ~ Gamma(q, v).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -74,3 +76,38 @@ def histories(truth: Truth, T: FloatArray, rng: np.random.Generator) -> Historie
     values = rng.gamma(truth.p, 1 / nu[owner])
     first_value = rng.gamma(truth.p, 1 / nu)
     return Histories(T, offsets, times, values, first_value)
+
+
+def transaction_log(
+    truths: dict[str, Truth],
+    customers: dict[str, int],
+    start: date,
+    weeks: float,
+    rng: np.random.Generator,
+) -> pa.Table:
+    """A purchase log (customer, date, amount, source) of customers acquired from each source
+    over the first half of ``weeks`` weeks after ``start`` and observed to the end, each source
+    with its own true parameters (rates per week). Amounts are in currency units, to cents."""
+    parts = []
+    first_id = 1
+    for source, truth in truths.items():
+        count = customers[source]
+        joined = rng.uniform(0, weeks / 2, count)
+        story = histories(truth, weeks - joined, rng)
+        owner = np.repeat(np.arange(count), story.frequency)
+        times = np.concatenate([joined, joined[owner] + story.times])
+        who = np.concatenate([np.arange(count), owner]) + first_id
+        values = np.concatenate([story.first_value, story.values])
+        days = np.floor(times * 7).astype(np.int64)
+        parts.append(
+            pa.table(
+                {
+                    "customer": pa.array([f"c{n}" for n in who]),
+                    "date": pa.array(np.datetime64(start) + days.astype("timedelta64[D]")),
+                    "amount": pa.array(np.round(values, 2)),
+                    "source": pa.array([source] * len(who)),
+                }
+            )
+        )
+        first_id += count
+    return pa.concat_tables(parts).sort_by([("date", "ascending"), ("customer", "ascending")])

@@ -34,6 +34,11 @@ class TransactionColumns:
     customer: str
     date: str
     amount: str | None = None
+    source: str | None = None  # acquisition source (partner, organic, paid ...)
+
+    @property
+    def names(self) -> list[str]:
+        return [c for c in (self.customer, self.date, self.amount, self.source) if c]
 
 
 @dataclass(frozen=True)
@@ -90,31 +95,11 @@ def summarize_file(
     Without ``calibration_end`` the calibration runs to the log's last day."""
     if period not in PERIODS:
         raise InvalidInputError(f"period must be one of {', '.join(PERIODS)}", field="period")
-    if not path.is_file():
-        raise InvalidInputError(f"no such file: {path}", field="file")
-    check_format(path)
     end, last = parse_day(calibration_end, "calibration_end"), parse_day(holdout_end, "holdout_end")
     if end is not None and last is not None and last <= end:
         raise InvalidInputError("holdout_end must come after calibration_end", field="holdout_end")
     with engine_for(settings, engine) as runner:
-        try:
-            table = runner.read_file(str(path))
-        except Exception as exc:
-            raise InvalidInputError(f"{path.name} cannot be read: {exc}", field="file") from None
-        wanted = [columns.customer, columns.date, *([columns.amount] if columns.amount else [])]
-        require_columns(path.name, list(table.columns), wanted)
-        try:
-            daily = daily_purchases(table, columns.customer, columns.date, columns.amount)
-            checks = runner.to_arrow(_checks(table, columns, daily)).to_pylist()[0]
-        except InvalidInputError:
-            raise
-        except Exception as exc:
-            raise InvalidInputError(
-                f"{path.name}: the date column must hold dates and the amount column numbers "
-                f"({exc})",
-                field="file",
-            ) from None
-        _check(path.name, columns, checks)
+        daily, checks = read_log(runner, path, columns)
         if end is None:
             end = int(checks["last_day"])
         if end < int(checks["first_day"]):
@@ -123,6 +108,31 @@ def summarize_file(
             )
         summary = runner.to_arrow(customer_summary(daily, period, end, last))
     return summary.sort_by("customer")
+
+
+def read_log(runner: Engine, path: Path, columns: TransactionColumns) -> tuple[Any, dict[str, Any]]:
+    """The purchase days of a transaction log (CSV or Parquet) as an expression, and its
+    checks (rows, first and last day), or an error naming what is wrong with the file."""
+    if not path.is_file():
+        raise InvalidInputError(f"no such file: {path}", field="file")
+    check_format(path)
+    try:
+        table = runner.read_file(str(path))
+    except Exception as exc:
+        raise InvalidInputError(f"{path.name} cannot be read: {exc}", field="file") from None
+    require_columns(path.name, list(table.columns), columns.names)
+    try:
+        daily = daily_purchases(
+            table, columns.customer, columns.date, columns.amount, columns.source
+        )
+        checks = runner.to_arrow(_checks(table, columns, daily)).to_pylist()[0]
+    except Exception as exc:
+        raise InvalidInputError(
+            f"{path.name}: the date column must hold dates and the amount column numbers ({exc})",
+            field="file",
+        ) from None
+    _check(path.name, columns, checks)
+    return daily, checks
 
 
 def _checks(table: Any, columns: TransactionColumns, daily: Any) -> Any:

@@ -20,17 +20,26 @@ HOLDOUT_COLUMNS = ("frequency_holdout", "monetary_value_holdout", "duration_hold
 
 
 def daily_purchases(
-    table: ibis.Table, customer: str, when: str, amount: str | None = None
+    table: ibis.Table,
+    customer: str,
+    when: str,
+    amount: str | None = None,
+    source: str | None = None,
 ) -> ibis.Table:
-    """One row per customer and day: ``customer`` (text), ``day`` (days since 1970-01-01)
-    and ``amount`` (their sum; 0 without an amount column)."""
-    value = table[amount].cast("float64") if amount else ibis.literal(0.0)
+    """One row per customer and day: ``customer`` (text), ``day`` (days since 1970-01-01),
+    ``month`` (months since January 1970), ``amount`` (their sum; 0 without an amount column)
+    and ``source`` (text, the smallest of the day's; empty without a source column)."""
+    date = table[when].cast("date")
     rows = table.select(
         customer=table[customer].cast("string"),
-        day=table[when].cast("date").delta(ibis.date(EPOCH), unit="day"),
-        amount=value,
+        day=date.delta(ibis.date(EPOCH), unit="day"),
+        month=(date.year() - EPOCH.year) * 12 + date.month() - 1,
+        amount=table[amount].cast("float64") if amount else ibis.literal(0.0),
+        source=table[source].cast("string") if source else ibis.literal(""),
     )
-    return rows.group_by(["customer", "day"]).aggregate(amount=rows.amount.sum())
+    return rows.group_by(["customer", "day", "month"]).aggregate(
+        amount=rows.amount.sum(), source=rows.source.min()
+    )
 
 
 def customer_summary(
