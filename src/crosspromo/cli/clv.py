@@ -28,6 +28,9 @@ PERIOD = typer.Option("week", help="time unit of the models: day, week or month"
 CALIBRATION = typer.Option(None, help="last day fitted (YYYY-MM-DD); default: the last purchase")
 HOLDOUT = typer.Option(None, help="last day of the holdout checked against the fit (YYYY-MM-DD)")
 PENALIZER = typer.Option(0.0, help="L2 penalty on the parameters (0: plain maximum likelihood)")
+SOURCE = typer.Option(
+    None, help="column naming each customer's acquisition source: fit and value each source"
+)
 
 
 def _fit(
@@ -41,6 +44,7 @@ def _fit(
     calibration_end: str | None,
     holdout_end: str | None,
     penalizer: float,
+    source: str | None = None,
 ) -> ClvFit:
     from crosspromo.errors import InvalidInputError
     from crosspromo.services import clv
@@ -48,15 +52,15 @@ def _fit(
     if (file is None) == (summary is None):
         raise InvalidInputError("give a transaction FILE or --summary FILE, not both", field="file")
     if summary is not None:
-        table = clv.read_summary(summary)
+        table = clv.read_summary(summary, source)
     else:
         assert file is not None
-        columns = clv.TransactionColumns(customer, date, amount)
+        columns = clv.TransactionColumns(customer, date, amount, source)
         table = clv.summarize_file(
             state(ctx).settings(), file, columns, period=period,
             calibration_end=calibration_end, holdout_end=holdout_end,
         )  # fmt: skip
-    return clv.fit(table, period, penalizer)
+    return clv.fit(table, period, penalizer, by_source=source is not None)
 
 
 @clv_app.command("fit")
@@ -71,17 +75,28 @@ def fit_command(
     calibration_end: str | None = CALIBRATION,
     holdout_end: str | None = HOLDOUT,
     penalizer: float = PENALIZER,
+    source_column: str | None = SOURCE,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Fit BG/NBD (purchases) and Gamma-Gamma (spend per purchase) by maximum likelihood."""
     fitted = _fit(
         ctx, file, summary, customer_column, date_column, amount_column, period,
-        calibration_end, holdout_end, penalizer,
+        calibration_end, holdout_end, penalizer, source_column,
     )  # fmt: skip
     data = fitted.as_dict()
-    rows = [("bgnbd", k, _number(v)) for k, v in data["bgnbd"].items()]
-    rows += [("gamma_gamma", k, _number(v)) for k, v in data["gamma_gamma"].items()]
-    emit(data, fmt, columns=("model", "parameter", "value"), rows=rows)
+    parts = {"all": data, **data.get("by_source", {})}
+    rows = [
+        (part, model, k, _number(v))
+        for part, found in parts.items()
+        for model in ("bgnbd", "gamma_gamma")
+        for k, v in found[model].items()
+    ]
+    rows += [
+        (part, "value", f"{found['value']['months']} months", _interval(found["value"]))
+        for part, found in parts.items()
+        if found.get("value")
+    ]
+    emit(data, fmt, columns=("customers", "model", "parameter", "value"), rows=rows)
     if fmt is OutputFormat.TABLE:
         console.print(
             f"{data['customers']:,} customers, {data['repeat_buyers']:,} bought again; "
@@ -133,6 +148,10 @@ def predict_command(
         "clv_total": round(float(sum(scored.column("clv").to_pylist())), 2),
     }
     emit(totals, fmt)
+
+
+def _interval(value: dict[str, Any]) -> str:
+    return f"{value['mean']:.2f} ({value['lower']:.2f} to {value['upper']:.2f})"
 
 
 def _number(value: Any) -> str:

@@ -3,7 +3,7 @@ each customer, BG/NBD and Gamma-Gamma are fitted, and customers are scored."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,8 @@ class ClvFit:
     purchases: BGNBD
     spend: GammaGamma
     summary: pa.Table
+    value: Value | None = None  # customers' mean discounted value, when asked for
+    sources: dict[str, ClvFit] = field(default_factory=dict)
 
     @property
     def customers(self) -> int:
@@ -66,7 +68,22 @@ class ClvFit:
             "frequency_spend_correlation": self.gamma_gamma.frequency_spend_correlation,
             "calibration_holdout": [vars(row) for row in self.holdout],
             "notes": notes,
-        }
+            **({"value": vars(self.value)} if self.value else {}),
+            **({"by_source": {k: v.as_dict() for k, v in self.sources.items()}}
+               if self.sources else {}),
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Value:
+    """Mean discounted value per customer over ``months``, with a 95% interval from the spread
+    of customers' values (the models' parameter uncertainty is not in it)."""
+
+    months: int
+    monthly_discount: float
+    mean: float
+    lower: float
+    upper: float
 
 
 def parse_day(text: str | None, field: str) -> int | None:
@@ -161,20 +178,59 @@ def _check(name: str, columns: TransactionColumns, checks: dict[str, Any]) -> No
             )
 
 
-def read_summary(path: Path) -> pa.Table:
-    """A ready summary: columns frequency, recency, T, monetary_value (and customer, optional)."""
+def read_summary(path: Path, source: str | None = None) -> pa.Table:
+    """A ready summary: columns frequency, recency, T, monetary_value (customer optional; and
+    ``source``, when named, as the acquisition source)."""
     table = read_table(path)
-    require_columns(path.name, table.column_names, list(SUMMARY_COLUMNS[1:]))
+    require_columns(path.name, table.column_names, [*SUMMARY_COLUMNS[1:], *filter(None, [source])])
     if "customer" not in table.column_names:
         table = table.append_column("customer", pa.array(range(1, table.num_rows + 1)))
-    return table.select(list(SUMMARY_COLUMNS)).cast(
+    numbers = table.select(list(SUMMARY_COLUMNS)).cast(
         pa.schema([("customer", pa.string()), *((c, pa.float64()) for c in SUMMARY_COLUMNS[1:])])
     )
+    if source is None:
+        return numbers
+    return numbers.append_column("source", table.column(source).cast(pa.string()))
 
 
-def fit(summary: pa.Table, period: str = "week", penalizer: float = 0.0) -> ClvFit:
+def fit(
+    summary: pa.Table,
+    period: str = "week",
+    penalizer: float = 0.0,
+    *,
+    by_source: bool = False,
+    months: int = 12,
+    monthly_discount: float = 0.01,
+) -> ClvFit:
     """BG/NBD on every customer, Gamma-Gamma on the repeat buyers, and the calibration-versus-
-    holdout table when the summary has holdout columns."""
+    holdout table when the summary has holdout columns. ``by_source``: also the models and
+    the mean value over ``months`` of each acquisition source's customers (the summary's
+    ``source`` column), and of all of them, for comparing partner-acquired with organic."""
+    overall = _fit_one(summary, period, penalizer)
+    if not by_source:
+        return overall
+    if "source" not in summary.column_names:
+        raise InvalidInputError("name the source column to compare sources", field="source")
+    sources = summary.column("source").to_pylist()
+    per = {}
+    for name in sorted(set(sources)):
+        chosen = summary.filter(pa.array([s == name for s in sources]))
+        part = _fit_one(chosen, period, penalizer)
+        per[name or "unknown"] = replace(part, value=_value(part, months, monthly_discount))
+    return replace(overall, value=_value(overall, months, monthly_discount), sources=per)
+
+
+def _value(fitted: ClvFit, months: int, monthly_discount: float) -> Value | None:
+    if fitted.bgnbd.r is None:
+        return None
+    values = predict(fitted, 1.0, months=months, monthly_discount=monthly_discount)
+    clv = _column(values, "clv")
+    half = 1.959964 * float(clv.std(ddof=1)) / np.sqrt(len(clv)) if len(clv) > 1 else 0.0
+    mean = float(clv.mean())
+    return Value(months, monthly_discount, mean, mean - half, mean + half)
+
+
+def _fit_one(summary: pa.Table, period: str, penalizer: float) -> ClvFit:
     x, t_x, age, money = (_column(summary, c) for c in SUMMARY_COLUMNS[1:])
     try:
         purchases = BGNBD(penalizer).fit_rfm(RFM.of(x, t_x, age))

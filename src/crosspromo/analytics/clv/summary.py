@@ -46,8 +46,9 @@ def customer_summary(
     daily: ibis.Table, period: str, calibration_end: int, holdout_end: int | None = None
 ) -> ibis.Table:
     """Per customer who bought by ``calibration_end`` (a day number, inclusive): the summary
-    columns in ``period`` units; with ``holdout_end``, also the transactions after calibration
-    up to that day, their mean value and the holdout's length."""
+    columns in ``period`` units and ``source``, that of the first purchase; with
+    ``holdout_end``, also the transactions after calibration up to that day, their mean value
+    and the holdout's length."""
     unit = ibis.literal(PERIODS[period], type="float64")  # a double, not Spark's decimal
     calibration = daily.filter(daily.day <= calibration_end)
     per = calibration.group_by("customer").aggregate(
@@ -56,10 +57,12 @@ def customer_summary(
         days=calibration.count(),
         total=calibration.amount.sum(),
         first_amount=calibration.amount.argmin(calibration.day),
+        source=calibration.source.argmin(calibration.day),
     )
     repeat = per.days - 1
     summary = per.select(
         "customer",
+        "source",
         frequency=repeat,
         recency=(per["last"] - per["first"]).cast("float64") / unit,
         T=(ibis.literal(calibration_end) - per["first"]).cast("float64") / unit,
@@ -76,6 +79,7 @@ def customer_summary(
     joined = summary.left_join(holdout, "customer")
     return joined.select(
         *SUMMARY_COLUMNS,
+        "source",
         frequency_holdout=joined.frequency_holdout.fill_null(0),
         monetary_value_holdout=joined.monetary_value_holdout.fill_null(0.0),
         duration_holdout=ibis.literal((holdout_end - calibration_end) / PERIODS[period]),
