@@ -13,6 +13,9 @@ import pytest
 from crosspromo.config import Settings
 from crosspromo.sample.purchases import Truth, transaction_log
 from crosspromo.services import clv
+from crosspromo.services.database import open_database, upgrade_database
+from crosspromo.services.organizations import get_organization
+from crosspromo.services.sample import build_sample
 
 TRUTHS = {
     "organic": Truth(0.8, 5.0, 0.9, 3.0, p=6.0, q=4.0, v=15.0),
@@ -41,3 +44,30 @@ def test_each_sources_parameters_are_recovered(tmp_path: Path, seed: int) -> Non
     value = {s: fitted["by_source"][s]["value"] for s in TRUTHS}
     assert value["partner"]["lower"] > value["organic"]["upper"]
     assert value["organic"]["lower"] > value["paid"]["upper"]
+
+
+def test_the_stored_sample_gives_back_its_truth(sqlite_settings: Settings) -> None:
+    """The sample's brand with purchases: from its stored sales, each acquisition source's
+    parameters come back (2,000 to 4,000 customers a source, so within sampling error) and the
+    sources' values rank as their truths do."""
+    upgrade_database(sqlite_settings)
+    db = open_database(sqlite_settings)
+    try:
+        truth = build_sample(db, seed=42, scale=100).truth["purchases"]
+        org = get_organization(db, truth["brand"])
+        fitted = clv.organization_clv(db, org.id).as_dict()
+    finally:
+        db.dispose()
+    assert set(fitted["by_source"]) == set(truth["sources"])
+    for source, expected in truth["sources"].items():
+        found = fitted["by_source"][source]
+        for name in ("r", "alpha", "a", "b"):
+            assert found["bgnbd"][name] == pytest.approx(expected[name], rel=0.2), (source, name)
+        for name in ("p", "q", "v"):
+            assert found["gamma_gamma"][name] == pytest.approx(expected[name], rel=0.2)
+    ranked = sorted(fitted["by_source"], key=lambda s: fitted["by_source"][s]["value"]["mean"])
+    true_value = {  # expected purchases times expected spend, as a ranking key
+        s: t["r"] / t["alpha"] * (t["b"] / (t["a"] + t["b"])) * t["p"] * t["v"] / (t["q"] - 1)
+        for s, t in truth["sources"].items()
+    }
+    assert ranked == sorted(true_value, key=true_value.__getitem__)

@@ -67,6 +67,11 @@ def world(settings: Settings) -> Iterator[World]:
         db, orgs["acme"], [ConversionInput(ConversionKind.LEAD, datetime(2026, 1, 5, tzinfo=UTC))]
     ).conversions[0]
     delivery = list_deliveries(db, orgs["acme"])[0]
+    record_conversions(  # a repeat buyer, for the customer-value routes
+        db, orgs["acme"],
+        [ConversionInput(ConversionKind.SALE, datetime(2025, month, 3, tzinfo=UTC), 2500, "EUR",
+                         "c1@example.com", order_id=f"repeat-{month}") for month in (2, 5)],
+    )  # fmt: skip
     experiment = create_experiment(db, orgs["acme"], "Partner offer")
     db.dispose()
     app = create_server(settings)

@@ -315,3 +315,19 @@ case(
     owner="acme",
     intruder="other",
 )
+case(
+    "GET",
+    "/api/v1/clv",
+    path=lambda w: "/api/v1/clv",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: body.get("customers") == 1,  # acme's repeat buyer
+)
+case(
+    "GET",
+    "/api/v1/churn",
+    path=lambda w: "/api/v1/churn",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: "sources" in body,
+)

@@ -28,6 +28,7 @@ PERIOD = typer.Option("week", help="time unit of the models: day, week or month"
 CALIBRATION = typer.Option(None, help="last day fitted (YYYY-MM-DD); default: the last purchase")
 HOLDOUT = typer.Option(None, help="last day of the holdout checked against the fit (YYYY-MM-DD)")
 PENALIZER = typer.Option(0.0, help="L2 penalty on the parameters (0: plain maximum likelihood)")
+ORG = typer.Option(None, help="an organization's own sales instead of a file (by source)")
 SOURCE = typer.Option(
     None, help="column naming each customer's acquisition source: fit and value each source"
 )
@@ -45,12 +46,22 @@ def _fit(
     holdout_end: str | None,
     penalizer: float,
     source: str | None = None,
+    org: str | None = None,
 ) -> ClvFit:
     from crosspromo.errors import InvalidInputError
     from crosspromo.services import clv
+    from crosspromo.services.organizations import get_organization
 
-    if (file is None) == (summary is None):
-        raise InvalidInputError("give a transaction FILE or --summary FILE, not both", field="file")
+    if sum(x is not None for x in (file, summary, org)) != 1:
+        raise InvalidInputError(
+            "give one of: a transaction FILE, --summary FILE, --org SLUG", field="file"
+        )
+    if org is not None:
+        db = state(ctx).database()
+        return clv.organization_clv(
+            db, get_organization(db, org).id, period=period, calibration_end=calibration_end,
+            holdout_end=holdout_end,
+        )  # fmt: skip
     if summary is not None:
         table = clv.read_summary(summary, source)
     else:
@@ -76,12 +87,13 @@ def fit_command(
     holdout_end: str | None = HOLDOUT,
     penalizer: float = PENALIZER,
     source_column: str | None = SOURCE,
+    org: str | None = ORG,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Fit BG/NBD (purchases) and Gamma-Gamma (spend per purchase) by maximum likelihood."""
     fitted = _fit(
         ctx, file, summary, customer_column, date_column, amount_column, period,
-        calibration_end, holdout_end, penalizer, source_column,
+        calibration_end, holdout_end, penalizer, source_column, org,
     )  # fmt: skip
     data = fitted.as_dict()
     parts = {"all": data, **data.get("by_source", {})}
@@ -160,9 +172,8 @@ def _number(value: Any) -> str:
 
 def churn_command(
     ctx: typer.Context,
-    file: Path = typer.Argument(
-        ..., help="transaction log: .csv or .parquet, one row per purchase"
-    ),
+    file: Path | None = FILE,
+    org: str | None = ORG,
     customer_column: str = CUSTOMER,
     date_column: str = DATE,
     source_column: str | None = typer.Option(
@@ -176,14 +187,21 @@ def churn_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Survival by acquisition source (Kaplan-Meier, log-rank, Cox) and monthly cohorts."""
+    from crosspromo.errors import InvalidInputError
     from crosspromo.services.clv import TransactionColumns
-    from crosspromo.services.retention import churn_file
+    from crosspromo.services.organizations import get_organization
+    from crosspromo.services.retention import churn_file, organization_churn
 
-    columns = TransactionColumns(customer_column, date_column, source=source_column)
-    report = churn_file(
-        state(ctx).settings(), file, columns, inactivity_days=inactivity_days, end=end,
-        baseline=baseline,
-    )  # fmt: skip
+    if (file is None) == (org is None):
+        raise InvalidInputError("give a transaction FILE or --org SLUG", field="file")
+    options: dict[str, Any] = {"inactivity_days": inactivity_days, "end": end, "baseline": baseline}
+    if org is not None:
+        db = state(ctx).database()
+        report = organization_churn(db, get_organization(db, org).id, **options)
+    else:
+        assert file is not None
+        columns = TransactionColumns(customer_column, date_column, source=source_column)
+        report = churn_file(state(ctx).settings(), file, columns, **options)
     data = report.as_dict()
     ratios = {r["group"]: r for r in data["cox"]["hazard_ratios"]}
     rows = [

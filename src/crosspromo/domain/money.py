@@ -11,6 +11,39 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_MINOR = 10**15  # ten trillion in major units of a two-decimal currency
 
 
+# ISO 4217 currencies whose minor unit is not a hundredth (all others: two decimals)
+_DECIMALS = {
+    **dict.fromkeys(
+        [
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ],
+        0,
+    ),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+}
+
+
+def minor_per_major(currency: str) -> int:
+    """How many minor units make one major unit (100 for EUR, 1 for JPY, 1000 for KWD)."""
+    return int(10 ** _DECIMALS.get(currency, 2))
+
+
 def check_currency(code: str, field: str = "currency") -> str:
     if not CURRENCY.match(code):
         raise InvalidInputError(f"currency {code!r} is not an ISO 4217 code like EUR", field=field)

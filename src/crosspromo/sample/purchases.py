@@ -111,3 +111,44 @@ def transaction_log(
         )
         first_id += count
     return pa.concat_tables(parts).sort_by([("date", "ascending"), ("customer", "ascending")])
+
+
+ORGANIC_TRUTH = Truth(r=0.8, alpha=5.0, a=0.9, b=3.0, p=6.0, q=4.0, v=15.0)
+PARTNER_TRUTHS = (  # partners bring customers who buy more often and more
+    Truth(r=1.2, alpha=5.0, a=0.7, b=3.5, p=6.0, q=4.0, v=20.0),
+    Truth(r=0.6, alpha=5.0, a=1.2, b=2.0, p=6.0, q=4.0, v=12.0),
+)
+START = date(2025, 1, 1)
+WEEKS = 78.0
+
+
+@dataclass(frozen=True)
+class SamplePurchases:
+    brand: str
+    truths: dict[str, Truth]
+    log: pa.Table  # customer (external id), date, amount, source
+
+    def truth(self) -> dict[str, Any]:
+        return {
+            "brand": self.brand,
+            "start": START.isoformat(),
+            "weeks": WEEKS,
+            "purchases": self.log.num_rows,
+            "sources": {name: vars(t) for name, t in self.truths.items()},
+        }
+
+
+def generate_purchases(
+    seed: int, brand: str, partners: tuple[str, ...], customers: list[str]
+) -> SamplePurchases:
+    """Purchases of ``customers`` over 78 weeks from 2025: half acquired organically, the
+    rest through ``partners`` (at most two), each source with its own known parameters."""
+    rng = np.random.default_rng([seed, 7])
+    chosen = partners[: len(PARTNER_TRUTHS)]
+    truths = {"organic": ORGANIC_TRUTH, **dict(zip(chosen, PARTNER_TRUTHS, strict=False))}
+    share = len(customers) // 2 // max(len(chosen), 1)
+    sizes = {"organic": len(customers) - share * len(chosen), **dict.fromkeys(chosen, share)}
+    log = transaction_log(truths, sizes, START, WEEKS, rng)
+    numbers = np.array([int(c[1:]) - 1 for c in log.column("customer").to_pylist()])
+    ids = np.array(customers, dtype=object)[numbers]
+    return SamplePurchases(brand, truths, log.set_column(0, "customer", pa.array(ids.tolist())))

@@ -31,6 +31,7 @@ from crosspromo.analytics.attribution.markov import check_order
 from crosspromo.domain.conversions import ConversionKind
 from crosspromo.engine.backend import Engine, engine_for
 from crosspromo.errors import InvalidInputError
+from crosspromo.services.conversions import sales_currency
 from crosspromo.services.tabular import is_parquet
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import JourneyRepository
@@ -187,13 +188,8 @@ def attribute_tracked(
         raise InvalidInputError("bootstrap must be 0 or 2-2000 rounds", field="bootstrap")
     with db.transaction() as session:
         journeys = JourneyRepository(session)
-        if kind == ConversionKind.SALE and currency is None:
-            currencies = journeys.currencies(org_id, kind)
-            if len(currencies) > 1:
-                raise InvalidInputError(
-                    f"sales are in {', '.join(currencies)}: choose one currency", field="currency"
-                )
-            currency = currencies[0] if currencies else None
+        if kind == ConversionKind.SALE:
+            currency = sales_currency(journeys, org_id, currency)
         events = journeys.events(org_id, kind, currency)
     with engine_for(db.settings, engine) as runner:
         window = timedelta(days=lookback_days)

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import ibis
 import numpy as np
 import pyarrow as pa
 
@@ -26,7 +27,10 @@ from crosspromo.analytics.clv.value import HoldoutRow, calibration_holdout, life
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine, engine_for
 from crosspromo.errors import InvalidInputError
+from crosspromo.services.conversions import sales_currency
 from crosspromo.services.tabular import check_format, read_table, require_columns, write_table
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import JourneyRepository
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class TransactionColumns:
     date: str
     amount: str | None = None
     source: str | None = None  # acquisition source (partner, organic, paid ...)
+    missing_source: str = "unknown"  # the source of purchases without one
 
     @property
     def names(self) -> list[str]:
@@ -100,7 +105,7 @@ def parse_day(text: str | None, field: str) -> int | None:
 
 def summarize_file(
     settings: Settings,
-    path: Path,
+    path: Path | StoredLog,
     columns: TransactionColumns,
     *,
     period: str = "week",
@@ -120,28 +125,42 @@ def summarize_file(
         if end is None:
             end = int(checks["last_day"])
         if end < int(checks["first_day"]):
-            raise InvalidInputError(
-                f"{path.name}: no purchase by the calibration end", field="calibration_end"
-            )
+            raise InvalidInputError("no purchase by the calibration end", field="calibration_end")
         summary = runner.to_arrow(customer_summary(daily, period, end, last))
     return summary.sort_by("customer")
 
 
-def read_log(runner: Engine, path: Path, columns: TransactionColumns) -> tuple[Any, dict[str, Any]]:
-    """The purchase days of a transaction log (CSV or Parquet) as an expression, and its
-    checks (rows, first and last day), or an error naming what is wrong with the file."""
-    if not path.is_file():
-        raise InvalidInputError(f"no such file: {path}", field="file")
-    check_format(path)
-    try:
-        table = runner.read_file(str(path))
-    except Exception as exc:
-        raise InvalidInputError(f"{path.name} cannot be read: {exc}", field="file") from None
+@dataclass(frozen=True)
+class StoredLog:
+    """Purchases already in memory (an organization's sales), named for messages."""
+
+    name: str
+    table: pa.Table
+
+
+def read_log(
+    runner: Engine, log: Path | StoredLog, columns: TransactionColumns
+) -> tuple[Any, dict[str, Any]]:
+    """The purchase days of a transaction log (a CSV or Parquet file, or stored purchases) as
+    an expression, and its checks (rows, first and last day), or an error naming what is wrong
+    with it."""
+    if isinstance(log, StoredLog):
+        path, table = Path(log.name), ibis.memtable(log.table)
+    else:
+        path = log
+        if not path.is_file():
+            raise InvalidInputError(f"no such file: {path}", field="file")
+        check_format(path)
+        try:
+            table = runner.read_file(str(path))
+        except Exception as exc:
+            raise InvalidInputError(f"{path.name} cannot be read: {exc}", field="file") from None
     require_columns(path.name, list(table.columns), columns.names)
     try:
         daily = daily_purchases(
-            table, columns.customer, columns.date, columns.amount, columns.source
-        )
+            table, columns.customer, columns.date, columns.amount, columns.source,
+            columns.missing_source,
+        )  # fmt: skip
         checks = runner.to_arrow(_checks(table, columns, daily)).to_pylist()[0]
     except Exception as exc:
         raise InvalidInputError(
@@ -216,7 +235,7 @@ def fit(
     for name in sorted(set(sources)):
         chosen = summary.filter(pa.array([s == name for s in sources]))
         part = _fit_one(chosen, period, penalizer)
-        per[name or "unknown"] = replace(part, value=_value(part, months, monthly_discount))
+        per[name] = replace(part, value=_value(part, months, monthly_discount))
     return replace(overall, value=_value(overall, months, monthly_discount), sources=per)
 
 
@@ -227,7 +246,7 @@ def _value(fitted: ClvFit, months: int, monthly_discount: float) -> Value | None
     clv = _column(values, "clv")
     half = 1.959964 * float(clv.std(ddof=1)) / np.sqrt(len(clv)) if len(clv) > 1 else 0.0
     mean = float(clv.mean())
-    return Value(months, monthly_discount, mean, mean - half, mean + half)
+    return Value(months, monthly_discount, mean, float(mean - half), float(mean + half))
 
 
 def _fit_one(summary: pa.Table, period: str, penalizer: float) -> ClvFit:
@@ -289,3 +308,38 @@ def write_predictions(table: pa.Table, out: Path) -> None:
 
 def _column(table: pa.Table, name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
     return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
+ORGANIC = "organic"  # the source of customers whose first sale came through no partner
+STORED_COLUMNS = TransactionColumns("customer", "date", "amount", "source", ORGANIC)
+
+
+def organization_log(db: Database, org_id: int, currency: str | None = None) -> StoredLog:
+    """The organization's sales by known customers (in one currency) as a purchase log; a
+    customer's acquisition source is the partner of their first sale, else organic."""
+    with db.transaction() as session:
+        journeys = JourneyRepository(session)
+        chosen = sales_currency(journeys, org_id, currency)
+        table = journeys.purchases(org_id, chosen)
+    if table.num_rows == 0:
+        raise InvalidInputError("no sales by known customers to model yet", field="org")
+    return StoredLog("the organization's sales", table)
+
+
+def organization_clv(
+    db: Database,
+    org_id: int,
+    *,
+    period: str = "week",
+    calibration_end: str | None = None,
+    holdout_end: str | None = None,
+    currency: str | None = None,
+    engine: Engine | None = None,
+) -> ClvFit:
+    """The models and values of the organization's customers, by acquisition source."""
+    log = organization_log(db, org_id, currency)
+    summary = summarize_file(
+        db.settings, log, STORED_COLUMNS, period=period, calibration_end=calibration_end,
+        holdout_end=holdout_end, engine=engine,
+    )  # fmt: skip
+    return fit(summary, period, by_source=True)

@@ -16,7 +16,7 @@ from crosspromo.domain.clock import EARLIEST, LATEST
 from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, PartnerCode
 from crosspromo.domain.links import check_custom_slug
 from crosspromo.domain.models import check_slug
-from crosspromo.domain.money import MAX_MINOR, Money
+from crosspromo.domain.money import MAX_MINOR, Money, check_currency
 from crosspromo.errors import ConflictError, CrossPromoError, InvalidInputError, NotFoundError
 from crosspromo.security import customer_id_hash
 from crosspromo.services.outbound_webhooks import enqueue_conversions
@@ -25,6 +25,7 @@ from crosspromo.store.repositories import (
     ClickRepository,
     ConversionRepository,
     IdempotencyRepository,
+    JourneyRepository,
     OrganizationRepository,
     PartnerCodeRepository,
     PartnershipRepository,
@@ -282,3 +283,16 @@ def list_codes(db: Database, org_id: int) -> list[tuple[PartnerCode, str]]:
         codes = PartnerCodeRepository(session).for_org(org_id)
         partners = OrganizationRepository(session).many(c.partner_org_id for c in codes)
     return [(c, partners[c.partner_org_id].slug) for c in codes]
+
+
+def sales_currency(journeys: JourneyRepository, org_id: int, currency: str | None) -> str | None:
+    """``currency`` if given, else the one currency of the organization's sales (None without
+    sales); sales in several currencies must be told apart."""
+    if currency is not None:
+        return check_currency(currency)
+    currencies = journeys.currencies(org_id, ConversionKind.SALE)
+    if len(currencies) > 1:
+        raise InvalidInputError(
+            f"sales are in {', '.join(currencies)}: choose one currency", field="currency"
+        )
+    return currencies[0] if currencies else None

@@ -22,7 +22,15 @@ from crosspromo.analytics.survival import (
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine, engine_for
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.clv import TransactionColumns, parse_day, read_log
+from crosspromo.services.clv import (
+    STORED_COLUMNS,
+    StoredLog,
+    TransactionColumns,
+    organization_log,
+    parse_day,
+    read_log,
+)
+from crosspromo.store.database import Database
 
 MAX_SOURCES = 50
 
@@ -78,7 +86,7 @@ class ChurnReport:
 
 def churn_file(
     settings: Settings,
-    path: Path,
+    path: Path | StoredLog,
     columns: TransactionColumns,
     *,
     inactivity_days: int = 90,
@@ -101,13 +109,13 @@ def churn_file(
         if end_day is None:
             end_day = int(checks["last_day"])
         if end_day < int(checks["first_day"]):
-            raise InvalidInputError(f"{path.name}: no purchase by the end", field="end")
+            raise InvalidInputError("no purchase by the end", field="end")
         counts = runner.to_arrow(lifetime_counts(daily, end_day, inactivity_days)).to_pylist()
         activity = runner.to_arrow(cohort_activity(daily, end_day)).to_pylist()
     groups = _groups(counts, columns.source is not None)
     if len(groups) > MAX_SOURCES:
         raise InvalidInputError(
-            f"{path.name}: {len(groups)} acquisition sources; at most {MAX_SOURCES}",
+            f"{len(groups)} acquisition sources; at most {MAX_SOURCES}",
             field="source",
         )
     if baseline is not None and baseline not in groups:
@@ -129,7 +137,7 @@ def churn_file(
 def _groups(rows: list[dict[str, Any]], by_source: bool) -> dict[str, Counts]:
     per: dict[str, list[tuple[float, float, float]]] = {}
     for row in rows:
-        name = (row["source"] or "unknown") if by_source else "all"
+        name = row["source"] if by_source else "all"
         events = float(row["customers"]) if row["event"] else 0.0
         censored = 0.0 if row["event"] else float(row["customers"])
         per.setdefault(name, []).append((float(row["duration"]), events, censored))
@@ -153,3 +161,20 @@ def _cohorts(rows: list[dict[str, Any]], end_day: int) -> Cohorts:
     ]
     months = [f"{1970 + c // 12}-{c % 12 + 1:02d}" for c in cohorts]
     return Cohorts(months, sizes, retention)
+
+
+def organization_churn(
+    db: Database,
+    org_id: int,
+    *,
+    inactivity_days: int = 90,
+    end: str | None = None,
+    baseline: str | None = None,
+    currency: str | None = None,
+    engine: Engine | None = None,
+) -> ChurnReport:
+    """Churn of the organization's customers by acquisition source (from their sales)."""
+    return churn_file(
+        db.settings, organization_log(db, org_id, currency), STORED_COLUMNS,
+        inactivity_days=inactivity_days, end=end, baseline=baseline, engine=engine,
+    )  # fmt: skip

@@ -19,6 +19,7 @@ from crosspromo.sample.catalog import SEGMENTS
 from crosspromo.sample.ecosystem import Ecosystem
 from crosspromo.sample.experiment import SampleExperiment, generate_experiment
 from crosspromo.sample.journeys import SampleJourneys, generate_journeys
+from crosspromo.sample.purchases import SamplePurchases, generate_purchases
 from crosspromo.sample.tracking import SampleTracking, generate_tracking
 from crosspromo.security import customer_id_hash, customer_id_hashes, normalize_external_id
 from crosspromo.store.database import Database
@@ -144,6 +145,10 @@ def build_sample(
             experiment = generate_experiment(seed, units)
             _write_experiment(session, experiment, ids[journeys.brand], secret)
             truth["experiment"] = experiment.truth()
+        purchases = _purchases(seed, ecosystem, journeys.brand if journeys else None)
+        if purchases is not None:
+            _write_purchases(session, purchases, ids, secret)
+            truth["purchases"] = purchases.truth()
         SampleRunRepository(session).add(seed, scale, truth)
     return _summary(seed, scale, truth, reused=False)
 
@@ -161,8 +166,9 @@ def _summary(seed: int, scale: int, truth: dict[str, Any], *, reused: bool) -> S
     )
 
 
-def _journeys(seed: int, ecosystem: Ecosystem) -> SampleJourneys | None:
-    """Journeys for the first brand with active partners, over its whole audience."""
+def _brands_with_partners(ecosystem: Ecosystem) -> list[tuple[str, tuple[str, ...]]]:
+    """Brands with active partners, in the ecosystem's order, with those partners."""
+    found = []
     for brand in (o.slug for o in ecosystem.organizations if o.kind is OrgKind.BRAND):
         partners = tuple(
             sorted(
@@ -172,9 +178,53 @@ def _journeys(seed: int, ecosystem: Ecosystem) -> SampleJourneys | None:
             )
         )
         if partners:
-            customers = ecosystem.audiences[brand].external_ids()
-            return generate_journeys(seed, brand, partners, customers)
+            found.append((brand, partners))
+    return found
+
+
+def _journeys(seed: int, ecosystem: Ecosystem) -> SampleJourneys | None:
+    """Journeys for the first brand with active partners, over its whole audience."""
+    for brand, partners in _brands_with_partners(ecosystem)[:1]:
+        customers = ecosystem.audiences[brand].external_ids()
+        return generate_journeys(seed, brand, partners, customers)
     return None
+
+
+def _purchases(seed: int, ecosystem: Ecosystem, taken: str | None) -> SamplePurchases | None:
+    """A purchase history with known per-source parameters for a brand with active partners
+    other than the journeys' brand (whose sales would mix in)."""
+    for brand, partners in _brands_with_partners(ecosystem):
+        if brand != taken:
+            customers = ecosystem.audiences[brand].external_ids()
+            return generate_purchases(seed, brand, partners, customers)
+    return None
+
+
+def _write_purchases(
+    session: Session, purchases: SamplePurchases, ids: dict[str, int], secret: str
+) -> None:
+    """Every purchase as a sale; a partner-acquired customer's first one came through the
+    partner."""
+    org_id = ids[purchases.brand]
+    log = purchases.log
+    people = log.column("customer").to_pylist()
+    distinct = sorted(set(people))
+    hashes = dict(zip(distinct, customer_id_hashes(secret, org_id, distinct), strict=True))
+    seen: set[str] = set()
+    rows = []
+    for n, (person, day, amount, source) in enumerate(
+        zip(people, *(log.column(c).to_pylist() for c in ("date", "amount", "source")),
+            strict=True)
+    ):  # fmt: skip
+        row = _direct_sale(
+            org_id, f"purchase-{n}", hashes[person], round(amount * 100),
+            datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=12),
+        )  # fmt: skip
+        if person not in seen and source != "organic":
+            row["partner_org_id"] = ids[source]
+        seen.add(person)
+        rows.append(row)
+    ConversionRepository(session).add_many(rows)
 
 
 def _write_journeys(

@@ -25,6 +25,7 @@ from crosspromo.web.routes import (
     api,
     attribution,
     conversions,
+    customers,
     dashboard,
     docs,
     experiments,
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(stats.router)
     app.include_router(attribution.router)
     app.include_router(experiments.router)
+    app.include_router(customers.router)
     app.include_router(dashboard.router)
     return app
 

@@ -25,20 +25,22 @@ def daily_purchases(
     when: str,
     amount: str | None = None,
     source: str | None = None,
+    missing_source: str = "",
 ) -> ibis.Table:
     """One row per customer and day: ``customer`` (text), ``day`` (days since 1970-01-01),
     ``month`` (months since January 1970), ``amount`` (their sum; 0 without an amount column)
-    and ``source`` (text, the smallest of the day's; empty without a source column)."""
+    and ``source``: the day's (the largest, if several), else ``missing_source`` (also
+    without a source column)."""
     date = table[when].cast("date")
     rows = table.select(
         customer=table[customer].cast("string"),
         day=date.delta(ibis.date(EPOCH), unit="day"),
         month=(date.year() - EPOCH.year) * 12 + date.month() - 1,
         amount=table[amount].cast("float64") if amount else ibis.literal(0.0),
-        source=table[source].cast("string") if source else ibis.literal(""),
+        source=table[source].cast("string") if source else ibis.null("string"),
     )
     return rows.group_by(["customer", "day", "month"]).aggregate(
-        amount=rows.amount.sum(), source=rows.source.min()
+        amount=rows.amount.sum(), source=rows.source.max().fill_null(missing_source)
     )
 
 

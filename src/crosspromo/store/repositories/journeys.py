@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import ColumnElement, Select, String, and_, cast, func, literal, select
 
+from crosspromo.domain.money import minor_per_major
 from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository
 
@@ -109,6 +110,33 @@ class JourneyRepository(Repository):
                 pa.array([0.0] * len(touches) + [float(x) for x in ends[2]], pa.float64()),
             ],
             schema=EVENT_SCHEMA,
+        )
+
+    def purchases(self, org_id: int, currency: str | None) -> pa.Table:
+        """The organization's sales by known customers: ``customer`` (keyed hash), ``date``
+        (UTC day), ``amount`` (major units of ``currency``) and ``source``, the slug of the
+        partner the sale came through (null for none)."""
+        unit = minor_per_major(currency) if currency else 100
+        v = t.conversions.c
+        partner = t.organizations.alias("partner")
+        rows = self._rows(
+            select(v.customer_hash, v.occurred_at, v.amount_minor, partner.c.slug)
+            .select_from(t.conversions.outerjoin(partner, partner.c.id == v.partner_org_id))
+            .where(
+                v.org_id == org_id,
+                v.kind == "sale",
+                v.customer_hash.is_not(None),
+                *([v.currency == currency] if currency else []),
+            )
+        )
+        customers, times, amounts, sources = list(zip(*rows, strict=True)) or [(), (), (), ()]
+        return pa.table(
+            {
+                "customer": pa.array(customers, pa.string()),
+                "date": pa.array([at.date() for at in times], pa.date32()),
+                "amount": pa.array([a / unit for a in amounts], pa.float64()),
+                "source": pa.array(sources, pa.string()),
+            }
         )
 
     def currencies(self, org_id: int, kind: str) -> list[str]:

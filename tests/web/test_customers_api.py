@@ -1,0 +1,82 @@
+"""GET /api/v1/clv and /api/v1/churn give what `crosspromo clv fit --org` and `crosspromo churn
+--org` give on the sample, and refuse bad parameters with a problem naming them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crosspromo.config import Settings
+from crosspromo.services.api_keys import create_api_key
+from crosspromo.services.database import open_database
+from crosspromo.services.sample import build_sample
+from crosspromo.web.app import create_server
+from tests.cli.test_cli import cli
+
+BRAND = "peak-fitness"  # the sample's brand with purchases of known parameters
+
+
+@pytest.fixture
+def sampled(settings: Settings) -> tuple[TestClient, dict[str, str]]:
+    db = open_database(settings)
+    build_sample(db, seed=5, scale=10)
+    keys = {slug: create_api_key(db, slug).plaintext for slug in (BRAND, "summit-coffee")}
+    db.dispose()
+    return TestClient(create_server(settings)), keys
+
+
+def test_api_matches_the_cli(
+    sampled: tuple[TestClient, dict[str, str]], settings: Settings
+) -> None:
+    client, keys = sampled
+    auth = {"Authorization": f"Bearer {keys[BRAND]}"}
+    with client:
+        clv = client.get("/api/v1/clv", params={"period": "week"}, headers=auth)
+        churn = client.get("/api/v1/churn", params={"inactivity_days": 60}, headers=auth)
+    assert clv.status_code == 200, clv.text
+    assert churn.status_code == 200, churn.text
+    fitted = cli("clv", "fit", "--org", BRAND, "--format", "json", db_url=settings.database_url)
+    assert fitted.returncode == 0, fitted.stderr
+    assert json.loads(fitted.stdout) == clv.json()
+    survival = cli("churn", "--org", BRAND, "--inactivity-days", "60", "--format", "json",
+                   db_url=settings.database_url)  # fmt: skip
+    assert survival.returncode == 0, survival.stderr
+    assert json.loads(survival.stdout) == churn.json()
+    body = clv.json()
+    assert set(body["by_source"]) == {"organic", "bloom-yoga", "greenleaf-meals"}
+    assert sum(s["customers"] for s in body["by_source"].values()) == body["customers"]
+    assert set(churn.json()["sources"]) == set(body["by_source"])
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"period": "fortnight"}, "period"),
+        ({"calibration_end": "2025-13-45"}, "calibration_end"),
+        ({"currency": "euro"}, "currency"),
+    ],
+)
+def test_bad_parameters_are_named(
+    sampled: tuple[TestClient, dict[str, str]], params: dict[str, str], field: str
+) -> None:
+    client, keys = sampled
+    with client:
+        response = client.get(
+            "/api/v1/clv", params=params, headers={"Authorization": f"Bearer {keys[BRAND]}"}
+        )
+    assert response.status_code == 422, response.text
+    assert field in response.text
+
+
+def test_an_organization_without_customer_sales_is_told(
+    sampled: tuple[TestClient, dict[str, str]],
+) -> None:
+    client, keys = sampled
+    with client:
+        response = client.get(
+            "/api/v1/churn", headers={"Authorization": f"Bearer {keys['summit-coffee']}"}
+        )
+    assert response.status_code == 422
+    assert "no sales by known customers" in response.text
