@@ -242,3 +242,14 @@ def test_many_rows_take_the_sample_then_newton_path_to_the_same_optimum() -> Non
     plain = np.exp(BGNBD()._optimize(data.scaled(scale)).x) / [1, scale, 1, 1]
     fitted = [model.result_.r, model.result_.alpha, model.result_.a, model.result_.b]
     assert fitted == pytest.approx(plain, rel=1e-5)
+
+
+def test_an_abnormal_line_search_at_the_optimum_is_converged() -> None:
+    from scipy.optimize import OptimizeResult
+
+    from crosspromo.analytics.clv.optimize import verdict
+
+    at_optimum = OptimizeResult(success=False, jac=np.array([1e-9, -3e-8]), message="ABNORMAL")
+    assert verdict(at_optimum) == (True, None)
+    stuck = OptimizeResult(success=False, jac=np.array([1e-2, 0.0]), message="ABNORMAL")
+    assert verdict(stuck) == (False, "the optimizer stopped early: ABNORMAL")

@@ -133,3 +133,19 @@ def test_experiments_show_lifts_and_decisions(browser: Any, demo_server: DemoSer
     assert sum(float(p) <= 1 for p in sequential if p != "—") == 4  # every arm's comparison
     page.screenshot(path=str(ARTIFACTS / "experiments.png"), full_page=True)
     page.close()
+
+
+def test_customers_show_value_and_churn_by_source(browser: Any, demo_server: DemoServer) -> None:
+    page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    page.click("nav.tabs >> text=Customers")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text().startswith("Customers")
+    sources = page.locator("[data-testid=value] tbody tr td:first-child").all_inner_texts()
+    assert set(sources) == {"organic", "summit-coffee", "ridge-bikes"}
+    churned = page.locator("[data-testid=churn] tbody tr td:first-child").all_inner_texts()
+    assert set(churned) == set(sources)
+    expect(page.locator("figure.chart polyline")).to_have_count(3)  # a survival curve each
+    expect(page.locator("figure.chart rect")).to_have_count(3)  # a value bar each
+    assert page.locator("[data-testid=cohorts] tbody tr").count() >= 9  # 39 weeks of joining
+    page.screenshot(path=str(ARTIFACTS / "customers.png"), full_page=True)
+    page.close()

@@ -15,14 +15,14 @@ from crosspromo.services.sample import build_sample
 from crosspromo.web.app import create_server
 from tests.cli.test_cli import cli
 
-BRAND = "peak-fitness"  # the sample's brand with purchases of known parameters
+BRAND = "trailhead-outfitters"  # the sample's brand with purchases of known parameters
 
 
 @pytest.fixture
 def sampled(settings: Settings) -> tuple[TestClient, dict[str, str]]:
     db = open_database(settings)
     build_sample(db, seed=5, scale=10)
-    keys = {slug: create_api_key(db, slug).plaintext for slug in (BRAND, "summit-coffee")}
+    keys = {slug: create_api_key(db, slug).plaintext for slug in (BRAND, "pixel-pets")}
     db.dispose()
     return TestClient(create_server(settings)), keys
 
@@ -45,7 +45,7 @@ def test_api_matches_the_cli(
     assert survival.returncode == 0, survival.stderr
     assert json.loads(survival.stdout) == churn.json()
     body = clv.json()
-    assert set(body["by_source"]) == {"organic", "bloom-yoga", "greenleaf-meals"}
+    assert set(body["by_source"]) == {"organic", "summit-coffee", "ridge-bikes"}
     assert sum(s["customers"] for s in body["by_source"].values()) == body["customers"]
     assert set(churn.json()["sources"]) == set(body["by_source"])
 
@@ -76,7 +76,7 @@ def test_an_organization_without_customer_sales_is_told(
     client, keys = sampled
     with client:
         response = client.get(
-            "/api/v1/churn", headers={"Authorization": f"Bearer {keys['summit-coffee']}"}
+            "/api/v1/churn", headers={"Authorization": f"Bearer {keys['pixel-pets']}"}
         )
     assert response.status_code == 422
     assert "no sales by known customers" in response.text

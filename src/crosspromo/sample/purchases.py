@@ -9,11 +9,13 @@ transaction's value is Gamma(p_spend, nu) with nu ~ Gamma(q, v).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
+from crosspromo.sample.tracking import SAMPLE_TODAY
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -118,8 +120,9 @@ PARTNER_TRUTHS = (  # partners bring customers who buy more often and more
     Truth(r=1.2, alpha=5.0, a=0.7, b=3.5, p=6.0, q=4.0, v=20.0),
     Truth(r=0.6, alpha=5.0, a=1.2, b=2.0, p=6.0, q=4.0, v=12.0),
 )
-START = date(2025, 1, 1)
 WEEKS = 78.0
+START = SAMPLE_TODAY - timedelta(weeks=WEEKS)  # the purchases run up to the sample's today
+ONLY_PURCHASES_UNTIL = date(2026, 9, 30)  # the brand's journeys and experiment sales come later
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,8 @@ class SamplePurchases:
         return {
             "brand": self.brand,
             "start": START.isoformat(),
+            "end": SAMPLE_TODAY.isoformat(),
+            "only_purchases_until": ONLY_PURCHASES_UNTIL.isoformat(),
             "weeks": WEEKS,
             "purchases": self.log.num_rows,
             "sources": {name: vars(t) for name, t in self.truths.items()},
@@ -141,7 +146,8 @@ class SamplePurchases:
 def generate_purchases(
     seed: int, brand: str, partners: tuple[str, ...], customers: list[str]
 ) -> SamplePurchases:
-    """Purchases of ``customers`` over 78 weeks from 2025: half acquired organically, the
+    """Purchases of ``customers`` over the 78 weeks to the sample's today: half acquired
+    organically, the
     rest through ``partners`` (at most two), each source with its own known parameters."""
     rng = np.random.default_rng([seed, 7])
     chosen = partners[: len(PARTNER_TRUTHS)]

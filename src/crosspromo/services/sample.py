@@ -145,7 +145,7 @@ def build_sample(
             experiment = generate_experiment(seed, units)
             _write_experiment(session, experiment, ids[journeys.brand], secret)
             truth["experiment"] = experiment.truth()
-        purchases = _purchases(seed, ecosystem, journeys.brand if journeys else None)
+        purchases = _purchases(seed, ecosystem)
         if purchases is not None:
             _write_purchases(session, purchases, ids, secret)
             truth["purchases"] = purchases.truth()
@@ -190,13 +190,13 @@ def _journeys(seed: int, ecosystem: Ecosystem) -> SampleJourneys | None:
     return None
 
 
-def _purchases(seed: int, ecosystem: Ecosystem, taken: str | None) -> SamplePurchases | None:
-    """A purchase history with known per-source parameters for a brand with active partners
-    other than the journeys' brand (whose sales would mix in)."""
-    for brand, partners in _brands_with_partners(ecosystem):
-        if brand != taken:
-            customers = ecosystem.audiences[brand].external_ids()
-            return generate_purchases(seed, brand, partners, customers)
+def _purchases(seed: int, ecosystem: Ecosystem) -> SamplePurchases | None:
+    """A purchase history with known per-source parameters for the first brand with active
+    partners, over the 78 weeks to the sample's today; its journeys and experiment add sales
+    from October 2026, so a calibration ending 2026-09-30 sees these purchases only."""
+    for brand, partners in _brands_with_partners(ecosystem)[:1]:
+        customers = ecosystem.audiences[brand].external_ids()
+        return generate_purchases(seed, brand, partners, customers)
     return None
 
 

@@ -251,6 +251,7 @@ conversions = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
     Index("ix_conversions_org_time", "org_id", "occurred_at"),
     Index("ix_conversions_org_order", "org_id", "order_id"),
+    Index("ix_conversions_org_customer", "org_id", "customer_hash", "occurred_at"),
     Index(
         "ix_conversions_click",
         "click_id",

@@ -28,9 +28,14 @@ class Chart:
 
 
 def line_chart(
-    days: list[str], series: dict[str, list[int]], width: int = 900, height: int = 220
+    days: list[str],
+    series: dict[str, list[int]],
+    width: int = 900,
+    height: int = 220,
+    trim: int = 5,
 ) -> Chart:
-    """One line per series over ``days`` (equal length lists), scaled to fit."""
+    """One line per series over ``days`` (equal length lists), scaled to fit; x labels are
+    the days without their first ``trim`` characters (the year of an ISO date)."""
     left, right, top, bottom = 44, 12, 10, height - 24
     highest = max([1, *(v for values in series.values() for v in values)])
     top_value = -(-highest // 4) * 4  # a multiple of 4, so the 5 ticks are whole numbers
@@ -50,7 +55,7 @@ def line_chart(
     ]
     ticks = [(y(top_value * k // 4), top_value * k // 4) for k in range(5)]
     every = max(len(days) // 6, 1)
-    labels = [(left + j * step, day[5:]) for j, day in enumerate(days) if j % every == 0]
+    labels = [(left + j * step, day[trim:]) for j, day in enumerate(days) if j % every == 0]
     return Chart(width, height, left, bottom, lines, ticks, labels)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.optimize import OptimizeResult, minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
+from crosspromo.analytics.clv.optimize import verdict
 from crosspromo.analytics.clv.rfm import RFM, FloatArray
 
 NEWTON_ROWS = 50_000  # above this many distinct rows, fit a sample, then take Newton steps
@@ -128,16 +129,16 @@ class BGNBD:
         scale = 10.0 / float(data.T.values.max())  # times near 10: sane optimizer steps
         scaled = data.scaled(scale)
 
-        theta, success, message = None, True, ""
+        theta, success, note = None, True, None
         if len(data.weights) > NEWTON_ROWS:
             theta = self._sample_then_newton(scaled)
         if theta is None:
             found = self._optimize(scaled)
-            theta, success, message = found.x, bool(found.success), str(found.message)
+            theta = found.x
+            success, note = verdict(found)
         r, alpha, a, b = np.exp(theta)
         alpha /= scale
         ll, _ = log_likelihood(np.array([r, alpha, a, b]), data)
-        note = None if success else f"the optimizer stopped early: {message}"
         return BGNBDResult(
             float(r), float(alpha), float(a), float(b), ll,
             customers, repeat, success, note,

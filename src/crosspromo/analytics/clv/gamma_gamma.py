@@ -17,6 +17,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
+from crosspromo.analytics.clv.optimize import verdict
 from crosspromo.analytics.clv.rfm import FloatArray
 
 NO_SPEND = "no customer bought twice with a positive amount: spend cannot be estimated"
@@ -120,10 +121,10 @@ class GammaGamma:
         p, q, v = np.exp(found.x)
         v *= scale
         ll, _ = log_likelihood(np.array([p, q, v]), ux, unique[:, 1])
-        note = None if found.success else f"the optimizer stopped early: {found.message}"
+        success, note = verdict(found)
         return GammaGammaResult(
-            float(p), float(q), float(v), float(ll @ counts), customers, correlation,
-            bool(found.success), note,
+            float(p), float(q), float(v), float(ll @ counts), customers, correlation, success,
+            note,
         )  # fmt: skip
 
     def conditional_expected_spend(self, frequency: Any, monetary_value: Any) -> FloatArray:

@@ -11,13 +11,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crosspromo.analytics.attribution import Attribution
 from crosspromo.domain import PartnershipStatus, User
-from crosspromo.errors import AuthenticationError, TooManyAttemptsError
+from crosspromo.errors import AuthenticationError, InvalidInputError, TooManyAttemptsError
 from crosspromo.services import experiment_registry as registry
 from crosspromo.services import stats
 from crosspromo.services.attribution import Credited, attribute_tracked
+from crosspromo.services.clv import organization_clv
 from crosspromo.services.links import partner_links
 from crosspromo.services.overview import organization_overview
 from crosspromo.services.partnerships import list_partnerships, parse_status
+from crosspromo.services.retention import organization_churn
 from crosspromo.services.users import authenticate_user
 from crosspromo.web.charts import BarChart, bar_chart, interval_chart, line_chart
 from crosspromo.web.deps import DB, SESSION_USER, check_csrf, csrf_token, session_user
@@ -195,6 +197,43 @@ def experiments(request: Request, db: DB, window_days: int = Query(30, ge=1, le=
         request, "experiments.html", user=user, data=organization_overview(db, user.org_id),
         items=items, window_days=window_days,
     )  # fmt: skip
+
+
+@router.get("/customers")
+def customers(request: Request, db: DB) -> Response:
+    """Customer value and churn by acquisition source: which partners bring customers worth
+    keeping."""
+    user = session_user(request, db)
+    if user is None or user.role.uses_portal:
+        return RedirectResponse("/login" if user is None else "/portal", status_code=303)
+    overview = organization_overview(db, user.org_id)
+    try:
+        value = organization_clv(db, user.org_id).as_dict()
+        churn = organization_churn(db, user.org_id).as_dict()
+    except InvalidInputError as exc:
+        return _page(request, "customers.html", user=user, data=overview, problem=exc.message)
+    sources = list(value["by_source"])
+    means = [value["by_source"][s]["value"]["mean"] for s in sources]
+    grid = list(range(0, 541, 15))
+    curves = {
+        name: [round(100 * _survival_at(curve, day)) for day in grid]
+        for name, curve in churn["sources"].items()
+    }
+    cohorts = churn["cohorts"]
+    return _page(
+        request, "customers.html", user=user, data=overview, problem=None, value=value,
+        churn=churn, value_chart=bar_chart(sources, {"12-month value per customer": means}),
+        survival_chart=line_chart([f"day {d}" for d in grid], curves, trim=4),
+        ratios={r["group"]: r for r in churn["cox"]["hazard_ratios"]},
+        cohort_rows=list(zip(cohorts["months"], cohorts["sizes"], cohorts["retention"],
+                             strict=True)),
+    )  # fmt: skip
+
+
+def _survival_at(curve: dict[str, list[float]], day: int) -> float:
+    """S(day) of a curve given as event times and survival after each."""
+    below = [s for t, s in zip(curve["times"], curve["survival"], strict=True) if t <= day]
+    return below[-1] if below else 1.0
 
 
 @router.get("/tracking.csv")
