@@ -121,11 +121,7 @@ def summarize_file(
     if end is not None and last is not None and last <= end:
         raise InvalidInputError("holdout_end must come after calibration_end", field="holdout_end")
     with engine_for(settings, engine) as runner:
-        daily, checks = read_log(runner, path, columns)
-        if end is None:
-            end = int(checks["last_day"])
-        if end < int(checks["first_day"]):
-            raise InvalidInputError("no purchase by the calibration end", field="calibration_end")
+        daily, end = read_log(runner, path, columns, end, "calibration_end")
         summary = runner.to_arrow(customer_summary(daily, period, end, last))
     return summary.sort_by("customer")
 
@@ -139,11 +135,11 @@ class StoredLog:
 
 
 def read_log(
-    runner: Engine, log: Path | StoredLog, columns: TransactionColumns
-) -> tuple[Any, dict[str, Any]]:
+    runner: Engine, log: Path | StoredLog, columns: TransactionColumns, end: int | None, field: str
+) -> tuple[Any, int]:
     """The purchase days of a transaction log (a CSV or Parquet file, or stored purchases) as
-    an expression, and its checks (rows, first and last day), or an error naming what is wrong
-    with it."""
+    an expression, and the day the data ends (``end``, named ``field`` in messages; the last
+    purchase day by default), or an error naming what is wrong with it."""
     if isinstance(log, StoredLog):
         path, table = Path(log.name), ibis.memtable(log.table)
     else:
@@ -168,7 +164,11 @@ def read_log(
             field="file",
         ) from None
     _check(path.name, columns, checks)
-    return daily, checks
+    if end is None:
+        end = int(checks["last_day"])
+    if end < int(checks["first_day"]):
+        raise InvalidInputError(f"no purchase by the {field.replace('_', ' ')}", field=field)
+    return daily, end
 
 
 def _checks(table: Any, columns: TransactionColumns, daily: Any) -> Any:

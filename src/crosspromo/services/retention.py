@@ -105,11 +105,7 @@ def churn_file(
         raise InvalidInputError("alpha must lie between 0 and 1", field="alpha")
     end_day = parse_day(end, "end")
     with engine_for(settings, engine) as runner:
-        daily, checks = read_log(runner, path, columns)
-        if end_day is None:
-            end_day = int(checks["last_day"])
-        if end_day < int(checks["first_day"]):
-            raise InvalidInputError("no purchase by the end", field="end")
+        daily, end_day = read_log(runner, path, columns, end_day, "end")
         counts = runner.to_arrow(lifetime_counts(daily, end_day, inactivity_days)).to_pylist()
         activity = runner.to_arrow(cohort_activity(daily, end_day)).to_pylist()
     groups = _groups(counts, columns.source is not None)
