@@ -147,5 +147,7 @@ def test_customers_show_value_and_churn_by_source(browser: Any, demo_server: Dem
     expect(page.locator("figure.chart polyline")).to_have_count(3)  # a survival curve each
     expect(page.locator("figure.chart rect")).to_have_count(3)  # a value bar each
     assert page.locator("[data-testid=cohorts] tbody tr").count() >= 9  # 39 weeks of joining
+    partners = page.locator("[data-testid=kpis] tbody tr td:first-child").all_inner_texts()
+    assert {"summit-coffee", "ridge-bikes"} <= set(partners)
     page.screenshot(path=str(ARTIFACTS / "customers.png"), full_page=True)
     page.close()

@@ -331,3 +331,11 @@ case(
     intruder="other",
     leaks=lambda w, body: "sources" in body,
 )
+case(
+    "GET",
+    "/api/v1/kpis",
+    path=lambda w: "/api/v1/kpis",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: any(p["partner"] == "beans" and p["clicks"] for p in body["partners"]),
+)

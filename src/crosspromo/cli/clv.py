@@ -228,3 +228,55 @@ def _ratio(r: dict[str, Any] | None) -> str:
     if r is None:
         return ""
     return f"{r['hazard_ratio']:.3f} ({r['lower']:.3f}-{r['upper']:.3f}, p={r['p_value']:.2g})"
+
+
+def kpis_command(
+    ctx: typer.Context,
+    org: str = typer.Option(..., help="slug of the organization"),
+    start: str | None = typer.Option(None, help="first day (YYYY-MM-DD); default a year back"),
+    end: str | None = typer.Option(None, help="last day (YYYY-MM-DD); default the latest event"),
+    costs: Path | None = typer.Option(
+        None, help="spend per partner and month: .csv or .parquet with partner, month, cost"
+    ),
+    currency: str | None = typer.Option(None, help="currency of the sales (when several)"),
+    imbalance: float = typer.Option(0.7, help="flag a partnership when one side gets more"),
+    by_month: bool = typer.Option(False, "--by-month", help="a table row per partner and month"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Partnership KPIs per partner: new customers, leads, sales, revenue, referral conversion,
+    with costs CPA, cost per lead, ROI and payback; customer value against organic; fairness."""
+    from crosspromo.services.clv import parse_date
+    from crosspromo.services.kpis import partner_kpis, read_costs
+    from crosspromo.services.organizations import get_organization
+
+    db = state(ctx).database()
+    report = partner_kpis(
+        db, get_organization(db, org).id, start=parse_date(start, "start"),
+        end=parse_date(end, "end"), costs=read_costs(costs) if costs else None,
+        currency=currency, imbalance=imbalance,
+    )  # fmt: skip
+    data = report.as_dict()
+    shown = data["months"] if by_month else data["partners"]
+    rows = [
+        (k["partner"], k["month"] or "all", k["new_customers"], k["leads"], k["sales"],
+         f"{k['revenue']:,.2f}", _number(k["referral_conversion_rate"]), _number(k["cost"]),
+         _number(k["cpa"]), _number(k["cost_per_lead"]), _number(k["roi"]),
+         _number(k["clv_12m"]), _number(k["payback_months"]))
+        for k in shown
+    ]  # fmt: skip
+    columns = ("partner", "month", "new customers", "leads", "sales", "revenue",
+               "referred leads bought", "cost", "CPA", "cost/lead", "ROI", "12-month value",
+               "payback months")  # fmt: skip
+    emit(data, fmt, columns=columns, rows=rows)
+    if fmt is OutputFormat.TABLE:
+        organic = _number(data["organic_clv_12m"])
+        console.print(
+            f"{data['start']} to {data['end']}, {data['currency'] or 'no sales'}; "
+            f"organic customers' 12-month value {organic}"
+        )
+        for f in data["fairness"]:
+            flag = " [yellow]imbalanced[/yellow]" if f["imbalanced"] else ""
+            console.print(
+                f"  with {f['partner']}: received {f['received']:,.2f}, delivered "
+                f"{f['delivered']:,.2f}{flag}"
+            )

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from crosspromo import __version__
 from crosspromo.cli.attribution import attribution_app
-from crosspromo.cli.clv import churn_command, clv_app
+from crosspromo.cli.clv import churn_command, clv_app, kpis_command
 from crosspromo.cli.commands import db_app, keys_app, orgs_app, partnerships_app, users_app
 from crosspromo.cli.context import FORMAT_OPTION, CliState, OutputFormat, state
 from crosspromo.cli.experiments import experiment_app
@@ -47,6 +47,7 @@ app.add_typer(attribution_app, name="attribution")
 app.add_typer(experiment_app, name="experiment")
 app.add_typer(clv_app, name="clv")
 app.command("churn")(churn_command)
+app.command("kpis")(kpis_command)
 orgs_app.add_typer(domains_app, name="domains")
 
 

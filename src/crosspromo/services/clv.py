@@ -91,16 +91,21 @@ class Value:
     upper: float
 
 
-def parse_day(text: str | None, field: str) -> int | None:
-    """``YYYY-MM-DD`` as a day number (days since 1970-01-01), or a clear error."""
+def parse_date(text: str | None, field: str) -> date | None:
+    """``YYYY-MM-DD`` as a date, or a clear error naming ``field``."""
     if text is None:
         return None
     try:
-        return (date.fromisoformat(text.strip()) - EPOCH).days
+        return date.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInputError(
-            f"{field} {text!r} is not a date (YYYY-MM-DD)", field=field
-        ) from None
+        message = f"{field} {text!r} is not a date (YYYY-MM-DD)"
+        raise InvalidInputError(message, field=field) from None
+
+
+def parse_day(text: str | None, field: str) -> int | None:
+    """``YYYY-MM-DD`` as a day number (days since 1970-01-01), or a clear error."""
+    day = parse_date(text, field)
+    return None if day is None else (day - EPOCH).days
 
 
 def summarize_file(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -138,6 +138,18 @@ class JourneyRepository(Repository):
                 "source": pa.array(sources, pa.string()),
             }
         )
+
+    def partner_leads(self, org_id: int) -> list[tuple[str, date, str]]:
+        """Leads by known customers that came through a partner: (customer hash, UTC day,
+        partner slug)."""
+        v = t.conversions.c
+        partner = t.organizations.alias("partner")
+        rows = self._rows(
+            select(v.customer_hash, v.occurred_at, partner.c.slug)
+            .join_from(t.conversions, partner, partner.c.id == v.partner_org_id)
+            .where(v.org_id == org_id, v.kind == "lead", v.customer_hash.is_not(None))
+        )
+        return [(customer, at.date(), slug) for customer, at, slug in rows]
 
     def currencies(self, org_id: int, kind: str) -> list[str]:
         """The currencies of the organization's conversions of ``kind``, most used first."""

@@ -1,13 +1,16 @@
-"""Customer value and churn of an organization's customers by acquisition source (REST API v1)."""
+"""Customer value, churn and partnership KPIs of an organization's customers by acquisition
+source (REST API v1)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from crosspromo.services.clv import organization_clv
+from crosspromo.services.kpis import partner_kpis
 from crosspromo.services.retention import organization_churn
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.schemas import PROBLEM_RESPONSES
@@ -148,3 +151,53 @@ def get_churn(
         currency=currency,
     )  # fmt: skip
     return ChurnOut.model_validate(report.as_dict())
+
+
+class PartnerKpisOut(BaseModel):
+    partner: str
+    month: str | None
+    clicks: int
+    leads: int
+    sales: int
+    revenue: float
+    new_customers: int
+    cost: float | None
+    referral_conversion_rate: float | None
+    cpa: float | None
+    cost_per_lead: float | None
+    roi: float | None
+    clv_12m: float | None
+    payback_months: float | None
+
+
+class FairnessOut(BaseModel):
+    partner: str
+    received: float
+    delivered: float
+    share_received: float | None
+    imbalanced: bool
+
+
+class KpisOut(BaseModel):
+    currency: str | None
+    start: str
+    end: str
+    partners: list[PartnerKpisOut]
+    months: list[PartnerKpisOut]
+    organic_clv_12m: float | None
+    fairness: list[FairnessOut]
+
+
+@router.get("/kpis", response_model=KpisOut)
+def get_kpis(
+    org: ApiOrg,
+    db: DB,
+    start: Annotated[date | None, Query(description="first day; default a year back")] = None,
+    end: Annotated[date | None, Query(description="last day; default the latest event")] = None,
+    currency: Currency = None,
+    imbalance: Annotated[float, Query(gt=0.5, lt=1)] = 0.7,
+) -> KpisOut:
+    """Partnership KPIs per partner and month (costs are not stored yet: cost, CPA, cost per
+    lead, ROI and payback are null here; ``crosspromo kpis --costs FILE`` fills them)."""
+    report = partner_kpis(db, org.id, start=start, end=end, currency=currency, imbalance=imbalance)
+    return KpisOut.model_validate(report.as_dict())

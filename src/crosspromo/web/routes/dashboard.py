@@ -16,6 +16,7 @@ from crosspromo.services import experiment_registry as registry
 from crosspromo.services import stats
 from crosspromo.services.attribution import Credited, attribute_tracked
 from crosspromo.services.clv import organization_clv
+from crosspromo.services.kpis import partner_kpis, source_values
 from crosspromo.services.links import partner_links
 from crosspromo.services.overview import organization_overview
 from crosspromo.services.partnerships import list_partnerships, parse_status
@@ -210,6 +211,7 @@ def customers(request: Request, db: DB) -> Response:
     try:
         value = organization_clv(db, user.org_id).as_dict()
         churn = organization_churn(db, user.org_id).as_dict()
+        kpis = partner_kpis(db, user.org_id, values=source_values(value)).as_dict()
     except InvalidInputError as exc:
         return _page(request, "customers.html", user=user, data=overview, problem=exc.message)
     sources = list(value["by_source"])
@@ -222,7 +224,8 @@ def customers(request: Request, db: DB) -> Response:
     cohorts = churn["cohorts"]
     return _page(
         request, "customers.html", user=user, data=overview, problem=None, value=value,
-        churn=churn, value_chart=bar_chart(sources, {"12-month value per customer": means}),
+        churn=churn, kpis=kpis, fairness={f["partner"]: f for f in kpis["fairness"]},
+        value_chart=bar_chart(sources, {"12-month value per customer": means}),
         survival_chart=line_chart([f"day {d}" for d in grid], curves, trim=4),
         ratios={r["group"]: r for r in churn["cox"]["hazard_ratios"]},
         cohort_rows=list(zip(cohorts["months"], cohorts["sizes"], cohorts["retention"],
