@@ -121,3 +121,13 @@ def test_no_repeat_buyers_says_why(tmp_path: Path) -> None:
     assert any("bought twice" in note for note in data["notes"])
     with pytest.raises(InvalidInputError, match="no prediction: no customer bought twice"):
         clv.predict(fitted, 39)
+
+
+def test_too_few_customers_give_no_value_rather_than_nan(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("customer,date,dollars,source\nc1,2025-02-03,25,a\nc1,2025-05-03,25,a\n")
+    columns = clv.TransactionColumns("customer", "date", "dollars", "source")
+    fitted = clv.fit(clv.summarize_file(Settings(), path, columns), by_source=True).as_dict()
+    json.dumps(fitted, allow_nan=False)  # every number finite, or null
+    value = fitted["by_source"]["a"].get("value")
+    assert value is None or all(isinstance(value[k], float) for k in ("mean", "lower", "upper"))

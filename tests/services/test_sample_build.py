@@ -107,8 +107,10 @@ def test_sample_journeys_are_stored_and_attributable(db: Database) -> None:
     assert set(truth["true_partner_effect"]) | {"own"} <= partners
     credited = sum(c["conversions"] for c in result["channels"])
     assert credited + tracked.untouched == pytest.approx(tracked.conversions)
-    # every sale of the journeys and of the tracked links is there
+    # every sale of the journeys, the tracked links, the offer and the purchase history
     links = summary.truth["tracking"]["links"]
     link_sales = sum(link["sales"] for link in links if link["brand"] == truth["brand"])
     offer_sales = summary.truth["experiment"]["conversions"]
-    assert tracked.conversions == truth["sales"] + link_sales + offer_sales
+    assert summary.truth["purchases"]["brand"] == truth["brand"]
+    history = summary.truth["purchases"]["purchases"]
+    assert tracked.conversions == truth["sales"] + link_sales + offer_sales + history

@@ -245,10 +245,14 @@ def fit(
 
 
 def _value(fitted: ClvFit, months: int, monthly_discount: float) -> Value | None:
+    """None when the fit gives no finite value (no parameters, or parameters at their bounds
+    on too few customers)."""
     if fitted.bgnbd.r is None:
         return None
     values = predict(fitted, 1.0, months=months, monthly_discount=monthly_discount)
     clv = _column(values, "clv")
+    if not np.isfinite(clv).all():
+        return None
     half = 1.959964 * float(clv.std(ddof=1)) / np.sqrt(len(clv)) if len(clv) > 1 else 0.0
     mean = float(clv.mean())
     return Value(months, monthly_discount, mean, float(mean - half), float(mean + half))

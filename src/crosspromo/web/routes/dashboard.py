@@ -215,7 +215,7 @@ def customers(request: Request, db: DB) -> Response:
     except InvalidInputError as exc:
         return _page(request, "customers.html", user=user, data=overview, problem=exc.message)
     sources = list(value["by_source"])
-    means = [value["by_source"][s]["value"]["mean"] for s in sources]
+    means = [(value["by_source"][s].get("value") or {"mean": 0.0})["mean"] for s in sources]
     grid = list(range(0, 541, 15))
     curves = {
         name: [round(100 * _survival_at(curve, day)) for day in grid]
