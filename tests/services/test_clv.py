@@ -91,6 +91,8 @@ def test_spark_summarizes_like_duckdb(log_file: Path, spark_engine: Engine) -> N
         ("customer,date,dollars\n1,1997-01-01,5\n", {"calibration_end": "1996-01-01"},
          "no purchase by the calibration end"),
         ("customer,date,dollars\n1,1997-01-01,5\n", {"period": "fortnight"}, "period"),
+        ("customer,date,dollars\n1,1997-01-01,5\n", {"holdout_end": "8688-07-19"},
+         "between 1900 and 2100"),
     ],
 )  # fmt: skip
 def test_bad_logs_are_named(
@@ -127,7 +129,10 @@ def test_too_few_customers_give_no_value_rather_than_nan(tmp_path: Path) -> None
     path = tmp_path / "log.csv"
     path.write_text("customer,date,dollars,source\nc1,2025-02-03,25,a\nc1,2025-05-03,25,a\n")
     columns = clv.TransactionColumns("customer", "date", "dollars", "source")
-    fitted = clv.fit(clv.summarize_file(Settings(), path, columns), by_source=True).as_dict()
+    summary = clv.summarize_file(
+        Settings(), path, columns, calibration_end="2025-06-01", holdout_end="2099-07-19"
+    )
+    fitted = clv.fit(summary, by_source=True).as_dict()
     json.dumps(fitted, allow_nan=False)  # every number finite, or null
     value = fitted["by_source"]["a"].get("value")
     assert value is None or all(isinstance(value[k], float) for k in ("mean", "lower", "upper"))

@@ -121,7 +121,7 @@ def fit_command(
             most = "+" if row is checks[-1] else ""
             console.print(
                 f"  {row['frequency']}{most}: {row['customers']:,} customers, actual "
-                f"{row['actual']:.3f}, predicted {row['predicted']:.3f}"
+                f"{row['actual']:.3f}, predicted {_number(row['predicted'])}"
             )
         for note in data["notes"]:
             console.print(f"[yellow]note[/yellow]: {note}")

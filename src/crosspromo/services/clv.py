@@ -92,14 +92,17 @@ class Value:
 
 
 def parse_date(text: str | None, field: str) -> date | None:
-    """``YYYY-MM-DD`` as a date, or a clear error naming ``field``."""
+    """``YYYY-MM-DD`` (1900 to 2100) as a date, or a clear error naming ``field``."""
     if text is None:
         return None
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         message = f"{field} {text!r} is not a date (YYYY-MM-DD)"
         raise InvalidInputError(message, field=field) from None
+    if not date(1900, 1, 1) <= day <= date(2100, 1, 1):
+        raise InvalidInputError(f"{field} {day} must lie between 1900 and 2100", field=field)
+    return day
 
 
 def parse_day(text: str | None, field: str) -> int | None:

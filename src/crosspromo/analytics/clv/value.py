@@ -58,7 +58,7 @@ class HoldoutRow:
     frequency: int
     customers: int
     actual: float
-    predicted: float
+    predicted: float | None  # None where the model gives no finite expectation
 
 
 def calibration_holdout(
@@ -82,10 +82,11 @@ def calibration_holdout(
     for value in range(max_frequency + 1):
         chosen = bucket == value
         if chosen.any():
+            expected = float(predicted[chosen].mean())
             rows.append(
                 HoldoutRow(
                     value, int(chosen.sum()), float(actual[chosen].mean()),
-                    float(predicted[chosen].mean()),
+                    expected if np.isfinite(expected) else None,
                 )
             )  # fmt: skip
     return rows

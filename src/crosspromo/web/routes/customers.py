@@ -38,7 +38,7 @@ class HoldoutRow(BaseModel):
     frequency: int
     customers: int
     actual: float
-    predicted: float
+    predicted: float | None
 
 
 class ValueOut(BaseModel):
