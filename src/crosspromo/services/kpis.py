@@ -148,7 +148,8 @@ def partner_kpis(
         _with_value(_kpis(p, None, v, costs is not None), value.get(p))
         for p, v in sorted(totals.items())
     ]
-    fairness = _fairness(db, org_id, first, last, chosen, unit, imbalance)
+    received = {p: v.get("revenue", 0.0) for p, v in totals.items()}
+    fairness = _fairness(db, org_id, first, last, chosen, unit, imbalance, received)
     return KpiReport(chosen, first, last, months, partners, value.get(ORGANIC), fairness)
 
 
@@ -222,13 +223,15 @@ def _with_value(kpis: PartnerKpis, clv: float | None) -> PartnerKpis:
 
 def _fairness(
     db: Database, org_id: int, first: date, last: date, currency: str | None, unit: int,
-    imbalance: float,
+    imbalance: float, received_from: Mapping[str, float],
 ) -> list[Fairness]:  # fmt: skip
+    """Per partnership: ``received_from`` (this organization's revenue through each partner,
+    already summed) against the partner's revenue through this organization."""
     views = {v.counterpart.slug: v.counterpart.id for v in list_partnerships(db, org_id)}
     me = organization_slugs(db, {org_id})[org_id]
     found = []
     for slug, other_id in sorted(views.items()):
-        received = _revenue(db, org_id, first, last, slug, currency) / unit
+        received = received_from.get(slug, 0.0)
         delivered = _revenue(db, other_id, first, last, me, currency) / unit
         total = received + delivered
         share = received / total if total else None

@@ -210,7 +210,7 @@ def customers(request: Request, db: DB) -> Response:
     overview = organization_overview(db, user.org_id)
     try:
         value = organization_clv(db, user.org_id).as_dict()
-        churn = organization_churn(db, user.org_id).as_dict()
+        survival = organization_churn(db, user.org_id)
         kpis = partner_kpis(db, user.org_id, values=source_values(value)).as_dict()
     except InvalidInputError as exc:
         return _page(request, "customers.html", user=user, data=overview, problem=exc.message)
@@ -218,9 +218,10 @@ def customers(request: Request, db: DB) -> Response:
     means = [(value["by_source"][s].get("value") or {"mean": 0.0})["mean"] for s in sources]
     grid = list(range(0, 541, 15))
     curves = {
-        name: [round(100 * _survival_at(curve, day)) for day in grid]
-        for name, curve in churn["sources"].items()
+        name: [round(100 * curve.at(day)) for day in grid]
+        for name, curve in survival.curves.items()
     }
+    churn = survival.as_dict()
     cohorts = churn["cohorts"]
     return _page(
         request, "customers.html", user=user, data=overview, problem=None, value=value,
@@ -231,12 +232,6 @@ def customers(request: Request, db: DB) -> Response:
         cohort_rows=list(zip(cohorts["months"], cohorts["sizes"], cohorts["retention"],
                              strict=True)),
     )  # fmt: skip
-
-
-def _survival_at(curve: dict[str, list[float]], day: int) -> float:
-    """S(day) of a curve given as event times and survival after each."""
-    below = [s for t, s in zip(curve["times"], curve["survival"], strict=True) if t <= day]
-    return below[-1] if below else 1.0
 
 
 @router.get("/tracking.csv")
