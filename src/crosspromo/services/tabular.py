@@ -155,9 +155,10 @@ class _Header:
             )
 
 
-def read_table(path: Path) -> pa.Table:
+def read_table(path: Path, text: Sequence[str] = ()) -> pa.Table:
     """A whole CSV or Parquet file with Arrow's own type inference (for modelling, where
-    columns are numbers), or a clear error."""
+    columns are numbers), or a clear error. CSV columns named in ``text`` stay text (phone
+    numbers and ids keep their leading + and zeros)."""
     if not path.is_file():
         raise InvalidInputError(f"no such file: {path}", field="file")
     check_format(path)
@@ -166,7 +167,10 @@ def read_table(path: Path) -> pa.Table:
             import pyarrow.parquet as pq
 
             return pq.read_table(path)
-        return pa_csv.read_csv(path)
+        return pa_csv.read_csv(
+            path,
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(text, pa.string())),
+        )
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidInputError(f"{path.name} cannot be read: {exc}", field="file") from None
 
