@@ -75,11 +75,12 @@ def ours_exact(a: pa.Array, b: pa.Array, workers: int | None) -> tuple[float, in
 
 
 def anchor(a: pa.Array, b: pa.Array) -> dict[str, float]:
+    """openmined-psi on the same lists, normalized as ours are (it does not normalize)."""
     python = anchor_python("openmined-psi", REQUIREMENTS)
     with tempfile.TemporaryDirectory() as folder:
         paths = [Path(folder) / "a.txt", Path(folder) / "b.txt"]
         for path, values in zip(paths, (a, b), strict=True):
-            path.write_text("\n".join(values.to_pylist()))
+            path.write_text("\n".join(normalize(values).values.to_pylist()))
         out = subprocess.run(
             [str(python), "-c", ANCHOR_SCRIPT, *map(str, paths)],
             check=True,

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     environment: str = Field(default="development", pattern="^(development|production|test)$")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # identifier lists and overlap protocol messages (32 bytes a customer, plus the lists)
+    overlap_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
     session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
     public_url: str = "http://127.0.0.1:8000"
     sample_seed: int = 42

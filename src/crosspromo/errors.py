@@ -68,6 +68,14 @@ class PayloadTooLargeError(InvalidInputError):
     title = "Payload too large"
 
 
+class ProtocolMessageError(InvalidInputError):
+    """An overlap protocol message that is not the one its session expects: another session's
+    or step's, altered, replayed, cut short or too large."""
+
+    code = "protocol_message_refused"
+    http_status = 422
+
+
 class ConflictError(CrossPromoError):
     code = "conflict"
     http_status = 409
@@ -108,6 +116,15 @@ class MissingExtraError(CrossPromoError):
     title = "Optional dependency missing"
 
 
+class RemoteServerError(CrossPromoError):
+    """The other crosspromo server refused a request or could not be reached."""
+
+    code = "remote_error"
+    http_status = 502
+    exit_code = 9
+    title = "The other server refused"
+
+
 ALL_ERRORS: tuple[type[CrossPromoError], ...] = (
     CrossPromoError,
     ConfigError,
@@ -117,10 +134,12 @@ ALL_ERRORS: tuple[type[CrossPromoError], ...] = (
     InvalidInputError,
     MalformedBodyError,
     PayloadTooLargeError,
+    ProtocolMessageError,
     ConflictError,
     InvalidTransitionError,
     AuthenticationError,
     PermissionDeniedError,
     TooManyAttemptsError,
     MissingExtraError,
+    RemoteServerError,
 )

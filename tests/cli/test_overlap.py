@@ -76,3 +76,86 @@ def test_bad_input_is_named(tmp_path: Path) -> None:
     consent = write(tmp_path / "c.csv", "email,ok", ["a@x.com,maybe"])
     bad = cli("overlap", "local", str(consent), str(consent), "--consent-column", "ok")
     assert "c.csv, data row 1, column ok: consent must be true or false" in bad.stderr
+
+
+SECRET_B = "server-b-secret-0123456789"
+
+
+def _org_with_customers(url: str, secret: str, slug: str, ids: range, level: str) -> None:
+    from crosspromo.config import Settings
+    from crosspromo.domain import ConsentPurpose, OrgKind
+    from crosspromo.services.customers import record_customer
+    from crosspromo.services.database import open_database, upgrade_database
+    from crosspromo.services.organizations import create_organization
+    from crosspromo.services.overlap_sessions import set_sharing
+
+    settings = Settings(database_url=url, secret_key=secret, environment="test")  # type: ignore[arg-type]
+    upgrade_database(settings)
+    db = open_database(settings)
+    org = create_organization(db, slug, slug.title(), OrgKind.BRAND).id
+    share = frozenset({ConsentPurpose.PARTNER_SHARING})
+    for i in ids:  # every third customer has not consented to partner sharing
+        record_customer(db, org, f"p{i}@example.com", frozenset() if i % 3 == 0 else share)
+    set_sharing(db, org, level)
+    db.dispose()
+
+
+def test_two_servers_run_the_protocol_over_http(tmp_path: Path) -> None:
+    """Server B offers; A's CLI, on A's own database and secret, answers over HTTP; B keeps
+    the counts. Each side's consents apply; the token is the only thing handed over."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx2 as httpx
+
+    from tests.browser.conftest import free_port
+    from tests.conftest import TEST_SECRET
+
+    url_a, url_b = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    _org_with_customers(url_a, TEST_SECRET, "alpha", range(0, 300), "counts")
+    _org_with_customers(url_b, SECRET_B, "beta", range(200, 500), "counts")
+    list_a = write(tmp_path / "a.csv", "email", [f"p{i}@example.com" for i in range(0, 300)])
+    list_b = write(tmp_path / "b.csv", "email", [f"P{i}@EXAMPLE.com" for i in range(200, 500)])
+    offer = cli("overlap", "offer", str(list_b), "--org", "beta", "--format", "json",
+                db_url=url_b, CROSSPROMO_SECRET_KEY=SECRET_B)  # fmt: skip
+    assert offer.returncode == 0, offer.stderr
+    made = json.loads(offer.stdout)
+    assert (made["size"], made["not_sharing"]) == (200, 100)
+    port = free_port()
+    env = {**os.environ, "CROSSPROMO_SECRET_KEY": SECRET_B, "CROSSPROMO_DATABASE_URL": url_b}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "crosspromo", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        args = ["overlap", "request", str(list_a), "--url", f"http://127.0.0.1:{port}",
+                "--session", made["session"], "--org", "alpha", "--format", "json"]  # fmt: skip
+        wrong = cli(*args, "--token", "A" * 43, db_url=url_a)
+        assert wrong.returncode == 9, wrong.stderr
+        assert "does not verify" in wrong.stderr
+        answered = cli(*args, "--token", made["token"], db_url=url_a)
+        assert answered.returncode == 0, answered.stderr
+        # both consent: 200..299 without multiples of 3 on either side
+        expected = sum(1 for i in range(200, 300) if i % 3)
+        result = json.loads(answered.stdout)
+        assert (result["size_a"], result["size_b"], result["intersection"]) == (200, 200, expected)
+        replay = cli(*args, "--token", made["token"], db_url=url_a)
+        assert replay.returncode == 9
+        assert "already answered" in replay.stderr
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    kept = cli("overlap", "sessions", "--org", "beta", "--format", "json",
+               db_url=url_b, CROSSPROMO_SECRET_KEY=SECRET_B)  # fmt: skip
+    stored = json.loads(kept.stdout)[0]
+    assert (stored["status"], stored["intersection"], stored["partner"]) == ("done", expected, None)

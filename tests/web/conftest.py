@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from crosspromo.config import Settings
-from crosspromo.domain import OrgKind, PartnershipStatus
+from crosspromo.domain import ConsentPurpose, OrgKind, PartnershipStatus
 from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.services.api_keys import create_api_key
 from crosspromo.services.conversions import ConversionInput, create_code, record_conversions
@@ -20,6 +21,8 @@ from crosspromo.services.experiment_registry import create_experiment
 from crosspromo.services.links import add_domain, create_link
 from crosspromo.services.organizations import create_organization
 from crosspromo.services.outbound_webhooks import add_endpoint, list_deliveries
+from crosspromo.services.overlap import ListOptions
+from crosspromo.services.overlap_sessions import open_offer, set_sharing
 from crosspromo.services.partnerships import change_status, propose_partnership
 from crosspromo.web.app import create_server
 
@@ -36,13 +39,14 @@ class World:
     endpoint_ids: dict[str, int] = field(default_factory=dict)
     delivery_ids: dict[str, int] = field(default_factory=dict)
     experiment_ids: dict[str, int] = field(default_factory=dict)
+    overlap_sessions: dict[str, str] = field(default_factory=dict)
 
     def auth(self, slug: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[slug]}"}
 
 
 @pytest.fixture
-def world(settings: Settings) -> Iterator[World]:
+def world(settings: Settings, tmp_path: Path) -> Iterator[World]:
     db = open_database(settings)
     orgs = {
         slug: create_organization(db, slug, slug.title(), kind).id
@@ -73,6 +77,15 @@ def world(settings: Settings) -> Iterator[World]:
                          "c1@example.com", order_id=f"repeat-{month}") for month in (2, 5)],
     )  # fmt: skip
     experiment = create_experiment(db, orgs["acme"], "Partner offer")
+    share = frozenset({ConsentPurpose.PARTNER_SHARING})
+    for i in range(6):  # acme and beans share c2..c5 (consenting); acme's offer is to beans
+        record_customer(db, orgs["acme"], f"c{i}@example.com", share if i else frozenset())
+        record_customer(db, orgs["beans"], f"c{i + 2}@example.com", share)
+    set_sharing(db, orgs["acme"], "counts")
+    set_sharing(db, orgs["beans"], "counts")
+    offer_file = tmp_path / "acme-offer.csv"
+    offer_file.write_text("email\n" + "".join(f"c{i}@example.com\n" for i in range(6)))
+    offer = open_offer(db, orgs["acme"], offer_file, ListOptions(), partner="beans")
     db.dispose()
     app = create_server(settings)
     with TestClient(app) as client:
@@ -88,4 +101,5 @@ def world(settings: Settings) -> Iterator[World]:
             {"acme": endpoint.id},
             {"acme": delivery.id},
             experiment_ids={"acme": experiment.id},
+            overlap_sessions={"acme": offer.session.id},
         )

@@ -25,6 +25,19 @@ class Case:
     # For collection routes: a function that says whether a response body leaks the owner's data.
     leaks: Callable[[World, Any], bool] | None = None
     owner_status: int = 200
+    # For routes that take a file as the body (sent as text/csv) instead of JSON.
+    content: Callable[[World], bytes] | None = None
+
+    def send(self, world: World, slug: str | None) -> Any:
+        """The request, with ``slug``'s key (none when None)."""
+        headers = world.auth(slug) if slug else {}
+        if self.content is not None:
+            return world.client.request(
+                self.method, self.path(world), content=self.content(world),
+                headers={**headers, "content-type": "text/csv"},
+            )  # fmt: skip
+        body = self.body(world) if self.body else None
+        return world.client.request(self.method, self.path(world), json=body, headers=headers)
 
 
 CASES: dict[tuple[str, str], Case] = {}
@@ -338,4 +351,64 @@ case(
     owner="acme",
     intruder="other",
     leaks=lambda w, body: any(p["partner"] == "beans" and p["clicks"] for p in body["partners"]),
+)
+
+OVERLAP_LIST = b"email\n" + b"".join(f"c{i}@example.com\n".encode() for i in range(6))
+case(
+    "GET",
+    "/api/v1/overlap/sharing",
+    path=lambda w: "/api/v1/overlap/sharing",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: body["level"] != "hidden",  # acme shares counts; other never chose
+)
+case(
+    "PUT",
+    "/api/v1/overlap/sharing",
+    path=lambda w: "/api/v1/overlap/sharing",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"level": "counts"},
+    leaks=lambda w, body: False,  # each sets its own level
+)
+case(
+    "POST",
+    "/api/v1/overlap/offers",
+    path=lambda w: "/api/v1/overlap/offers?partner=beans",
+    owner="acme",
+    intruder="other",  # other shares nothing: refused
+    content=lambda w: OVERLAP_LIST,
+    leaks=lambda w, body: True,
+    owner_status=201,
+)
+case(
+    "GET",
+    "/api/v1/overlap/sessions",
+    path=lambda w: "/api/v1/overlap/sessions",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: w.overlap_sessions["acme"] in [s["session"] for s in body["items"]],
+)
+case(
+    "GET",
+    "/api/v1/overlap/sessions/{session_id}",
+    path=lambda w: f"/api/v1/overlap/sessions/{w.overlap_sessions['acme']}",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "DELETE",
+    "/api/v1/overlap/sessions/{session_id}",
+    path=lambda w: f"/api/v1/overlap/sessions/{w.overlap_sessions['acme']}",
+    owner="acme",
+    intruder="other",
+    owner_status=204,
+)
+case(
+    "POST",
+    "/api/v1/overlap/sessions/{session_id}/join",
+    path=lambda w: f"/api/v1/overlap/sessions/{w.overlap_sessions['acme']}/join",
+    owner="beans",  # the offer is made to beans
+    intruder="other",
+    content=lambda w: OVERLAP_LIST,
 )

@@ -26,9 +26,7 @@ def test_every_api_route_has_an_isolation_case(world: World) -> None:
 @pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]}")
 def test_other_organization_gets_nothing(world: World, route: tuple[str, str]) -> None:
     case = CASES[route]
-    path = case.path(world)
-    body = case.body(world) if case.body else None
-    intruder = world.client.request(case.method, path, json=body, headers=world.auth(case.intruder))
+    intruder = case.send(world, case.intruder)
     if case.leaks is None:
         assert intruder.status_code == 404, intruder.text
         assert intruder.headers["content-type"] == "application/problem+json"
@@ -39,14 +37,13 @@ def test_other_organization_gets_nothing(world: World, route: tuple[str, str]) -
             is_json = intruder.headers.get("content-type", "").startswith("application/json")
             seen = intruder.json() if is_json else intruder.text
             assert not case.leaks(world, seen)
-    owner = world.client.request(case.method, path, json=body, headers=world.auth(case.owner))
+    owner = case.send(world, case.owner)
     assert owner.status_code in (case.owner_status, 200, 201), owner.text
 
 
 @pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]}")
 def test_no_key_no_access(world: World, route: tuple[str, str]) -> None:
-    case = CASES[route]
-    response = world.client.request(case.method, case.path(world))
+    response = CASES[route].send(world, None)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert response.json()["code"] == "unauthenticated"

@@ -56,3 +56,191 @@ def local(
     rows = [(k, f"{v:,.4f}" if isinstance(v, float) else f"{v:,}") for k, v in data.items()
             if k != "segments"]  # fmt: skip
     emit(data, fmt, columns=("", "value"), rows=rows, title=f"{left.name} and {right.name}")
+
+
+ORG: Any = typer.Option(..., help="slug of your organization")
+SESSION: Any = typer.Option(..., help="the overlap session's id")
+
+
+def _session_row(item: Any, slugs: dict[int, str], org_id: int) -> dict[str, Any]:
+    result = item.result or {}
+    role = "responder" if item.org_id == org_id else "requester"
+    other = item.partner_org_id if role == "responder" else item.org_id
+    return {
+        "session": item.id,
+        "role": role,
+        "partner": slugs.get(other) if other is not None else None,
+        "status": str(item.status),
+        "disclosure": item.disclosure,
+        "size": item.size,
+        "expires_at": item.expires_at.isoformat(),
+        "intersection": result.get("intersection"),
+        "size_requester": result.get("size_requester"),
+        "size_responder": result.get("size_responder"),
+        "segments": result.get("segments", []),
+    }
+
+
+@overlap_app.command("sharing")
+def sharing(
+    ctx: typer.Context,
+    org: str = ORG,
+    level: str | None = typer.Option(None, help="hidden, counts or records; omit to show"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Show or set what others may learn of your audience (hidden until you opt in)."""
+    from crosspromo.cli.context import state
+    from crosspromo.services.organizations import get_organization
+    from crosspromo.services.overlap_sessions import get_sharing, set_sharing
+
+    db = state(ctx).database()
+    org_id = get_organization(db, org).id
+    chosen = set_sharing(db, org_id, level) if level else get_sharing(db, org_id)
+    emit({"org": org, "level": str(chosen)}, fmt)
+
+
+@overlap_app.command("offer")
+def offer(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="your identifiers (.csv or .parquet)"),
+    org: str = ORG,
+    partner: str | None = typer.Option(None, help="a tenant of this server; omit for a remote"),
+    disclosure: str = typer.Option("counts", help="counts, or records (active partnership)"),
+    hours: float = typer.Option(24.0, help="how long the offer stays open (up to 168)"),
+    segments: bool = typer.Option(False, "--segments", help="count per segment pair"),
+    column: str = COLUMN,
+    kind: IdentifierKind = KIND,
+    region: str = REGION,
+    skip_invalid: bool = SKIP,
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Offer an overlap with your consented customers among FILE; prints the session and the
+    token to hand to the requester (shown once)."""
+    from crosspromo.cli.context import state
+    from crosspromo.services.organizations import get_organization
+    from crosspromo.services.overlap import ListOptions
+    from crosspromo.services.overlap_sessions import open_offer
+
+    db = state(ctx).database()
+    org_id = get_organization(db, org).id
+    options = ListOptions(column, kind, region, skip_invalid=skip_invalid)
+    made = open_offer(
+        db, org_id, file, options, partner=partner, disclosure=disclosure, hours=hours,
+        segments=segments, max_bytes=db.settings.overlap_max_bytes,
+    )  # fmt: skip
+    data = {
+        "session": made.session.id,
+        "token": made.token,
+        "partner": partner,
+        "disclosure": made.session.disclosure,
+        "size": made.session.size,
+        "rows": made.presented.rows,
+        "invalid": made.presented.invalid,
+        "not_sharing": made.presented.not_sharing,
+        "expires_at": made.session.expires_at.isoformat(),
+    }
+    emit(data, fmt)
+
+
+def _result_data(result: Any, session: str, shared: list[str] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"session": session, **result.summary()}
+    data["segments"] = [
+        {"segment_a": s.a_segment, "segment_b": s.b_segment, "intersection": s.intersection}
+        for s in result.segments
+        if s.a_segment != "all" or s.b_segment != "all"
+    ]
+    if shared is not None:
+        data["shared"] = shared
+    return data
+
+
+@overlap_app.command("join")
+def join(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="your identifiers (.csv or .parquet)"),
+    org: str = ORG,
+    session: str = SESSION,
+    segments: bool = typer.Option(False, "--segments", help="count per segment pair"),
+    column: str = COLUMN,
+    kind: IdentifierKind = KIND,
+    region: str = REGION,
+    skip_invalid: bool = SKIP,
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Answer an offer another tenant of this server made to you (a is you, b the offerer)."""
+    from crosspromo.cli.context import state
+    from crosspromo.services.organizations import get_organization
+    from crosspromo.services.overlap import ListOptions
+    from crosspromo.services.overlap_sessions import join_offer
+
+    db = state(ctx).database()
+    org_id = get_organization(db, org).id
+    options = ListOptions(column, kind, region, skip_invalid=skip_invalid)
+    result, shared = join_offer(db, org_id, session, file, options, segments)
+    emit(_result_data(result, session, shared), fmt)
+
+
+@overlap_app.command("request")
+def request(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="your identifiers (.csv or .parquet)"),
+    url: str = typer.Option(..., help="the other crosspromo server, e.g. https://crosspromo.b.com"),
+    session: str = SESSION,
+    token: str = typer.Option(..., help="the session's token, from the offerer"),
+    org: str | None = typer.Option(None, help="your organization here: its consents apply"),
+    consent_column: str | None = CONSENT,
+    disclosure: str = typer.Option("counts", help="as the offer says: counts or records"),
+    column: str = COLUMN,
+    kind: IdentifierKind = KIND,
+    region: str = REGION,
+    skip_invalid: bool = SKIP,
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Answer an offer on another crosspromo server: your side runs here and only three sealed
+    messages travel. Your consented customers take part: from --org's records, or a column."""
+    from crosspromo.analytics.overlap import Audience
+    from crosspromo.cli.context import state
+    from crosspromo.services.overlap import ListOptions, read_identifiers
+    from crosspromo.services.overlap_sessions import present, request_remote
+
+    options = ListOptions(column, kind, region, consent_column, skip_invalid=skip_invalid)
+    if org is not None:
+        from crosspromo.services.organizations import get_organization
+
+        db = state(ctx).database()
+        audience = present(db, get_organization(db, org).id, file, options, False).audience
+    else:
+        if consent_column is None:
+            raise typer.BadParameter("give --org (its consents apply) or --consent-column")
+        audience = Audience(read_identifiers(file, options).values.to_pylist())
+    result = request_remote(url, session, token, audience, disclosure)
+    emit(_result_data(result, session), fmt)
+
+
+@overlap_app.command("sessions")
+def list_sessions(ctx: typer.Context, org: str = ORG, fmt: OutputFormat = FORMAT_OPTION) -> None:
+    """Your overlap sessions, newest first, with their counts once done."""
+    from crosspromo.cli.context import state
+    from crosspromo.services.organizations import get_organization, organization_slugs
+    from crosspromo.services.overlap_sessions import list_sessions as sessions_of
+
+    db = state(ctx).database()
+    org_id = get_organization(db, org).id
+    items = sessions_of(db, org_id)
+    ids = {i for s in items for i in (s.org_id, s.partner_org_id) if i is not None}
+    slugs = organization_slugs(db, ids)
+    rows = [_session_row(s, slugs, org_id) for s in items]
+    columns = ("session", "role", "partner", "status", "disclosure", "size", "intersection")
+    emit(rows, fmt, columns=columns, rows=[[r[c] for c in columns] for r in rows])
+
+
+@overlap_app.command("revoke")
+def revoke(ctx: typer.Context, org: str = ORG, session: str = SESSION) -> None:
+    """Revoke an unfinished session; its blinded values are deleted."""
+    from crosspromo.cli.context import state
+    from crosspromo.services.organizations import get_organization
+    from crosspromo.services.overlap_sessions import revoke as revoke_session
+
+    db = state(ctx).database()
+    revoke_session(db, get_organization(db, org).id, session)
+    print(f"revoked {session}")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -366,4 +367,36 @@ webhook_deliveries = Table(
     Column("delivered_at", UTCDateTime, nullable=True),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     Index("ix_webhook_deliveries_org", "org_id", "id"),
+)
+
+overlap_sharing = Table(
+    "overlap_sharing",
+    metadata,
+    org_ref("org_id", primary_key=True),
+    Column("level", String(16), nullable=False),  # hidden | counts | records
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+overlap_sessions = Table(
+    "overlap_sessions",
+    metadata,
+    Column("id", String(32), primary_key=True),  # random; the session's keys derive from it
+    org_ref("org_id"),  # the responder, whose blinded list is kept here
+    Column(
+        "partner_org_id",
+        Integer,
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        nullable=True,  # null: a requester on another server, holding the session's token
+    ),
+    Column("disclosure", String(16), nullable=False),
+    Column("groups", JSON, nullable=False),  # [[segment, count], ...]
+    Column("points", LargeBinary, nullable=False),  # the responder's blinded identifiers
+    Column("status", String(16), nullable=False),  # open | answered | done | revoked
+    Column("max_bytes", BigInteger, nullable=False),
+    Column("result", JSON, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_overlap_sessions_org_id", "org_id"),
+    Index("ix_overlap_sessions_partner_org_id", "partner_org_id"),
 )

@@ -34,6 +34,7 @@ from crosspromo.web.routes import (
     stats,
     webhooks,
 )
+from crosspromo.web.routes import overlap as overlap_routes
 
 HERE = Path(__file__).parent
 
@@ -77,7 +78,8 @@ def create_app(settings: Settings) -> FastAPI:
         same_site="lax",
         https_only=settings.environment == "production",
     )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    overlap = dict.fromkeys(overlap_routes.LARGE_BODIES, settings.overlap_max_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, larger=overlap)
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(docs.router)
@@ -90,6 +92,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(attribution.router)
     app.include_router(experiments.router)
     app.include_router(customers.router)
+    app.include_router(overlap_routes.router)
+    app.include_router(overlap_routes.protocol)
     app.include_router(dashboard.router)
     return app
 

@@ -14,18 +14,29 @@ from crosspromo.web.errors import problem
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """``max_bytes`` for every path, except paths starting with a prefix in ``larger``, which
+    get the limit given there (identifier lists and overlap protocol messages)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
+
+    def limit(self, path: str) -> int:
+        for prefix, limit in self.larger.items():
+            if path.startswith(prefix):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit(scope.get("path", ""))
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
-            if declared.isdigit() and int(declared) > self.max_bytes:
-                await self._reject(scope, receive, send)
+            if declared.isdigit() and int(declared) > limit:
+                await self._reject(scope, receive, send, limit)
                 return
             await self.app(scope, receive, send)
             return
@@ -37,8 +48,8 @@ class BodyLimitMiddleware:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._reject(scope, receive, send)
+            if size > limit:
+                await self._reject(scope, receive, send, limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -48,17 +59,15 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLargeError(
-            f"the request body exceeds the limit of {self.max_bytes} bytes"
-        )
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        error = PayloadTooLargeError(f"the request body exceeds the limit of {limit} bytes")
         response = problem(
             error.http_status,
             error.code,
             error.title,
             error.message,
             scope.get("path", ""),
-            limit_bytes=self.max_bytes,
+            limit_bytes=limit,
         )
         response.headers["Connection"] = "close"
         await response(scope, receive, send)

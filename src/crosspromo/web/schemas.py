@@ -37,7 +37,7 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = Field(default=None, description="each invalid field")
 
 
-def _problem(description: str) -> dict[str, Any]:
+def problem_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
         "model": Problem,
@@ -48,12 +48,12 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _problem("the body is not valid JSON"),
-    401: _problem("missing, malformed, wrong or revoked API key"),
-    404: _problem("no such resource for this organization"),
-    409: _problem("conflicts with the current state"),
-    413: _problem("the body is over the size limit"),
-    422: _problem("a field is invalid; `errors` names each"),
+    400: problem_response("the body is not valid JSON"),
+    401: problem_response("missing, malformed, wrong or revoked API key"),
+    404: problem_response("no such resource for this organization"),
+    409: problem_response("conflicts with the current state"),
+    413: problem_response("the body is over the size limit"),
+    422: problem_response("a field is invalid; `errors` names each"),
 }
 
 

@@ -3,7 +3,6 @@ intersection cardinality over Curve25519, and an approximate mode on coordinated
 
 from crosspromo.analytics.overlap.identifiers import IdentifierKind, Normalized, normalize
 from crosspromo.analytics.overlap.local import run_exact, run_sketch
-from crosspromo.analytics.overlap.messages import ProtocolMessageError
 from crosspromo.analytics.overlap.psi import (
     Audience,
     Disclosure,
@@ -15,6 +14,7 @@ from crosspromo.analytics.overlap.psi import (
     read_result,
     respond,
 )
+from crosspromo.errors import ProtocolMessageError
 
 __all__ = [
     "Audience",

@@ -11,20 +11,13 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from crosspromo.errors import InvalidInputError
+from crosspromo.errors import ProtocolMessageError
 
 MAGIC = b"XPSI\x01"
 TAG = 32
 _LENGTHS = struct.Struct(">IQ")
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 _MAX_HEADER = 1024 * 1024
-
-
-class ProtocolMessageError(InvalidInputError):
-    """A message that is not the one this session expects: wrong session or step, altered,
-    replayed, cut short or too large."""
-
-    code = "protocol_message_refused"
 
 
 @dataclass(frozen=True, slots=True)

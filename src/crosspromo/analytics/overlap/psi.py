@@ -25,12 +25,8 @@ import numpy as np
 
 from crosspromo.analytics.overlap import golomb
 from crosspromo.analytics.overlap.blinding import POINT, Blinder
-from crosspromo.analytics.overlap.messages import (
-    DEFAULT_MAX_BYTES,
-    Message,
-    ProtocolMessageError,
-    open_message,
-)
+from crosspromo.analytics.overlap.messages import DEFAULT_MAX_BYTES, Message, open_message
+from crosspromo.errors import ProtocolMessageError
 
 ALL = "all"
 FALSE_MATCH_RATE = 1e-9

@@ -24,6 +24,7 @@ from crosspromo.store.repositories.links import (
     LinkRepository,
     SaltRepository,
 )
+from crosspromo.store.repositories.overlap import OverlapRepository
 from crosspromo.store.repositories.partnerships import PartnershipRepository
 from crosspromo.store.repositories.stats import StatsRepository
 from crosspromo.store.repositories.webhooks import (
@@ -45,6 +46,7 @@ __all__ = [
     "JourneyRepository",
     "LinkRepository",
     "OrganizationRepository",
+    "OverlapRepository",
     "PartnerCodeRepository",
     "PartnershipRepository",
     "Repository",

@@ -82,6 +82,22 @@ class CustomerRepository(Repository):
             )
         ).first()
 
+    def sharing_segments(self, org_id: int, id_hashes: Sequence[str]) -> dict[str, str | None]:
+        """The segment of each customer among ``id_hashes`` who consents to partner sharing
+        (customers without that consent, and unknown ids, are left out)."""
+        c = t.customers.c
+        found: dict[str, str | None] = {}
+        for start in range(0, len(id_hashes), 5_000):
+            rows = self.session.execute(
+                select(c.external_id_hash, c.segment).where(
+                    c.org_id == org_id,
+                    c.consent_partner_sharing.is_(True),
+                    c.external_id_hash.in_(id_hashes[start : start + 5_000]),
+                )
+            )
+            found.update({r[0]: r[1] for r in rows})
+        return found
+
     def counts_by_org(self) -> dict[int, int]:
         rows = self.session.execute(
             select(t.customers.c.org_id, func.count()).group_by(t.customers.c.org_id)
