@@ -26,7 +26,7 @@ $(UV):
 	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 .venv/.installed: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --compile-bytecode --extra dev --extra spark --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --extra dev --extra spark --extra embeddings --python $(PYTHON)
 	touch $@
 
 lint: .venv/.installed
