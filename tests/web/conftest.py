@@ -24,6 +24,7 @@ from crosspromo.services.outbound_webhooks import add_endpoint, list_deliveries
 from crosspromo.services.overlap import ListOptions
 from crosspromo.services.overlap_sessions import open_offer, set_sharing
 from crosspromo.services.partnerships import change_status, propose_partnership
+from crosspromo.services.profiles import ProfileInput, save_profile
 from crosspromo.web.app import create_server
 
 
@@ -86,6 +87,12 @@ def world(settings: Settings, tmp_path: Path) -> Iterator[World]:
     offer_file = tmp_path / "acme-offer.csv"
     offer_file.write_text("email\n" + "".join(f"c{i}@example.com\n" for i in range(6)))
     offer = open_offer(db, orgs["acme"], offer_file, ListOptions(), partner="beans")
+    for slug, about, offering in [
+        ("acme", "Outdoor gear for hikers", "tents"),
+        ("beans", "Coffee for early starts on the trail", "camp coffee"),
+        ("other", "Toys for dogs", "dog toys"),
+    ]:
+        save_profile(db, orgs[slug], ProfileInput(about, ("shop",), (offering,), 100, 50, 5))
     db.dispose()
     app = create_server(settings)
     with TestClient(app) as client:

@@ -412,3 +412,70 @@ case(
     intruder="other",
     content=lambda w: OVERLAP_LIST,
 )
+case(
+    "GET",
+    "/api/v1/profile",
+    path=lambda w: "/api/v1/profile",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: body["org"] != "other",  # each sees its own
+)
+case(
+    "PUT",
+    "/api/v1/profile",
+    path=lambda w: "/api/v1/profile",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"description": "x", "categories": ["shop"]},
+    leaks=lambda w, body: body["org"] != "other",
+)
+case(
+    "DELETE",
+    "/api/v1/profile",
+    path=lambda w: "/api/v1/profile",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: False,  # each removes its own
+    owner_status=204,
+)
+case(
+    "GET",
+    "/api/v1/profiles",
+    path=lambda w: "/api/v1/profiles",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: False,  # profiles are public by design: discovery compares them
+)
+case(
+    "POST",
+    "/api/v1/profile/mentions",
+    path=lambda w: "/api/v1/profile/mentions",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"items": [{"text": "Great shop!"}]},
+    leaks=lambda w, body: False,  # mentions of the caller itself
+)
+case(
+    "GET",
+    "/api/v1/partners/rank",
+    path=lambda w: "/api/v1/partners/rank",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: body["org"] != "other" or any(c["overlap"] for c in body["candidates"]),
+)
+case(
+    "GET",
+    "/api/v1/partners/graph",
+    path=lambda w: "/api/v1/partners/graph",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: "overlap_first" in body,
+)
+case(
+    "GET",
+    "/api/v1/partners/outreach",
+    path=lambda w: "/api/v1/partners/outreach?candidate=beans",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: "Acme" in body["text"],
+)

@@ -16,6 +16,7 @@ from crosspromo.cli.context import FORMAT_OPTION, CliState, OutputFormat, state
 from crosspromo.cli.experiments import experiment_app
 from crosspromo.cli.output import console, emit, err_console
 from crosspromo.cli.overlap import overlap_app
+from crosspromo.cli.partners import partners_app
 from crosspromo.cli.serve import serve as run_server
 from crosspromo.cli.tracking import (
     conversions_app,
@@ -48,6 +49,7 @@ app.add_typer(attribution_app, name="attribution")
 app.add_typer(experiment_app, name="experiment")
 app.add_typer(clv_app, name="clv")
 app.add_typer(overlap_app, name="overlap")
+app.add_typer(partners_app, name="partners")
 app.command("churn")(churn_command)
 app.command("kpis")(kpis_command)
 orgs_app.add_typer(domains_app, name="domains")

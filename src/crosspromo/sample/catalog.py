@@ -56,3 +56,53 @@ PARTNERSHIPS: tuple[tuple[str, str, str, PartnershipStatus], ...] = (
 
 SEGMENTS = ("new", "regular", "vip")
 SEGMENT_WEIGHTS = (0.5, 0.38, 0.12)
+
+# Profiles for discovery: description (whom it serves, for what), offerings, region, social
+# followers and interactions over the last 90 days.
+PROFILES: dict[str, tuple[str, tuple[str, ...], str, int, int]] = {
+    "trailhead-outfitters": ("Outdoor gear for hikers, campers and trail runners who spend their weekends on the trail.",
+                             ("hiking boots", "tents", "backpacks", "rain jackets"), "US-West", 48000, 1900),
+    "alpine-gear-co": ("Mountain equipment for climbers, hikers and ski tourers.",
+                       ("climbing harnesses", "tents", "hiking boots", "ski touring skins"), "US-West", 52000, 1500),
+    "summit-coffee": ("Small-batch coffee roasted for early starts: at home, at camp and on the trail.",
+                      ("whole bean coffee", "camp coffee kits", "coffee subscriptions"), "US-West", 21000, 1400),
+    "brewhaus-coffee": ("A neighbourhood coffee roaster and cafe for home baristas.",
+                        ("espresso beans", "whole bean coffee", "brewing gear"), "US-Midwest", 15000, 400),
+    "peak-fitness": ("Gyms and personal training for people building strength and endurance.",
+                     ("gym memberships", "personal training", "group classes"), "US-East", 39000, 1300),
+    "bloom-yoga": ("Yoga and mindfulness classes for flexibility, balance and recovery.",
+                   ("yoga classes", "meditation courses", "recovery workshops"), "US-East", 12000, 700),
+    "greenleaf-meals": ("Healthy meal kits for busy people who want to eat well after training.",
+                        ("meal kits", "protein snacks", "plant-based recipes"), "US-East", 30000, 800),
+    "wanderlust-travel": ("Adventure trips and guided hiking holidays for curious travellers.",
+                          ("guided hiking tours", "adventure holidays", "trip planning"), "US-West", 44000, 1600),
+    "nomad-insurance": ("Travel insurance for hikers, climbers and adventurous travellers.",
+                        ("trip cancellation cover", "mountain rescue cover", "medical evacuation cover"), "Global", 9000, 180),
+    "ridge-bikes": ("Mountain and gravel bikes for riders who explore trails and back roads.",
+                    ("mountain bikes", "gravel bikes", "bike servicing"), "US-West", 26000, 1500),
+    "campfire-books": ("An independent bookshop for readers of travel writing and nature books.",
+                       ("travel books", "nature writing", "book subscriptions"), "US-East", 11000, 500),
+    "pixel-pets": ("Toys, treats and gear for dogs and cats.",
+                   ("dog toys", "cat treats", "pet harnesses"), "US-Midwest", 18000, 450),
+}  # fmt: skip
+
+# Public mentions (short reviews and posts), imported as text.
+MENTIONS: dict[str, tuple[str, ...]] = {
+    "trailhead-outfitters": ("Great boots, lasted the whole thru-hike!", "Friendly staff and fast returns.",
+                             "The tent leaked on night two. Disappointed."),
+    "alpine-gear-co": ("Solid harness, feels safe.", "Shipping took forever and support never answered."),
+    "summit-coffee": ("Best camp coffee I have ever had!", "Love the subscription, always fresh and delicious.",
+                      "Amazing beans, great people.", "A bit pricey but worth it."),
+    "brewhaus-coffee": ("Nice espresso.", "The cafe was dirty and the barista was rude.",
+                        "Bitter, burnt beans. Terrible."),
+    "peak-fitness": ("Great trainers, I finally enjoy the gym!", "Crowded at peak hours."),
+    "bloom-yoga": ("Wonderful calm studio, lovely teachers.", "The recovery workshop helped my back so much!"),
+    "greenleaf-meals": ("Tasty and healthy.", "Box arrived late and the salad was wilted."),
+    "wanderlust-travel": ("Incredible guided trip, perfectly organized!", "Our guide was fantastic.",
+                          "Some hotels were disappointing."),
+    "nomad-insurance": ("Claim was paid quickly after my injury, thank you!", "Confusing policy wording."),
+    "ridge-bikes": ("Awesome gravel bike, smooth and fast.", "Great service, fixed my wheel the same day!",
+                    "Love this shop."),
+    "campfire-books": ("Charming shop with a great travel section.", "Wonderful recommendations."),
+    "pixel-pets": ("My dog destroyed the toy in five minutes.", "Cute treats, cats like them."),
+}  # fmt: skip

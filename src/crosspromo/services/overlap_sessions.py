@@ -243,7 +243,8 @@ def _state(db: Database, session: OverlapSession) -> ResponderState:
     return ResponderState(_derive(db.settings, "scalar", session.id), session.groups, points)
 
 
-def _record(result: OverlapResult, requester: str) -> dict[str, Any]:
+def record_of(result: OverlapResult, requester: str) -> dict[str, Any]:
+    """How a finished session keeps its counts."""
     return {
         "requester": requester,
         "size_requester": result.size_a,
@@ -290,7 +291,7 @@ def join_offer(
     read_result(requester.result_message(), session_id, key, state)
     with db.transaction() as tx:
         if not OverlapRepository(tx).move(
-            session_id, SessionStatus.OPEN, SessionStatus.DONE, _record(result, slug)
+            session_id, SessionStatus.OPEN, SessionStatus.DONE, record_of(result, slug)
         ):
             raise ConflictError(f"overlap session {session_id} was answered meanwhile")
     shared = None
@@ -335,7 +336,7 @@ def accept_result(db: Database, session_id: str, data: bytes) -> OverlapResult:
     result = read_result(data, session_id, key, _state(db, offer))
     with db.transaction() as tx:
         if not OverlapRepository(tx).move(
-            session_id, SessionStatus.ANSWERED, SessionStatus.DONE, _record(result, "remote")
+            session_id, SessionStatus.ANSWERED, SessionStatus.DONE, record_of(result, "remote")
         ):
             raise ProtocolMessageError(
                 f"overlap session {session_id} already has its result (replayed)",

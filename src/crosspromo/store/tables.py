@@ -400,3 +400,40 @@ overlap_sessions = Table(
     Index("ix_overlap_sessions_org_id", "org_id"),
     Index("ix_overlap_sessions_partner_org_id", "partner_org_id"),
 )
+
+profiles = Table(
+    "profiles",
+    metadata,
+    org_ref("org_id", primary_key=True),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("categories", JSON, nullable=False),
+    Column("offerings", JSON, nullable=False),
+    Column("audience_size", BigInteger, nullable=True),
+    Column("followers", BigInteger, nullable=True),
+    Column("engagements", BigInteger, nullable=True),
+    Column("region", String(64), nullable=False, server_default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    org_ref("org_id"),  # the organization mentioned
+    Column("mention_key", String(64), nullable=False),  # hash of source, time and text
+    Column("text", Text, nullable=False),
+    Column("source", String(200), nullable=False, server_default=""),
+    Column("posted_at", UTCDateTime, nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "mention_key", name="uq_mentions_org_key"),
+)
+
+scoring = Table(
+    "scoring",
+    metadata,
+    org_ref("org_id", primary_key=True),
+    Column("weights", JSON, nullable=False),
+    Column("learned", JSON, nullable=True),
+    Column("use_learned", Boolean, nullable=False, server_default="0"),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

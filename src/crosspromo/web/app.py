@@ -35,6 +35,7 @@ from crosspromo.web.routes import (
     webhooks,
 )
 from crosspromo.web.routes import overlap as overlap_routes
+from crosspromo.web.routes import partners as partner_routes
 
 HERE = Path(__file__).parent
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(customers.router)
     app.include_router(overlap_routes.router)
     app.include_router(overlap_routes.protocol)
+    app.include_router(partner_routes.router)
     app.include_router(dashboard.router)
     return app
 

@@ -75,6 +75,7 @@ class Engagement:
     benchmark: float | None  # the category's median rate
     ratio: float | None  # rate / benchmark
     above: bool  # at least 15% above the category's benchmark
+    peers: str = "its category's"  # what the benchmark is the median of
 
     def summary(self) -> str:
         if self.rate is None:
@@ -83,7 +84,7 @@ class Engagement:
             return f"engagement {self.rate:.1%} (no category benchmark)"
         verdict = "above" if self.above else "not above"
         return (
-            f"engagement {self.rate:.1%}, {self.ratio:.2f}x its category's {self.benchmark:.1%} "
+            f"engagement {self.rate:.1%}, {self.ratio:.2f}x {self.peers} {self.benchmark:.1%} "
             f"({verdict} the benchmark by 15%)"
         )
 
@@ -93,10 +94,12 @@ def benchmarks(rates: Mapping[str, Sequence[float]]) -> dict[str, float]:
     return {cat: statistics.median(r) for cat, r in rates.items() if r}
 
 
-def engagement(rate: float | None, benchmark: float | None) -> Engagement:
+def engagement(
+    rate: float | None, benchmark: float | None, peers: str = "its category's"
+) -> Engagement:
     if rate is None:
-        return Engagement(None, benchmark, None, False)
+        return Engagement(None, benchmark, None, False, peers)
     if not benchmark:
-        return Engagement(rate, benchmark, None, False)
+        return Engagement(rate, benchmark, None, False, peers)
     ratio = rate / benchmark
-    return Engagement(rate, benchmark, ratio, ratio >= ABOVE_BENCHMARK)
+    return Engagement(rate, benchmark, ratio, ratio >= ABOVE_BENCHMARK, peers)

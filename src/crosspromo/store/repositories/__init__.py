@@ -26,6 +26,7 @@ from crosspromo.store.repositories.links import (
 )
 from crosspromo.store.repositories.overlap import OverlapRepository
 from crosspromo.store.repositories.partnerships import PartnershipRepository
+from crosspromo.store.repositories.profiles import ProfileRepository
 from crosspromo.store.repositories.stats import StatsRepository
 from crosspromo.store.repositories.webhooks import (
     WebhookDeliveryRepository,
@@ -49,6 +50,7 @@ __all__ = [
     "OverlapRepository",
     "PartnerCodeRepository",
     "PartnershipRepository",
+    "ProfileRepository",
     "Repository",
     "SaltRepository",
     "SampleRunRepository",
