@@ -151,3 +151,27 @@ def test_customers_show_value_and_churn_by_source(browser: Any, demo_server: Dem
     assert {"summit-coffee", "ridge-bikes"} <= set(partners)
     page.screenshot(path=str(ARTIFACTS / "customers.png"), full_page=True)
     page.close()
+
+
+def test_discover_ranks_candidates_with_reasons(browser: Any, demo_server: DemoServer) -> None:
+    page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    page.click("nav.tabs >> text=Discover")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text().startswith("Who should we partner with")
+    rows = page.locator("[data-testid=candidates] tbody tr")
+    assert rows.count() == 11  # every other organization of the sample has a profile
+    competitor = page.locator("[data-candidate=alpine-gear-co] .flag")
+    expect(competitor).to_have_text("competitor")
+    last = rows.nth(10).get_attribute("data-candidate")
+    assert last == "alpine-gear-co"  # the one competitor is listed last
+    first_reasons = rows.nth(0).locator("ul.reasons li").all_inner_texts()
+    assert any("of our consenting customers are theirs too" in r for r in first_reasons)
+    expect(page.locator("figure.chart").first.locator("rect")).to_have_count(11 * 5)
+    assert page.locator("figure.chart rect.band").count() == 1  # the overlap target band
+    assert page.locator("[data-testid=bundles] li").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "partners.png"), full_page=True)
+    page.click("[data-candidate=peak-fitness] >> text=Draft intro")
+    page.wait_for_load_state("networkidle")
+    draft = page.locator("[data-testid=draft]").inner_text()
+    assert "Trailhead Outfitters x Peak Fitness" in draft
+    page.close()

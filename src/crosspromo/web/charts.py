@@ -79,14 +79,23 @@ class BarChart:
     y_ticks: list[tuple[float, str]]
     x_labels: list[tuple[float, str]]
     legend: list[tuple[str, str]]  # (name, color)
+    band: tuple[float, float, str] | None = None  # (y top, height, label): a shaded target
 
 
 def bar_chart(
-    groups: list[str], series: dict[str, list[float]], width: int = 900, height: int = 260
+    groups: list[str],
+    series: dict[str, list[float]],
+    width: int = 900,
+    height: int = 260,
+    band: tuple[float, float, str] | None = None,
 ) -> BarChart:
-    """Grouped bars: one group per entry of ``groups``, one bar per series (in given order)."""
+    """Grouped bars: one group per entry of ``groups``, one bar per series (in given order);
+    ``band`` = (low, high, label) shades a target range of values."""
     left, right, top, bottom = 52, 12, 10, height - 24
-    highest = max([0.0, *(v for values in series.values() for v in values)]) or 1.0
+    values_and_band = [v for values in series.values() for v in values]
+    if band is not None:
+        values_and_band.append(band[1])
+    highest = max([0.0, *values_and_band]) or 1.0
     slot = (width - left - right) / max(len(groups), 1)
     bar = slot * 0.8 / max(len(series), 1)
 
@@ -108,7 +117,65 @@ def bar_chart(
     ticks = [(y(highest * k / 4), f"{highest * k / 4:,.0f}") for k in range(5)]
     labels = [(left + (g + 0.5) * slot, name) for g, name in enumerate(groups)]
     legend = [(name, PALETTE[s % len(PALETTE)]) for s, name in enumerate(series)]
-    return BarChart(width, height, left, bottom, bars, ticks, labels, legend)
+    shade = None if band is None else (y(band[1]), y(band[0]) - y(band[1]), band[2])
+    return BarChart(width, height, left, bottom, bars, ticks, labels, legend, shade)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    x: float
+    width: float
+    color: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class StackRow:
+    label: str
+    y: float
+    segments: list[Segment]
+    end_x: float
+    text: str
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StackChart:
+    width: int
+    height: int
+    left: int
+    row_height: int
+    rows: list[StackRow]
+    ticks: list[tuple[float, str]]
+    legend: list[tuple[str, str]]
+
+
+def stacked_bars(
+    rows: list[tuple[str, dict[str, float], str, bool]],
+    parts: list[str],
+    width: int = 900,
+    row_height: int = 28,
+) -> StackChart:
+    """One horizontal bar per row (label, {part: value}, text at the end, muted), each part a
+    coloured segment in the order of ``parts``; negative parts are left out of the bar."""
+    left, right = 190, 150
+    highest = max([0.0, *(sum(max(v, 0.0) for v in r[1].values()) for r in rows)]) or 1.0
+    scale = (width - left - right) / highest
+    colors = {p: PALETTE[i % len(PALETTE)] for i, p in enumerate(parts)}
+    out = []
+    for i, (label, values, text, muted) in enumerate(rows):
+        x = float(left)
+        segments = []
+        for part in parts:
+            value = max(values.get(part, 0.0), 0.0)
+            segments.append(
+                Segment(x, value * scale, colors[part], f"{label} · {part}: {value:.3f}")
+            )
+            x += value * scale
+        out.append(StackRow(label, row_height * i + 4, segments, x, text, muted))
+    ticks = [(left + scale * highest * k / 4, f"{highest * k / 4:.2f}") for k in range(5)]
+    height = row_height * len(rows) + 28
+    return StackChart(width, height, left, row_height, out, ticks, list(colors.items()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,16 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crosspromo.analytics.attribution import Attribution
+from crosspromo.analytics.discovery.score import FACTORS, OVERLAP_BAND
 from crosspromo.domain import PartnershipStatus, User
-from crosspromo.errors import AuthenticationError, InvalidInputError, TooManyAttemptsError
+from crosspromo.errors import (
+    AuthenticationError,
+    InvalidInputError,
+    NotFoundError,
+    TooManyAttemptsError,
+)
+from crosspromo.services import discovery, stats
 from crosspromo.services import experiment_registry as registry
-from crosspromo.services import stats
 from crosspromo.services.attribution import Credited, attribute_tracked
 from crosspromo.services.clv import organization_clv
 from crosspromo.services.kpis import partner_kpis, source_values
@@ -22,7 +28,7 @@ from crosspromo.services.overview import organization_overview
 from crosspromo.services.partnerships import list_partnerships, parse_status
 from crosspromo.services.retention import organization_churn
 from crosspromo.services.users import authenticate_user
-from crosspromo.web.charts import BarChart, bar_chart, interval_chart, line_chart
+from crosspromo.web.charts import BarChart, bar_chart, interval_chart, line_chart, stacked_bars
 from crosspromo.web.deps import DB, SESSION_USER, check_csrf, csrf_token, session_user
 from crosspromo.web.routes.stats import daily_csv_response
 
@@ -232,6 +238,51 @@ def customers(request: Request, db: DB) -> Response:
         cohort_rows=list(zip(cohorts["months"], cohorts["sizes"], cohorts["retention"],
                              strict=True)),
     )  # fmt: skip
+
+
+@router.get("/partners")
+def partners(request: Request, db: DB) -> Response:
+    """Who to partner with next: ranked candidates with each factor's part, the reasons,
+    measured overlaps against the target band, and bundles."""
+    user = session_user(request, db)
+    if user is None or user.role.uses_portal:
+        return RedirectResponse("/login" if user is None else "/portal", status_code=303)
+    overview = organization_overview(db, user.org_id)
+    try:
+        ranking = discovery.ranking_dict(discovery.rank(db, user.org_id, top=12))
+    except NotFoundError as exc:
+        return _page(request, "partners.html", user=user, data=overview, problem=exc.message)
+    candidates = ranking["candidates"]
+    rows = [
+        (c["org"], c["parts"], f"{c['score']:.2f}" + (" competitor" if c["competitor"] else ""),
+         c["competitor"])
+        for c in candidates
+    ]  # fmt: skip
+    measured = [c for c in candidates if c["overlap"]]
+    low, high = OVERLAP_BAND
+    overlap_chart = bar_chart(
+        [c["org"].split("-")[0] for c in measured],  # short labels: the slugs' first words
+        {"our customers they share (%)": [100 * c["overlap"]["rate_ours"] for c in measured],
+         "their customers we share (%)": [100 * c["overlap"]["rate_theirs"] for c in measured]},
+        band=(100 * low, 100 * high, f"target {low:.0%}-{high:.0%}"),
+    )  # fmt: skip
+    return _page(
+        request, "partners.html", user=user, data=overview, problem=None, ranking=ranking,
+        score_chart=stacked_bars(rows, list(FACTORS)), overlap_chart=overlap_chart,
+    )  # fmt: skip
+
+
+@router.get("/partners/outreach")
+def partner_outreach(
+    request: Request, db: DB, candidate: str = Query(..., max_length=64, pattern="^[a-z0-9-]+$")
+) -> Response:
+    """A drafted introduction to one candidate, citing the evidence."""
+    user = session_user(request, db)
+    if user is None or user.role.uses_portal:
+        return RedirectResponse("/login" if user is None else "/portal", status_code=303)
+    overview = organization_overview(db, user.org_id)
+    text = discovery.outreach_draft(db, user.org_id, candidate)
+    return _page(request, "outreach.html", user=user, data=overview, candidate=candidate, text=text)
 
 
 @router.get("/tracking.csv")
