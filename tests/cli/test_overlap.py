@@ -159,3 +159,29 @@ def test_two_servers_run_the_protocol_over_http(tmp_path: Path) -> None:
                db_url=url_b, CROSSPROMO_SECRET_KEY=SECRET_B)  # fmt: skip
     stored = json.loads(kept.stdout)[0]
     assert (stored["status"], stored["intersection"], stored["partner"]) == ("done", expected, None)
+
+
+def test_partners_commands_on_the_sample(tmp_path: Path) -> None:
+    """Profile, rank (JSON), graph and outreach from the command line on a built sample."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert cli("db", "upgrade", db_url=url).returncode == 0
+    assert cli("sample", "--scale", "5", "--format", "json", db_url=url).returncode == 0
+    ranked = cli("partners", "rank", "--org", "trailhead-outfitters", "--top", "3",
+                 "--format", "json", db_url=url)  # fmt: skip
+    assert ranked.returncode == 0, ranked.stderr
+    data = json.loads(ranked.stdout)
+    assert len(data["candidates"]) == 3
+    first = data["candidates"][0]
+    assert abs(sum(first["parts"].values()) - first["score"]) < 1e-9
+    assert first["reasons"]
+    out = tmp_path / "eco.graphml"
+    assert cli("partners", "graph", "--org", "trailhead-outfitters", "--out", str(out),
+               db_url=url).returncode == 0  # fmt: skip
+    assert "<graphml" in out.read_text()
+    draft = cli("partners", "outreach", "--org", "trailhead-outfitters", "--candidate",
+                "peak-fitness", db_url=url)  # fmt: skip
+    assert "Trailhead Outfitters x Peak Fitness" in draft.stdout
+    gone = cli("partners", "profile", "delete", "--org", "peak-fitness", db_url=url)
+    assert "removed the profile of peak-fitness" in gone.stdout
+    missing = cli("partners", "profile", "show", "--org", "peak-fitness", db_url=url)
+    assert missing.returncode == 4

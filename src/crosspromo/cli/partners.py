@@ -51,6 +51,17 @@ def profile_set(
     emit(profile_dict(save_profile(db, org_id_of(db, org), given)), fmt)
 
 
+@profile_app.command("delete")
+def profile_delete(ctx: typer.Context, org: str = ORG) -> None:
+    """Remove the organization's profile: it no longer appears as a candidate."""
+    from crosspromo.services.discovery import org_id_of
+    from crosspromo.services.profiles import delete_profile
+
+    db = state(ctx).database()
+    removed = delete_profile(db, org_id_of(db, org))
+    print(f"removed the profile of {org}" if removed else f"{org} had no profile")
+
+
 @partners_app.command("import")
 def import_command(
     ctx: typer.Context,
