@@ -39,6 +39,14 @@ class CliState:
         return open_database(self.settings())
 
 
+def organization(ctx: typer.Context, slug: str) -> tuple[Database, int]:
+    """The database and the id of the organization ``slug`` (NotFoundError naming it)."""
+    from crosspromo.services.organizations import get_organization
+
+    db = state(ctx).database()
+    return db, get_organization(db, slug).id
+
+
 def state(ctx: typer.Context) -> CliState:
     obj = ctx.find_root().obj
     assert isinstance(obj, CliState)

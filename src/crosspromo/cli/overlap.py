@@ -10,7 +10,7 @@ import typer
 
 from crosspromo.analytics.overlap import IdentifierKind
 from crosspromo.analytics.overlap.identifiers import DEFAULT_REGION
-from crosspromo.cli.context import FORMAT_OPTION, OutputFormat
+from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, organization
 from crosspromo.cli.output import emit
 
 overlap_app = typer.Typer(help="Private audience overlap between two organizations.")
@@ -62,25 +62,6 @@ ORG: Any = typer.Option(..., help="slug of your organization")
 SESSION: Any = typer.Option(..., help="the overlap session's id")
 
 
-def _session_row(item: Any, slugs: dict[int, str], org_id: int) -> dict[str, Any]:
-    result = item.result or {}
-    role = "responder" if item.org_id == org_id else "requester"
-    other = item.partner_org_id if role == "responder" else item.org_id
-    return {
-        "session": item.id,
-        "role": role,
-        "partner": slugs.get(other) if other is not None else None,
-        "status": str(item.status),
-        "disclosure": item.disclosure,
-        "size": item.size,
-        "expires_at": item.expires_at.isoformat(),
-        "intersection": result.get("intersection"),
-        "size_requester": result.get("size_requester"),
-        "size_responder": result.get("size_responder"),
-        "segments": result.get("segments", []),
-    }
-
-
 @overlap_app.command("sharing")
 def sharing(
     ctx: typer.Context,
@@ -89,12 +70,9 @@ def sharing(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Show or set what others may learn of your audience (hidden until you opt in)."""
-    from crosspromo.cli.context import state
-    from crosspromo.services.organizations import get_organization
     from crosspromo.services.overlap_sessions import get_sharing, set_sharing
 
-    db = state(ctx).database()
-    org_id = get_organization(db, org).id
+    db, org_id = organization(ctx, org)
     chosen = set_sharing(db, org_id, level) if level else get_sharing(db, org_id)
     emit({"org": org, "level": str(chosen)}, fmt)
 
@@ -116,13 +94,10 @@ def offer(
 ) -> None:
     """Offer an overlap with your consented customers among FILE; prints the session and the
     token to hand to the requester (shown once)."""
-    from crosspromo.cli.context import state
-    from crosspromo.services.organizations import get_organization
     from crosspromo.services.overlap import ListOptions
     from crosspromo.services.overlap_sessions import open_offer
 
-    db = state(ctx).database()
-    org_id = get_organization(db, org).id
+    db, org_id = organization(ctx, org)
     options = ListOptions(column, kind, region, skip_invalid=skip_invalid)
     made = open_offer(
         db, org_id, file, options, partner=partner, disclosure=disclosure, hours=hours,
@@ -168,13 +143,10 @@ def join(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Answer an offer another tenant of this server made to you (a is you, b the offerer)."""
-    from crosspromo.cli.context import state
-    from crosspromo.services.organizations import get_organization
     from crosspromo.services.overlap import ListOptions
     from crosspromo.services.overlap_sessions import join_offer
 
-    db = state(ctx).database()
-    org_id = get_organization(db, org).id
+    db, org_id = organization(ctx, org)
     options = ListOptions(column, kind, region, skip_invalid=skip_invalid)
     result, shared = join_offer(db, org_id, session, file, options, segments)
     emit(_result_data(result, session, shared), fmt)
@@ -199,16 +171,13 @@ def request(
     """Answer an offer on another crosspromo server: your side runs here and only three sealed
     messages travel. Your consented customers take part: from --org's records, or a column."""
     from crosspromo.analytics.overlap import Audience
-    from crosspromo.cli.context import state
     from crosspromo.services.overlap import ListOptions, read_identifiers
     from crosspromo.services.overlap_sessions import present, request_remote
 
     options = ListOptions(column, kind, region, consent_column, skip_invalid=skip_invalid)
     if org is not None:
-        from crosspromo.services.organizations import get_organization
-
-        db = state(ctx).database()
-        audience = present(db, get_organization(db, org).id, file, options, False).audience
+        db, org_id = organization(ctx, org)
+        audience = present(db, org_id, file, options, False).audience
     else:
         if consent_column is None:
             raise typer.BadParameter("give --org (its consents apply) or --consent-column")
@@ -220,16 +189,11 @@ def request(
 @overlap_app.command("sessions")
 def list_sessions(ctx: typer.Context, org: str = ORG, fmt: OutputFormat = FORMAT_OPTION) -> None:
     """Your overlap sessions, newest first, with their counts once done."""
-    from crosspromo.cli.context import state
-    from crosspromo.services.organizations import get_organization, organization_slugs
     from crosspromo.services.overlap_sessions import list_sessions as sessions_of
+    from crosspromo.services.overlap_sessions import session_views
 
-    db = state(ctx).database()
-    org_id = get_organization(db, org).id
-    items = sessions_of(db, org_id)
-    ids = {i for s in items for i in (s.org_id, s.partner_org_id) if i is not None}
-    slugs = organization_slugs(db, ids)
-    rows = [_session_row(s, slugs, org_id) for s in items]
+    db, org_id = organization(ctx, org)
+    rows = session_views(db, org_id, sessions_of(db, org_id))
     columns = ("session", "role", "partner", "status", "disclosure", "size", "intersection")
     emit(rows, fmt, columns=columns, rows=[[r[c] for c in columns] for r in rows])
 
@@ -237,10 +201,8 @@ def list_sessions(ctx: typer.Context, org: str = ORG, fmt: OutputFormat = FORMAT
 @overlap_app.command("revoke")
 def revoke(ctx: typer.Context, org: str = ORG, session: str = SESSION) -> None:
     """Revoke an unfinished session; its blinded values are deleted."""
-    from crosspromo.cli.context import state
-    from crosspromo.services.organizations import get_organization
     from crosspromo.services.overlap_sessions import revoke as revoke_session
 
-    db = state(ctx).database()
-    revoke_session(db, get_organization(db, org).id, session)
+    db, org_id = organization(ctx, org)
+    revoke_session(db, org_id, session)
     print(f"revoked {session}")

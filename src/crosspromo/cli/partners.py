@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, state
+from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, organization, state
 from crosspromo.cli.output import console, emit
 
 partners_app = typer.Typer(help="Partner discovery: profiles, ranking, bundles, outreach.")
@@ -21,11 +21,10 @@ ENCODER: Any = typer.Option("auto", help="auto (MiniLM when installed), minilm o
 @profile_app.command("show")
 def profile_show(ctx: typer.Context, org: str = ORG, fmt: OutputFormat = FORMAT_OPTION) -> None:
     """Print the organization's profile."""
-    from crosspromo.services.discovery import org_id_of
     from crosspromo.services.profiles import get_profile, profile_dict
 
-    db = state(ctx).database()
-    emit(profile_dict(get_profile(db, org_id_of(db, org))), fmt)
+    db, org_id = organization(ctx, org)
+    emit(profile_dict(get_profile(db, org_id)), fmt)
 
 
 @profile_app.command("set")
@@ -42,23 +41,21 @@ def profile_set(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Create or replace the organization's profile."""
-    from crosspromo.services.discovery import org_id_of
     from crosspromo.services.profiles import ProfileInput, profile_dict, save_profile
 
-    db = state(ctx).database()
+    db, org_id = organization(ctx, org)
     given = ProfileInput(description, tuple(category), tuple(offering), audience_size, followers,
                          engagements, region)  # fmt: skip
-    emit(profile_dict(save_profile(db, org_id_of(db, org), given)), fmt)
+    emit(profile_dict(save_profile(db, org_id, given)), fmt)
 
 
 @profile_app.command("delete")
 def profile_delete(ctx: typer.Context, org: str = ORG) -> None:
     """Remove the organization's profile: it no longer appears as a candidate."""
-    from crosspromo.services.discovery import org_id_of
     from crosspromo.services.profiles import delete_profile
 
-    db = state(ctx).database()
-    removed = delete_profile(db, org_id_of(db, org))
+    db, org_id = organization(ctx, org)
+    removed = delete_profile(db, org_id)
     print(f"removed the profile of {org}" if removed else f"{org} had no profile")
 
 
@@ -110,10 +107,10 @@ def rank_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Candidate partners, best first, each factor's part of the score and the reasons."""
-    from crosspromo.services.discovery import org_id_of, rank, ranking_dict
+    from crosspromo.services.discovery import rank, ranking_dict
 
-    db = state(ctx).database()
-    ranking = rank(db, org_id_of(db, org), top=top, weights=parse_weights(weight),
+    db, org_id = organization(ctx, org)
+    ranking = rank(db, org_id, top=top, weights=parse_weights(weight),
                    encoder=encoder, include_partners=not new_only)  # fmt: skip
     data = ranking_dict(ranking)
     rows = [
@@ -140,10 +137,10 @@ def weights_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Set how candidates are scored: your weights, or the learned model."""
-    from crosspromo.services.discovery import org_id_of, set_weights
+    from crosspromo.services.discovery import set_weights
 
-    db = state(ctx).database()
-    setup = set_weights(db, org_id_of(db, org), parse_weights(weight) or {}, use_learned)
+    db, org_id = organization(ctx, org)
+    setup = set_weights(db, org_id, parse_weights(weight) or {}, use_learned)
     emit({"weights": setup.weights, "use_learned": setup.use_learned}, fmt)
 
 
@@ -158,10 +155,10 @@ def learn_command(
 ) -> None:
     """Learn the score's weights from past partnerships' outcomes (logistic regression); the
     ranking then uses it."""
-    from crosspromo.services.discovery import learn_weights, org_id_of
+    from crosspromo.services.discovery import learn_weights
 
-    db = state(ctx).database()
-    model = learn_weights(db, org_id_of(db, org), outcomes, penalty, encoder)
+    db, org_id = organization(ctx, org)
+    model = learn_weights(db, org_id, outcomes, penalty, encoder)
     emit(model.as_dict(), fmt)
 
 
@@ -173,10 +170,10 @@ def graph_command(
     encoder: str = ENCODER,
 ) -> None:
     """Export the ecosystem graph (organizations, overlaps, complementarity) as GraphML."""
-    from crosspromo.services.discovery import ecosystem_graphml, org_id_of
+    from crosspromo.services.discovery import ecosystem_graphml
 
-    db = state(ctx).database()
-    out.write_text(ecosystem_graphml(db, org_id_of(db, org), encoder))
+    db, org_id = organization(ctx, org)
+    out.write_text(ecosystem_graphml(db, org_id, encoder))
     print(f"wrote {out}")
 
 
@@ -191,8 +188,8 @@ def outreach_command(
     encoder: str = ENCODER,
 ) -> None:
     """Draft an introduction to a candidate that cites the evidence."""
-    from crosspromo.services.discovery import org_id_of, outreach_draft
+    from crosspromo.services.discovery import outreach_draft
 
-    db = state(ctx).database()
+    db, org_id = organization(ctx, org)
     text = template.read_text() if template else None
-    print(outreach_draft(db, org_id_of(db, org), candidate, text, encoder))
+    print(outreach_draft(db, org_id, candidate, text, encoder))

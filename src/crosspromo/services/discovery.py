@@ -23,7 +23,6 @@ from crosspromo.errors import InvalidInputError, NotFoundError
 from crosspromo.services.tabular import TabularFile
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
-    OrganizationRepository,
     OverlapRepository,
     PartnershipRepository,
     ProfileRepository,
@@ -303,11 +302,6 @@ def learn_weights(db: Database, org_id: int, outcomes: Path, penalty: float = 1.
                                  model.as_dict(), True),
         )  # fmt: skip
     return model
-
-
-def org_id_of(db: Database, slug: str) -> int:
-    with db.transaction() as session:
-        return OrganizationRepository(session).by_slug(slug).id
 
 
 def candidate_dict(c: Candidate) -> dict[str, Any]:

@@ -406,3 +406,33 @@ def _post(client: Any, url: str, body: bytes) -> bytes:
             detail = reply.text[:200]
         raise RemoteServerError(f"the other server answered {reply.status_code}: {detail}")
     return bytes(reply.content)
+
+
+def session_views(db: Database, org_id: int, items: list[OverlapSession]) -> list[dict[str, Any]]:
+    """Sessions as ``org_id`` sees them: its role, the other tenant's slug, the counts."""
+    from crosspromo.services.organizations import organization_slugs
+
+    others = {s.partner_org_id if s.org_id == org_id else s.org_id for s in items}
+    slugs = organization_slugs(db, {o for o in others if o is not None})
+    views = []
+    for item in items:
+        result = item.result or {}
+        role = "responder" if item.org_id == org_id else "requester"
+        other = item.partner_org_id if role == "responder" else item.org_id
+        views.append(
+            {
+                "session": item.id,
+                "role": role,
+                "partner": slugs.get(other) if other is not None else None,
+                "status": str(item.status),
+                "disclosure": item.disclosure,
+                "size": item.size,
+                "created_at": item.created_at,
+                "expires_at": item.expires_at,
+                "intersection": result.get("intersection"),
+                "size_requester": result.get("size_requester"),
+                "size_responder": result.get("size_responder"),
+                "segments": result.get("segments", []),
+            }
+        )
+    return views

@@ -33,6 +33,14 @@ class Repository:
             raise ConflictError(conflict) from exc
         return int(new_id)
 
+    def _upsert(self, table: Any, values: dict[str, Any], key: str = "org_id") -> None:
+        """Insert the row, or update every other column of the row with the same ``key``."""
+        dialect = self.session.connection().dialect.name
+        insert_or = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert_or(table).values(**values)
+        changed = {k: statement.excluded[k] for k in values if k != key}
+        self.session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))
+
     def _insert_new(self, table: Any, rows: Sequence[dict[str, Any]], key: list[str]) -> int:
         """Insert the rows whose ``key`` columns are not stored yet (replays add nothing), each
         stamped ``recorded_at``; how many were new."""

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from crosspromo.domain.overlap import OverlapSession, SessionStatus, SharingLevel
 from crosspromo.errors import NotFoundError
@@ -24,17 +23,8 @@ class OverlapRepository(Repository):
         return SharingLevel(found) if found else SharingLevel.HIDDEN
 
     def set_level(self, org_id: int, level: SharingLevel) -> None:
-        dialect = self.session.connection().dialect.name
-        upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = upsert(t.overlap_sharing).values(
-            org_id=org_id, level=str(level), updated_at=utcnow()
-        )
-        self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["org_id"],
-                set_={"level": str(level), "updated_at": statement.excluded.updated_at},
-            )
-        )
+        values = {"org_id": org_id, "level": str(level), "updated_at": utcnow()}
+        self._upsert(t.overlap_sharing, values)
 
     def add(self, values: dict[str, Any]) -> None:
         self.session.execute(t.overlap_sessions.insert().values(**values))

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from crosspromo.domain.profiles import Mention, Profile, ScoringSetup
 from crosspromo.errors import NotFoundError
@@ -15,15 +14,6 @@ from crosspromo.store.repositories.base import Repository, utcnow
 
 
 class ProfileRepository(Repository):
-    def _upsert(self, table: Any, values: dict[str, Any]) -> None:
-        dialect = self.session.connection().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(table).values(**values)
-        changed = {k: statement.excluded[k] for k in values if k != "org_id"}
-        self.session.execute(
-            statement.on_conflict_do_update(index_elements=["org_id"], set_=changed)
-        )
-
     def save(self, org_id: int, values: dict[str, Any]) -> None:
         self._upsert(t.profiles, {"org_id": org_id, **values, "updated_at": utcnow()})
 

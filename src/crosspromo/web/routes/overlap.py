@@ -8,9 +8,10 @@ requester on another server proves itself with the session's seal on every messa
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
@@ -20,7 +21,6 @@ from starlette.concurrency import run_in_threadpool
 from crosspromo.analytics.overlap import Disclosure, IdentifierKind, OverlapResult
 from crosspromo.domain.overlap import OverlapSession
 from crosspromo.services import overlap_sessions as sessions
-from crosspromo.services.organizations import organization_slugs
 from crosspromo.services.overlap import ListOptions
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.schemas import PROBLEM_RESPONSES, problem_response
@@ -31,6 +31,7 @@ RESPONSES = {
 }
 router = APIRouter(prefix="/api/v1/overlap", tags=["overlap"], responses=RESPONSES)
 protocol = APIRouter(prefix="/overlap/v1", tags=["overlap protocol"], responses=RESPONSES)
+T = TypeVar("T")
 LARGE_BODIES = ("/api/v1/overlap/", "/overlap/v1/")
 SessionId = Annotated[str, PathParam(pattern="^[0-9a-f]{32}$")]
 PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet")
@@ -99,29 +100,22 @@ async def _upload(request: Request) -> Path:
     return Path(handle.name)
 
 
+async def _with_upload(request: Request, work: Callable[[Path], T]) -> T:
+    """``work`` on the uploaded body's file, on a worker thread (blinding takes seconds: off
+    the event loop); the file is deleted afterwards whatever happens."""
+    path = await _upload(request)
+    try:
+        return await run_in_threadpool(work, path)
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def _options(column: str, kind: IdentifierKind, region: str, skip_invalid: bool) -> ListOptions:
     return ListOptions(column=column, kind=kind, region=region, skip_invalid=skip_invalid)
 
 
 def _view(db: DB, org_id: int, item: OverlapSession) -> dict[str, Any]:
-    role: Literal["responder", "requester"] = "responder" if item.org_id == org_id else "requester"
-    other = item.partner_org_id if role == "responder" else item.org_id
-    slugs = organization_slugs(db, {other}) if other is not None else {}
-    result = item.result or {}
-    return {
-        "session": item.id,
-        "role": role,
-        "partner": slugs.get(other) if other is not None else None,
-        "status": str(item.status),
-        "disclosure": item.disclosure,
-        "size": item.size,
-        "created_at": item.created_at,
-        "expires_at": item.expires_at,
-        "intersection": result.get("intersection"),
-        "size_requester": result.get("size_requester"),
-        "size_responder": result.get("size_responder"),
-        "segments": result.get("segments", []),
-    }
+    return sessions.session_views(db, org_id, [item])[0]
 
 
 Column = Annotated[str, Query(min_length=1, max_length=200)]
@@ -156,16 +150,14 @@ async def open_offer(
 ) -> OfferOut:
     """Offer an overlap: your identifier list is the body (CSV, or Parquet by content type).
     Your consented customers on it are blinded and kept until the session ends."""
-    path = await _upload(request)
-    try:
-        offer = await run_in_threadpool(  # blinding takes seconds: off the event loop
-            sessions.open_offer,
-            db, org.id, path, _options(column, kind, region, skip_invalid), partner=partner,
-            disclosure=disclosure, hours=hours, segments=segments,
-            max_bytes=db.settings.overlap_max_bytes,
-        )  # fmt: skip
-    finally:
-        path.unlink(missing_ok=True)
+    options = _options(column, kind, region, skip_invalid)
+    offer = await _with_upload(
+        request,
+        lambda path: sessions.open_offer(
+            db, org.id, path, options, partner=partner, disclosure=disclosure, hours=hours,
+            segments=segments, max_bytes=db.settings.overlap_max_bytes,
+        ),
+    )  # fmt: skip
     return OfferOut(
         **_view(db, org.id, offer.session),
         token=offer.token,
@@ -178,8 +170,8 @@ async def open_offer(
 @router.get("/sessions", response_model=SessionList)
 def list_sessions(org: ApiOrg, db: DB) -> SessionList:
     """Your overlap sessions, as responder or requester, newest first, with their counts."""
-    items = sessions.list_sessions(db, org.id)
-    return SessionList(items=[SessionOut(**_view(db, org.id, s)) for s in items])
+    views = sessions.session_views(db, org.id, sessions.list_sessions(db, org.id))
+    return SessionList(items=[SessionOut(**v) for v in views])
 
 
 @router.get("/sessions/{session_id}", response_model=SessionOut)
@@ -207,14 +199,10 @@ async def join_session(
     skip_invalid: bool = False,
 ) -> JoinOut:
     """Answer an offer made to you on this server with your own list (the body)."""
-    path = await _upload(request)
-    try:
-        result, shared = await run_in_threadpool(
-            sessions.join_offer,
-            db, org.id, session_id, path, _options(column, kind, region, skip_invalid), segments,
-        )  # fmt: skip
-    finally:
-        path.unlink(missing_ok=True)
+    options = _options(column, kind, region, skip_invalid)
+    result, shared = await _with_upload(
+        request, lambda path: sessions.join_offer(db, org.id, session_id, path, options, segments)
+    )
     return _joined(session_id, result, shared)
 
 
