@@ -10,18 +10,8 @@ import pyarrow as pa
 
 from crosspromo.analytics.overlap import Audience, normalize, run_exact, run_sketch
 from crosspromo.sample.catalog import SEGMENTS
-from crosspromo.sample.ecosystem import Audience as SampleAudience
 from crosspromo.sample.ecosystem import generate
-
-
-def consented(audience: SampleAudience) -> Audience:
-    """The audience as its organization would present it: raw exports, normalized, only
-    customers who consent to partner sharing, each with its segment."""
-    keep = audience.partner_sharing
-    ids = [e for e, k in zip(audience.external_ids(), keep, strict=True) if k]
-    found = normalize(ids)
-    segments = [SEGMENTS[int(s)] for s in audience.segments[keep]]
-    return Audience(found.values.to_pylist(), [segments[r] for r in found.rows.to_pylist()])
+from crosspromo.services.sample_discovery import consented
 
 
 def test_every_pair_gets_its_true_overlap_exactly():
@@ -39,7 +29,7 @@ def test_consent_and_segments_on_the_largest_overlap():
     eco = generate(seed=42, scale=100)
     truth = max(eco.truth()["overlaps"], key=lambda o: o["intersection"])
     a, b = eco.audiences[truth["a"]], eco.audiences[truth["b"]]
-    result = run_exact(consented(a), consented(b))
+    result = run_exact(consented(eco, truth["a"]), consented(eco, truth["b"]))
     assert result.intersection == truth["intersection_consented"]
     assert result.size_a == int(a.partner_sharing.sum())
     _shared, ia, ib = np.intersect1d(a.people, b.people, return_indices=True)

@@ -38,7 +38,7 @@ def local(
     sketch: bool = typer.Option(
         False, "--sketch", help="approximate, for very large lists: adds error_bound (99%)"
     ),
-    workers: int | None = typer.Option(None, min=1, help="processes for blinding (all cores)"),
+    workers: int | None = typer.Option(None, min=1, help="threads for blinding (all cores)"),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Run both sides of the overlap protocol in this process on two identifier files."""
@@ -121,8 +121,7 @@ def _result_data(result: Any, session: str, shared: list[str] | None = None) -> 
     data: dict[str, Any] = {"session": session, **result.summary()}
     data["segments"] = [
         {"segment_a": s.a_segment, "segment_b": s.b_segment, "intersection": s.intersection}
-        for s in result.segments
-        if s.a_segment != "all" or s.b_segment != "all"
+        for s in result.segment_pairs()
     ]
     if shared is not None:
         data["shared"] = shared

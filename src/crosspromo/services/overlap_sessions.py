@@ -14,7 +14,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,12 +26,12 @@ from crosspromo.analytics.overlap import (
     ProtocolMessageError,
     Requester,
     ResponderState,
-    normalize,
     prepare_responder,
     read_result,
     respond,
 )
 from crosspromo.analytics.overlap.blinding import Blinder
+from crosspromo.analytics.overlap.psi import ALL
 from crosspromo.config import Settings
 from crosspromo.domain.overlap import OverlapSession, SessionStatus, SharingLevel
 from crosspromo.errors import (
@@ -42,8 +42,7 @@ from crosspromo.errors import (
     RemoteServerError,
 )
 from crosspromo.security import customer_id_hashes
-from crosspromo.services.overlap import ListOptions
-from crosspromo.services.tabular import read_table, require_columns
+from crosspromo.services.overlap import ListOptions, read_identifiers
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     CustomerRepository,
@@ -56,7 +55,6 @@ from crosspromo.store.repositories import (
 DEFAULT_HOURS = 24
 MAX_HOURS = 24 * 7
 MAX_IDENTIFIERS = 5_000_000
-UNSEGMENTED = "all"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,25 +103,21 @@ def present(
     db: Database, org_id: int, path: Path, options: ListOptions, segments: bool
 ) -> Presented:
     """The consented customers of ``org_id`` among the identifiers in ``path``."""
-    table = read_table(path, text=[options.column])
-    require_columns(path.name, table.column_names, [options.column])
-    if table.num_rows > MAX_IDENTIFIERS:
+    # consents and segments come from the store here, not from columns of the file
+    listed = read_identifiers(path, replace(options, consent_column=None, segment_column=None))
+    if listed.rows > MAX_IDENTIFIERS:
         raise InvalidInputError(
             f"{path.name}: at most {MAX_IDENTIFIERS:,} identifiers at once", field="file"
         )
-    found = normalize(
-        table.column(options.column), options.kind, region=options.region,
-        skip_invalid=options.skip_invalid, what=path.name,
-    )  # fmt: skip
-    values = found.values.to_pylist()
+    values = listed.values.to_pylist()
     secret = db.settings.secret_key.get_secret_value()
     hashes = customer_id_hashes(secret, org_id, values)
     with db.transaction() as session:
         sharing = CustomerRepository(session).sharing_segments(org_id, hashes)
     kept = [(v, sharing[h]) for v, h in zip(values, hashes, strict=True) if h in sharing]
-    labels = [(s or "unknown") if segments else UNSEGMENTED for _, s in kept]
+    labels = [(s or "unknown") if segments else ALL for _, s in kept]
     audience = Audience([v for v, _ in kept], labels)
-    return Presented(audience, table.num_rows, found.invalid, len(values) - len(kept))
+    return Presented(audience, listed.rows, listed.invalid, len(values) - len(kept))
 
 
 def set_sharing(db: Database, org_id: int, level: SharingLevel | str) -> SharingLevel:
@@ -252,8 +246,7 @@ def record_of(result: OverlapResult, requester: str) -> dict[str, Any]:
         "intersection": result.intersection,
         "segments": [
             {"requester": s.a_segment, "responder": s.b_segment, "intersection": s.intersection}
-            for s in result.segments
-            if s.a_segment != UNSEGMENTED or s.b_segment != UNSEGMENTED
+            for s in result.segment_pairs()
         ],
     }
 

@@ -14,7 +14,7 @@ from crosspromo.analytics.overlap import Audience, normalize, run_exact
 from crosspromo.domain.overlap import SessionStatus, SharingLevel
 from crosspromo.sample.catalog import MENTIONS, PROFILES, SEGMENTS
 from crosspromo.sample.ecosystem import Ecosystem
-from crosspromo.services.overlap_sessions import UNSEGMENTED, record_of
+from crosspromo.services.overlap_sessions import record_of
 from crosspromo.services.profiles import ProfileInput, mention_key
 from crosspromo.store.repositories import OverlapRepository, ProfileRepository, utcnow
 
@@ -60,8 +60,7 @@ def write_discovery(
             continue
         theirs = consented(ecosystem, slug)
         result = run_exact(ours, theirs)
-        groups = sorted(dict.fromkeys(theirs.segments or [UNSEGMENTED], 0))
-        counts = [[g, sum(1 for s in theirs.segments or [] if s == g)] for g in groups]
+        counts = [[label, len(rows)] for label, rows in theirs.groups().items()]
         overlap.add(
             {
                 "id": secrets.token_hex(16), "org_id": ids[slug], "partner_org_id": ids[brand],

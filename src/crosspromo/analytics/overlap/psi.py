@@ -76,6 +76,10 @@ class OverlapResult:
     error_bound: float | None = None  # sketch mode: 99% half-width on the intersection
     sample_rate: float | None = None
 
+    def segment_pairs(self) -> tuple[SegmentOverlap, ...]:
+        """The counts per segment pair; none when neither side gave segments."""
+        return tuple(s for s in self.segments if s.a_segment != ALL or s.b_segment != ALL)
+
     @property
     def overlap_rate_a(self) -> float:
         return self.intersection / self.size_a if self.size_a else 0.0

@@ -216,8 +216,7 @@ def _joined(session_id: str, result: OverlapResult, shared: list[str] | None) ->
         overlap_rate_responder=result.overlap_rate_b,
         segments=[
             SegmentPair(requester=s.a_segment, responder=s.b_segment, intersection=s.intersection)
-            for s in result.segments
-            if s.a_segment != sessions.UNSEGMENTED or s.b_segment != sessions.UNSEGMENTED
+            for s in result.segment_pairs()
         ],
         shared=shared,
     )
