@@ -76,6 +76,9 @@ class _World:
     partnerships: dict[int, str]
     setup: ScoringSetup | None
     encoder: str
+    benchmarks: dict[str, float]  # engagement medians of categories with enough peers
+    overall: float | None  # every profile's median engagement
+    largest: int  # the largest candidate audience
 
 
 def _overlaps(session: Any, org_id: int) -> dict[tuple[int, int], Overlap]:
@@ -121,7 +124,10 @@ def _load(db: Database, org_id: int, encoder_kind: str) -> _World:
     encoder = default_encoder(encoder_kind)
     items = [Offering(p.slug, p.description, p.categories, p.offerings) for p in profiles.values()]
     pairs = compare(items, encoder)
-    return _World(profiles, pairs, overlaps, mentions, partnerships, setup, encoder.name)
+    by_category, overall = _benchmarks(list(profiles.values()))
+    largest = max([p.audience_size or 0 for i, p in profiles.items() if i != org_id], default=0)
+    return _World(profiles, pairs, overlaps, mentions, partnerships, setup, encoder.name,
+                  by_category, overall, largest)  # fmt: skip
 
 
 def _benchmarks(profiles: Sequence[Profile]) -> tuple[dict[str, float], float | None]:
@@ -137,15 +143,13 @@ def _benchmarks(profiles: Sequence[Profile]) -> tuple[dict[str, float], float | 
 
 
 def _factors(world: _World, org: Profile, other: Profile) -> tuple[dict[str, Any], list[str]]:
-    by_category, overall = _benchmarks(list(world.profiles.values()))
     pair = world.pairs[(org.slug, other.slug)]
     measured = world.overlaps.get((org.org_id, other.org_id))
     rep = opinion.reputation(opinion.sentiment(world.mentions.get(other.org_id, [])))
-    if other.category in by_category:
-        eng = opinion.engagement(other.engagement_rate, by_category[other.category])
+    if other.category in world.benchmarks:
+        eng = opinion.engagement(other.engagement_rate, world.benchmarks[other.category])
     else:  # too few peers in its category: every profile's median
-        eng = opinion.engagement(other.engagement_rate, overall, "all profiles'")
-    sizes = [p.audience_size or 0 for p in world.profiles.values() if p.org_id != org.org_id]
+        eng = opinion.engagement(other.engagement_rate, world.overall, "all profiles'")
     values: dict[str, float | None] = {
         "overlap": None if measured is None else score.overlap_fit(measured.ours),
         "complementarity": pair.strength,
@@ -153,7 +157,7 @@ def _factors(world: _World, org: Profile, other: Profile) -> tuple[dict[str, Any
         "engagement": None if eng.ratio is None else score.engagement_fit(eng.ratio),
         "reach": None
         if not other.audience_size
-        else score.reach_fit(other.audience_size, max(sizes)),
+        else score.reach_fit(other.audience_size, world.largest),
     }
     reasons = []
     if measured is None:

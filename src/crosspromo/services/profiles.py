@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from crosspromo.domain.clock import aware_time
-from crosspromo.domain.profiles import Mention, Profile
+from crosspromo.domain.profiles import Profile
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.tabular import TabularFile
 from crosspromo.store.database import Database
@@ -193,11 +193,6 @@ def import_mentions(db: Database, path: Path) -> tuple[int, int]:
                 raise _at(source, index, exc) from None
         added = ProfileRepository(session).add_mentions(rows)
     return len(rows), added
-
-
-def mentions_of(db: Database, org_ids: Sequence[int]) -> list[Mention]:
-    with db.transaction() as session:
-        return ProfileRepository(session).mentions(org_ids)
 
 
 def profile_dict(p: Profile) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, delete, select
 
 from crosspromo.domain.profiles import Mention, Profile, ScoringSetup
 from crosspromo.errors import NotFoundError
@@ -49,11 +49,6 @@ class ProfileRepository(Repository):
             select(m.org_id, m.text, m.source, m.posted_at).where(m.org_id.in_(list(org_ids)))
         )
         return [Mention(r.org_id, r.text, r.source, r.posted_at) for r in rows]
-
-    def mention_counts(self) -> dict[int, int]:
-        m = t.mentions.c
-        rows = self.session.execute(select(m.org_id, func.count()).group_by(m.org_id))
-        return {int(r[0]): int(r[1]) for r in rows}
 
     def scoring(self, org_id: int) -> ScoringSetup | None:
         row = self.session.execute(select(t.scoring).where(t.scoring.c.org_id == org_id)).first()
