@@ -8,10 +8,9 @@ from typing import Any
 
 import typer
 
-from crosspromo.analytics.overlap import IdentifierKind
-from crosspromo.analytics.overlap.identifiers import DEFAULT_REGION
 from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, organization
 from crosspromo.cli.output import emit
+from crosspromo.domain.overlap import DEFAULT_REGION, IdentifierKind
 
 overlap_app = typer.Typer(help="Private audience overlap between two organizations.")
 

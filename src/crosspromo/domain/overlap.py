@@ -7,6 +7,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+DEFAULT_REGION = "US"  # where phone numbers without a country code are read
+
+
+class IdentifierKind(StrEnum):
+    """E-mail addresses are trimmed and lower-cased; phone numbers become E.164
+    (``+14155550123``); other ids are only trimmed."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+    ID = "id"
+
 
 class SharingLevel(StrEnum):
     """What an organization lets others learn of its audience. Opt-in: without a choice it is

@@ -22,7 +22,6 @@ from crosspromo.sample.journeys import SampleJourneys, generate_journeys
 from crosspromo.sample.purchases import SamplePurchases, generate_purchases
 from crosspromo.sample.tracking import SampleTracking, generate_tracking
 from crosspromo.security import customer_id_hash, customer_id_hashes, normalize_external_id
-from crosspromo.services.sample_discovery import write_discovery
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ClickRepository,
@@ -150,6 +149,9 @@ def build_sample(
         if purchases is not None:
             _write_purchases(session, purchases, ids, secret)
             truth["purchases"] = purchases.truth()
+        # imported here: the overlap protocol's libraries need not load with every command
+        from crosspromo.services.sample_discovery import write_discovery
+
         brands = _brands_with_partners(ecosystem)
         truth["discovery"] = {
             "brand": brands[0][0] if brands else None,

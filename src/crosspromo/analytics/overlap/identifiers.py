@@ -4,25 +4,16 @@ when the two lists normalize it to the same string."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crosspromo.domain.overlap import DEFAULT_REGION, IdentifierKind
 from crosspromo.errors import InvalidInputError
 
-DEFAULT_REGION = "US"
+__all__ = ["DEFAULT_REGION", "IdentifierKind", "Normalized", "normalize", "normalize_phone"]
 _SHOWN_BAD_ROWS = 5
-
-
-class IdentifierKind(StrEnum):
-    """E-mail addresses are trimmed and lower-cased; phone numbers become E.164
-    (``+14155550123``); other ids are only trimmed."""
-
-    EMAIL = "email"
-    PHONE = "phone"
-    ID = "id"
 
 
 @dataclass(frozen=True, slots=True)
