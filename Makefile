@@ -8,7 +8,7 @@ SEED ?= 42
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: demo test install lint types pytest chromium clean
+.PHONY: demo test test-fast install lint types pytest chromium clean
 
 demo: .venv/.installed
 	.venv/bin/crosspromo demo --host $(HOST) --port $(PORT) --seed $(SEED)
@@ -36,9 +36,17 @@ lint: .venv/.installed
 types: .venv/.installed
 	.venv/bin/mypy --strict src
 
+# The whole suite, spread over processes by pytest-xdist (settings in pyproject.toml); it prints
+# its 25 slowest tests.
 pytest: .venv/.installed
 	.venv/bin/python -m compileall -q src tests benchmarks >/dev/null
 	.venv/bin/pytest
+
+# The inner loop: unit and service tests on SQLite; no PostgreSQL, server, browser or Spark.
+test-fast: .venv/.installed
+	.venv/bin/python -m compileall -q src tests >/dev/null
+	.venv/bin/pytest -m "not postgres and not spark and not browser" tests/analytics \
+		tests/domain tests/engine tests/sample tests/services tests/store tests/test_*.py
 
 # Browser tests drive Debian's chromium; install it when we are root and it is missing.
 chromium:

@@ -1,23 +1,34 @@
 """Shared fixtures: settings on a temporary SQLite file, and a real PostgreSQL database
 (a fresh one per test, cloned from a migrated template). Without PostgreSQL the tests that
-need it skip with the reason, except under CI=true, where that is a failure."""
+need it skip with the reason, except under CI=true, where that is a failure.
+
+Expensive set-up is built once per test process and copied for each test that asks for it
+(``snapshot``): a SQLite file is copied, a PostgreSQL database is created from the built one as
+its template. Under pytest-xdist every worker builds its own; tests that share a Spark session
+or the demo server and browser run on one worker each (``xdist_group``)."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import queue
 import shutil
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
+from _pytest.nodeid import NodeId
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine
+from crosspromo.services.api_keys import create_api_key
 from crosspromo.services.database import open_database, upgrade_database
+from crosspromo.services.sample import build_sample
 from crosspromo.store.database import Database
 
 TEST_SECRET = "test-secret-key-0123456789"
@@ -25,6 +36,15 @@ PG_URL = os.environ.get(
     "CROSSPROMO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The xdist workers are the parallel streams. OpenMP pools (scikit-learn's boosting) in every
+# worker and CLI process would oversubscribe the cores, and their spinning threads then wait on
+# each other (an uplift command took 60 s instead of 6). Workers and their subprocesses inherit
+# this; the results do not depend on it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+T = TypeVar("T")
+# Tests that use one of these fixtures run on one xdist worker (the group), so the expensive
+# thing is started once per run, not once per worker.
+GROUPS = {"spark_engine": "spark", "demo_server": "browser", "browser": "browser"}
 
 
 def require(reason: str) -> None:
@@ -39,19 +59,40 @@ def make_settings(database_url: str, **extra: object) -> Settings:
     return Settings(database_url=database_url, secret_key=TEST_SECRET, environment="test", **extra)  # type: ignore[arg-type]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        for fixture, group in GROUPS.items():
+            if fixture in fixtures:
+                item.add_marker(pytest.mark.xdist_group(group))
+                item.add_marker(getattr(pytest.mark, group))
+                if getattr(config.option, "loadgroup", False):
+                    # pytest 9 keeps a node's id in ``_id``; xdist 3.8 still writes the group
+                    # into ``_nodeid``, so its scheduler never sees it. The group goes into the
+                    # id here, as xdist means it to.
+                    item._id = NodeId.parse(f"{item.nodeid}@{group}")
+                break
+
+
 @pytest.fixture
 def sqlite_settings(tmp_path: Path) -> Settings:
     return make_settings(f"sqlite:///{tmp_path / 'crosspromo.db'}")
 
 
 class PostgresServer:
-    """Creates throwaway databases on the test server from a migrated template."""
+    """Creates throwaway databases on the test server from a migrated template. Dropping a
+    database waits for a checkpoint (about 0.15 s here), so drops happen on a thread of their
+    own while the tests go on."""
 
     def __init__(self, url: str) -> None:
         self.url = make_url(url)
         self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
         self.template = f"crosspromo_tpl_{uuid.uuid4().hex[:10]}"
-        self.created: list[str] = []
+        self.kept: list[str] = []
+        self._drops: queue.Queue[str | None] = queue.Queue()
+        self._dropper = threading.Thread(target=self._drop_loop, name="pg-drop", daemon=True)
+        self._dropper.start()
 
     def url_for(self, name: str) -> str:
         return self.url.set(database=name).render_as_string(hide_password=False)
@@ -61,17 +102,29 @@ class PostgresServer:
             conn.execute(text(f'CREATE DATABASE "{self.template}"'))
         upgrade_database(make_settings(self.url_for(self.template)))
 
-    def fresh(self) -> str:
+    def fresh(self, template: str | None = None) -> str:
+        """A new database copied from ``template`` (the migrated one by default); its name."""
         name = f"crosspromo_t_{uuid.uuid4().hex[:12]}"
         with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
-        self.created.append(name)
-        return self.url_for(name)
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template or self.template}"'))
+        return name
+
+    def drop_later(self, name: str) -> None:
+        self._drops.put(name)
+
+    def _drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def _drop_loop(self) -> None:
+        while (name := self._drops.get()) is not None:
+            self._drop(name)
 
     def drop_all(self) -> None:
-        with self.admin.connect() as conn:
-            for name in [*self.created, self.template]:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self._drops.put(None)
+        self._dropper.join()
+        for name in [*self.kept, self.template]:
+            self._drop(name)
         self.admin.dispose()
 
 
@@ -90,15 +143,23 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def postgres_settings(postgres_server: PostgresServer) -> Settings:
+def postgres_settings(postgres_server: PostgresServer) -> Iterator[Settings]:
     """Settings for a fresh, migrated PostgreSQL database of this test's own."""
-    return make_settings(postgres_server.fresh())
+    name = postgres_server.fresh()
+    yield make_settings(postgres_server.url_for(name))
+    postgres_server.drop_later(name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The store under test: once SQLite, once PostgreSQL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for a migrated database, once on SQLite and once on PostgreSQL."""
-    if request.param == "postgres":
+    if backend == "postgres":
         value = request.getfixturevalue("postgres_settings")
         assert isinstance(value, Settings)
         return value
@@ -120,6 +181,88 @@ def sqlite_db(sqlite_settings: Settings) -> Iterator[Database]:
     database = open_database(sqlite_settings)
     yield database
     database.dispose()
+
+
+class Snapshots:
+    """Databases built once per test process by a named builder, copied for every test that
+    asks: ``builder(settings)`` fills a migrated database and returns what the tests need to
+    know of it (keys, ids ...), which is kept with the copy."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.built: dict[tuple[str, str], tuple[str, Any]] = {}
+
+    def sqlite(self, name: str, builder: Callable[[Settings], T], into: Path) -> tuple[Settings, T]:
+        key = ("sqlite", name)
+        if key not in self.built:
+            source = self.root / f"{name}.db"
+            made = make_settings(f"sqlite:///{source}")
+            upgrade_database(made)
+            self.built[key] = (str(source), builder(made))
+        source, value = self.built[key]
+        target = into / "crosspromo.db"
+        shutil.copyfile(source, target)
+        return make_settings(f"sqlite:///{target}"), value
+
+    def postgres(
+        self, name: str, builder: Callable[[Settings], T], server: PostgresServer
+    ) -> tuple[str, T]:
+        key = ("postgres", name)
+        if key not in self.built:
+            source = server.fresh()
+            server.kept.append(source)
+            self.built[key] = (source, builder(make_settings(server.url_for(source))))
+        source, value = self.built[key]
+        return server.fresh(template=source), value
+
+
+@pytest.fixture(scope="session")
+def snapshots(tmp_path_factory: pytest.TempPathFactory) -> Snapshots:
+    return Snapshots(tmp_path_factory.mktemp("snapshots"))
+
+
+Snapshot = Callable[[str, Callable[[Settings], T]], tuple[Settings, T]]
+
+
+@pytest.fixture
+def snapshot(
+    backend: str, snapshots: Snapshots, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Snapshot[Any]]:
+    """``snapshot(name, builder)``: settings for this test's own copy of the database that
+    ``builder`` made (once per process and backend), and what the builder returned. The builder
+    must close every connection it opens (a PostgreSQL template cannot have any)."""
+    copies: list[str] = []
+
+    def take(name: str, builder: Callable[[Settings], T]) -> tuple[Settings, T]:
+        if backend == "sqlite":
+            return snapshots.sqlite(name, builder, tmp_path)
+        server = request.getfixturevalue("postgres_server")
+        database, value = snapshots.postgres(name, builder, server)
+        copies.append(database)
+        return make_settings(server.url_for(database)), value
+
+    yield take
+    if copies:
+        server = request.getfixturevalue("postgres_server")
+        for database in copies:
+            server.drop_later(database)
+
+
+SAMPLE_KEYS = ("trailhead-outfitters", "pixel-pets")
+
+
+def sample_with_keys(seed: int, scale: int) -> tuple[str, Callable[[Settings], dict[str, str]]]:
+    """A snapshot's name and builder: the sample ecosystem with an API key for each of
+    ``SAMPLE_KEYS`` (the brand with known purchase parameters, and another brand)."""
+
+    def build(settings: Settings) -> dict[str, str]:
+        db = open_database(settings)
+        build_sample(db, seed=seed, scale=scale)
+        keys = {slug: create_api_key(db, slug).plaintext for slug in SAMPLE_KEYS}
+        db.dispose()
+        return keys
+
+    return f"sample-{seed}-{scale}", build
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,8 @@ from tests.conftest import TEST_SECRET
 
 def cli(*args: str, db_url: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, "CROSSPROMO_SECRET_KEY": TEST_SECRET, **env}
+    for terminal in ("COLUMNS", "LINES"):  # xdist workers set 80 x 24; a pipe gets its own width
+        environ.pop(terminal, None)
     if db_url is not None:
         environ["CROSSPROMO_DATABASE_URL"] = db_url
     return subprocess.run(

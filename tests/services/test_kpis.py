@@ -11,21 +11,18 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from crosspromo.config import Settings
 from crosspromo.domain import OrgKind, PartnershipStatus
 from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.api_keys import create_api_key
 from crosspromo.services.conversions import ConversionInput, create_code, record_conversions
-from crosspromo.services.database import open_database
 from crosspromo.services.kpis import partner_kpis, read_costs
 from crosspromo.services.organizations import create_organization
 from crosspromo.services.partnerships import change_status, propose_partnership
-from crosspromo.services.sample import build_sample
 from crosspromo.store.database import Database
 from crosspromo.web.app import create_server
 from tests.cli.test_cli import cli
 from tests.compare import close
+from tests.conftest import Snapshot, sample_with_keys
 
 
 def at(day: str) -> datetime:
@@ -107,11 +104,9 @@ def test_costs_files_and_options_are_checked(db: Database, shop: int, tmp_path: 
         partner_kpis(db, shop, imbalance=0.3)
 
 
-def test_cli_and_api_agree_on_the_sample(settings: Settings) -> None:
-    db = open_database(settings)
-    build_sample(db, seed=5, scale=10)
-    key = create_api_key(db, "trailhead-outfitters").plaintext
-    db.dispose()
+def test_cli_and_api_agree_on_the_sample(snapshot: Snapshot[dict[str, str]]) -> None:
+    settings, keys = snapshot(*sample_with_keys(5, 10))
+    key = keys["trailhead-outfitters"]
     with TestClient(create_server(settings)) as client:
         response = client.get("/api/v1/kpis", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200, response.text

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,11 +29,13 @@ from crosspromo.services.overlap_sessions import open_offer, set_sharing
 from crosspromo.services.partnerships import change_status, propose_partnership
 from crosspromo.services.profiles import ProfileInput, save_profile
 from crosspromo.web.app import create_server
+from tests.conftest import Snapshot
 
 
 @dataclass
 class World:
     client: TestClient
+    settings: Settings
     keys: dict[str, str]
     org_ids: dict[str, int]
     partnership_ids: dict[str, int]
@@ -46,8 +51,9 @@ class World:
         return {"Authorization": f"Bearer {self.keys[slug]}"}
 
 
-@pytest.fixture
-def world(settings: Settings, tmp_path: Path) -> Iterator[World]:
+def build_world(settings: Settings) -> dict[str, Any]:
+    """Three organizations, a key each, and a record of every kind the API serves; what a
+    World knows of them (keys, ids, codes) is returned."""
     db = open_database(settings)
     orgs = {
         slug: create_organization(db, slug, slug.title(), kind).id
@@ -84,9 +90,10 @@ def world(settings: Settings, tmp_path: Path) -> Iterator[World]:
         record_customer(db, orgs["beans"], f"c{i + 2}@example.com", share)
     set_sharing(db, orgs["acme"], "counts")
     set_sharing(db, orgs["beans"], "counts")
-    offer_file = tmp_path / "acme-offer.csv"
-    offer_file.write_text("email\n" + "".join(f"c{i}@example.com\n" for i in range(6)))
-    offer = open_offer(db, orgs["acme"], offer_file, ListOptions(), partner="beans")
+    with tempfile.TemporaryDirectory() as folder:
+        offer_file = Path(folder) / "acme-offer.csv"
+        offer_file.write_text("email\n" + "".join(f"c{i}@example.com\n" for i in range(6)))
+        offer = open_offer(db, orgs["acme"], offer_file, ListOptions(), partner="beans")
     for slug, about, offering in [
         ("acme", "Outdoor gear for hikers", "tents"),
         ("beans", "Coffee for early starts on the trail", "camp coffee"),
@@ -94,19 +101,26 @@ def world(settings: Settings, tmp_path: Path) -> Iterator[World]:
     ]:
         save_profile(db, orgs[slug], ProfileInput(about, ("shop",), (offering,), 100, 50, 5))
     db.dispose()
-    app = create_server(settings)
-    with TestClient(app) as client:
+    with TestClient(create_server(settings)) as client:
         client.get(f"/r/{acme_link.link.code}", headers={"user-agent": "Mozilla/5.0 (X11)"})
-        yield World(
-            client,
-            keys,
-            orgs,
-            {"acme-beans": shared, "other-beans": foreign},
-            {"acme": acme_customer.id, "other": other_customer.id},
-            {"acme": acme_link.link.code},
-            {"acme": lead.id},
-            {"acme": endpoint.id},
-            {"acme": delivery.id},
-            experiment_ids={"acme": experiment.id},
-            overlap_sessions={"acme": offer.session.id},
-        )
+    return {
+        "keys": keys,
+        "org_ids": orgs,
+        "partnership_ids": {"acme-beans": shared, "other-beans": foreign},
+        "customer_ids": {"acme": acme_customer.id, "other": other_customer.id},
+        "link_codes": {"acme": acme_link.link.code},
+        "conversion_ids": {"acme": lead.id},
+        "endpoint_ids": {"acme": endpoint.id},
+        "delivery_ids": {"acme": delivery.id},
+        "experiment_ids": {"acme": experiment.id},
+        "overlap_sessions": {"acme": offer.session.id},
+    }
+
+
+@pytest.fixture
+def world(snapshot: Snapshot[dict[str, Any]]) -> Iterator[World]:
+    """The world of ``build_world``, built once per process and backend; each test gets its
+    own copy of the database and a running app on it."""
+    settings, known = snapshot("world", build_world)
+    with TestClient(create_server(settings)) as client:
+        yield World(client, settings, **copy.deepcopy(known))

@@ -10,26 +10,22 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crosspromo.config import Settings
-from crosspromo.services.api_keys import create_api_key
-from crosspromo.services.database import open_database
-from crosspromo.services.sample import build_sample
 from crosspromo.web.app import create_server
 from tests.cli.test_cli import cli
+from tests.conftest import Snapshot, sample_with_keys
 
 BRAND = "trailhead-outfitters"
 
 
 @pytest.fixture
-def sampled(settings: Settings) -> tuple[TestClient, str]:
-    db = open_database(settings)
-    build_sample(db, seed=5, scale=5)
-    key = create_api_key(db, BRAND).plaintext
-    db.dispose()
-    return TestClient(create_server(settings)), key
+def sampled(snapshot: Snapshot[dict[str, str]]) -> tuple[TestClient, str, Settings]:
+    """The sample (seed 5, scale 5) with a key of the brand's, copied for this test."""
+    settings, keys = snapshot(*sample_with_keys(5, 5))
+    return TestClient(create_server(settings)), keys[BRAND], settings
 
 
-def test_api_matches_the_cli(sampled: tuple[TestClient, str], settings: Settings) -> None:
-    client, key = sampled
+def test_api_matches_the_cli(sampled: tuple[TestClient, str, Settings]) -> None:
+    client, key, settings = sampled
     with client:
         response = client.get(
             "/api/v1/attribution",
@@ -55,8 +51,8 @@ def test_api_matches_the_cli(sampled: tuple[TestClient, str], settings: Settings
             assert credited + body["untouched_conversions"] == pytest.approx(body["conversions"])
 
 
-def test_api_intervals(sampled: tuple[TestClient, str]) -> None:
-    client, key = sampled
+def test_api_intervals(sampled: tuple[TestClient, str, Settings]) -> None:
+    client, key, _ = sampled
     with client:
         response = client.get(
             "/api/v1/attribution",
@@ -82,9 +78,9 @@ def test_api_intervals(sampled: tuple[TestClient, str]) -> None:
     ],
 )
 def test_bad_parameters(
-    sampled: tuple[TestClient, str], params: dict[str, object], field: str, tmp_path: Path
+    sampled: tuple[TestClient, str, Settings], params: dict[str, object], field: str, tmp_path: Path
 ) -> None:
-    client, key = sampled
+    client, key, _ = sampled
     with client:
         response = client.get(
             "/api/v1/attribution", params=params, headers={"Authorization": f"Bearer {key}"}
@@ -93,7 +89,8 @@ def test_bad_parameters(
     assert field in response.text
 
 
-def test_cli_table_shows_intervals(sampled: tuple[TestClient, str], settings: Settings) -> None:
+def test_cli_table_shows_intervals(sampled: tuple[TestClient, str, Settings]) -> None:
+    _, _, settings = sampled
     done = cli(
         "attribution", "run", "--org", BRAND, "--model", "last", "--bootstrap", "5",
         "--format", "csv", db_url=settings.database_url,

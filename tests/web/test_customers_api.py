@@ -9,29 +9,26 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crosspromo.config import Settings
-from crosspromo.services.api_keys import create_api_key
-from crosspromo.services.database import open_database
-from crosspromo.services.sample import build_sample
 from crosspromo.web.app import create_server
 from tests.cli.test_cli import cli
 from tests.compare import close
+from tests.conftest import Snapshot, sample_with_keys
 
 BRAND = "trailhead-outfitters"  # the sample's brand with purchases of known parameters
 
 
 @pytest.fixture
-def sampled(settings: Settings) -> tuple[TestClient, dict[str, str]]:
-    db = open_database(settings)
-    build_sample(db, seed=5, scale=10)
-    keys = {slug: create_api_key(db, slug).plaintext for slug in (BRAND, "pixel-pets")}
-    db.dispose()
-    return TestClient(create_server(settings)), keys
+def sampled(snapshot: Snapshot[dict[str, str]]) -> tuple[TestClient, dict[str, str], Settings]:
+    """The sample (seed 5, scale 10) with keys of two of its organizations, copied for this
+    test."""
+    settings, keys = snapshot(*sample_with_keys(5, 10))
+    return TestClient(create_server(settings)), keys, settings
 
 
 def test_api_matches_the_cli(
-    sampled: tuple[TestClient, dict[str, str]], settings: Settings
+    sampled: tuple[TestClient, dict[str, str], Settings],
 ) -> None:
-    client, keys = sampled
+    client, keys, settings = sampled
     auth = {"Authorization": f"Bearer {keys[BRAND]}"}
     with client:
         clv = client.get("/api/v1/clv", params={"period": "week"}, headers=auth)
@@ -60,9 +57,9 @@ def test_api_matches_the_cli(
     ],
 )
 def test_bad_parameters_are_named(
-    sampled: tuple[TestClient, dict[str, str]], params: dict[str, str], field: str
+    sampled: tuple[TestClient, dict[str, str], Settings], params: dict[str, str], field: str
 ) -> None:
-    client, keys = sampled
+    client, keys, _ = sampled
     with client:
         response = client.get(
             "/api/v1/clv", params=params, headers={"Authorization": f"Bearer {keys[BRAND]}"}
@@ -72,9 +69,9 @@ def test_bad_parameters_are_named(
 
 
 def test_an_organization_without_customer_sales_is_told(
-    sampled: tuple[TestClient, dict[str, str]],
+    sampled: tuple[TestClient, dict[str, str], Settings],
 ) -> None:
-    client, keys = sampled
+    client, keys, _ = sampled
     with client:
         response = client.get(
             "/api/v1/churn", headers={"Authorization": f"Bearer {keys['pixel-pets']}"}

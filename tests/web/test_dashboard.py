@@ -12,14 +12,30 @@ from crosspromo.config import Settings
 from crosspromo.services.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL, prepare_demo
 from crosspromo.services.users import MAX_FAILURES
 from crosspromo.web.app import create_app
+from tests.conftest import Snapshot
 
 PASSWORD = "demo-password-123"
 
 
 @pytest.fixture
-def client(sqlite_settings: Settings) -> Iterator[TestClient]:
-    prepare_demo(sqlite_settings, seed=42, scale=5, password=PASSWORD)
-    with TestClient(create_app(sqlite_settings)) as c:
+def backend() -> str:
+    return "sqlite"  # what `make demo` runs on
+
+
+def _demo(settings: Settings) -> None:
+    prepare_demo(settings, seed=42, scale=5, password=PASSWORD)
+
+
+@pytest.fixture
+def demo_settings(snapshot: Snapshot[None]) -> Settings:
+    """A copy of the prepared demo (seed 42, scale 5): sample, logins, password."""
+    settings, _ = snapshot("demo-42-5", _demo)
+    return settings
+
+
+@pytest.fixture
+def client(demo_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(demo_settings)) as c:
         yield c
 
 
@@ -126,10 +142,10 @@ def test_partner_has_no_tracking_dashboard(client: TestClient) -> None:
 
 
 def test_portal_lists_the_partners_own_links_with_their_numbers(
-    client: TestClient, sqlite_settings: Settings
+    client: TestClient, demo_settings: Settings
 ) -> None:
     page = login(client, DEMO_PARTNER_EMAIL)
-    truth = sample_summary_truth(sqlite_settings)
+    truth = sample_summary_truth(demo_settings)
     mine = [link for link in truth["tracking"]["links"] if link["partner"] == "summit-coffee"]
     assert mine, "the sample issues links to summit-coffee"
     rows = re.findall(r"<code>[^<]*/r/(\w+)</code></td>\s*<td>(\d+)</td>", page)

@@ -9,7 +9,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from crosspromo.config import Settings
 from crosspromo.domain.experiments import Design
 from tests.cli.test_cli import cli
 from tests.web.conftest import World
@@ -64,7 +63,7 @@ def test_layers_keep_experiments_apart(world: World) -> None:
     assert "traffic" in bad.text
 
 
-def test_audience_file_matches_the_api(world: World, settings: Settings, tmp_path: Path) -> None:
+def test_audience_file_matches_the_api(world: World, tmp_path: Path) -> None:
     experiment_id = world.experiment_ids["acme"]
     units = [f"customer-{i}@example.com" for i in range(300)]
     audience = tmp_path / "audience.parquet"
@@ -73,7 +72,7 @@ def test_audience_file_matches_the_api(world: World, settings: Settings, tmp_pat
     done = cli(
         "experiment", "assign", str(audience), "--org", "acme", "--experiment",
         str(experiment_id), "--unit-column", "email", "--out", str(out), "--format", "json",
-        db_url=settings.database_url,
+        db_url=world.settings.database_url,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     counts = json.loads(done.stdout)
@@ -87,7 +86,7 @@ def test_audience_file_matches_the_api(world: World, settings: Settings, tmp_pat
         )
         assert api.json()["arm"] == arm
     listed = cli("experiment", "list", "--org", "acme", "--format", "json",
-                 db_url=settings.database_url)  # fmt: skip
+                 db_url=world.settings.database_url)  # fmt: skip
     salt = json.loads(listed.stdout)[0]["salt"]
     assert Design(salt).assign(units[0]) == lines[0].split(",")[1].strip('"')
 
@@ -145,9 +144,7 @@ def test_results_join_sales_after_exposure(world: World) -> None:
         assert result["metrics"]["value"]["mean"] == expected
 
 
-def test_exposure_file_and_results_from_the_cli(
-    world: World, settings: Settings, tmp_path: Path
-) -> None:
+def test_exposure_file_and_results_from_the_cli(world: World, tmp_path: Path) -> None:
     experiment_id = world.experiment_ids["acme"]
     units = [f"reader{i}@example.com" for i in range(200)]
     times = [f"2026-05-0{1 + i % 3}T09:00:00+02:00" for i in range(200)]
@@ -156,7 +153,7 @@ def test_exposure_file_and_results_from_the_cli(
     bad.write_text("email,seen\n" + "".join(rows) + "late@example.com,2026-05-04T09:00:00\n")
     args = ("--org", "acme", "--experiment", str(experiment_id), "--unit-column", "email",
             "--time-column", "seen", "--format", "json")  # fmt: skip
-    failed = cli("experiment", "expose", str(bad), *args, db_url=settings.database_url)
+    failed = cli("experiment", "expose", str(bad), *args, db_url=world.settings.database_url)
     assert failed.returncode != 0
     assert "bad.csv, row 201, column seen: needs a time zone" in failed.stderr
     auth = world.auth("acme")
@@ -167,10 +164,10 @@ def test_exposure_file_and_results_from_the_cli(
 
     good = tmp_path / "seen.parquet"
     pq.write_table(pa.table({"email": units, "seen": times}), good)
-    done = cli("experiment", "expose", str(good), *args, db_url=settings.database_url)
+    done = cli("experiment", "expose", str(good), *args, db_url=world.settings.database_url)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["recorded"] == 200
-    again = cli("experiment", "expose", str(good), *args, db_url=settings.database_url)
+    again = cli("experiment", "expose", str(good), *args, db_url=world.settings.database_url)
     assert json.loads(again.stdout) | {"by_arm": None} == {
         "recorded": 0, "already_recorded": 200, "not_in_experiment": 0, "by_arm": None,
     }  # fmt: skip
@@ -184,7 +181,7 @@ def test_exposure_file_and_results_from_the_cli(
     ).is_success
     api = world.client.get(f"{path}/results", headers=auth).json()
     shown = cli("experiment", "results", "--org", "acme", "--experiment", str(experiment_id),
-                "--format", "json", db_url=settings.database_url)  # fmt: skip
+                "--format", "json", db_url=world.settings.database_url)  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout) == api
     assert sum(a["n"] for a in api["arms"]) == 200
@@ -193,6 +190,6 @@ def test_exposure_file_and_results_from_the_cli(
         for a in api["arms"] if a["arm"] != api["control"]
     )  # fmt: skip
     table = cli("experiment", "results", "--org", "acme", "--experiment", str(experiment_id),
-                db_url=settings.database_url)  # fmt: skip
+                db_url=world.settings.database_url)  # fmt: skip
     assert "always valid" in table.stdout
     assert "decision" in table.stdout

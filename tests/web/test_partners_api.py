@@ -23,13 +23,13 @@ def test_profile_round_trip_and_validation(world: World) -> None:
     assert {p["org"] for p in listed} == {"acme", "beans", "other"}
 
 
-def test_ranking_matches_the_cli(world: World, settings) -> None:
+def test_ranking_matches_the_cli(world: World) -> None:
     from crosspromo.services.database import open_database
     from crosspromo.services.discovery import rank, ranking_dict
 
     got = world.client.get("/api/v1/partners/rank?top=5", headers=world.auth("acme"))
     assert got.status_code == 200, got.text
-    db = open_database(settings)
+    db = open_database(world.settings)
     try:
         direct = ranking_dict(rank(db, world.org_ids["acme"], top=5))
     finally:

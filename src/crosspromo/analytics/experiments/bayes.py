@@ -14,6 +14,7 @@ testing at VWO", 2015). Terms are added in log space, so millions of units are n
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,18 @@ def _log_term(a1: int, b1: int, b2: int, i: np.ndarray[Any, Any]) -> np.ndarray[
     return result
 
 
+def _log_term_at(a1: int, b1: int, b2: int, i: int) -> float:
+    """One term from ``math.lgamma``, many times faster than ``_log_term`` on a one-element
+    array. It only finds the peak's height and where the terms fall 50 below it, where its
+    rounding (below 1e-6 in the log even for millions of units) changes nothing: the sum is
+    taken with ``_log_term`` and does not depend on the height chosen."""
+    lg = math.lgamma
+    return (
+        lg(a1 + i) + lg(b1 + b2) - lg(a1 + b1 + b2 + i) - math.log(b2 + i)
+        - lg(1 + i) - lg(b2) + lg(1 + i + b2) - lg(a1) - lg(b1) + lg(a1 + b1)
+    )  # fmt: skip
+
+
 def _greater(a1: int, b1: int, a2: int, b2: int) -> float:
     """P(X2 > X1): the sum over i < a2. Successive terms differ by the factor
     (a1 + i)(b2 + i) / ((a1 + b1 + b2 + i)(1 + i)), which falls below 1 once and for all, so the
@@ -34,13 +47,13 @@ def _greater(a1: int, b1: int, a2: int, b2: int) -> float:
     left out is below 1e-15 of the total even over millions of terms."""
     last = a2 - 1
     peak = int(min(max((a1 * b2 - a1 - b1 - b2) // (b1 + 1) + 1, 0), last))
-    height = float(_log_term(a1, b1, b2, np.array([peak]))[0])
+    height = _log_term_at(a1, b1, b2, peak)
 
     def reach(direction: int) -> int:
         step = 1
         while True:
             k = min(max(peak + direction * step, 0), last)
-            if k in (0, last) or _log_term(a1, b1, b2, np.array([k]))[0] < height - 50:
+            if k in (0, last) or _log_term_at(a1, b1, b2, k) < height - 50:
                 return k
             step *= 2
 
