@@ -33,7 +33,7 @@ from _common import anchor_python, peak_mb, reset_peak
 from crosspromo.analytics.attribution import HEURISTICS, MarkovAttribution, heuristic
 from crosspromo.analytics.attribution.journeys import aggregate_paths
 from crosspromo.engine.backend import Engine
-from crosspromo.services.attribution import paths_from_table
+from crosspromo.services.measure.attribution import paths_from_table
 
 HERE = Path(__file__).parent
 ANCHOR_REQUIREMENTS = HERE / "channelattribution-requirements.txt"

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from _common import peak_mb, reset_peak
 
 from crosspromo.config import Settings
-from crosspromo.services.experiments import analyze_file, parse_metric
+from crosspromo.services.measure.analysis import analyze_file, parse_metric
 
 ARMS = np.array(["control", "partner", "brand"])
 

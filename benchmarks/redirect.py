@@ -31,10 +31,10 @@ from _common import (
 
 from crosspromo.config import load_settings
 from crosspromo.domain import OrgKind
+from crosspromo.services.accounts.organizations import create_organization
+from crosspromo.services.agree.partnerships import propose_partnership
 from crosspromo.services.database import open_database, upgrade_database
-from crosspromo.services.links import add_domain, create_link
-from crosspromo.services.organizations import create_organization
-from crosspromo.services.partnerships import propose_partnership
+from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.store.repositories import ClickRepository, LinkRepository
 
 NGINX_CONF = """

@@ -26,9 +26,9 @@ from sqlalchemy.engine import make_url
 
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine
-from crosspromo.services.api_keys import create_api_key
+from crosspromo.services.accounts.keys import create_api_key
 from crosspromo.services.database import open_database, upgrade_database
-from crosspromo.services.sample import build_sample
+from crosspromo.services.sample.build import build_sample
 from crosspromo.store.database import Database
 
 TEST_SECRET = "test-secret-key-0123456789"

@@ -21,7 +21,7 @@ from crosspromo.analytics.attribution import (
     shapley,
 )
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.attribution import ModelOptions, attribute, read_paths
+from crosspromo.services.measure.attribution import ModelOptions, attribute, read_paths
 from tests.conftest import require
 
 SHARED = Path(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from crosspromo.services.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL
+from crosspromo.services.sample.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL
 from tests.browser.conftest import ARTIFACTS, DemoServer
 
 pytestmark = pytest.mark.browser

@@ -84,10 +84,10 @@ SECRET_B = "server-b-secret-0123456789"
 def _org_with_customers(url: str, secret: str, slug: str, ids: range, level: str) -> None:
     from crosspromo.config import Settings
     from crosspromo.domain import ConsentPurpose, OrgKind
-    from crosspromo.services.customers import record_customer
+    from crosspromo.services.accounts.customers import record_customer
+    from crosspromo.services.accounts.organizations import create_organization
     from crosspromo.services.database import open_database, upgrade_database
-    from crosspromo.services.organizations import create_organization
-    from crosspromo.services.overlap_sessions import set_sharing
+    from crosspromo.services.discover.sessions import set_sharing
 
     settings = Settings(database_url=url, secret_key=secret, environment="test")  # type: ignore[arg-type]
     upgrade_database(settings)

@@ -16,10 +16,10 @@ import httpx2 as httpx
 
 from crosspromo.config import Settings
 from crosspromo.domain import OrgKind
+from crosspromo.services.accounts.organizations import create_organization
+from crosspromo.services.agree.partnerships import propose_partnership
 from crosspromo.services.database import open_database
-from crosspromo.services.links import add_domain, create_link
-from crosspromo.services.organizations import create_organization
-from crosspromo.services.partnerships import propose_partnership
+from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.store.repositories import ClickRepository
 from tests.browser.conftest import free_port
 from tests.conftest import TEST_SECRET

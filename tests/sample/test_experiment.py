@@ -10,7 +10,7 @@ import pytest
 
 from crosspromo.config import Settings
 from crosspromo.sample.experiment import TRUE_CONVERSION, generate_experiment
-from crosspromo.services.experiments import analyze_file, parse_metric, with_covariates
+from crosspromo.services.measure.analysis import analyze_file, parse_metric, with_covariates
 
 UNITS = [f"customer-{i}" for i in range(120_000)]
 

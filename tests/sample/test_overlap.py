@@ -11,7 +11,7 @@ import pyarrow as pa
 from crosspromo.analytics.overlap import Audience, normalize, run_exact, run_sketch
 from crosspromo.sample.catalog import SEGMENTS
 from crosspromo.sample.ecosystem import generate
-from crosspromo.services.sample_discovery import consented
+from crosspromo.services.sample.partners import consented
 
 
 def test_every_pair_gets_its_true_overlap_exactly():

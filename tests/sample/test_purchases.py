@@ -12,10 +12,10 @@ import pytest
 
 from crosspromo.config import Settings
 from crosspromo.sample.purchases import Truth, transaction_log
-from crosspromo.services import clv
+from crosspromo.services.accounts.organizations import get_organization
 from crosspromo.services.database import open_database, upgrade_database
-from crosspromo.services.organizations import get_organization
-from crosspromo.services.sample import build_sample
+from crosspromo.services.measure import clv
+from crosspromo.services.sample.build import build_sample
 
 TRUTHS = {
     "organic": Truth(0.8, 5.0, 0.9, 3.0, p=6.0, q=4.0, v=15.0),

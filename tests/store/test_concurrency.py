@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from crosspromo.domain import OrgKind
-from crosspromo.services.customers import record_customer
-from crosspromo.services.organizations import create_organization
+from crosspromo.services.accounts.customers import record_customer
+from crosspromo.services.accounts.organizations import create_organization
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import CustomerRepository
 

@@ -16,18 +16,18 @@ from fastapi.testclient import TestClient
 from crosspromo.config import Settings
 from crosspromo.domain import ConsentPurpose, OrgKind, PartnershipStatus
 from crosspromo.domain.conversions import CodeKind, ConversionKind
-from crosspromo.services.api_keys import create_api_key
-from crosspromo.services.conversions import ConversionInput, create_code, record_conversions
-from crosspromo.services.customers import record_customer
+from crosspromo.services.accounts.customers import record_customer
+from crosspromo.services.accounts.keys import create_api_key
+from crosspromo.services.accounts.organizations import create_organization
+from crosspromo.services.agree.partnerships import change_status, propose_partnership
 from crosspromo.services.database import open_database
-from crosspromo.services.experiment_registry import create_experiment
-from crosspromo.services.links import add_domain, create_link
-from crosspromo.services.organizations import create_organization
-from crosspromo.services.outbound_webhooks import add_endpoint, list_deliveries
-from crosspromo.services.overlap import ListOptions
-from crosspromo.services.overlap_sessions import open_offer, set_sharing
-from crosspromo.services.partnerships import change_status, propose_partnership
-from crosspromo.services.profiles import ProfileInput, save_profile
+from crosspromo.services.discover.lists import ListOptions
+from crosspromo.services.discover.profiles import ProfileInput, save_profile
+from crosspromo.services.discover.sessions import open_offer, set_sharing
+from crosspromo.services.measure.experiments import create_experiment
+from crosspromo.services.track.conversions import ConversionInput, create_code, record_conversions
+from crosspromo.services.track.links import add_domain, create_link
+from crosspromo.services.track.outbound import add_endpoint, list_deliveries
 from crosspromo.web.app import create_server
 from tests.conftest import Snapshot
 

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crosspromo.config import Settings
-from crosspromo.services.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL, prepare_demo
-from crosspromo.services.users import MAX_FAILURES
+from crosspromo.services.accounts.users import MAX_FAILURES
+from crosspromo.services.sample.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL, prepare_demo
 from crosspromo.web.app import create_app
 from tests.conftest import Snapshot
 
@@ -160,7 +160,7 @@ def test_portal_lists_the_partners_own_links_with_their_numbers(
 
 def sample_summary_truth(settings: Settings) -> dict[str, object]:
     from crosspromo.services.database import open_database
-    from crosspromo.services.sample import sample_summary
+    from crosspromo.services.sample.build import sample_summary
 
     db = open_database(settings)
     try:

@@ -7,7 +7,7 @@ import secrets
 
 from crosspromo.analytics.overlap import Audience, Requester
 from crosspromo.analytics.overlap.blinding import Blinder
-from crosspromo.services.overlap_sessions import decode_token
+from crosspromo.services.discover.sessions import decode_token
 from tests.web.conftest import World
 
 LIST = "email\n" + "".join(f"C{i}@Example.com\n" for i in range(2, 8))

@@ -25,7 +25,7 @@ def test_profile_round_trip_and_validation(world: World) -> None:
 
 def test_ranking_matches_the_cli(world: World) -> None:
     from crosspromo.services.database import open_database
-    from crosspromo.services.discovery import rank, ranking_dict
+    from crosspromo.services.discover.ranking import rank, ranking_dict
 
     got = world.client.get("/api/v1/partners/rank?top=5", headers=world.auth("acme"))
     assert got.status_code == 200, got.text

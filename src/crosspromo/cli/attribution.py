@@ -10,7 +10,7 @@ import typer
 from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, state
 from crosspromo.cli.output import emit
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.organizations import get_organization
+from crosspromo.services.accounts.organizations import get_organization
 
 attribution_app = typer.Typer(help="Multi-touch attribution.", no_args_is_help=True)
 
@@ -40,7 +40,7 @@ def run(
 ) -> None:
     """Credit the conversions and value of journeys to their channels (and partners, --org)."""
     # Imported here: the models bring scipy and ibis, which no other command needs at startup.
-    from crosspromo.services.attribution import (
+    from crosspromo.services.measure.attribution import (
         ModelOptions,
         attribute,
         attribute_tracked,

@@ -11,7 +11,7 @@ from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, state
 from crosspromo.cli.output import console, emit
 
 if TYPE_CHECKING:
-    from crosspromo.services.clv import ClvFit
+    from crosspromo.services.measure.clv import ClvFit
 
 clv_app = typer.Typer(
     help="Customer lifetime value (BG/NBD and Gamma-Gamma).", no_args_is_help=True
@@ -49,8 +49,8 @@ def _fit(
     org: str | None = None,
 ) -> ClvFit:
     from crosspromo.errors import InvalidInputError
-    from crosspromo.services import clv
-    from crosspromo.services.organizations import get_organization
+    from crosspromo.services.accounts.organizations import get_organization
+    from crosspromo.services.measure import clv
 
     if sum(x is not None for x in (file, summary, org)) != 1:
         raise InvalidInputError(
@@ -145,7 +145,7 @@ def predict_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Fit, then write each customer's expected purchases, P(alive), spend and value."""
-    from crosspromo.services import clv
+    from crosspromo.services.measure import clv
 
     fitted = _fit(
         ctx, file, summary, customer_column, date_column, amount_column, period,
@@ -188,9 +188,9 @@ def churn_command(
 ) -> None:
     """Survival by acquisition source (Kaplan-Meier, log-rank, Cox) and monthly cohorts."""
     from crosspromo.errors import InvalidInputError
-    from crosspromo.services.clv import TransactionColumns
-    from crosspromo.services.organizations import get_organization
-    from crosspromo.services.retention import churn_file, organization_churn
+    from crosspromo.services.accounts.organizations import get_organization
+    from crosspromo.services.measure.churn import churn_file, organization_churn
+    from crosspromo.services.measure.clv import TransactionColumns
 
     if (file is None) == (org is None):
         raise InvalidInputError("give a transaction FILE or --org SLUG", field="file")
@@ -245,9 +245,9 @@ def kpis_command(
 ) -> None:
     """Partnership KPIs per partner: new customers, leads, sales, revenue, referral conversion,
     with costs CPA, cost per lead, ROI and payback; customer value against organic; fairness."""
-    from crosspromo.services.clv import parse_date
-    from crosspromo.services.kpis import partner_kpis, read_costs
-    from crosspromo.services.organizations import get_organization
+    from crosspromo.services.accounts.organizations import get_organization
+    from crosspromo.services.measure.clv import parse_date
+    from crosspromo.services.measure.kpis import partner_kpis, read_costs
 
     db = state(ctx).database()
     report = partner_kpis(

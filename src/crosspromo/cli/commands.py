@@ -7,7 +7,9 @@ import typer
 from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, state
 from crosspromo.cli.output import console, emit
 from crosspromo.domain import OrgKind, Role
-from crosspromo.services import api_keys, organizations, partnerships, users
+from crosspromo.services.accounts import keys as api_keys
+from crosspromo.services.accounts import organizations, users
+from crosspromo.services.agree import partnerships
 from crosspromo.services.database import upgrade_database
 
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)

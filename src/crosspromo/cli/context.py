@@ -41,7 +41,7 @@ class CliState:
 
 def organization(ctx: typer.Context, slug: str) -> tuple[Database, int]:
     """The database and the id of the organization ``slug`` (NotFoundError naming it)."""
-    from crosspromo.services.organizations import get_organization
+    from crosspromo.services.accounts.organizations import get_organization
 
     db = state(ctx).database()
     return db, get_organization(db, slug).id

@@ -24,7 +24,7 @@ def power_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Units each arm needs to detect a relative change MDE of BASELINE."""
-    from crosspromo.services.experiments import sample_size
+    from crosspromo.services.measure.analysis import sample_size
 
     result = sample_size(baseline, mde, alpha=alpha, power_level=power, arms=arms, sd=sd)
     emit(result.as_dict(), fmt)
@@ -61,7 +61,7 @@ def analyze_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Every arm against the control, per metric, and what to do."""
-    from crosspromo.services.experiments import (
+    from crosspromo.services.measure.analysis import (
         analyze_file,
         parse_metric,
         parse_weights,
@@ -134,7 +134,7 @@ def uplift_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Which units the treatment moves most: fit on half, judge on the other half (Qini)."""
-    from crosspromo.services.experiments import uplift_file
+    from crosspromo.services.measure.analysis import uplift_file
 
     result = uplift_file(
         file, arm_column, control, treatment, outcome, feature, learner=learner, out=out,
@@ -184,9 +184,9 @@ def create_command(
 ) -> None:
     """Start an experiment; units are assigned by hashing, the same on every machine."""
     from crosspromo.errors import InvalidInputError
-    from crosspromo.services.experiment_registry import create_experiment
-    from crosspromo.services.experiments import parse_weights
-    from crosspromo.services.organizations import get_organization
+    from crosspromo.services.accounts.organizations import get_organization
+    from crosspromo.services.measure.analysis import parse_weights
+    from crosspromo.services.measure.experiments import create_experiment
 
     try:
         start, stop = (float(x) for x in traffic.split(","))
@@ -208,8 +208,8 @@ def list_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """The organization's experiments."""
-    from crosspromo.services.experiment_registry import list_experiments
-    from crosspromo.services.organizations import get_organization
+    from crosspromo.services.accounts.organizations import get_organization
+    from crosspromo.services.measure.experiments import list_experiments
 
     db = state(ctx).database()
     data = [_experiment_dict(e) for e in list_experiments(db, get_organization(db, org).id)]
@@ -228,8 +228,8 @@ def assign_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Assign a whole audience file: the same arms the API gives, unit by unit."""
-    from crosspromo.services.experiment_registry import assign_file
-    from crosspromo.services.organizations import get_organization
+    from crosspromo.services.accounts.organizations import get_organization
+    from crosspromo.services.measure.experiments import assign_file
 
     db = state(ctx).database()
     counts = assign_file(db, get_organization(db, org).id, experiment, file, unit_column, out)
@@ -250,8 +250,8 @@ def expose_command(
 ) -> None:
     """Log exposures from a file, all or nothing: each unit's first exposure counts, in the
     arm it is assigned (replays add nothing)."""
-    from crosspromo.services.experiment_registry import expose_file
-    from crosspromo.services.organizations import get_organization
+    from crosspromo.services.accounts.organizations import get_organization
+    from crosspromo.services.measure.experiments import expose_file
 
     db = state(ctx).database()
     done = expose_file(db, get_organization(db, org).id, experiment, file, unit_column, time_column)
@@ -270,8 +270,8 @@ def results_command(
     """A stored experiment's results, as GET /api/v1/experiments/{id}/results gives them:
     each exposed unit's sales after exposure, arm against control, with always-valid p-values
     over the days of exposure."""
-    from crosspromo.services.experiment_registry import experiment_results
-    from crosspromo.services.organizations import get_organization
+    from crosspromo.services.accounts.organizations import get_organization
+    from crosspromo.services.measure.experiments import experiment_results
 
     db = state(ctx).database()
     _, report = experiment_results(

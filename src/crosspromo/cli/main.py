@@ -26,9 +26,9 @@ from crosspromo.cli.tracking import (
     webhooks_app,
 )
 from crosspromo.errors import CrossPromoError
-from crosspromo.services.demo import prepare_demo
-from crosspromo.services.sample import Progress as ProgressFn
-from crosspromo.services.sample import build_sample
+from crosspromo.services.sample.build import Progress as ProgressFn
+from crosspromo.services.sample.build import build_sample
+from crosspromo.services.sample.demo import prepare_demo
 
 app = typer.Typer(
     name="crosspromo",

@@ -41,7 +41,7 @@ def local(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Run both sides of the overlap protocol in this process on two identifier files."""
-    from crosspromo.services.overlap import ListOptions, overlap_files
+    from crosspromo.services.discover.lists import ListOptions, overlap_files
 
     options = ListOptions(column, kind, region, consent_column, segment_column, skip_invalid)
     result, left, right = overlap_files(a, b, options, sketch=sketch, workers=workers)
@@ -69,7 +69,7 @@ def sharing(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Show or set what others may learn of your audience (hidden until you opt in)."""
-    from crosspromo.services.overlap_sessions import get_sharing, set_sharing
+    from crosspromo.services.discover.sessions import get_sharing, set_sharing
 
     db, org_id = organization(ctx, org)
     chosen = set_sharing(db, org_id, level) if level else get_sharing(db, org_id)
@@ -93,8 +93,8 @@ def offer(
 ) -> None:
     """Offer an overlap with your consented customers among FILE; prints the session and the
     token to hand to the requester (shown once)."""
-    from crosspromo.services.overlap import ListOptions
-    from crosspromo.services.overlap_sessions import open_offer
+    from crosspromo.services.discover.lists import ListOptions
+    from crosspromo.services.discover.sessions import open_offer
 
     db, org_id = organization(ctx, org)
     options = ListOptions(column, kind, region, skip_invalid=skip_invalid)
@@ -141,8 +141,8 @@ def join(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Answer an offer another tenant of this server made to you (a is you, b the offerer)."""
-    from crosspromo.services.overlap import ListOptions
-    from crosspromo.services.overlap_sessions import join_offer
+    from crosspromo.services.discover.lists import ListOptions
+    from crosspromo.services.discover.sessions import join_offer
 
     db, org_id = organization(ctx, org)
     options = ListOptions(column, kind, region, skip_invalid=skip_invalid)
@@ -169,8 +169,8 @@ def request(
     """Answer an offer on another crosspromo server: your side runs here and only three sealed
     messages travel. Your consented customers take part: from --org's records, or a column."""
     from crosspromo.analytics.overlap import Audience
-    from crosspromo.services.overlap import ListOptions, read_identifiers
-    from crosspromo.services.overlap_sessions import present, request_remote
+    from crosspromo.services.discover.lists import ListOptions, read_identifiers
+    from crosspromo.services.discover.sessions import present, request_remote
 
     options = ListOptions(column, kind, region, consent_column, skip_invalid=skip_invalid)
     if org is not None:
@@ -187,8 +187,8 @@ def request(
 @overlap_app.command("sessions")
 def list_sessions(ctx: typer.Context, org: str = ORG, fmt: OutputFormat = FORMAT_OPTION) -> None:
     """Your overlap sessions, newest first, with their counts once done."""
-    from crosspromo.services.overlap_sessions import list_sessions as sessions_of
-    from crosspromo.services.overlap_sessions import session_views
+    from crosspromo.services.discover.sessions import list_sessions as sessions_of
+    from crosspromo.services.discover.sessions import session_views
 
     db, org_id = organization(ctx, org)
     rows = session_views(db, org_id, sessions_of(db, org_id))
@@ -199,7 +199,7 @@ def list_sessions(ctx: typer.Context, org: str = ORG, fmt: OutputFormat = FORMAT
 @overlap_app.command("revoke")
 def revoke(ctx: typer.Context, org: str = ORG, session: str = SESSION) -> None:
     """Revoke an unfinished session; its blinded values are deleted."""
-    from crosspromo.services.overlap_sessions import revoke as revoke_session
+    from crosspromo.services.discover.sessions import revoke as revoke_session
 
     db, org_id = organization(ctx, org)
     revoke_session(db, org_id, session)

@@ -21,7 +21,7 @@ ENCODER: Any = typer.Option("auto", help="auto (MiniLM when installed), minilm o
 @profile_app.command("show")
 def profile_show(ctx: typer.Context, org: str = ORG, fmt: OutputFormat = FORMAT_OPTION) -> None:
     """Print the organization's profile."""
-    from crosspromo.services.profiles import get_profile, profile_dict
+    from crosspromo.services.discover.profiles import get_profile, profile_dict
 
     db, org_id = organization(ctx, org)
     emit(profile_dict(get_profile(db, org_id)), fmt)
@@ -41,7 +41,7 @@ def profile_set(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Create or replace the organization's profile."""
-    from crosspromo.services.profiles import ProfileInput, profile_dict, save_profile
+    from crosspromo.services.discover.profiles import ProfileInput, profile_dict, save_profile
 
     db, org_id = organization(ctx, org)
     given = ProfileInput(description, tuple(category), tuple(offering), audience_size, followers,
@@ -52,7 +52,7 @@ def profile_set(
 @profile_app.command("delete")
 def profile_delete(ctx: typer.Context, org: str = ORG) -> None:
     """Remove the organization's profile: it no longer appears as a candidate."""
-    from crosspromo.services.profiles import delete_profile
+    from crosspromo.services.discover.profiles import delete_profile
 
     db, org_id = organization(ctx, org)
     removed = delete_profile(db, org_id)
@@ -66,7 +66,7 @@ def import_command(
                                 "audience_size, followers, engagements, region ('; ' lists)"),
 ) -> None:  # fmt: skip
     """Import profiles from CSV or Parquet (all or nothing)."""
-    from crosspromo.services.profiles import import_profiles
+    from crosspromo.services.discover.profiles import import_profiles
 
     print(f"imported {import_profiles(state(ctx).database(), file)} profiles")
 
@@ -77,7 +77,7 @@ def mentions_command(
     file: Path = typer.Argument(..., help="mentions: org, text, and optionally source, posted_at"),
 ) -> None:
     """Import public mentions of organizations (replays add nothing)."""
-    from crosspromo.services.profiles import import_mentions
+    from crosspromo.services.discover.profiles import import_mentions
 
     rows, added = import_mentions(state(ctx).database(), file)
     print(f"read {rows} mentions, {added} new")
@@ -107,7 +107,7 @@ def rank_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Candidate partners, best first, each factor's part of the score and the reasons."""
-    from crosspromo.services.discovery import rank, ranking_dict
+    from crosspromo.services.discover.ranking import rank, ranking_dict
 
     db, org_id = organization(ctx, org)
     ranking = rank(db, org_id, top=top, weights=parse_weights(weight),
@@ -137,7 +137,7 @@ def weights_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Set how candidates are scored: your weights, or the learned model."""
-    from crosspromo.services.discovery import set_weights
+    from crosspromo.services.discover.ranking import set_weights
 
     db, org_id = organization(ctx, org)
     setup = set_weights(db, org_id, parse_weights(weight) or {}, use_learned)
@@ -155,7 +155,7 @@ def learn_command(
 ) -> None:
     """Learn the score's weights from past partnerships' outcomes (logistic regression); the
     ranking then uses it."""
-    from crosspromo.services.discovery import learn_weights
+    from crosspromo.services.discover.ranking import learn_weights
 
     db, org_id = organization(ctx, org)
     model = learn_weights(db, org_id, outcomes, penalty, encoder)
@@ -170,7 +170,7 @@ def graph_command(
     encoder: str = ENCODER,
 ) -> None:
     """Export the ecosystem graph (organizations, overlaps, complementarity) as GraphML."""
-    from crosspromo.services.discovery import ecosystem_graphml
+    from crosspromo.services.discover.ranking import ecosystem_graphml
 
     db, org_id = organization(ctx, org)
     out.write_text(ecosystem_graphml(db, org_id, encoder))
@@ -188,7 +188,7 @@ def outreach_command(
     encoder: str = ENCODER,
 ) -> None:
     """Draft an introduction to a candidate that cites the evidence."""
-    from crosspromo.services.discovery import outreach_draft
+    from crosspromo.services.discover.ranking import outreach_draft
 
     db, org_id = organization(ctx, org)
     text = template.read_text() if template else None

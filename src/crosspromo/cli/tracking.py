@@ -9,12 +9,12 @@ import typer
 
 from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, state
 from crosspromo.cli.output import console, emit
-from crosspromo.services import links
-from crosspromo.services.import_conversions import import_conversions
-from crosspromo.services.organizations import get_organization
-from crosspromo.services.outbound_webhooks import Dispatcher
-from crosspromo.services.touchpoints import import_touchpoints
-from crosspromo.services.webhooks import inbound_endpoint, rotate_inbound_secret
+from crosspromo.services.accounts.organizations import get_organization
+from crosspromo.services.track import links
+from crosspromo.services.track.imports import import_conversions
+from crosspromo.services.track.inbound import inbound_endpoint, rotate_inbound_secret
+from crosspromo.services.track.outbound import Dispatcher
+from crosspromo.services.track.touchpoints import import_touchpoints
 
 domains_app = typer.Typer(
     help="Destination domains an organization's links may redirect to.", no_args_is_help=True

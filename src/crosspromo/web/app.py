@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from crosspromo import __version__
 from crosspromo.config import Settings, load_settings
 from crosspromo.services.database import open_database
-from crosspromo.services.outbound_webhooks import DispatcherThread
+from crosspromo.services.track.outbound import DispatcherThread
 from crosspromo.tracking.clicks import ClickWriter
 from crosspromo.tracking.redirect import RedirectApp, RedirectFastPath
 from crosspromo.web.errors import install_error_handlers

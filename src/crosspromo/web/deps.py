@@ -10,8 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crosspromo.domain import Organization, User
 from crosspromo.errors import AuthenticationError, PermissionDeniedError
-from crosspromo.services.api_keys import authenticate_api_key
-from crosspromo.services.users import get_user
+from crosspromo.services.accounts.keys import authenticate_api_key
+from crosspromo.services.accounts.users import get_user
 from crosspromo.store.database import Database
 
 SESSION_USER = "user_id"

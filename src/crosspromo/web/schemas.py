@@ -11,9 +11,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from crosspromo.domain import ConsentPurpose, Customer, Organization, PartnershipStatus
 from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.domain.money import MAX_MINOR
-from crosspromo.services.conversions import MAX_LENGTHS, ConversionInput
-from crosspromo.services.links import IssuedLink
-from crosspromo.services.partnerships import PartnershipView
+from crosspromo.services.agree.partnerships import PartnershipView
+from crosspromo.services.track.conversions import MAX_LENGTHS, ConversionInput
+from crosspromo.services.track.links import IssuedLink
 
 # Ids as the database stores them: 32-bit for partnerships, 64-bit for customers and events.
 PartnershipId = Annotated[int, Path(ge=1, le=2**31 - 1)]

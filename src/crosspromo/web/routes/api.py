@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from crosspromo.services import customers, partnerships
+from crosspromo.services.accounts import customers
+from crosspromo.services.agree import partnerships
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.schemas import (
     PROBLEM_RESPONSES,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from crosspromo.analytics.attribution import MODELS
-from crosspromo.services.attribution import ModelOptions, attribute_tracked
+from crosspromo.services.measure.attribution import ModelOptions, attribute_tracked
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.schemas import PROBLEM_RESPONSES
 

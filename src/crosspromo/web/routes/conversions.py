@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from crosspromo.domain.conversions import Conversion
-from crosspromo.services import conversions as service
-from crosspromo.services.organizations import organization_slugs
+from crosspromo.services.accounts.organizations import organization_slugs
+from crosspromo.services.track import conversions as service
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.schemas import (
     PROBLEM_RESPONSES,

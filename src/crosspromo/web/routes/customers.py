@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from crosspromo.services.clv import organization_clv
-from crosspromo.services.kpis import partner_kpis
-from crosspromo.services.retention import organization_churn
+from crosspromo.services.measure.churn import organization_churn
+from crosspromo.services.measure.clv import organization_clv
+from crosspromo.services.measure.kpis import partner_kpis
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.schemas import PROBLEM_RESPONSES
 

@@ -18,16 +18,17 @@ from crosspromo.errors import (
     NotFoundError,
     TooManyAttemptsError,
 )
-from crosspromo.services import discovery, stats
-from crosspromo.services import experiment_registry as registry
-from crosspromo.services.attribution import Credited, attribute_tracked
-from crosspromo.services.clv import organization_clv
-from crosspromo.services.kpis import partner_kpis, source_values
-from crosspromo.services.links import partner_links
-from crosspromo.services.overview import organization_overview
-from crosspromo.services.partnerships import list_partnerships, parse_status
-from crosspromo.services.retention import organization_churn
-from crosspromo.services.users import authenticate_user
+from crosspromo.services.accounts.overview import organization_overview
+from crosspromo.services.accounts.users import authenticate_user
+from crosspromo.services.agree.partnerships import list_partnerships, parse_status
+from crosspromo.services.discover import ranking as discovery
+from crosspromo.services.measure import experiments as registry
+from crosspromo.services.measure.attribution import Credited, attribute_tracked
+from crosspromo.services.measure.churn import organization_churn
+from crosspromo.services.measure.clv import organization_clv
+from crosspromo.services.measure.kpis import partner_kpis, source_values
+from crosspromo.services.track import stats
+from crosspromo.services.track.links import partner_links
 from crosspromo.web.charts import BarChart, bar_chart, interval_chart, line_chart, stacked_bars
 from crosspromo.web.deps import DB, SESSION_USER, check_csrf, csrf_token, session_user
 from crosspromo.web.routes.stats import daily_csv_response

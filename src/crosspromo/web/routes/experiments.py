@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from crosspromo.domain.experiments import Experiment
-from crosspromo.services import experiment_registry as registry
+from crosspromo.services.measure import experiments as registry
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.schemas import PROBLEM_RESPONSES
 

@@ -8,7 +8,7 @@ from typing import Any
 import segno
 from fastapi import APIRouter, Response
 
-from crosspromo.services import links
+from crosspromo.services.track import links
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.schemas import (
     PROBLEM_RESPONSES,

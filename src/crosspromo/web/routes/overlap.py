@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from crosspromo.analytics.overlap import Disclosure, IdentifierKind, OverlapResult
 from crosspromo.domain.overlap import OverlapSession
-from crosspromo.services import overlap_sessions as sessions
-from crosspromo.services.overlap import ListOptions
+from crosspromo.services.discover import sessions
+from crosspromo.services.discover.lists import ListOptions
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.schemas import PROBLEM_RESPONSES, problem_response
 

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from crosspromo.domain.profiles import Profile
-from crosspromo.services import discovery, profiles
+from crosspromo.services.discover import profiles
+from crosspromo.services.discover import ranking as discovery
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.schemas import PROBLEM_RESPONSES
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
-from crosspromo.services import stats
+from crosspromo.services.track import stats
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.schemas import PROBLEM_RESPONSES
 

@@ -11,7 +11,9 @@ from starlette.concurrency import run_in_threadpool
 
 from crosspromo.domain.webhooks import WebhookDelivery, WebhookEndpoint
 from crosspromo.errors import InvalidInputError, MalformedBodyError
-from crosspromo.services import conversions, outbound_webhooks, webhooks
+from crosspromo.services.track import conversions
+from crosspromo.services.track import inbound as webhooks
+from crosspromo.services.track import outbound as outbound_webhooks
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.routes.conversions import conversion_list
 from crosspromo.web.schemas import (

@@ -1,0 +1,1 @@
+"""Agree: partnerships between two organizations and their lifecycle."""

@@ -1,0 +1,431 @@
+"""Overlap between organizations through protocol sessions, in one server or between two.
+
+The responder (B) opens an offer with its identifier list: the server keeps the customers who
+consent to partner sharing, blinds them and keeps only the blinded values, for a limited time.
+The requester (A) answers it: a tenant of the same server with ``join`` (the server runs A's
+side), or another crosspromo server with the session's token (``request_remote``: A's side
+runs there, and only sealed messages cross). Each session is used once; both sides must have
+opted in to sharing, and records need both at the records level and an active partnership.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from crosspromo.analytics.overlap import (
+    Audience,
+    Disclosure,
+    OverlapResult,
+    ProtocolMessageError,
+    Requester,
+    ResponderState,
+    prepare_responder,
+    read_result,
+    respond,
+)
+from crosspromo.analytics.overlap.blinding import Blinder
+from crosspromo.analytics.overlap.psi import ALL
+from crosspromo.config import Settings
+from crosspromo.domain.overlap import OverlapSession, SessionStatus, SharingLevel
+from crosspromo.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    RemoteServerError,
+)
+from crosspromo.security import customer_id_hashes
+from crosspromo.services.discover.lists import ListOptions, read_identifiers
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import (
+    CustomerRepository,
+    OrganizationRepository,
+    OverlapRepository,
+    PartnershipRepository,
+    utcnow,
+)
+
+DEFAULT_HOURS = 24
+MAX_HOURS = 24 * 7
+MAX_IDENTIFIERS = 5_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Presented:
+    """One side's list as it takes part: the consented customers (and their segments)."""
+
+    audience: Audience
+    rows: int
+    invalid: int
+    not_sharing: int  # not a customer here, or no consent to partner sharing
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    session: OverlapSession
+    token: str  # shown once: the requester seals its messages with it
+    presented: Presented
+    partner: str | None
+
+
+def _derive(settings: Settings, purpose: str, session_id: str) -> bytes:
+    secret = settings.secret_key.get_secret_value().encode()
+    return hmac.digest(secret, f"overlap/{purpose}/{session_id}".encode(), hashlib.sha256)
+
+
+def session_key(settings: Settings, session_id: str) -> bytes:
+    """The key both sides seal messages with (the token is its base64 form)."""
+    return _derive(settings, "key", session_id)
+
+
+def encode_token(key: bytes) -> str:
+    return base64.urlsafe_b64encode(key).decode().rstrip("=")
+
+
+def decode_token(token: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise InvalidInputError("the session token is malformed", field="token")
+    return key
+
+
+def present(
+    db: Database, org_id: int, path: Path, options: ListOptions, segments: bool
+) -> Presented:
+    """The consented customers of ``org_id`` among the identifiers in ``path``."""
+    # consents and segments come from the store here, not from columns of the file
+    listed = read_identifiers(path, replace(options, consent_column=None, segment_column=None))
+    if listed.rows > MAX_IDENTIFIERS:
+        raise InvalidInputError(
+            f"{path.name}: at most {MAX_IDENTIFIERS:,} identifiers at once", field="file"
+        )
+    values = listed.values.to_pylist()
+    secret = db.settings.secret_key.get_secret_value()
+    hashes = customer_id_hashes(secret, org_id, values)
+    with db.transaction() as session:
+        sharing = CustomerRepository(session).sharing_segments(org_id, hashes)
+    kept = [(v, sharing[h]) for v, h in zip(values, hashes, strict=True) if h in sharing]
+    labels = [(s or "unknown") if segments else ALL for _, s in kept]
+    audience = Audience([v for v, _ in kept], labels)
+    return Presented(audience, listed.rows, listed.invalid, len(values) - len(kept))
+
+
+def set_sharing(db: Database, org_id: int, level: SharingLevel | str) -> SharingLevel:
+    """Opt in or out; lowering the level revokes the organization's unfinished sessions."""
+    try:
+        chosen = SharingLevel(level)
+    except ValueError:
+        choices = ", ".join(v.value for v in SharingLevel)
+        raise InvalidInputError(
+            f"level {level!r} is not one of: {choices}", field="level"
+        ) from None
+    with db.transaction() as session:
+        repo = OverlapRepository(session)
+        before = repo.level(org_id)
+        repo.set_level(org_id, chosen)
+        if chosen is SharingLevel.HIDDEN or (
+            before is SharingLevel.RECORDS and chosen is SharingLevel.COUNTS
+        ):
+            repo.revoke_open(org_id)
+    return chosen
+
+
+def get_sharing(db: Database, org_id: int) -> SharingLevel:
+    with db.transaction() as session:
+        return OverlapRepository(session).level(org_id)
+
+
+def _check_level(level: SharingLevel, disclosure: Disclosure, who: str) -> None:
+    if not level.allows(disclosure):
+        raise PermissionDeniedError(
+            f"{who} shares {level.value!r}; {disclosure.value} overlap needs "
+            f"{'records' if disclosure is Disclosure.RECORDS else 'counts or records'} "
+            "(crosspromo overlap sharing)"
+        )
+
+
+def _check_records(session: Any, org_id: int, partner_id: int | None) -> None:
+    if partner_id is None:
+        return
+    found = PartnershipRepository(session).open_between(org_id, partner_id)
+    if found is None or found.status != "active":
+        raise PermissionDeniedError(
+            "sharing the overlapping records needs an active partnership between the two"
+        )
+
+
+def open_offer(
+    db: Database,
+    org_id: int,
+    path: Path,
+    options: ListOptions,
+    *,
+    partner: str | None,
+    disclosure: Disclosure | str = Disclosure.COUNTS,
+    hours: float = DEFAULT_HOURS,
+    segments: bool = False,
+    max_bytes: int = 256 * 1024 * 1024,
+) -> Offer:
+    """Open a session for ``partner`` (a tenant here) or, without one, for a requester on
+    another server holding the token."""
+    disclosure = Disclosure(disclosure)
+    if not 0 < hours <= MAX_HOURS:
+        raise InvalidInputError(f"a session lasts up to {MAX_HOURS} hours", field="hours")
+    with db.transaction() as session:
+        _check_level(OverlapRepository(session).level(org_id), disclosure, "your organization")
+        partner_id = None
+        if partner is not None:
+            other = OrganizationRepository(session).by_slug(partner)
+            if other.id == org_id:
+                raise InvalidInputError(
+                    "an organization cannot overlap with itself", field="partner"
+                )
+            partner_id = other.id
+            if disclosure is Disclosure.RECORDS:
+                _check_records(session, org_id, partner_id)
+    presented = present(db, org_id, path, options, segments)
+    session_id = secrets.token_hex(16)
+    settings = db.settings
+    with Blinder(_derive(settings, "scalar", session_id)) as blinder:
+        state = prepare_responder(presented.audience, blinder)
+    now = utcnow()
+    values = {
+        "id": session_id,
+        "org_id": org_id,
+        "partner_org_id": partner_id,
+        "disclosure": str(disclosure),
+        "groups": [list(g) for g in state.groups],
+        "points": state.points,
+        "status": str(SessionStatus.OPEN),
+        "max_bytes": max_bytes,
+        "created_at": now,
+        "expires_at": now + timedelta(hours=hours),
+    }
+    with db.transaction() as session:
+        repo = OverlapRepository(session)
+        repo.add(values)
+        stored = repo.get(session_id)
+    return Offer(stored, encode_token(session_key(settings, session_id)), presented, partner)
+
+
+def _usable(session: OverlapSession, status: SessionStatus) -> None:
+    if session.status is SessionStatus.REVOKED:
+        raise ConflictError(f"overlap session {session.id} was revoked")
+    if session.expired(utcnow()):
+        raise ConflictError(f"overlap session {session.id} has expired")
+    if session.status is not status:
+        raise ProtocolMessageError(
+            f"overlap session {session.id} is {session.status.value}: this message was "
+            "already answered (replayed)",
+            field="message",
+        )
+
+
+def _state(db: Database, session: OverlapSession) -> ResponderState:
+    with db.transaction() as tx:
+        points = OverlapRepository(tx).points(session.id)
+    return ResponderState(_derive(db.settings, "scalar", session.id), session.groups, points)
+
+
+def record_of(result: OverlapResult, requester: str) -> dict[str, Any]:
+    """How a finished session keeps its counts."""
+    return {
+        "requester": requester,
+        "size_requester": result.size_a,
+        "size_responder": result.size_b,
+        "intersection": result.intersection,
+        "segments": [
+            {"requester": s.a_segment, "responder": s.b_segment, "intersection": s.intersection}
+            for s in result.segment_pairs()
+        ],
+    }
+
+
+def join_offer(
+    db: Database, org_id: int, session_id: str, path: Path, options: ListOptions,
+    segments: bool = False,
+) -> tuple[OverlapResult, list[str] | None]:  # fmt: skip
+    """Answer a tenant's offer made to ``org_id``: both sides run here. Returns the counts and,
+    with the records disclosure, the requester's own identifiers that are shared."""
+    with db.transaction() as tx:
+        offer = OverlapRepository(tx).get(session_id)
+        if offer.partner_org_id != org_id:
+            raise NotFoundError(f"no overlap session {session_id!r}", session=session_id)
+        _usable(offer, SessionStatus.OPEN)
+        disclosure = Disclosure(offer.disclosure)
+        repo = OverlapRepository(tx)
+        _check_level(repo.level(org_id), disclosure, "your organization")
+        _check_level(repo.level(offer.org_id), disclosure, "the partner")
+        if disclosure is Disclosure.RECORDS:
+            _check_records(tx, org_id, offer.org_id)
+        slug = OrganizationRepository(tx).get(org_id).slug
+    presented = present(db, org_id, path, options, segments)
+    key = session_key(db.settings, session_id)
+    state = _state(db, offer)
+    with Blinder() as ours, Blinder(state.secret) as theirs:
+        requester = Requester(
+            session_id, key, presented.audience, ours, disclosure, offer.max_bytes
+        )
+        response = respond(
+            state, session_id, key, requester.request(), theirs, frozenset({disclosure}),
+            offer.max_bytes,
+        )  # fmt: skip
+        result = requester.finish(response)
+    read_result(requester.result_message(), session_id, key, state)
+    with db.transaction() as tx:
+        if not OverlapRepository(tx).move(
+            session_id, SessionStatus.OPEN, SessionStatus.DONE, record_of(result, slug)
+        ):
+            raise ConflictError(f"overlap session {session_id} was answered meanwhile")
+    shared = None
+    if result.shared_rows is not None:
+        ids = presented.audience.identifiers
+        shared = [ids[i] for i in result.shared_rows]
+    return result, shared
+
+
+def answer_request(db: Database, session_id: str, data: bytes) -> bytes:
+    """Message 2 for a remote requester's message 1 (its seal is its authentication)."""
+    with db.transaction() as tx:
+        offer = OverlapRepository(tx).get(session_id)
+        level = OverlapRepository(tx).level(offer.org_id)
+    if offer.partner_org_id is not None:
+        raise NotFoundError(f"no overlap session {session_id!r}", session=session_id)
+    _usable(offer, SessionStatus.OPEN)
+    disclosure = Disclosure(offer.disclosure)
+    _check_level(level, disclosure, "the responder")
+    key = session_key(db.settings, session_id)
+    state = _state(db, offer)
+    with Blinder(state.secret) as blinder:
+        response = respond(
+            state, session_id, key, data, blinder, frozenset({disclosure}), offer.max_bytes
+        )
+    with db.transaction() as tx:
+        if not OverlapRepository(tx).move(session_id, SessionStatus.OPEN, SessionStatus.ANSWERED):
+            raise ProtocolMessageError(
+                f"overlap session {session_id} was already answered (replayed)", field="message"
+            )
+    return response
+
+
+def accept_result(db: Database, session_id: str, data: bytes) -> OverlapResult:
+    """Store the counts a remote requester sends in message 3."""
+    with db.transaction() as tx:
+        offer = OverlapRepository(tx).get(session_id)
+    if offer.partner_org_id is not None:
+        raise NotFoundError(f"no overlap session {session_id!r}", session=session_id)
+    _usable(offer, SessionStatus.ANSWERED)
+    key = session_key(db.settings, session_id)
+    result = read_result(data, session_id, key, _state(db, offer))
+    with db.transaction() as tx:
+        if not OverlapRepository(tx).move(
+            session_id, SessionStatus.ANSWERED, SessionStatus.DONE, record_of(result, "remote")
+        ):
+            raise ProtocolMessageError(
+                f"overlap session {session_id} already has its result (replayed)",
+                field="message",
+            )
+    return result
+
+
+def revoke(db: Database, org_id: int, session_id: str) -> None:
+    with db.transaction() as tx:
+        repo = OverlapRepository(tx)
+        offer = repo.get(session_id)
+        if org_id not in (offer.org_id, offer.partner_org_id):
+            raise NotFoundError(f"no overlap session {session_id!r}", session=session_id)
+        if offer.status in (SessionStatus.DONE, SessionStatus.REVOKED):
+            raise ConflictError(f"overlap session {session_id} is already {offer.status.value}")
+        repo.move(session_id, offer.status, SessionStatus.REVOKED)
+
+
+def list_sessions(db: Database, org_id: int) -> list[OverlapSession]:
+    with db.transaction() as tx:
+        return OverlapRepository(tx).for_org(org_id)
+
+
+def session_for(db: Database, org_id: int, session_id: str) -> OverlapSession:
+    with db.transaction() as tx:
+        offer = OverlapRepository(tx).get(session_id)
+    if org_id not in (offer.org_id, offer.partner_org_id):
+        raise NotFoundError(f"no overlap session {session_id!r}", session=session_id)
+    return offer
+
+
+def request_remote(
+    url: str,
+    session_id: str,
+    token: str,
+    audience: Audience,
+    disclosure: Disclosure | str = Disclosure.COUNTS,
+    timeout: float = 900.0,
+) -> OverlapResult:
+    """Answer an offer on another crosspromo server: our side runs here, only the three sealed
+    messages travel."""
+    import httpx2 as httpx
+
+    key = decode_token(token)
+    base = f"{url.rstrip('/')}/overlap/v1/sessions/{session_id}"
+    headers = {"content-type": "application/octet-stream"}
+    with Blinder() as ours, httpx.Client(timeout=timeout, headers=headers) as client:
+        requester = Requester(session_id, key, audience, ours, Disclosure(disclosure))
+        response = _post(client, f"{base}/request", requester.request())
+        result = requester.finish(response)
+        _post(client, f"{base}/result", requester.result_message())
+    return result
+
+
+def _post(client: Any, url: str, body: bytes) -> bytes:
+    import httpx2 as httpx
+
+    try:
+        reply = client.post(url, content=body)
+    except httpx.HTTPError as exc:
+        raise RemoteServerError(f"{url}: {exc}") from None
+    if reply.status_code >= 400:
+        try:
+            detail = reply.json().get("detail", reply.text)
+        except ValueError:
+            detail = reply.text[:200]
+        raise RemoteServerError(f"the other server answered {reply.status_code}: {detail}")
+    return bytes(reply.content)
+
+
+def session_views(db: Database, org_id: int, items: list[OverlapSession]) -> list[dict[str, Any]]:
+    """Sessions as ``org_id`` sees them: its role, the other tenant's slug, the counts."""
+    from crosspromo.services.accounts.organizations import organization_slugs
+
+    others = {s.partner_org_id if s.org_id == org_id else s.org_id for s in items}
+    slugs = organization_slugs(db, {o for o in others if o is not None})
+    views = []
+    for item in items:
+        result = item.result or {}
+        role = "responder" if item.org_id == org_id else "requester"
+        other = item.partner_org_id if role == "responder" else item.org_id
+        views.append(
+            {
+                "session": item.id,
+                "role": role,
+                "partner": slugs.get(other) if other is not None else None,
+                "status": str(item.status),
+                "disclosure": item.disclosure,
+                "size": item.size,
+                "created_at": item.created_at,
+                "expires_at": item.expires_at,
+                "intersection": result.get("intersection"),
+                "size_requester": result.get("size_requester"),
+                "size_responder": result.get("size_responder"),
+                "segments": result.get("segments", []),
+            }
+        )
+    return views

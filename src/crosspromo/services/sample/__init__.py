@@ -1,0 +1,1 @@
+"""The sample ecosystem written into the store, and everything `crosspromo demo` prepares."""

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import pytest
+
+from crosspromo.domain import OrgKind, Role
+from crosspromo.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TooManyAttemptsError,
+)
+from crosspromo.services.accounts.customers import parse_consents, record_customer
+from crosspromo.services.accounts.keys import (
+    authenticate_api_key,
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+)
+from crosspromo.services.accounts.organizations import create_organization
+from crosspromo.services.accounts.users import MAX_FAILURES, authenticate_user, create_user
+from crosspromo.store.database import Database
+from crosspromo.store.tables import customers
+
+
+def test_user_login(sqlite_db: Database) -> None:
+    create_organization(sqlite_db, "alpha", "Alpha", OrgKind.BRAND)
+    user = create_user(sqlite_db, "alpha", " Ann@Example.com ", "long-password-1", Role.OWNER)
+    assert user.email == "ann@example.com"
+    assert authenticate_user(sqlite_db, "ANN@example.com", "long-password-1").id == user.id
+    for email, password in [("ann@example.com", "nope-nope-nope"), ("bob@example.com", "x")]:
+        with pytest.raises(AuthenticationError, match="wrong e-mail or password"):
+            authenticate_user(sqlite_db, email, password)
+    with pytest.raises(ConflictError):
+        create_user(sqlite_db, "alpha", "ann@example.com", "long-password-2", Role.OWNER)
+    create_user(sqlite_db, "alpha", "ann@example.com", "long-password-2", "analyst", reset=True)
+    assert authenticate_user(sqlite_db, "ann@example.com", "long-password-2").role is Role.ANALYST
+    with pytest.raises(InvalidInputError, match="10 characters"):
+        create_user(sqlite_db, "alpha", "c@example.com", "short", Role.OWNER)
+    with pytest.raises(InvalidInputError, match="role 'boss'"):
+        create_user(sqlite_db, "alpha", "c@example.com", "long-password-1", "boss")
+    with pytest.raises(NotFoundError, match="'zeta'"):
+        create_user(sqlite_db, "zeta", "c@example.com", "long-password-1", Role.OWNER)
+
+
+def test_api_key_lifecycle(sqlite_db: Database) -> None:
+    alpha = create_organization(sqlite_db, "alpha", "Alpha", OrgKind.BRAND)
+    issued = create_api_key(sqlite_db, "alpha", "ci")
+    assert authenticate_api_key(sqlite_db, issued.plaintext) == alpha
+    tampered = issued.plaintext[:-2] + ("AA" if not issued.plaintext.endswith("AA") else "BB")
+    with pytest.raises(AuthenticationError):
+        authenticate_api_key(sqlite_db, tampered)
+    with pytest.raises(AuthenticationError, match="malformed"):
+        authenticate_api_key(sqlite_db, "hello")
+    assert [k.name for k in list_api_keys(sqlite_db, "alpha")] == ["ci"]
+    revoke_api_key(sqlite_db, "alpha", issued.key.prefix)
+    with pytest.raises(AuthenticationError, match="revoked"):
+        authenticate_api_key(sqlite_db, issued.plaintext)
+
+
+def test_customer_raw_id_is_never_stored(sqlite_db: Database) -> None:
+    alpha = create_organization(sqlite_db, "alpha", "Alpha", OrgKind.BRAND)
+    consents = parse_consents(["partner_sharing"])
+    _, created = record_customer(sqlite_db, alpha.id, "Secret.Person@Example.com", consents)
+    assert created
+    _, created = record_customer(sqlite_db, alpha.id, "secret.person@example.com", frozenset())
+    assert not created
+    with sqlite_db.transaction() as s:
+        rows = [tuple(r) for r in s.execute(customers.select())]
+    assert len(rows) == 1
+    assert not any("secret" in str(v).lower() for v in rows[0])
+    with pytest.raises(InvalidInputError, match="consent purpose 'sms'"):
+        parse_consents(["sms"])
+
+
+def test_password_guessing_is_locked_out(db: Database) -> None:
+    create_organization(db, "alpha", "Alpha", OrgKind.BRAND)
+    create_user(db, "alpha", "ann@example.com", "long-password-1", Role.OWNER)
+    for _ in range(MAX_FAILURES - 1):
+        with pytest.raises(AuthenticationError):
+            authenticate_user(db, "ann@example.com", "guess-guess")
+    authenticate_user(db, "ann@example.com", "long-password-1")  # success resets the count
+    for email in ("ann@example.com", "nobody@example.com"):
+        for _ in range(MAX_FAILURES):
+            with pytest.raises(AuthenticationError):
+                authenticate_user(db, email, "guess-guess")
+        with pytest.raises(TooManyAttemptsError, match="try again in 15 minutes"):
+            authenticate_user(db, email, "long-password-1")

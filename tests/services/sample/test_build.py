@@ -1,0 +1,116 @@
+"""Building the sample into the store: exact counts, reuse, and all-or-nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from crosspromo.domain import ConsentPurpose
+from crosspromo.errors import ConflictError
+from crosspromo.security import customer_id_hash
+from crosspromo.services.accounts.organizations import get_organization, list_organizations
+from crosspromo.services.agree.partnerships import list_partnerships
+from crosspromo.services.sample.build import build_sample, sample_summary
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import CustomerRepository
+
+
+def test_build_stores_exactly_the_truth(db: Database) -> None:
+    calls: list[tuple[int, int]] = []
+    summary = build_sample(db, seed=5, scale=5, progress=lambda d, t: calls.append((d, t)))
+    assert not summary.reused
+    assert calls[-1][0] == calls[-1][1] == summary.customers
+    orgs = {o.slug: o for o in list_organizations(db)}
+    assert len(orgs) == 12
+    with db.transaction() as s:
+        customers = CustomerRepository(s)
+        assert sum(customers.counts_by_org().values()) == summary.customers
+        for slug, info in summary.truth["organizations"].items():
+            org = orgs[slug]
+            assert customers.count(org.id) == info["customers"]
+            assert (
+                customers.count(org.id, ConsentPurpose.PARTNER_SHARING) == info["partner_sharing"]
+            )
+    brand = get_organization(db, "trailhead-outfitters")
+    assert len(list_partnerships(db, brand.id)) == 6
+
+
+def test_noisy_ids_hash_to_the_canonical_customer(db: Database) -> None:
+    build_sample(db, seed=5, scale=5)
+    org = get_organization(db, "summit-coffee")
+    from crosspromo.sample import generate
+
+    audience = generate(5, 5).audiences["summit-coffee"]
+    noisy = next(x for x in audience.external_ids() if x != x.strip().lower())
+    canonical = noisy.strip().lower()
+    secret = db.settings.secret_key.get_secret_value()
+    assert customer_id_hash(secret, org.id, canonical) == customer_id_hash(secret, org.id, noisy)
+    with db.transaction() as s:
+        _, created = CustomerRepository(s).upsert(
+            org.id, customer_id_hash(secret, org.id, canonical), frozenset(), None
+        )
+    assert not created
+
+
+def test_second_build_reuses_and_other_seed_conflicts(db: Database) -> None:
+    first = build_sample(db, seed=5, scale=5)
+    again = build_sample(db, seed=5, scale=5)
+    assert again.reused
+    assert again.truth == first.truth
+    with pytest.raises(ConflictError, match="seed 5"):
+        build_sample(db, seed=6, scale=5)
+
+
+def test_interrupted_build_writes_nothing(db: Database) -> None:
+    def explode(done: int, total: int) -> None:
+        if done > 500:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_sample(db, seed=5, scale=5, progress=explode)
+    assert list_organizations(db) == []
+    assert sample_summary(db) is None
+    assert not build_sample(db, seed=5, scale=5).reused
+
+
+def test_sample_tracking_matches_its_truth(db: Database) -> None:
+    from crosspromo.services.track.links import link_stats
+
+    summary = build_sample(db, seed=7, scale=20)
+    tracking = summary.truth["tracking"]
+    assert len(tracking["links"]) >= 9
+    assert sum(link["clicks"] for link in tracking["links"]) > 500
+    orgs = {o.slug: o.id for o in list_organizations(db)}
+    for link in tracking["links"]:
+        stats = link_stats(db, orgs[link["brand"]], link["code"])
+        assert (stats.clicks, stats.bot_clicks, stats.leads, stats.sales) == (
+            link["clicks"], link["bot_clicks"], link["leads"], link["sales"],
+        ), link["code"]  # fmt: skip
+        assert stats.revenue_by_currency.get("EUR", 0) == link["revenue_minor"]
+
+
+def test_sample_journeys_are_stored_and_attributable(db: Database) -> None:
+    from crosspromo.sample.journeys import CHANNELS
+    from crosspromo.services.measure.attribution import attribute_tracked
+    from crosspromo.store.repositories import TouchpointRepository
+
+    summary = build_sample(db, seed=5, scale=5)
+    truth = summary.truth["journeys"]
+    brand = get_organization(db, truth["brand"])
+    with db.transaction() as s:
+        assert TouchpointRepository(s).count(brand.id) == truth["touches"]
+    tracked = attribute_tracked(db, brand.id, model="shapley")
+    assert tracked.currency == "EUR"
+    result = tracked.results[0].as_dict()
+    channels = {c["channel"] for c in result["channels"]}
+    assert {c.name for c in CHANNELS} <= channels
+    partners = {p["partner"] for p in result["partners"]}
+    assert set(truth["true_partner_effect"]) | {"own"} <= partners
+    credited = sum(c["conversions"] for c in result["channels"])
+    assert credited + tracked.untouched == pytest.approx(tracked.conversions)
+    # every sale of the journeys, the tracked links, the offer and the purchase history
+    links = summary.truth["tracking"]["links"]
+    link_sales = sum(link["sales"] for link in links if link["brand"] == truth["brand"])
+    offer_sales = summary.truth["experiment"]["conversions"]
+    assert summary.truth["purchases"]["brand"] == truth["brand"]
+    history = summary.truth["purchases"]["purchases"]
+    assert tracked.conversions == truth["sales"] + link_sales + offer_sales + history

@@ -1,0 +1,44 @@
+"""Every conversion sent twice at the same time, with the same idempotency key: each is
+stored exactly once and both senders get the same answer (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from crosspromo.domain import OrgKind
+from crosspromo.domain.conversions import ConversionKind
+from crosspromo.services.accounts.organizations import create_organization
+from crosspromo.services.track.conversions import (
+    ConversionInput,
+    record_conversions,
+    request_fingerprint,
+)
+from crosspromo.store import tables as t
+from crosspromo.store.database import Database
+
+N = 60
+
+
+def test_concurrent_twins_store_once(db: Database) -> None:
+    org = create_organization(db, "shop", "Shop", OrgKind.BRAND)
+
+    def send(i: int) -> list[int]:
+        item = ConversionInput(
+            ConversionKind.SALE, datetime(2026, 3, 1, tzinfo=UTC), 100 + i, "EUR", order_id=f"o{i}"
+        )
+        recorded = record_conversions(
+            db, org.id, [item], idempotency_key=f"key-{i}", fingerprint=request_fingerprint(i)
+        )
+        return [c.id for c in recorded.conversions]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(send, [i for i in range(N) for _ in range(2)]))
+    for i in range(N):
+        assert answers[2 * i] == answers[2 * i + 1], f"twins of {i} got different answers"
+    with db.transaction() as s:
+        stored = s.execute(select(func.count()).select_from(t.conversions)).scalar_one()
+        orders = s.execute(select(func.count(t.conversions.c.order_id.distinct()))).scalar_one()
+    assert (stored, orders) == (N, N)
