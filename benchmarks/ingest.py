@@ -96,7 +96,7 @@ def ours(url: str, path: Path) -> float:
     db = open_database(settings)
     org = create_organization(db, "shop", "Shop", OrgKind.BRAND)
     started = time.perf_counter()
-    count = import_conversions(db, org.id, path)
+    count = import_conversions(db, org.id, path).imported
     elapsed = time.perf_counter() - started
     db.dispose()
     assert count > 0

@@ -101,7 +101,7 @@ def prepare(database_url: str) -> str:
     create_organization(db, "partner", "Partner", OrgKind.PARTNER)
     propose_partnership(db, brand.id, "partner", "bench")
     add_domain(db, brand.id, "brand.example")
-    code = create_link(db, brand.id, "partner", "https://brand.example/").link.code
+    code = create_link(db, brand.id, "partner", "https://brand.example/").code
     db.dispose()
     return code
 

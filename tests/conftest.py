@@ -258,7 +258,7 @@ def sample_with_keys(seed: int, scale: int) -> tuple[str, Callable[[Settings], d
     def build(settings: Settings) -> dict[str, str]:
         db = open_database(settings)
         build_sample(db, seed=seed, scale=scale)
-        keys = {slug: create_api_key(db, slug).plaintext for slug in SAMPLE_KEYS}
+        keys = {slug: create_api_key(db, slug).key for slug in SAMPLE_KEYS}
         db.dispose()
         return keys
 

@@ -15,7 +15,7 @@ def test_thompson_regret_is_a_fraction_of_uniform() -> None:
     ratios = []
     for seed in range(5):
         result = simulate([0.04, 0.05, 0.065], units=30_000, batch=200, seed=seed)
-        assert result.thompson_units[2] > 0.6 * result.units  # most traffic to the best arm
+        assert result.arms[2].thompson_units > 0.6 * result.units  # most traffic to the best arm
         assert result.thompson_regret < result.uniform_regret
         ratios.append(result.thompson_regret / result.uniform_regret)
     assert np.mean(ratios) < 0.35

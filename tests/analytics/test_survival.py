@@ -78,12 +78,12 @@ def test_cox_on_counts_equals_cox_on_rows() -> None:
     ).drop(columns="source")
     theirs = CoxPHFitter().fit(rows, "duration", "event").summary
     assert ours.note is None
-    for ratio in ours.ratios:
+    for ratio in ours.hazard_ratios:
         assert ratio.hazard_ratio == pytest.approx(
             theirs.loc[f"g_{ratio.group}", "exp(coef)"], rel=1e-6
         )
         assert ratio.p_value == pytest.approx(theirs.loc[f"g_{ratio.group}", "p"], rel=1e-4)
-    by_group = {r.group: r for r in ours.ratios}
+    by_group = {r.group: r for r in ours.hazard_ratios}
     assert by_group["paid"].hazard_ratio > 1 > by_group["partner_a"].hazard_ratio
 
 

@@ -148,7 +148,8 @@ def test_two_servers_run_the_protocol_over_http(tmp_path: Path) -> None:
         # both consent: 200..299 without multiples of 3 on either side
         expected = sum(1 for i in range(200, 300) if i % 3)
         result = json.loads(answered.stdout)
-        assert (result["size_a"], result["size_b"], result["intersection"]) == (200, 200, expected)
+        sizes = (result["size_requester"], result["size_responder"], result["intersection"])
+        assert sizes == (200, 200, expected)
         replay = cli(*args, "--token", made["token"], db_url=url_a)
         assert replay.returncode == 9
         assert "already answered" in replay.stderr

@@ -73,7 +73,7 @@ def test_kill_9_loses_no_acknowledged_click(settings: Settings, tmp_path: Path) 
     create_organization(db, "partner", "Partner", OrgKind.PARTNER)
     propose_partnership(db, brand.id, "partner", "storm")
     add_domain(db, brand.id, "brand.example")
-    code = create_link(db, brand.id, "partner", "https://brand.example/").link.code
+    code = create_link(db, brand.id, "partner", "https://brand.example/").code
 
     port = free_port()
     log = tmp_path / "server.log"

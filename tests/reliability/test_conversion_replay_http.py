@@ -26,7 +26,7 @@ N = 80
 def test_concurrent_twins_over_http(settings: Settings, tmp_path: Path) -> None:
     db = open_database(settings)
     create_organization(db, "shop", "Shop", OrgKind.BRAND)
-    key = create_api_key(db, "shop").plaintext
+    key = create_api_key(db, "shop").key
     port = free_port()
     server = _start(settings, port, tmp_path / "server.log")
     url = f"http://127.0.0.1:{port}/api/v1/conversions"

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from crosspromo.cli.output import jsonable
 from crosspromo.config import Settings
 from crosspromo.sample.purchases import Truth, transaction_log
 from crosspromo.services.accounts.organizations import get_organization
@@ -32,7 +33,7 @@ def test_each_sources_parameters_are_recovered(tmp_path: Path, seed: int) -> Non
     pq.write_table(log, path)
     columns = clv.TransactionColumns("customer", "date", "amount", "source")
     summary = clv.summarize_file(Settings(), path, columns, period="week")
-    fitted = clv.fit(summary, "week", by_source=True).as_dict()
+    fitted = jsonable(clv.fit(summary, "week", by_source=True).report())
     assert fitted["customers"] == 45_000
     for source, truth in TRUTHS.items():
         found = fitted["by_source"][source]
@@ -57,7 +58,7 @@ def test_the_stored_sample_gives_back_its_truth(sqlite_settings: Settings) -> No
         org = get_organization(db, truth["brand"])
         # the brand's journeys and experiment add sales from October 2026: calibrate before
         until = truth["only_purchases_until"]
-        fitted = clv.organization_clv(db, org.id, calibration_end=until).as_dict()
+        fitted = jsonable(clv.organization_clv(db, org.id, calibration_end=until).report())
     finally:
         db.dispose()
     assert set(fitted["by_source"]) == set(truth["sources"])

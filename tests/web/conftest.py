@@ -63,17 +63,17 @@ def build_world(settings: Settings) -> dict[str, Any]:
             ("other", OrgKind.BRAND),
         ]
     }
-    keys = {slug: create_api_key(db, slug).plaintext for slug in orgs}
-    shared = propose_partnership(db, orgs["acme"], "beans", "Acme x Beans").partnership.id
+    keys = {slug: create_api_key(db, slug).key for slug in orgs}
+    shared = propose_partnership(db, orgs["acme"], "beans", "Acme x Beans").id
     change_status(db, orgs["acme"], shared, PartnershipStatus.NEGOTIATING)
-    foreign = propose_partnership(db, orgs["other"], "beans", "Other x Beans").partnership.id
+    foreign = propose_partnership(db, orgs["other"], "beans", "Other x Beans").id
     acme_customer, _ = record_customer(db, orgs["acme"], "c1@example.com", frozenset())
     other_customer, _ = record_customer(db, orgs["other"], "c1@example.com", frozenset())
     add_domain(db, orgs["acme"], "acme.example")
     add_domain(db, orgs["other"], "other.example")
     acme_link = create_link(db, orgs["acme"], "beans", "https://shop.acme.example/p?x=1", "launch")
     create_code(db, orgs["acme"], "beans", "BEANS10", CodeKind.REFERRAL)
-    endpoint, _ = add_endpoint(db, orgs["acme"], "http://127.0.0.1:9/hook", ["conversion.created"])
+    endpoint = add_endpoint(db, orgs["acme"], "http://127.0.0.1:9/hook", ["conversion.created"])
     lead = record_conversions(
         db, orgs["acme"], [ConversionInput(ConversionKind.LEAD, datetime(2026, 1, 5, tzinfo=UTC))]
     ).conversions[0]
@@ -102,13 +102,13 @@ def build_world(settings: Settings) -> dict[str, Any]:
         save_profile(db, orgs[slug], ProfileInput(about, ("shop",), (offering,), 100, 50, 5))
     db.dispose()
     with TestClient(create_server(settings)) as client:
-        client.get(f"/r/{acme_link.link.code}", headers={"user-agent": "Mozilla/5.0 (X11)"})
+        client.get(f"/r/{acme_link.code}", headers={"user-agent": "Mozilla/5.0 (X11)"})
     return {
         "keys": keys,
         "org_ids": orgs,
         "partnership_ids": {"acme-beans": shared, "other-beans": foreign},
         "customer_ids": {"acme": acme_customer.id, "other": other_customer.id},
-        "link_codes": {"acme": acme_link.link.code},
+        "link_codes": {"acme": acme_link.code},
         "conversion_ids": {"acme": lead.id},
         "endpoint_ids": {"acme": endpoint.id},
         "delivery_ids": {"acme": delivery.id},

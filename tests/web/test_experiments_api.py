@@ -76,7 +76,7 @@ def test_audience_file_matches_the_api(world: World, tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     counts = json.loads(done.stdout)
-    assert counts["control"] + counts["partner"] + counts["brand"] == 300
+    assert sum(counts["by_arm"][arm] for arm in ("control", "partner", "brand")) == 300
     lines = out.read_text().splitlines()[1:]
     auth = world.auth("acme")
     for line in lines[:25]:

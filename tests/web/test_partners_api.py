@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from tests.web.conftest import World
 
 
@@ -24,17 +22,19 @@ def test_profile_round_trip_and_validation(world: World) -> None:
 
 
 def test_ranking_matches_the_cli(world: World) -> None:
+    from pydantic import TypeAdapter
+
     from crosspromo.services.database import open_database
-    from crosspromo.services.discover.ranking import rank, ranking_dict
+    from crosspromo.services.discover.ranking import RankingView, rank
 
     got = world.client.get("/api/v1/partners/rank?top=5", headers=world.auth("acme"))
     assert got.status_code == 200, got.text
     db = open_database(world.settings)
     try:
-        direct = ranking_dict(rank(db, world.org_ids["acme"], top=5))
+        direct = rank(db, world.org_ids["acme"], top=5)
     finally:
         db.dispose()
-    assert got.json() == json.loads(json.dumps(direct))
+    assert got.json() == TypeAdapter(RankingView).dump_python(direct, mode="json")
     assert {c["org"] for c in got.json()["candidates"]} == {"beans", "other"}
     graph = world.client.get("/api/v1/partners/graph", headers=world.auth("acme"))
     assert graph.headers["content-type"].startswith("application/graphml+xml")
@@ -42,3 +42,16 @@ def test_ranking_matches_the_cli(world: World) -> None:
         "/api/v1/partners/outreach?candidate=beans", headers=world.auth("acme")
     ).json()
     assert "Acme x Beans" in draft["text"]
+
+
+def test_nul_characters_are_refused_by_name(world: World) -> None:
+    """PostgreSQL cannot store NUL: a mention or profile holding one is a 422 naming the field,
+    not a server error (the schema fuzzer found the mention on PostgreSQL)."""
+    auth = world.auth("acme")
+    mention = {"items": [{"text": "great\u0000coffee"}]}
+    refused = world.client.post("/api/v1/profile/mentions", json=mention, headers=auth)
+    assert refused.status_code == 422, refused.text
+    assert "text" in refused.json()["detail"]
+    profile = world.client.put("/api/v1/profile", json={"description": "a\u0000b"}, headers=auth)
+    assert profile.status_code == 422, profile.text
+    assert "description" in profile.json()["detail"]

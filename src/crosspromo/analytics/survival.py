@@ -71,19 +71,14 @@ class SurvivalCurve:
 
     def at(self, when: float) -> float:
         """S(when): the value after the last event time at or before ``when``."""
-        i = int(np.searchsorted(self.times, when, side="right"))
-        return 1.0 if i == 0 else float(self.survival[i - 1])
+        return step_at(self.times, self.survival, when)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "customers": self.customers,
-            "events": self.events,
-            "median": self.median,
-            "times": self.times.tolist(),
-            "survival": self.survival.tolist(),
-            "lower": self.lower.tolist(),
-            "upper": self.upper.tolist(),
-        }
+
+def step_at(times: Sequence[float] | FloatArray, values: Sequence[float] | FloatArray,
+            when: float) -> float:  # fmt: skip
+    """A step function (1 before the first of ``times``, then ``values``) at ``when``."""
+    i = int(np.searchsorted(times, when, side="right"))
+    return 1.0 if i == 0 else float(values[i - 1])
 
 
 def kaplan_meier(counts: Counts, alpha: float = 0.05) -> SurvivalCurve:
@@ -174,9 +169,8 @@ class HazardRatio:
 @dataclass(frozen=True)
 class CoxResult:
     baseline: str
-    ratios: list[HazardRatio]
+    hazard_ratios: list[HazardRatio]
     concordance: float | None
-    log_likelihood: float | None
     note: str | None = None
 
 
@@ -189,9 +183,7 @@ def cox_by_group(groups: Mapping[str, Counts], baseline: str, alpha: float = 0.0
 
     others = [g for g in groups if g != baseline]
     if baseline not in groups or not others:
-        return CoxResult(
-            baseline, [], None, None, "Cox regression needs the baseline and one more group"
-        )
+        return CoxResult(baseline, [], None, "Cox regression needs the baseline and one more group")
     parts = []
     for name, counts in groups.items():  # one row per customer: lifelines' Efron ties then
         for flag, column in ((1, counts.events), (0, counts.censored)):  # match row data's
@@ -205,7 +197,7 @@ def cox_by_group(groups: Mapping[str, Counts], baseline: str, alpha: float = 0.0
     try:
         fitter.fit(frame, "duration", "event")
     except Exception as exc:  # lifelines raises its own convergence errors
-        return CoxResult(baseline, [], None, None, f"Cox regression failed: {exc}")
+        return CoxResult(baseline, [], None, f"Cox regression failed: {exc}")
     summary = fitter.summary
     ratios = [
         HazardRatio(
@@ -217,9 +209,7 @@ def cox_by_group(groups: Mapping[str, Counts], baseline: str, alpha: float = 0.0
         )
         for o in others
     ]
-    return CoxResult(
-        baseline, ratios, float(fitter.concordance_index_), float(fitter.log_likelihood_)
-    )
+    return CoxResult(baseline, ratios, float(fitter.concordance_index_))
 
 
 def survival_table(groups: Mapping[str, Counts], at: Sequence[float]) -> dict[str, list[float]]:

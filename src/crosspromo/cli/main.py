@@ -1,58 +1,134 @@
-"""The `crosspromo` command. Errors become one line on stderr and a documented exit code
+"""The `crosspromo` command. Its subcommands are listed in ``COMMANDS`` and each one's module is
+imported only when that subcommand runs, so ``--help``, ``--version`` and every command start
+without the stack the others need. Errors become one line on stderr and a documented exit code
 here, and nowhere else."""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from dataclasses import dataclass
+from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer import _click as click  # Typer's own copy of click, which its groups are made of
+from typer.core import TyperCommand, TyperGroup
 
 from crosspromo import __version__
-from crosspromo.cli.attribution import attribution_app
-from crosspromo.cli.clv import churn_command, clv_app, kpis_command
-from crosspromo.cli.commands import db_app, keys_app, orgs_app, partnerships_app, users_app
-from crosspromo.cli.context import FORMAT_OPTION, CliState, OutputFormat, state
-from crosspromo.cli.experiments import experiment_app
-from crosspromo.cli.output import console, emit, err_console
-from crosspromo.cli.overlap import overlap_app
-from crosspromo.cli.partners import partners_app
-from crosspromo.cli.serve import serve as run_server
-from crosspromo.cli.tracking import (
-    conversions_app,
-    domains_app,
-    links_app,
-    touchpoints_app,
-    webhooks_app,
-)
 from crosspromo.errors import CrossPromoError
-from crosspromo.services.sample.build import Progress as ProgressFn
-from crosspromo.services.sample.build import build_sample
-from crosspromo.services.sample.demo import prepare_demo
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A subcommand: the Typer app ``app`` of ``module``, as a group of commands or (``group``
+    false) as the one command it holds, with the line shown in the command list."""
+
+    module: str
+    app: str
+    help: str
+    group: bool = True
+
+
+_CLI = "crosspromo.cli"
+COMMANDS: dict[str, Entry] = {
+    "db": Entry(f"{_CLI}.admin", "db_app", "Database schema (Alembic migrations)."),
+    "orgs": Entry(
+        f"{_CLI}.accounts", "orgs_app", "Organizations: the brands and partner businesses."
+    ),
+    "users": Entry(f"{_CLI}.accounts", "users_app", "Dashboard and portal users."),
+    "keys": Entry(f"{_CLI}.accounts", "keys_app", "API keys, each scoped to one organization."),
+    "partnerships": Entry(
+        f"{_CLI}.agree", "partnerships_app", "Partnerships between organizations."
+    ),
+    "partners": Entry(
+        f"{_CLI}.discover", "partners_app", "Partner discovery: profiles, ranking, outreach."
+    ),
+    "overlap": Entry(
+        f"{_CLI}.discover", "overlap_app", "Private audience overlap between organizations."
+    ),
+    "links": Entry(f"{_CLI}.track", "links_app", "Tracking links for partners to share."),
+    "conversions": Entry(
+        f"{_CLI}.track", "conversions_app", "Conversions: leads, sales and refunds."
+    ),
+    "touchpoints": Entry(
+        f"{_CLI}.track", "touchpoints_app", "Touchpoints from other systems, for attribution."
+    ),
+    "webhooks": Entry(
+        f"{_CLI}.track", "webhooks_app", "Signed webhooks (Standard Webhooks scheme)."
+    ),
+    "attribution": Entry(
+        f"{_CLI}.measure.attribution", "attribution_app", "Multi-touch attribution."
+    ),
+    "experiment": Entry(f"{_CLI}.measure.experiments", "experiment_app", "Controlled experiments."),
+    "clv": Entry(
+        f"{_CLI}.measure.customers", "clv_app", "Customer lifetime value (BG/NBD, Gamma-Gamma)."
+    ),
+    "churn": Entry(
+        f"{_CLI}.measure.customers",
+        "churn_app",
+        "Survival and cohorts by acquisition source.",
+        group=False,
+    ),
+    "kpis": Entry(
+        f"{_CLI}.measure.customers",
+        "kpis_app",
+        "Partnership KPIs per partner and month.",
+        group=False,
+    ),
+    "sample": Entry(
+        f"{_CLI}.admin", "sample_app", "Build the sample partner ecosystem.", group=False
+    ),
+    "serve": Entry(
+        f"{_CLI}.admin", "serve_app", "Run the web server: dashboard, portal, API.", group=False
+    ),
+    "demo": Entry(
+        f"{_CLI}.admin", "demo_app", "Build the sample, create demo logins, serve.", group=False
+    ),
+}
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists ``COMMANDS`` from their entries and imports a subcommand's module
+    when the subcommand is resolved to run (or to print its own help)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return super().get_command(ctx, cmd_name)
+        return TyperCommand(cmd_name, help=entry.help)  # for listings: nothing imported
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name in COMMANDS:
+            command = load(name)
+        return name, command, rest
+
+
+def load(name: str) -> click.Command:
+    """The subcommand ``name`` with its module imported."""
+    entry = COMMANDS[name]
+    typer_app = getattr(importlib.import_module(entry.module), entry.app)
+    if entry.group:
+        command: click.Command = typer.main.get_group(typer_app)
+    else:
+        command = typer.main.get_command(typer_app)
+    command.name = name
+    command.help = command.help or entry.help
+    return command
+
 
 app = typer.Typer(
     name="crosspromo",
     help="Cross-promotion between businesses: partners, terms, campaigns, tracking, measurement.",
+    cls=LazyGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(db_app, name="db")
-app.add_typer(orgs_app, name="orgs")
-app.add_typer(users_app, name="users")
-app.add_typer(keys_app, name="keys")
-app.add_typer(partnerships_app, name="partnerships")
-app.add_typer(links_app, name="links")
-app.add_typer(conversions_app, name="conversions")
-app.add_typer(touchpoints_app, name="touchpoints")
-app.add_typer(webhooks_app, name="webhooks")
-app.add_typer(attribution_app, name="attribution")
-app.add_typer(experiment_app, name="experiment")
-app.add_typer(clv_app, name="clv")
-app.add_typer(overlap_app, name="overlap")
-app.add_typer(partners_app, name="partners")
-app.command("churn")(churn_command)
-app.command("kpis")(kpis_command)
-orgs_app.add_typer(domains_app, name="domains")
 
 
 def _version(value: bool) -> None:
@@ -74,108 +150,10 @@ def main(
     ),
 ) -> None:
     """Settings come from CROSSPROMO_* environment variables; see the README."""
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if database_url is not None:
         overrides["database_url"] = database_url
-    ctx.obj = CliState(overrides)
-
-
-class _Bar:
-    """A Rich progress bar fed by a service's progress(done, total) callback."""
-
-    def __init__(self, label: str) -> None:
-        self.progress = Progress(
-            TextColumn(label),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        )
-        self.task = self.progress.add_task(label, total=None)
-
-    def __enter__(self) -> ProgressFn:
-        self.progress.start()
-
-        def update(done: int, total: int) -> None:
-            self.progress.update(self.task, completed=done, total=total)
-
-        return update
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
-
-
-@app.command()
-def sample(
-    ctx: typer.Context,
-    seed: int = typer.Option(42, help="random seed; the same seed always gives the same ecosystem"),
-    scale: int = typer.Option(
-        100, help="size in percent of the full sample (100: ~69,000 customers)"
-    ),
-    fmt: OutputFormat = FORMAT_OPTION,
-) -> None:
-    """Build the sample partner ecosystem (reused when it exists), with its ground truth."""
-    db = state(ctx).database()
-    with _Bar("customers") as progress:
-        summary = build_sample(db, seed=seed, scale=scale, progress=progress)
-    emit(
-        {
-            "seed": summary.seed,
-            "scale": summary.scale,
-            "organizations": summary.organizations,
-            "customers": summary.customers,
-            "partnerships": summary.partnerships,
-            "reused": summary.reused,
-        },
-        fmt,
-    )
-
-
-@app.command()
-def serve(
-    ctx: typer.Context,
-    host: str = typer.Option("127.0.0.1", help="interface to listen on"),
-    port: int = typer.Option(8000, min=1, max=65535, help="TCP port"),
-    workers: int = typer.Option(1, min=1, max=64, help="worker processes"),
-    access_log: bool = typer.Option(False, "--access-log", help="log every request"),
-) -> None:
-    """Run the web server: dashboard, partner portal and REST API (/docs)."""
-    run_server(state(ctx).settings(), host, port, workers, access_log=access_log)
-
-
-@app.command()
-def demo(
-    ctx: typer.Context,
-    host: str = typer.Option("127.0.0.1", help="interface to listen on"),
-    port: int = typer.Option(8000, min=1, max=65535, help="TCP port"),
-    seed: int = typer.Option(42, help="seed of the sample ecosystem"),
-    password: str = typer.Option(None, help="demo password (default: a new random one each run)"),
-    no_serve: bool = typer.Option(
-        False, "--no-serve", help="prepare everything, do not start the server"
-    ),
-) -> None:
-    """Migrate, build the sample ecosystem, create demo logins and serve on HOST:PORT."""
-    settings = state(ctx).settings()
-    with _Bar("sample customers") as progress:
-        setup = prepare_demo(settings, seed=seed, password=password, progress=progress)
-    s = setup.sample
-    verb = "reused" if s.reused else "built"
-    console.print(
-        f"sample ecosystem {verb}: {s.organizations} organizations, {s.customers:,} customers, "
-        f"{s.partnerships} partnerships (seed {s.seed})"
-    )
-    url = f"http://{host}:{port}"
-    console.print(f"\n[bold]crosspromo demo[/bold] on {url}   (API docs: {url}/docs)")
-    for login in setup.logins:
-        where = "partner portal" if login.role.uses_portal else "dashboard"
-        console.print(
-            f"  {where:<14} log in as {login.email}  password {login.password}"
-            f"  ({login.organization})"
-        )
-    console.print("  stop with Ctrl+C\n")
-    if not no_serve:
-        run_server(settings, host, port, workers=1)
+    ctx.obj = overrides
 
 
 def run(argv: list[str] | None = None) -> None:

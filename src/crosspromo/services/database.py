@@ -11,13 +11,11 @@ from crosspromo.store.database import Database
 
 @dataclass(frozen=True, slots=True)
 class SchemaState:
+    """The schema's revision before and after an upgrade."""
+
     before: str | None
     after: str
-    head: str
-
-    @property
-    def changed(self) -> bool:
-        return self.before != self.after
+    changed: bool
 
 
 def open_database(settings: Settings, *, require_current: bool = True) -> Database:
@@ -38,4 +36,4 @@ def upgrade_database(settings: Settings) -> SchemaState:
         before, after = migrate.upgrade(db)
     finally:
         db.dispose()
-    return SchemaState(before, after, migrate.head_revision())
+    return SchemaState(before, after, before != after)

@@ -18,6 +18,15 @@ from crosspromo.errors import InvalidInputError
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """What an import of a file did: rows read, and rows stored (replayed rows are not)."""
+
+    file: str
+    read: int
+    imported: int
+
+
 def is_parquet(path: Path) -> bool:
     return path.suffix.lower() in PARQUET_SUFFIXES
 
@@ -155,10 +164,11 @@ class _Header:
             )
 
 
-def read_table(path: Path, text: Sequence[str] = ()) -> pa.Table:
+def read_table(path: Path, text: Sequence[str] = (), *, sniff: bool = False) -> pa.Table:
     """A whole CSV or Parquet file with Arrow's own type inference (for modelling, where
     columns are numbers), or a clear error. CSV columns named in ``text`` stay text (phone
-    numbers and ids keep their leading + and zeros)."""
+    numbers and ids keep their leading + and zeros); with ``sniff`` a CSV may separate its
+    values by ``;`` instead of ``,`` (whichever its header has more of)."""
     if not path.is_file():
         raise InvalidInputError(f"no such file: {path}", field="file")
     check_format(path)
@@ -167,8 +177,14 @@ def read_table(path: Path, text: Sequence[str] = ()) -> pa.Table:
             import pyarrow.parquet as pq
 
             return pq.read_table(path)
+        delimiter = ","
+        if sniff:
+            with path.open("rb") as handle:
+                header = handle.readline()
+            delimiter = ";" if header.count(b";") >= header.count(b",") else ","
         return pa_csv.read_csv(
             path,
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter),
             convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(text, pa.string())),
         )
     except (pa.ArrowInvalid, OSError) as exc:

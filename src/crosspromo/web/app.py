@@ -21,21 +21,8 @@ from crosspromo.tracking.redirect import RedirectApp, RedirectFastPath
 from crosspromo.web.errors import install_error_handlers
 from crosspromo.web.headers import SecurityHeadersMiddleware
 from crosspromo.web.limits import BodyLimitMiddleware
-from crosspromo.web.routes import (
-    api,
-    attribution,
-    conversions,
-    customers,
-    dashboard,
-    docs,
-    experiments,
-    health,
-    links,
-    stats,
-    webhooks,
-)
-from crosspromo.web.routes import overlap as overlap_routes
-from crosspromo.web.routes import partners as partner_routes
+from crosspromo.web.pages import install_redirects
+from crosspromo.web.routes import accounts, agree, discover, docs, health, measure, track
 
 HERE = Path(__file__).parent
 
@@ -71,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
     templates.env.globals["version"] = __version__
     app.state.templates = templates
     install_error_handlers(app)
+    install_redirects(app)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),
@@ -79,24 +67,19 @@ def create_app(settings: Settings) -> FastAPI:
         same_site="lax",
         https_only=settings.environment == "production",
     )
-    overlap = dict.fromkeys(overlap_routes.LARGE_BODIES, settings.overlap_max_bytes)
+    overlap = dict.fromkeys(discover.LARGE_BODIES, settings.overlap_max_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, larger=overlap)
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(docs.router)
     app.include_router(health.router)
-    app.include_router(api.router)
-    app.include_router(links.router)
-    app.include_router(conversions.router)
-    app.include_router(webhooks.router)
-    app.include_router(stats.router)
-    app.include_router(attribution.router)
-    app.include_router(experiments.router)
-    app.include_router(customers.router)
-    app.include_router(overlap_routes.router)
-    app.include_router(overlap_routes.protocol)
-    app.include_router(partner_routes.router)
-    app.include_router(dashboard.router)
+    for stage in (accounts, agree, discover, track, measure):  # API routes, then pages
+        app.include_router(stage.api)
+    app.include_router(discover.overlap)
+    app.include_router(discover.protocol)
+    app.include_router(track.hooks)
+    for stage in (accounts, agree, discover, track, measure):
+        app.include_router(stage.pages)
     return app
 
 

@@ -27,7 +27,7 @@ def test_user_login(sqlite_db: Database) -> None:
     create_organization(sqlite_db, "alpha", "Alpha", OrgKind.BRAND)
     user = create_user(sqlite_db, "alpha", " Ann@Example.com ", "long-password-1", Role.OWNER)
     assert user.email == "ann@example.com"
-    assert authenticate_user(sqlite_db, "ANN@example.com", "long-password-1").id == user.id
+    assert authenticate_user(sqlite_db, "ANN@example.com", "long-password-1").email == user.email
     for email, password in [("ann@example.com", "nope-nope-nope"), ("bob@example.com", "x")]:
         with pytest.raises(AuthenticationError, match="wrong e-mail or password"):
             authenticate_user(sqlite_db, email, password)
@@ -46,16 +46,16 @@ def test_user_login(sqlite_db: Database) -> None:
 def test_api_key_lifecycle(sqlite_db: Database) -> None:
     alpha = create_organization(sqlite_db, "alpha", "Alpha", OrgKind.BRAND)
     issued = create_api_key(sqlite_db, "alpha", "ci")
-    assert authenticate_api_key(sqlite_db, issued.plaintext) == alpha
-    tampered = issued.plaintext[:-2] + ("AA" if not issued.plaintext.endswith("AA") else "BB")
+    assert authenticate_api_key(sqlite_db, issued.key) == alpha
+    tampered = issued.key[:-2] + ("AA" if not issued.key.endswith("AA") else "BB")
     with pytest.raises(AuthenticationError):
         authenticate_api_key(sqlite_db, tampered)
     with pytest.raises(AuthenticationError, match="malformed"):
         authenticate_api_key(sqlite_db, "hello")
     assert [k.name for k in list_api_keys(sqlite_db, "alpha")] == ["ci"]
-    revoke_api_key(sqlite_db, "alpha", issued.key.prefix)
+    revoke_api_key(sqlite_db, "alpha", issued.prefix)
     with pytest.raises(AuthenticationError, match="revoked"):
-        authenticate_api_key(sqlite_db, issued.plaintext)
+        authenticate_api_key(sqlite_db, issued.key)
 
 
 def test_customer_raw_id_is_never_stored(sqlite_db: Database) -> None:

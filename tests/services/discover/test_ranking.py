@@ -57,7 +57,7 @@ def market(db: Database, tmp_path: Path) -> dict[str, int]:
 
 
 def test_ranking_scores_each_factor_and_flags_the_competitor(db: Database, market: dict) -> None:
-    ranked = ranking.rank(db, market["gear"], top=None)
+    ranked = ranking.score_candidates(db, market["gear"], top=None)
     order = [c.profile.slug for c in ranked.candidates]
     assert order[-1] == "rival"
     assert ranked.candidates[-1].competitor
@@ -73,17 +73,17 @@ def test_ranking_scores_each_factor_and_flags_the_competitor(db: Database, marke
     assert cover.reputation.mean is not None
     assert cover.reputation.mean < 0
     reach = {"overlap": 0, "complementarity": 0, "reputation": 0, "engagement": 0, "reach": 1}
-    only_reach = ranking.rank(db, market["gear"], top=None, weights=reach)
+    only_reach = ranking.score_candidates(db, market["gear"], top=None, weights=reach)
     assert only_reach.candidates[0].profile.slug == "brew"  # largest left; competitors last
-    data = ranking.ranking_dict(ranked)
-    assert data["candidates"][0]["parts"] == ranked.candidates[0].scored.parts
+    view = ranking.rank(db, market["gear"], top=None)
+    assert view.candidates[0].parts == ranked.candidates[0].scored.parts
 
 
 def test_learned_weights_drive_the_ranking(db: Database, market: dict, tmp_path: Path) -> None:
     outcomes = tmp_path / "outcomes.csv"
     outcomes.write_text("partner,success\nbrew,true\ncover,false\nrival,false\nbrew,true\n")
     model = ranking.learn_weights(db, market["gear"], outcomes, penalty=1.0)
-    world = ranking.rank(db, market["gear"], top=None)
+    world = ranking.score_candidates(db, market["gear"], top=None)
     assert world.method == "learned"
     rows = [next(c for c in world.candidates if c.profile.slug == s).scored.values
             for s in ("brew", "cover", "rival", "brew")]  # fmt: skip
@@ -91,7 +91,7 @@ def test_learned_weights_drive_the_ranking(db: Database, market: dict, tmp_path:
     assert again.coefficients == pytest.approx(model.coefficients)
     back = ranking.set_weights(db, market["gear"], {"reach": 1.0}, use_learned=False)
     assert back.weights["reach"] == 1.0
-    assert ranking.rank(db, market["gear"]).method == "weights"
+    assert ranking.score_candidates(db, market["gear"]).method == "weights"
     bad = tmp_path / "bad.csv"
     bad.write_text("partner,success\nbrew,maybe\n")
     with pytest.raises(InvalidInputError, match=r"bad\.csv, line 2: success must be true or false"):
@@ -129,14 +129,15 @@ def test_profiles_import_all_or_nothing(db: Database, tmp_path: Path) -> None:
         profiles.import_profiles(db, tmp_path / "n.csv")
     mentions = tmp_path / "m.csv"
     mentions.write_text("org,text,posted_at\none,Great!,2026-01-02T10:00:00Z\none,Meh,\n")
-    assert profiles.import_mentions(db, mentions) == (2, 2)
-    assert profiles.import_mentions(db, mentions) == (2, 0)  # replays add nothing
+    first, again = profiles.import_mentions(db, mentions), profiles.import_mentions(db, mentions)
+    assert (first.received, first.new) == (2, 2)
+    assert (again.received, again.new) == (2, 0)  # replays add nothing
 
 
 def test_ranking_needs_our_profile(db: Database) -> None:
     org = create_organization(db, "bare", "Bare", OrgKind.BRAND)
     with pytest.raises(NotFoundError, match="describe your organization first"):
-        ranking.rank(db, org.id)
+        ranking.score_candidates(db, org.id)
 
 
 def test_sample_measures_the_brands_consented_overlaps(db: Database) -> None:
@@ -148,7 +149,7 @@ def test_sample_measures_the_brands_consented_overlaps(db: Database) -> None:
         if brand in (o["a"], o["b"]):
             expected[o["b"] if o["a"] == brand else o["a"]] = o["intersection_consented"]
     assert truth["discovery"]["overlaps"] == expected
-    ranked = ranking.rank(db, get_organization(db, brand).id, top=None)
+    ranked = ranking.score_candidates(db, get_organization(db, brand).id, top=None)
     by_slug = {c.profile.slug: c for c in ranked.candidates}
     assert by_slug["alpine-gear-co"].competitor
     assert all(by_slug[s].overlap.intersection == n for s, n in expected.items())

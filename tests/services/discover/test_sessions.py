@@ -92,7 +92,7 @@ def test_records_need_an_active_partnership_and_both_at_records(db: Database, tw
     sessions.set_sharing(db, alpha, "records")
     with pytest.raises(PermissionDeniedError, match="active partnership"):
         sessions.open_offer(db, beta, two["b"], OPTIONS, partner="alpha", disclosure="records")
-    made = propose_partnership(db, alpha, "beta", "Alpha x Beta").partnership.id
+    made = propose_partnership(db, alpha, "beta", "Alpha x Beta").id
     change_status(db, alpha, made, PartnershipStatus.NEGOTIATING)
     change_status(db, beta, made, PartnershipStatus.ACTIVE)
     offer = sessions.open_offer(db, beta, two["b"], OPTIONS, partner="alpha", disclosure="records")

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from statsmodels.stats.proportion import proportions_ztest
 
+from crosspromo.cli.output import jsonable
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine
 from crosspromo.errors import InvalidInputError
@@ -232,7 +233,7 @@ def test_spark_gives_the_same_report(tmp_path: Path, spark_engine: Engine) -> No
     )
     on_duckdb = analyze_file(Settings(), file, "arm", "control", metrics)
     on_spark = analyze_file(Settings(), file, "arm", "control", metrics, engine=spark_engine)
-    ours, theirs = on_duckdb.as_dict(), on_spark.as_dict()
+    ours, theirs = jsonable(on_duckdb), jsonable(on_spark)
     assert json.dumps(ours, sort_keys=True) == json.dumps(theirs, sort_keys=True) or (
         close(ours, theirs)
     )

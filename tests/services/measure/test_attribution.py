@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crosspromo.cli.output import jsonable
 from crosspromo.domain import OrgKind
 from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.engine.backend import Engine
@@ -19,7 +20,7 @@ from crosspromo.services.track.conversions import ConversionInput, create_code, 
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.services.track.touchpoints import import_touchpoints
 from crosspromo.store.database import Database
-from crosspromo.store.repositories import ClickRepository
+from crosspromo.store.repositories import ClickRepository, LinkRepository
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -45,15 +46,16 @@ def shop(db: Database, tmp_path: Path) -> int:
         create_organization(db, slug, slug.title(), OrgKind.PARTNER)
         propose_partnership(db, org, slug, f"with {slug}")
     add_domain(db, org, "shop.example")
-    link = create_link(db, org, "acme", "https://shop.example/", campaign="spring")
+    code = create_link(db, org, "acme", "https://shop.example/", campaign="spring").code
     create_code(db, org, "beta", "BETA10", CodeKind.COUPON)
     with db.transaction() as session:
+        link = LinkRepository(session).get_for_org(org, code)
         ClickRepository(session).add_many(
             [
                 {
-                    "link_id": link.link.id,
+                    "link_id": link.id,
                     "org_id": org,
-                    "partner_org_id": link.link.partner_org_id,
+                    "partner_org_id": link.partner_org_id,
                     "click_id": click_id,
                     "clicked_at": at(hours),
                     "visitor_hash": "v" * 64,
@@ -72,8 +74,9 @@ def shop(db: Database, tmp_path: Path) -> int:
         f"t3,bob,banner,{iso(0)},impression,acme\n"
         f"t4,eve,email,{iso(5)},,\n"
     )
-    assert import_touchpoints(db, org, touches) == (4, 4)
-    assert import_touchpoints(db, org, touches) == (4, 0)  # replay adds nothing
+    first, again = import_touchpoints(db, org, touches), import_touchpoints(db, org, touches)
+    assert (first.read, first.imported) == (4, 4)
+    assert (again.read, again.imported) == (4, 0)  # replay adds nothing
 
     def sale(hours: float, minor: int, customer: str, **extra: str) -> ConversionInput:
         return ConversionInput(
@@ -102,8 +105,8 @@ def test_journeys_and_heuristics(db: Database, shop: int) -> None:
     assert (tracked.currency, tracked.conversions, tracked.value) == ("EUR", 3, 5500.0)
     # ann converts (email > spring), ann's later email and eve's email are nulls; bob's
     # banner is 40 days before his sale, so only the coupon counts; cyd has no touch.
-    assert (tracked.journeys, tracked.untouched) == (4, 1)
-    models = {m["model"]: m for m in tracked.as_dict()["models"]}
+    assert (tracked.journeys, tracked.untouched_conversions) == (4, 1)
+    models = {m["model"]: m for m in jsonable(tracked)["models"]}
     assert entries(models["last"], "channel") == {
         "email": (0.0, 0.0),
         "spring": (1.0, 4000.0),
@@ -123,17 +126,17 @@ def test_journeys_and_heuristics(db: Database, shop: int) -> None:
 
 def test_lookback_and_kind(db: Database, shop: int) -> None:
     wide = attribute_tracked(db, shop, model="first", lookback_days=60)
-    assert entries(wide.results[0].as_dict(), "channel")["banner"] == (1.0, 1000.0)
-    assert wide.untouched == 1
+    assert entries(jsonable(wide.models[0]), "channel")["banner"] == (1.0, 1000.0)
+    assert wide.untouched_conversions == 1
     leads = attribute_tracked(db, shop, model="last", kind="lead")
     assert (leads.conversions, leads.currency) == (1, None)
-    assert entries(leads.results[0].as_dict(), "channel")["email"][0] == 1.0
+    assert entries(jsonable(leads.models[0]), "channel")["email"][0] == 1.0
 
 
 def test_bootstrap_intervals_cover_the_estimate(db: Database, shop: int) -> None:
     tracked = attribute_tracked(db, shop, model="markov", bootstrap_rounds=50, seed=3)
     for label in ("channel", "partner"):
-        for entry in tracked.results[0].as_dict()[f"{label}s"]:
+        for entry in jsonable(tracked.models[0])[f"{label}s"]:
             low, high = entry["conversions_interval"]
             assert 0 <= low <= high <= 4
 
@@ -154,7 +157,7 @@ def test_bad_requests_name_the_field(db: Database, shop: int) -> None:
 def test_no_journeys(db: Database) -> None:
     org = create_organization(db, "empty", "Empty", OrgKind.BRAND).id
     tracked = attribute_tracked(db, org)
-    assert (tracked.journeys, tracked.conversions, tracked.results) == (0, 0, [])
+    assert (tracked.journeys, tracked.conversions, tracked.models) == (0, 0, [])
 
 
 @pytest.mark.parametrize(
@@ -180,7 +183,7 @@ def test_spark_engine_gives_the_same_credit(db: Database, shop: int, spark_engin
     """CROSSPROMO_ENGINE=spark runs the same journey expression: the same result."""
     on_duckdb = attribute_tracked(db, shop, lookback_days=60)
     on_spark = attribute_tracked(db, shop, lookback_days=60, engine=spark_engine)
-    assert on_spark.as_dict() == on_duckdb.as_dict()
+    assert on_spark == on_duckdb
 
 
 def test_engine_follows_the_setting() -> None:

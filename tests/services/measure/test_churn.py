@@ -14,6 +14,7 @@ import pyarrow.csv as pa_csv
 import pytest
 from lifelines import KaplanMeierFitter
 
+from crosspromo.cli.output import jsonable
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine
 from crosspromo.errors import InvalidInputError
@@ -54,8 +55,8 @@ def lifetimes_by_hand(path: Path, inactivity: int) -> pd.DataFrame:
 def test_curves_equal_lifelines_on_lifetimes_by_hand(log_file: Path) -> None:
     report = churn_file(Settings(), log_file, COLUMNS, inactivity_days=60)
     by_hand = lifetimes_by_hand(log_file, 60)
-    assert set(report.curves) == set(TRUTHS)
-    for source, curve in report.curves.items():
+    assert set(report.sources) == set(TRUTHS)
+    for source, curve in report.sources.items():
         part = by_hand[by_hand["source"] == source]
         assert curve.customers == len(part)
         assert curve.events == int(part["event"].sum())
@@ -65,7 +66,7 @@ def test_curves_equal_lifelines_on_lifetimes_by_hand(log_file: Path) -> None:
     assert report.log_rank.p_value is not None
     assert report.log_rank.p_value < 1e-6  # the sources differ by construction
     assert report.cox.baseline == "organic"
-    ratios = {r.group: r.hazard_ratio for r in report.cox.ratios}
+    ratios = {r.group: r.hazard_ratio for r in report.cox.hazard_ratios}
     assert ratios["paid"] > 1 > ratios["partner_a"]  # paid churn faster, partner customers slower
 
 
@@ -93,7 +94,7 @@ def test_cli_and_spark_agree(log_file: Path, spark_engine: Engine) -> None:
     assert done.returncode == 0, done.stderr
     duck = json.loads(done.stdout)
     spark = churn_file(Settings(), log_file, COLUMNS, inactivity_days=60, engine=spark_engine)
-    assert close(json.loads(json.dumps(spark.as_dict())), duck)
+    assert close(jsonable(spark), duck)
 
 
 def test_bad_options_are_named(log_file: Path, tmp_path: Path) -> None:
@@ -104,7 +105,7 @@ def test_bad_options_are_named(log_file: Path, tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="no purchase by the end"):
         churn_file(Settings(), log_file, COLUMNS, end="2020-01-01")
     plain = churn_file(Settings(), log_file, TransactionColumns("customer", "date"))
-    assert list(plain.curves) == ["all"]
+    assert list(plain.sources) == ["all"]
     assert plain.cox.note is not None
     missing = tmp_path / "log.csv"
     missing.write_text("customer,date\nc1,2025-01-01\n")

@@ -10,6 +10,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
+from crosspromo.cli.output import jsonable
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine
 from crosspromo.errors import InvalidInputError
@@ -118,7 +119,7 @@ def test_no_repeat_buyers_says_why(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
     path.write_text("customer,date,dollars\n1,1997-01-01,5\n2,1997-01-03,7\n")
     fitted = clv.fit(clv.summarize_file(Settings(), path, COLUMNS))
-    data = fitted.as_dict()
+    data = jsonable(fitted.report())
     assert data["bgnbd"]["r"] is None
     assert any("bought twice" in note for note in data["notes"])
     with pytest.raises(InvalidInputError, match="no prediction: no customer bought twice"):
@@ -132,7 +133,7 @@ def test_too_few_customers_give_no_value_rather_than_nan(tmp_path: Path) -> None
     summary = clv.summarize_file(
         Settings(), path, columns, calibration_end="2025-06-01", holdout_end="2099-07-19"
     )
-    fitted = clv.fit(summary, by_source=True).as_dict()
+    fitted = jsonable(clv.fit(summary, by_source=True).report())
     json.dumps(fitted, allow_nan=False)  # every number finite, or null
     value = fitted["by_source"]["a"].get("value")
     assert value is None or all(isinstance(value[k], float) for k in ("mean", "lower", "upper"))

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from crosspromo.cli.output import jsonable
 from crosspromo.domain import OrgKind, PartnershipStatus
 from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.errors import InvalidInputError
@@ -44,7 +45,7 @@ def lead(day: str, customer: str, code: str) -> ConversionInput:
 def shop(db: Database) -> int:
     shop = create_organization(db, "shop", "Shop", OrgKind.BRAND).id
     cafe = create_organization(db, "cafe", "Cafe", OrgKind.PARTNER).id
-    partnership = propose_partnership(db, shop, "cafe", "Shop x Cafe").partnership.id
+    partnership = propose_partnership(db, shop, "cafe", "Shop x Cafe").id
     change_status(db, shop, partnership, PartnershipStatus.NEGOTIATING)
     change_status(db, cafe, partnership, PartnershipStatus.ACTIVE)
     create_code(db, shop, "cafe", "CAFE10", CodeKind.REFERRAL)
@@ -63,9 +64,9 @@ def shop(db: Database) -> int:
 
 def test_every_figure_by_hand(db: Database, shop: int) -> None:
     costs = {("cafe", "2026-01"): 100.0, ("cafe", "2026-02"): 50.0, ("cafe", "2025-06"): 999.0}
-    report = partner_kpis(
-        db, shop, start=date(2026, 1, 1), end=date(2026, 2, 28), costs=costs
-    ).as_dict()
+    report = jsonable(
+        partner_kpis(db, shop, start=date(2026, 1, 1), end=date(2026, 2, 28), costs=costs)
+    )
     assert report["currency"] == "EUR"
     (total,) = report["partners"]
     assert total["partner"] == "cafe"
@@ -84,8 +85,8 @@ def test_every_figure_by_hand(db: Database, shop: int) -> None:
     assert (fair["received"], fair["delivered"]) == (pytest.approx(100.0), pytest.approx(10.0))
     assert fair["share_received"] == pytest.approx(100 / 110)
     assert fair["imbalanced"] is True
-    balanced = partner_kpis(db, shop, start=date(2026, 1, 1), end=date(2026, 2, 28),
-                            imbalance=0.95).as_dict()  # fmt: skip
+    balanced = jsonable(partner_kpis(db, shop, start=date(2026, 1, 1), end=date(2026, 2, 28),
+                                     imbalance=0.95))  # fmt: skip
     assert balanced["fairness"][0]["imbalanced"] is False
     assert balanced["partners"][0]["cpa"] is None  # no costs given: nothing divided by them
 
@@ -124,7 +125,7 @@ def test_given_values_are_used(db: Database, shop: int) -> None:
         db, shop, start=date(2026, 1, 1), end=date(2026, 2, 28),
         costs={("cafe", "2026-01"): 120.0}, values={"cafe": 240.0, "organic": 80.0},
     )  # fmt: skip
-    (total,) = report.as_dict()["partners"]
+    (total,) = jsonable(report)["partners"]
     assert total["clv_12m"] == 240.0
     assert total["payback_months"] == pytest.approx(120.0 / (240.0 / 12))
     assert report.organic_clv_12m == 80.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from crosspromo.cli.output import jsonable
 from crosspromo.domain import ConsentPurpose
 from crosspromo.errors import ConflictError
 from crosspromo.security import customer_id_hash
@@ -19,7 +20,7 @@ def test_build_stores_exactly_the_truth(db: Database) -> None:
     summary = build_sample(db, seed=5, scale=5, progress=lambda d, t: calls.append((d, t)))
     assert not summary.reused
     assert calls[-1][0] == calls[-1][1] == summary.customers
-    orgs = {o.slug: o for o in list_organizations(db)}
+    orgs = {o.slug: get_organization(db, o.slug) for o in list_organizations(db)}
     assert len(orgs) == 12
     with db.transaction() as s:
         customers = CustomerRepository(s)
@@ -79,7 +80,7 @@ def test_sample_tracking_matches_its_truth(db: Database) -> None:
     tracking = summary.truth["tracking"]
     assert len(tracking["links"]) >= 9
     assert sum(link["clicks"] for link in tracking["links"]) > 500
-    orgs = {o.slug: o.id for o in list_organizations(db)}
+    orgs = {o.slug: get_organization(db, o.slug).id for o in list_organizations(db)}
     for link in tracking["links"]:
         stats = link_stats(db, orgs[link["brand"]], link["code"])
         assert (stats.clicks, stats.bot_clicks, stats.leads, stats.sales) == (
@@ -100,13 +101,13 @@ def test_sample_journeys_are_stored_and_attributable(db: Database) -> None:
         assert TouchpointRepository(s).count(brand.id) == truth["touches"]
     tracked = attribute_tracked(db, brand.id, model="shapley")
     assert tracked.currency == "EUR"
-    result = tracked.results[0].as_dict()
+    result = jsonable(tracked.models[0])
     channels = {c["channel"] for c in result["channels"]}
     assert {c.name for c in CHANNELS} <= channels
     partners = {p["partner"] for p in result["partners"]}
     assert set(truth["true_partner_effect"]) | {"own"} <= partners
     credited = sum(c["conversions"] for c in result["channels"])
-    assert credited + tracked.untouched == pytest.approx(tracked.conversions)
+    assert credited + tracked.untouched_conversions == pytest.approx(tracked.conversions)
     # every sale of the journeys, the tracked links, the offer and the purchase history
     links = summary.truth["tracking"]["links"]
     link_sales = sum(link["sales"] for link in links if link["brand"] == truth["brand"])

@@ -25,7 +25,7 @@ from crosspromo.services.track.imports import COLUMNS, _parse, import_conversion
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.store import tables as t
 from crosspromo.store.database import Database
-from crosspromo.store.repositories import ClickRepository
+from crosspromo.store.repositories import ClickRepository, LinkRepository
 
 # Per column: values both paths accept, values only the row rules accept (spellings the column
 # checks leave to them), and values neither accepts. Most cells are plain, so files that store
@@ -80,7 +80,9 @@ def shop(db: Database) -> int:
     create_code(db, org.id, "friend", "SAVE10", CodeKind.COUPON)
     clicks = []
     for owner, click_id in ((org, "CLICKSHOP"), (other, "CLICKOTHER")):
-        link = create_link(db, owner.id, "friend", "https://example.com/").link
+        code = create_link(db, owner.id, "friend", "https://example.com/").code
+        with db.transaction() as session:
+            link = LinkRepository(session).get_for_org(owner.id, code)
         clicks.append(
             {
                 "link_id": link.id,
@@ -154,7 +156,7 @@ def test_bulk_import_equals_the_row_rules(
             assert info.value.message == f"line {index + 2}, column {column}: {message}"
             stored: list[dict[str, Any]] = []
         else:
-            assert import_conversions(db, shop, path) == len(rows)
+            assert import_conversions(db, shop, path).imported == len(rows)
     with db.transaction() as session:
         found = session.execute(
             select(t.conversions).where(t.conversions.c.id > start).order_by(t.conversions.c.id)

@@ -44,7 +44,7 @@ def _count(db: Database) -> int:
 def test_csv_import(db: Database, shop: int, tmp_path: Path) -> None:
     path = tmp_path / "conversions.csv"
     path.write_text(GOOD)
-    assert import_conversions(db, shop, path) == 3
+    assert import_conversions(db, shop, path).imported == 3
     assert _count(db) == 3
 
 
@@ -94,7 +94,7 @@ def test_parquet_import_and_error(db: Database, shop: int, tmp_path: Path) -> No
         import_conversions(db, shop, path)
     assert _count(db) == 0
     pq.write_table(table.slice(0, 1), path)
-    assert import_conversions(db, shop, path) == 1
+    assert import_conversions(db, shop, path).imported == 1
 
 
 def test_wrong_files(db: Database, shop: int, tmp_path: Path) -> None:
@@ -144,7 +144,7 @@ def test_unreadable_csv(
 def test_short_rows_leave_the_rest_empty(db: Database, shop: int, tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text("type,occurred_at,amount_minor,currency\nlead,2026-03-01T10:00:00Z\n")
-    assert import_conversions(db, shop, path) == 1
+    assert import_conversions(db, shop, path).imported == 1
 
 
 def test_parquet_native_types(db: Database, shop: int, tmp_path: Path) -> None:
@@ -159,7 +159,7 @@ def test_parquet_native_types(db: Database, shop: int, tmp_path: Path) -> None:
     )
     path = tmp_path / "c.parquet"
     pq.write_table(table, path)
-    assert import_conversions(db, shop, path) == 2
+    assert import_conversions(db, shop, path).imported == 2
     with db.transaction() as s:
         rows = s.execute(select(t.conversions).order_by(t.conversions.c.id)).all()
     assert [(r.kind, r.amount_minor, r.occurred_at.isoformat()) for r in rows] == [
@@ -176,6 +176,6 @@ def test_import_writes_webhook_events(db: Database, shop: int, tmp_path: Path) -
     add_endpoint(db, shop, "https://hooks.example.com/in", ["conversion.created"])
     path = tmp_path / "conversions.csv"
     path.write_text(GOOD)
-    assert import_conversions(db, shop, path) == 3
+    assert import_conversions(db, shop, path).imported == 3
     deliveries = list_deliveries(db, shop)
     assert sorted(d.event_type for d in deliveries) == ["conversion.created"] * 2

@@ -67,7 +67,8 @@ def _sale(order: str, kind: ConversionKind = ConversionKind.SALE) -> ConversionI
 
 def test_delivery_is_signed_and_logged(db: Database, receiver: Receiver) -> None:
     org = create_organization(db, "shop", "Shop", OrgKind.BRAND)
-    endpoint, secret = add_endpoint(db, org.id, receiver.url, ["conversion.created"])
+    endpoint = add_endpoint(db, org.id, receiver.url, ["conversion.created"])
+    secret = endpoint.secret
     record_conversions(db, org.id, [_sale("o1")])
     record_conversions(db, org.id, [_sale("o1", ConversionKind.REFUND)])  # not subscribed
     assert Dispatcher(db).run_once() == 1

@@ -193,15 +193,6 @@ class Attribution:
     value: FloatArray
     note: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "channels": [
-                {"channel": c, "conversions": float(n), "value": float(v)}
-                for c, n, v in zip(self.channels, self.conversions, self.value, strict=True)
-            ],
-        }
-
     def summary(self) -> str:
         lines = [f"{self.model}: {self.conversions.sum():,.2f} conversions"]
         lines += [

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 from scipy.optimize import OptimizeResult, minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
@@ -35,19 +36,10 @@ class BGNBDResult:
     a: float | None
     b: float | None
     log_likelihood: float | None
-    customers: int
-    repeat_buyers: int
-    converged: bool
-    note: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "r": self.r,
-            "alpha": self.alpha,
-            "a": self.a,
-            "b": self.b,
-            "log_likelihood": self.log_likelihood,
-        }
+    customers: Annotated[int, Field(exclude=True)]  # the parameters alone are shown
+    repeat_buyers: Annotated[int, Field(exclude=True)]
+    converged: Annotated[bool, Field(exclude=True)]
+    note: Annotated[str | None, Field(exclude=True)] = None
 
     def summary(self) -> str:
         if self.r is None:

@@ -11,9 +11,10 @@ correlation, so it can be checked).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
@@ -28,14 +29,11 @@ class GammaGammaResult:
     p: float | None
     q: float | None
     v: float | None
-    log_likelihood: float | None
-    customers: int
-    frequency_spend_correlation: float | None
-    converged: bool
-    note: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"p": self.p, "q": self.q, "v": self.v}
+    log_likelihood: Annotated[float | None, Field(exclude=True)]  # the parameters are shown
+    customers: Annotated[int, Field(exclude=True)]
+    frequency_spend_correlation: Annotated[float | None, Field(exclude=True)]
+    converged: Annotated[bool, Field(exclude=True)]
+    note: Annotated[str | None, Field(exclude=True)] = None
 
     @property
     def mean_spend(self) -> float | None:

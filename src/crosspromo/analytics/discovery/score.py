@@ -103,15 +103,6 @@ class LearnedModel:
         missing = tuple(f for f in FACTORS if values.get(f) is None)
         return Scored(1.0 / (1.0 + math.exp(-logit)), parts, dict(values), missing)
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "intercept": self.intercept,
-            "coefficients": self.coefficients,
-            "means": self.means,
-            "trained_on": self.trained_on,
-            "successes": self.successes,
-        }
-
 
 def _or(value: float | None, default: float) -> float:
     return default if value is None else float(value)

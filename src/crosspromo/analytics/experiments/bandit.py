@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from pydantic import computed_field
 
 Array = np.ndarray[Any, Any]
 
@@ -55,31 +56,28 @@ class ThompsonSampler:
 
 
 @dataclass(frozen=True)
+class ArmOutcome:
+    arm: str
+    true_rate: float
+    thompson_units: int
+
+
+@dataclass(frozen=True)
 class Simulation:
-    arms: list[str]
-    true_rates: list[float]
+    """Thompson sampling against a uniform split: units each arm got, and the regret (expected
+    conversions lost against always choosing the best arm) of each way."""
+
     units: int
+    arms: list[ArmOutcome]
     thompson_regret: float
     uniform_regret: float
-    thompson_units: list[int]
     thompson_conversions: float
     uniform_conversions: float
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "units": self.units,
-            "arms": [
-                {"arm": a, "true_rate": r, "thompson_units": u}
-                for a, r, u in zip(self.arms, self.true_rates, self.thompson_units, strict=True)
-            ],
-            "thompson_regret": self.thompson_regret,
-            "uniform_regret": self.uniform_regret,
-            "regret_ratio": self.thompson_regret / self.uniform_regret
-            if self.uniform_regret
-            else None,
-            "thompson_conversions": self.thompson_conversions,
-            "uniform_conversions": self.uniform_conversions,
-        }
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def regret_ratio(self) -> float | None:
+        return self.thompson_regret / self.uniform_regret if self.uniform_regret else None
 
 
 def simulate(
@@ -103,13 +101,12 @@ def simulate(
     uniform = np.random.default_rng([seed, 2]).integers(0, len(rates), units)
     uniform_pulls = np.bincount(uniform, minlength=len(rates))
     best = rates.max()
+    outcome = zip(arms, rates.tolist(), pulls.tolist(), strict=True)
     return Simulation(
-        arms,
-        rates.tolist(),
         units,
+        [ArmOutcome(*arm) for arm in outcome],
         float((pulls * (best - rates)).sum()),
         float((uniform_pulls * (best - rates)).sum()),
-        pulls.tolist(),
         float((pulls * rates).sum()),
         float((uniform_pulls * rates).sum()),
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from pydantic import computed_field
 from scipy import optimize, stats
 
 from crosspromo.errors import InvalidInputError
@@ -25,18 +26,10 @@ class SampleSize:
     alpha_per_comparison: float
     method: str
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def total(self) -> int:
         return self.per_arm * self.arms
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "per_arm": self.per_arm,
-            "arms": self.arms,
-            "total": self.total,
-            "alpha_per_comparison": self.alpha_per_comparison,
-            "method": self.method,
-        }
 
 
 def _check(alpha: float, power: float, arms: int, mde: float) -> float:

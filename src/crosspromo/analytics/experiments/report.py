@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from crosspromo.analytics.experiments.analysis import (
     SRM_ALPHA,
@@ -42,9 +44,23 @@ class MetricSpec:
 
 
 @dataclass(frozen=True)
-class MetricResult:
-    mean: float | None
-    comparison: Comparison | None  # None for the control
+class MetricResult(Comparison):
+    """A metric in one arm: its mean and, in a treatment arm, how it compares with the control
+    (p_adjusted is Holm's, over every arm and metric). Values the data cannot give, or that are
+    not finite, are None."""
+
+    mean: float | None = None
+    treated: Annotated[bool, Field(exclude=True)] = False
+
+    @property
+    def comparison(self) -> Comparison | None:
+        """The comparison with the control; None in the control itself."""
+        return self if self.treated else None
+
+    @classmethod
+    def of(cls, mean: float | None, comparison: Comparison | None) -> MetricResult:
+        values = {k: _finite(v) for k, v in asdict(comparison or Comparison()).items()}
+        return cls(**values, mean=_finite(mean), treated=comparison is not None)
 
 
 @dataclass(frozen=True)
@@ -72,38 +88,13 @@ class ExperimentReport:
     warnings: list[str] = field(default_factory=list)
     segments: dict[str, ExperimentReport] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
-        def metric(result: MetricResult) -> dict[str, Any]:
-            c = result.comparison or Comparison()
-            values = asdict(c)
-            values["ci_abs"] = list(c.ci_abs) if c.ci_abs else None
-            values["ci_rel"] = list(c.ci_rel) if c.ci_rel else None
-            return {"mean": _number(result.mean), **{k: _number(v) for k, v in values.items()}}
 
-        return {
-            "control": self.control,
-            "alpha": self.alpha,
-            "arms": [
-                {
-                    "arm": a.arm,
-                    "n": a.n,
-                    "metrics": {name: metric(m) for name, m in a.metrics.items()},
-                }
-                for a in self.arms
-            ],
-            "srm_p_value": self.srm_p_value,
-            "omnibus_p_value": self.omnibus_p_value,
-            "decision": asdict(self.decision),
-            "warnings": self.warnings,
-            "segments": {name: report.as_dict() for name, report in self.segments.items()},
-        }
-
-
-def _number(value: Any) -> Any:
+def _finite(value: Any) -> Any:
+    """``value`` with numbers that are not finite (alone or in a pair) made None."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, list):
-        return [_number(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_finite(v) for v in value)
     return value
 
 
@@ -170,7 +161,7 @@ def analyze(
             arm,
             count,
             {
-                spec.name: MetricResult(
+                spec.name: MetricResult.of(
                     moments[arm][spec.name].mean(spec.kind) if count else None,
                     by_key.get((arm, spec.name)),
                 )

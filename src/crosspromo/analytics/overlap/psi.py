@@ -88,19 +88,6 @@ class OverlapResult:
     def overlap_rate_b(self) -> float:
         return self.intersection / self.size_b if self.size_b else 0.0
 
-    def summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "size_a": self.size_a,
-            "size_b": self.size_b,
-            "intersection": self.intersection,
-            "overlap_rate_a": self.overlap_rate_a,
-            "overlap_rate_b": self.overlap_rate_b,
-        }
-        if self.error_bound is not None:
-            out["error_bound"] = self.error_bound
-            out["sample_rate"] = self.sample_rate
-        return out
-
 
 def prefix_bits(size_a: int, size_b: int) -> int:
     pairs = max(size_a * size_b, 1)

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from crosspromo.domain import ConsentPurpose, Customer
 from crosspromo.errors import InvalidInputError
 from crosspromo.security import customer_id_hash
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import CustomerRepository
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    """A customer as its organization sees it: never the raw external id, nor its hash."""
+
+    id: int
+    consents: list[ConsentPurpose]
+    segment: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, customer: Customer) -> CustomerView:
+        return cls(customer.id, sorted(customer.consents), customer.segment, customer.created_at)
 
 
 def parse_consents(values: Iterable[str]) -> frozenset[ConsentPurpose]:
@@ -30,15 +46,16 @@ def record_customer(
     external_id: str,
     consents: frozenset[ConsentPurpose],
     segment: str | None = None,
-) -> tuple[Customer, bool]:
+) -> tuple[CustomerView, bool]:
     """Create or update a customer; returns (customer, created). The raw id is not stored."""
     if not external_id.strip():
         raise InvalidInputError("external_id must not be empty", field="external_id")
     id_hash = customer_id_hash(db.settings.secret_key.get_secret_value(), org_id, external_id)
     with db.transaction() as session:
-        return CustomerRepository(session).upsert(org_id, id_hash, consents, segment)
+        customer, created = CustomerRepository(session).upsert(org_id, id_hash, consents, segment)
+    return CustomerView.of(customer), created
 
 
-def get_customer(db: Database, org_id: int, customer_id: int) -> Customer:
+def get_customer(db: Database, org_id: int, customer_id: int) -> CustomerView:
     with db.transaction() as session:
-        return CustomerRepository(session).get(org_id, customer_id)
+        return CustomerView.of(CustomerRepository(session).get(org_id, customer_id))

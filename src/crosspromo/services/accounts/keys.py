@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from crosspromo.domain import ApiKey, Organization
 from crosspromo.errors import AuthenticationError, InvalidInputError
@@ -12,9 +13,26 @@ from crosspromo.store.repositories import ApiKeyRepository, OrganizationReposito
 
 
 @dataclass(frozen=True, slots=True)
+class KeyView:
+    """An API key as its organization sees it: the prefix, never the key or its hash."""
+
+    prefix: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> KeyView:
+        return cls(key.prefix, key.name, key.created_at, key.revoked_at)
+
+
+@dataclass(frozen=True, slots=True)
 class IssuedKey:
-    key: ApiKey
-    plaintext: str
+    """A new key: ``key`` is the plaintext, shown this once."""
+
+    key: str
+    prefix: str
+    name: str
 
 
 def create_api_key(db: Database, org_slug: str, name: str = "default") -> IssuedKey:
@@ -24,7 +42,7 @@ def create_api_key(db: Database, org_slug: str, name: str = "default") -> Issued
     with db.transaction() as session:
         org = OrganizationRepository(session).by_slug(org_slug)
         stored = ApiKeyRepository(session).add(org.id, name.strip(), new.prefix, new.digest)
-    return IssuedKey(stored, new.plaintext)
+    return IssuedKey(new.plaintext, stored.prefix, stored.name)
 
 
 def authenticate_api_key(db: Database, plaintext: str) -> Organization:
@@ -39,10 +57,10 @@ def authenticate_api_key(db: Database, plaintext: str) -> Organization:
         return OrganizationRepository(session).get(found[0].org_id)
 
 
-def list_api_keys(db: Database, org_slug: str) -> list[ApiKey]:
+def list_api_keys(db: Database, org_slug: str) -> list[KeyView]:
     with db.transaction() as session:
         org = OrganizationRepository(session).by_slug(org_slug)
-        return ApiKeyRepository(session).list(org.id)
+        return [KeyView.of(k) for k in ApiKeyRepository(session).list(org.id)]
 
 
 def revoke_api_key(db: Database, org_slug: str, prefix: str) -> None:

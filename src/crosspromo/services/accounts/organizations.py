@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from crosspromo.domain import Organization, OrgKind
 from crosspromo.domain.models import check_slug
 from crosspromo.errors import InvalidInputError
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationView:
+    """An organization as others see it: its slug names it, its id stays inside."""
+
+    slug: str
+    name: str
+    kind: OrgKind
+    category: str
+
+    @classmethod
+    def of(cls, org: Organization) -> OrganizationView:
+        return cls(org.slug, org.name, org.kind, org.category)
 
 
 def create_organization(
@@ -24,9 +40,9 @@ def create_organization(
         return OrganizationRepository(session).add(slug, name.strip(), org_kind, category)
 
 
-def list_organizations(db: Database) -> list[Organization]:
+def list_organizations(db: Database) -> list[OrganizationView]:
     with db.transaction() as session:
-        return OrganizationRepository(session).list()
+        return [OrganizationView.of(o) for o in OrganizationRepository(session).list()]
 
 
 def get_organization(db: Database, slug: str) -> Organization:

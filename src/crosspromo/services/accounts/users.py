@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from crosspromo.domain import Role, User
@@ -32,9 +33,18 @@ def _checked(email: str, password: str, role: Role | str) -> tuple[str, Role]:
         raise InvalidInputError(f"role {role!r} is not one of: {choices}", field="role") from None
 
 
+@dataclass(frozen=True, slots=True)
+class UserView:
+    """A user as the command line shows it: who, of which organization, with what role."""
+
+    email: str
+    organization: str
+    role: Role
+
+
 def create_user(
     db: Database, org_slug: str, email: str, password: str, role: Role | str, *, reset: bool = False
-) -> User:
+) -> UserView:
     """Create a user of ``org_slug``; with ``reset`` an existing user of that organization gets
     the new password and role instead of a conflict."""
     email, checked_role = _checked(email, password, role)
@@ -45,8 +55,9 @@ def create_user(
         existing = users.credentials(email) if reset else None
         if existing is not None and existing[0].org_id == org.id:
             users.set_password(existing[0].id, password_hash, checked_role)
-            return User(existing[0].id, org.id, email, checked_role, existing[0].created_at)
-        return users.add(org.id, email, password_hash, checked_role)
+        else:
+            users.add(org.id, email, password_hash, checked_role)
+    return UserView(email, org.slug, checked_role)
 
 
 def authenticate_user(db: Database, email: str, password: str) -> User:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from crosspromo.domain import Organization, Partnership, PartnershipStatus
 from crosspromo.domain.models import check_slug, check_transition
 from crosspromo.errors import ConflictError, InvalidInputError
+from crosspromo.services.accounts.organizations import OrganizationView
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     EventRepository,
@@ -22,9 +25,13 @@ from crosspromo.store.repositories import (
 class PartnershipView:
     """A partnership as one of its parties sees it."""
 
-    partnership: Partnership
-    counterpart: Organization
-    role: str  # "initiator" or "partner": which side the viewing organization is on
+    id: int
+    name: str
+    status: PartnershipStatus
+    role: Annotated[str, Field(description="which side the caller is on: initiator or partner")]
+    partner: Annotated[OrganizationView, Field(description="the other organization")]
+    created_at: datetime
+    updated_at: datetime
 
 
 def _views(
@@ -32,9 +39,13 @@ def _views(
 ) -> list[PartnershipView]:
     return [
         PartnershipView(
-            p,
-            orgs[p.other_party(org_id)],
+            p.id,
+            p.name,
+            p.status,
             "initiator" if p.initiator_org_id == org_id else "partner",
+            OrganizationView.of(orgs[p.other_party(org_id)]),
+            p.created_at,
+            p.updated_at,
         )
         for p in items
     ]

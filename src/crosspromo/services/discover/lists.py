@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field
 
 from crosspromo.analytics.overlap import (
     Audience,
@@ -19,6 +21,7 @@ from crosspromo.analytics.overlap import (
 )
 from crosspromo.analytics.overlap.identifiers import DEFAULT_REGION
 from crosspromo.errors import InvalidInputError
+from crosspromo.services.shown import WHEN_GIVEN
 from crosspromo.services.tabular import read_table, require_columns
 
 _YES = frozenset({"1", "true", "t", "yes", "y"})
@@ -103,3 +106,47 @@ def overlap_files(
             )
         return run_sketch(left.values, right.values, workers=workers), left, right
     return run_exact(left.audience(), right.audience(), workers=workers), left, right
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentCount:
+    segment_a: str
+    segment_b: str
+    size_a: int
+    size_b: int
+    intersection: int
+
+
+@dataclass(frozen=True, slots=True)
+class LocalOverlap:
+    """The overlap of two lists run in this process: their sizes, how many they share, each
+    side's rate; with the sketch its 99% half-width and sample rate, with segments the counts
+    per segment pair."""
+
+    lists: Annotated[str, Field(exclude=True)]
+    size_a: int
+    size_b: int
+    intersection: int
+    overlap_rate_a: float
+    overlap_rate_b: float
+    error_bound: Annotated[float | None, WHEN_GIVEN] = None
+    sample_rate: Annotated[float | None, WHEN_GIVEN] = None
+    segments: Annotated[list[SegmentCount] | None, WHEN_GIVEN] = None
+
+
+def local_overlap(
+    a: Path, b: Path, options: ListOptions, *, sketch: bool = False, workers: int | None = None
+) -> LocalOverlap:
+    """``overlap_files`` as the command line shows it."""
+    result, left, right = overlap_files(a, b, options, sketch=sketch, workers=workers)
+    segments = None
+    if options.segment_column:
+        segments = [
+            SegmentCount(s.a_segment, s.b_segment, s.size_a, s.size_b, s.intersection)
+            for s in result.segments
+        ]
+    return LocalOverlap(
+        f"{left.name} and {right.name}", result.size_a, result.size_b, result.intersection,
+        result.overlap_rate_a, result.overlap_rate_b, result.error_bound, result.sample_rate,
+        segments,
+    )  # fmt: skip

@@ -8,7 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from crosspromo.domain.clock import aware_time
 from crosspromo.domain.profiles import Profile
@@ -38,6 +40,9 @@ class ProfileInput:
 
     def values(self) -> dict[str, Any]:
         """The stored form, or an InvalidInputError naming the field."""
+        for name in ("description", "region", "categories", "offerings"):
+            value = getattr(self, name)
+            _no_nul(name, *(value if isinstance(value, tuple) else (value,)))
         if len(self.description) > MAX_DESCRIPTION:
             raise InvalidInputError(
                 f"description: at most {MAX_DESCRIPTION} characters", field="description"
@@ -68,17 +73,47 @@ class ProfileInput:
         }
 
 
-def save_profile(db: Database, org_id: int, given: ProfileInput) -> Profile:
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    """A partner profile as every tenant sees it."""
+
+    org: str
+    name: str
+    description: str
+    categories: tuple[str, ...]
+    offerings: tuple[str, ...]
+    audience_size: int | None
+    followers: int | None
+    engagements: int | None
+    engagement_rate: float | None
+    region: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, p: Profile) -> ProfileView:
+        return cls(
+            p.slug, p.name, p.description, p.categories, p.offerings, p.audience_size,
+            p.followers, p.engagements, p.engagement_rate, p.region, p.updated_at,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class MentionsAdded:
+    received: int
+    new: Annotated[int, Field(description="mentions not seen before (replays add nothing)")]
+
+
+def save_profile(db: Database, org_id: int, given: ProfileInput) -> ProfileView:
     values = given.values()
     with db.transaction() as session:
         repo = ProfileRepository(session)
         repo.save(org_id, values)
-        return repo.get(org_id)
+        return ProfileView.of(repo.get(org_id))
 
 
-def get_profile(db: Database, org_id: int) -> Profile:
+def get_profile(db: Database, org_id: int) -> ProfileView:
     with db.transaction() as session:
-        return ProfileRepository(session).get(org_id)
+        return ProfileView.of(ProfileRepository(session).get(org_id))
 
 
 def delete_profile(db: Database, org_id: int) -> bool:
@@ -86,9 +121,9 @@ def delete_profile(db: Database, org_id: int) -> bool:
         return ProfileRepository(session).delete(org_id)
 
 
-def list_profiles(db: Database) -> list[Profile]:
+def list_profiles(db: Database) -> list[ProfileView]:
     with db.transaction() as session:
-        return ProfileRepository(session).all()
+        return [ProfileView.of(p) for p in ProfileRepository(session).all()]
 
 
 def _split(value: Any) -> tuple[str, ...]:
@@ -146,11 +181,20 @@ def mention_key(text: str, source: str, posted_at: datetime | None) -> str:
     return hashlib.sha256(f"{source}\x1f{stamp}\x1f{text}".encode()).hexdigest()
 
 
+def _no_nul(field: str, *texts: str) -> None:
+    """A clear error naming ``field`` when one of its ``texts`` holds a NUL character (which
+    PostgreSQL cannot store)."""
+    if any("\x00" in text for text in texts):
+        raise InvalidInputError(f"{field}: must not contain NUL characters", field=field)
+
+
 def _mention_row(org_id: int, item: Mapping[str, Any]) -> dict[str, Any]:
     text = str(item.get("text") or "").strip()
     if not text or len(text) > 10_000:
         raise InvalidInputError("text: 1 to 10,000 characters", field="text")
     source = str(item.get("source") or "").strip()[:200]
+    _no_nul("text", text)
+    _no_nul("source", source)
     raw = item.get("posted_at")
     posted = None
     if raw not in (None, ""):
@@ -167,16 +211,16 @@ def _mention_row(org_id: int, item: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def add_mentions(db: Database, org_id: int, items: Sequence[Mapping[str, Any]]) -> int:
+def add_mentions(db: Database, org_id: int, items: Sequence[Mapping[str, Any]]) -> MentionsAdded:
     """Mentions of ``org_id`` (``text``, ``source``, ``posted_at``); replays add nothing."""
     rows = [_mention_row(org_id, item) for item in items]
     with db.transaction() as session:
-        return ProfileRepository(session).add_mentions(rows)
+        return MentionsAdded(len(rows), ProfileRepository(session).add_mentions(rows))
 
 
-def import_mentions(db: Database, path: Path) -> tuple[int, int]:
+def import_mentions(db: Database, path: Path) -> MentionsAdded:
     """Mentions from a file with ``org`` and ``text`` (and ``source``, ``posted_at``): all or
-    nothing; returns (rows, new)."""
+    nothing."""
     source = TabularFile.open(path, MENTION_COLUMNS, ("org", "text"), MAX_ROWS)
     rows = []
     with db.transaction() as session:
@@ -192,20 +236,4 @@ def import_mentions(db: Database, path: Path) -> tuple[int, int]:
             except Exception as exc:
                 raise _at(source, index, exc) from None
         added = ProfileRepository(session).add_mentions(rows)
-    return len(rows), added
-
-
-def profile_dict(p: Profile) -> dict[str, Any]:
-    return {
-        "org": p.slug,
-        "name": p.name,
-        "description": p.description,
-        "categories": list(p.categories),
-        "offerings": list(p.offerings),
-        "audience_size": p.audience_size,
-        "followers": p.followers,
-        "engagements": p.engagements,
-        "engagement_rate": p.engagement_rate,
-        "region": p.region,
-        "updated_at": p.updated_at.isoformat(),
-    }
+    return MentionsAdded(len(rows), added)

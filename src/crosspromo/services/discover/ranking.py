@@ -7,7 +7,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +197,7 @@ def _scorer(
     return "weights", chosen, lambda v: score.weighted(v, chosen)
 
 
-def rank(
+def score_candidates(
     db: Database,
     org_id: int,
     *,
@@ -206,7 +206,8 @@ def rank(
     encoder: str = "auto",
     include_partners: bool = True,
 ) -> Ranking:
-    """Candidates for ``org_id``, best first; competitors are listed last and flagged."""
+    """Candidates for ``org_id``, best first, with everything scored about each; competitors
+    are listed last and flagged."""
     if top is not None and top < 1:
         raise InvalidInputError("top must be 1 or more", field="top")
     world = _load(db, org_id, encoder)
@@ -252,7 +253,7 @@ def ecosystem_graphml(db: Database, org_id: int, encoder: str = "auto") -> str:
 def outreach_draft(
     db: Database, org_id: int, candidate: str, template: str | None = None, encoder: str = "auto"
 ) -> str:
-    ranking = rank(db, org_id, top=None, encoder=encoder)
+    ranking = score_candidates(db, org_id, top=None, encoder=encoder)
     for item in ranking.candidates:
         if item.profile.slug == candidate:
             names = {"our_name": ranking.org.name, "their_name": item.profile.name}
@@ -303,42 +304,97 @@ def learn_weights(db: Database, org_id: int, outcomes: Path, penalty: float = 1.
         before = repo.scoring(org_id)
         repo.save_scoring(
             org_id, ScoringSetup(before.weights if before else dict(score.DEFAULT_WEIGHTS),
-                                 model.as_dict(), True),
+                                 asdict(model), True),
         )  # fmt: skip
     return model
 
 
-def candidate_dict(c: Candidate) -> dict[str, Any]:
-    overlap = None
-    if c.overlap is not None:
-        overlap = {"intersection": c.overlap.intersection, "rate_ours": c.overlap.ours,
-                   "rate_theirs": c.overlap.theirs, "session": c.overlap.session}  # fmt: skip
-    return {
-        "org": c.profile.slug,
-        "name": c.profile.name,
-        "category": c.profile.category,
-        "score": c.scored.score,
-        "parts": c.scored.parts,
-        "factors": c.scored.values,
-        "missing": list(c.scored.missing),
-        "relation": str(c.pair.relation),
-        "competitor": c.competitor,
-        "overlap": overlap,
-        "sentiment": c.reputation.mean,
-        "mentions": c.reputation.mentions,
-        "engagement_rate": c.engagement.rate,
-        "engagement_above_benchmark": c.engagement.above,
-        "partnership": c.partnership,
-        "reasons": list(c.reasons),
-    }
+@dataclass(frozen=True, slots=True)
+class OverlapView:
+    intersection: int
+    rate_ours: float
+    rate_theirs: float
+    session: str
 
 
-def ranking_dict(r: Ranking) -> dict[str, Any]:
-    return {
-        "org": r.org.slug,
-        "method": r.method,
-        "weights": r.weights,
-        "encoder": r.encoder,
-        "candidates": [candidate_dict(c) for c in r.candidates],
-        "bundles": [{"members": list(b.members), "strength": b.strength} for b in r.bundles],
-    }
+@dataclass(frozen=True, slots=True)
+class CandidateView:
+    """A candidate partner: its score, each factor's part of it, and the reasons in words."""
+
+    org: str
+    name: str
+    category: str
+    score: float
+    parts: dict[str, float]
+    factors: dict[str, float | None]
+    missing: list[str]
+    relation: str
+    competitor: bool
+    overlap: OverlapView | None
+    sentiment: float | None
+    mentions: int
+    engagement_rate: float | None
+    engagement_above_benchmark: bool
+    partnership: str | None
+    reasons: list[str]
+
+    @classmethod
+    def of(cls, c: Candidate) -> CandidateView:
+        o = c.overlap
+        return cls(
+            c.profile.slug, c.profile.name, c.profile.category, c.scored.score,
+            dict(c.scored.parts), dict(c.scored.values), list(c.scored.missing),
+            str(c.pair.relation), c.competitor,
+            None if o is None else OverlapView(o.intersection, o.ours, o.theirs, o.session),
+            c.reputation.mean, c.reputation.mentions, c.engagement.rate, c.engagement.above,
+            c.partnership, list(c.reasons),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class BundleView:
+    members: list[str]
+    strength: float
+
+
+@dataclass(frozen=True, slots=True)
+class RankingView:
+    """Candidate partners for ``org``, best first (competitors last), and bundles."""
+
+    org: str
+    method: str
+    weights: dict[str, float]
+    encoder: str
+    candidates: list[CandidateView]
+    bundles: list[BundleView]
+
+
+def rank(
+    db: Database,
+    org_id: int,
+    *,
+    top: int | None = 10,
+    weights: Mapping[str, float] | None = None,
+    encoder: str = "auto",
+    include_partners: bool = True,
+) -> RankingView:
+    """Candidates for ``org_id``, best first, as the API and the CLI show them."""
+    r = score_candidates(
+        db, org_id, top=top, weights=weights, encoder=encoder, include_partners=include_partners
+    )
+    return RankingView(
+        r.org.slug, r.method, dict(r.weights), r.encoder,
+        [CandidateView.of(c) for c in r.candidates],
+        [BundleView(list(b.members), b.strength) for b in r.bundles],
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Outreach:
+    candidate: str
+    text: str
+
+
+def outreach_for(db: Database, org_id: int, candidate: str, encoder: str = "auto") -> Outreach:
+    """A drafted introduction to ``candidate`` citing the evidence, with the default text."""
+    return Outreach(candidate, outreach_draft(db, org_id, candidate, encoder=encoder))

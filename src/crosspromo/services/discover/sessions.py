@@ -14,10 +14,12 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from crosspromo.analytics.overlap import (
     Audience,
@@ -39,7 +41,6 @@ from crosspromo.errors import (
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
-    RemoteServerError,
 )
 from crosspromo.security import customer_id_hashes
 from crosspromo.services.discover.lists import ListOptions, read_identifiers
@@ -362,70 +363,142 @@ def session_for(db: Database, org_id: int, session_id: str) -> OverlapSession:
     return offer
 
 
-def request_remote(
-    url: str,
-    session_id: str,
-    token: str,
-    audience: Audience,
-    disclosure: Disclosure | str = Disclosure.COUNTS,
-    timeout: float = 900.0,
-) -> OverlapResult:
-    """Answer an offer on another crosspromo server: our side runs here, only the three sealed
-    messages travel."""
-    import httpx2 as httpx
-
-    key = decode_token(token)
-    base = f"{url.rstrip('/')}/overlap/v1/sessions/{session_id}"
-    headers = {"content-type": "application/octet-stream"}
-    with Blinder() as ours, httpx.Client(timeout=timeout, headers=headers) as client:
-        requester = Requester(session_id, key, audience, ours, Disclosure(disclosure))
-        response = _post(client, f"{base}/request", requester.request())
-        result = requester.finish(response)
-        _post(client, f"{base}/result", requester.result_message())
-    return result
+@dataclass(frozen=True, slots=True)
+class SegmentPair:
+    requester: str
+    responder: str
+    intersection: int
 
 
-def _post(client: Any, url: str, body: bytes) -> bytes:
-    import httpx2 as httpx
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """An overlap session as one of its two organizations sees it, with the counts once done."""
 
-    try:
-        reply = client.post(url, content=body)
-    except httpx.HTTPError as exc:
-        raise RemoteServerError(f"{url}: {exc}") from None
-    if reply.status_code >= 400:
-        try:
-            detail = reply.json().get("detail", reply.text)
-        except ValueError:
-            detail = reply.text[:200]
-        raise RemoteServerError(f"the other server answered {reply.status_code}: {detail}")
-    return bytes(reply.content)
+    session: str
+    role: Literal["responder", "requester"]
+    partner: Annotated[str | None, Field(description="the other tenant; null for another server")]
+    status: str
+    disclosure: str
+    size: Annotated[int, Field(description="the responder's consented customers taking part")]
+    created_at: datetime
+    expires_at: datetime
+    intersection: int | None
+    size_requester: int | None
+    size_responder: int | None
+    segments: list[SegmentPair]
 
 
-def session_views(db: Database, org_id: int, items: list[OverlapSession]) -> list[dict[str, Any]]:
-    """Sessions as ``org_id`` sees them: its role, the other tenant's slug, the counts."""
-    from crosspromo.services.accounts.organizations import organization_slugs
+@dataclass(frozen=True, slots=True)
+class OfferView(SessionView):
+    """A new offer: the session, and the token to hand to the requester."""
 
+    token: Annotated[
+        str, Field(description="shown once: give it to the requester, who seals with it")
+    ]
+    rows: int
+    invalid: int
+    not_sharing: Annotated[
+        int, Field(description="rows that are not customers consenting to sharing")
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    """What the requester learns: sizes, the intersection, counts per segment pair and, with
+    the records disclosure, which of its own identifiers are shared."""
+
+    session: str
+    size_requester: int
+    size_responder: int
+    intersection: int
+    overlap_rate_requester: float
+    overlap_rate_responder: float
+    segments: list[SegmentPair]
+    shared: Annotated[
+        list[str] | None, Field(description="your own shared identifiers (records only)")
+    ]
+
+    @classmethod
+    def of(cls, session: str, result: OverlapResult, shared: list[str] | None = None) -> JoinResult:
+        return cls(
+            session, result.size_a, result.size_b, result.intersection, result.overlap_rate_a,
+            result.overlap_rate_b,
+            [SegmentPair(s.a_segment, s.b_segment, s.intersection) for s in result.segment_pairs()],
+            shared,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Sharing:
+    level: str
+
+
+def sharing(db: Database, org_id: int, level: SharingLevel | str | None = None) -> Sharing:
+    """The organization's sharing level, first set to ``level`` when given."""
+    return Sharing(str(set_sharing(db, org_id, level) if level else get_sharing(db, org_id)))
+
+
+def _views(db: Database, org_id: int, items: list[OverlapSession]) -> list[SessionView]:
     others = {s.partner_org_id if s.org_id == org_id else s.org_id for s in items}
-    slugs = organization_slugs(db, {o for o in others if o is not None})
+    with db.transaction() as tx:
+        orgs = OrganizationRepository(tx).many({o for o in others if o is not None})
     views = []
     for item in items:
         result = item.result or {}
-        role = "responder" if item.org_id == org_id else "requester"
+        role: Literal["responder", "requester"] = (
+            "responder" if item.org_id == org_id else "requester"
+        )
         other = item.partner_org_id if role == "responder" else item.org_id
         views.append(
-            {
-                "session": item.id,
-                "role": role,
-                "partner": slugs.get(other) if other is not None else None,
-                "status": str(item.status),
-                "disclosure": item.disclosure,
-                "size": item.size,
-                "created_at": item.created_at,
-                "expires_at": item.expires_at,
-                "intersection": result.get("intersection"),
-                "size_requester": result.get("size_requester"),
-                "size_responder": result.get("size_responder"),
-                "segments": result.get("segments", []),
-            }
+            SessionView(
+                item.id,
+                role,
+                orgs[other].slug if other is not None else None,
+                str(item.status),
+                item.disclosure,
+                item.size,
+                item.created_at,
+                item.expires_at,
+                result.get("intersection"),
+                result.get("size_requester"),
+                result.get("size_responder"),
+                [SegmentPair(**pair) for pair in result.get("segments", [])],
+            )
         )
     return views
+
+
+def session_views(db: Database, org_id: int) -> list[SessionView]:
+    """The organization's sessions, as responder or requester, newest first."""
+    return _views(db, org_id, list_sessions(db, org_id))
+
+
+def session_view(db: Database, org_id: int, session_id: str) -> SessionView:
+    return _views(db, org_id, [session_for(db, org_id, session_id)])[0]
+
+
+def offer_overlap(
+    db: Database, org_id: int, path: Path, options: ListOptions, *, partner: str | None,
+    disclosure: Disclosure | str = Disclosure.COUNTS, hours: float = DEFAULT_HOURS,
+    segments: bool = False,
+) -> OfferView:  # fmt: skip
+    """``open_offer`` as the API and the CLI show it."""
+    made = open_offer(
+        db, org_id, path, options, partner=partner, disclosure=disclosure, hours=hours,
+        segments=segments, max_bytes=db.settings.overlap_max_bytes,
+    )  # fmt: skip
+    view = _views(db, org_id, [made.session])[0]
+    shown = made.presented
+    return OfferView(
+        **{f.name: getattr(view, f.name) for f in fields(SessionView)}, token=made.token,
+        rows=shown.rows, invalid=shown.invalid, not_sharing=shown.not_sharing,
+    )  # fmt: skip
+
+
+def answer_offer(
+    db: Database, org_id: int, session_id: str, path: Path, options: ListOptions,
+    segments: bool = False,
+) -> JoinResult:  # fmt: skip
+    """``join_offer`` as the API and the CLI show it."""
+    result, shared = join_offer(db, org_id, session_id, path, options, segments)
+    return JoinResult.of(session_id, result, shared)

@@ -4,7 +4,7 @@ statistics run on the sums. Also the sample-size calculator."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -288,9 +288,6 @@ class UpliftResult:
     top_decile_uplift: float
     overall_uplift: float
     scores_file: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def uplift_file(

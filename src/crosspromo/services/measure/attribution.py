@@ -6,13 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 from crosspromo.analytics.attribution import (
     HEURISTICS,
@@ -31,8 +30,8 @@ from crosspromo.analytics.attribution.markov import check_order
 from crosspromo.domain.conversions import ConversionKind
 from crosspromo.engine.backend import Engine, engine_for
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.tabular import is_parquet
-from crosspromo.services.track.conversions import sales_currency
+from crosspromo.services.shown import WHEN_GIVEN
+from crosspromo.services.tabular import is_parquet, read_table
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import JourneyRepository
 
@@ -45,7 +44,7 @@ def read_paths(file: Path) -> Paths:
     ``;`` or ``,``, or Parquet), with paths like ``a > b > c``. Value and nulls may be left out."""
     if not file.is_file():
         raise InvalidInputError(f"no such file: {file}", field="paths")
-    table = _read_table(file)
+    table = read_table(file, text=("path",), sniff=True)
     missing = [c for c in PATH_COLUMNS[:2] if c not in table.column_names]
     if missing:
         raise InvalidInputError(
@@ -119,48 +118,98 @@ def attribute(
     return [model_function(name, chosen)(paths) for name in model_names(model)]
 
 
-@dataclass(frozen=True)
-class Credited:
-    """One model's credit by channel and by partner, with bootstrap intervals when asked."""
-
-    channels: Attribution
-    partners: Attribution
-    channel_interval: Interval | None = None
-    partner_interval: Interval | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.channels.model,
-            "channels": _entries(self.channels, self.channel_interval, "channel"),
-            "partners": _entries(self.partners, self.partner_interval, "partner"),
-        }
+Interval95 = Annotated[tuple[float, float] | None, WHEN_GIVEN]
 
 
-@dataclass(frozen=True)
-class TrackedAttribution:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Credit:
+    """Conversions and value (minor units) credited by one model, with 95% bootstrap
+    intervals when asked for."""
+
+    conversions: float
+    value: float
+    conversions_interval: Interval95 = None
+    value_interval: Interval95 = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelCredit(Credit):
+    channel: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartnerCredit(Credit):
+    partner: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelsCredit:
+    """One model's credit by channel."""
+
+    model: str
+    channels: list[ChannelCredit]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCredit(ChannelsCredit):
+    """One model's credit by channel and by partner ("own": the brand's own touches)."""
+
+    partners: list[PartnerCredit]
+
+
+def _credits(result: Attribution, interval: Interval | None) -> list[dict[str, Any]]:
+    """Each channel's (or partner's) credit in ``result``, with its interval when given."""
+    entries = []
+    for i, (name, n, v) in enumerate(
+        zip(result.channels, result.conversions, result.value, strict=True)
+    ):
+        entry: dict[str, Any] = {"name": name, "conversions": float(n), "value": float(v)}
+        if interval is not None:
+            entry["conversions_interval"] = (
+                float(interval.conversions_low[i]),
+                float(interval.conversions_high[i]),
+            )
+            entry["value_interval"] = (float(interval.value_low[i]), float(interval.value_high[i]))
+        entries.append(entry)
+    return entries
+
+
+def channels_credit(result: Attribution, interval: Interval | None = None) -> ChannelsCredit:
+    channels = [ChannelCredit(channel=e.pop("name"), **e) for e in _credits(result, interval)]
+    return ChannelsCredit(result.model, channels)
+
+
+def attribute_file(
+    file: Path, model: str = "all", options: ModelOptions | None = None
+) -> list[ChannelsCredit]:
+    """The named model's (or every model's) credit of the journeys in a path file."""
+    return [channels_credit(r) for r in attribute(read_paths(file), model, options)]
+
+
+@dataclass(frozen=True, slots=True)
+class AttributionReport:
     """Attribution of an organization's own tracked journeys. Values are in minor units of
-    ``currency``; conversions with no touch inside the lookback window are ``untouched``."""
+    ``currency``; conversions with no touch inside the lookback window are untouched."""
 
     currency: str | None
     kind: str
     lookback_days: int
     journeys: int
     conversions: int
-    untouched: int
+    untouched_conversions: int
     value: float
-    results: list[Credited]
+    models: list[ModelCredit]
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "currency": self.currency,
-            "kind": self.kind,
-            "lookback_days": self.lookback_days,
-            "journeys": self.journeys,
-            "conversions": self.conversions,
-            "untouched_conversions": self.untouched,
-            "value": self.value,
-            "models": [r.as_dict() for r in self.results],
-        }
+    def table(self, by: str) -> list[tuple[str, list[float]]]:
+        """Conversions credited to each channel (``by`` "channels") or partner ("partners"),
+        a number per model, largest by the last model first (for the dashboard)."""
+        credit: dict[str, list[float]] = {}
+        for m, model in enumerate(self.models):
+            entries: list[ChannelCredit] | list[PartnerCredit] = getattr(model, by)
+            for e in entries:
+                name = e.channel if isinstance(e, ChannelCredit) else e.partner
+                credit.setdefault(name, [0.0] * len(self.models))[m] = e.conversions
+        return sorted(credit.items(), key=lambda item: -item[1][-1])
 
 
 def attribute_tracked(
@@ -175,7 +224,7 @@ def attribute_tracked(
     bootstrap_rounds: int = 0,
     seed: int = 0,
     engine: Engine | None = None,
-) -> TrackedAttribution:
+) -> AttributionReport:
     """Build the organization's journeys from its touchpoints, tracked clicks and code uses, and
     credit its conversions of ``kind`` by channel and by partner."""
     names = model_names(model)
@@ -189,7 +238,7 @@ def attribute_tracked(
     with db.transaction() as session:
         journeys = JourneyRepository(session)
         if kind == ConversionKind.SALE:
-            currency = sales_currency(journeys, org_id, currency)
+            currency = journeys.sales_currency(org_id, currency)
         events = journeys.events(org_id, kind, currency)
     with engine_for(db.settings, engine) as runner:
         window = timedelta(days=lookback_days)
@@ -209,25 +258,24 @@ def attribute_tracked(
                     return None
                 return bootstrap(paths, fit, rounds=bootstrap_rounds, seed=seed)
 
-            results.append(
-                Credited(
-                    fit(channel_paths),
-                    fit(partner_paths),
-                    interval(channel_paths),
-                    interval(partner_paths),
-                )
-            )
+            by_partner = fit(partner_paths)
+            partners = [
+                PartnerCredit(partner=e.pop("name"), **e)
+                for e in _credits(by_partner, interval(partner_paths))
+            ]
+            by_channel = channels_credit(fit(channel_paths), interval(channel_paths))
+            results.append(ModelCredit(by_channel.model, by_channel.channels, partners))
     attributed = channel_paths.total_conversions if channel_paths else 0.0
     journeys_count = channel_paths.journeys if channel_paths else 0
-    return TrackedAttribution(
+    return AttributionReport(
         currency=currency,
         kind=str(kind),
         lookback_days=lookback_days,
         journeys=journeys_count,
         conversions=int(totals["conversions"]),
-        untouched=int(totals["conversions"]) - round(attributed),
+        untouched_conversions=int(totals["conversions"]) - round(attributed),
         value=float(totals["value"]),
-        results=results,
+        models=results,
     )
 
 
@@ -237,40 +285,3 @@ def paths_from_table(table: pa.Table) -> Paths | None:
         return None
     columns = (table.column(c) for c in ("path", "conversions", "value", "nulls"))
     return Paths.from_arrow(*columns, separator=JOURNEY_SEPARATOR.strip())
-
-
-def _entries(result: Attribution, interval: Interval | None, label: str) -> list[dict[str, Any]]:
-    entries = []
-    for i, (name, n, v) in enumerate(
-        zip(result.channels, result.conversions, result.value, strict=True)
-    ):
-        entry: dict[str, Any] = {label: name, "conversions": float(n), "value": float(v)}
-        if interval is not None:
-            entry["conversions_interval"] = [
-                float(interval.conversions_low[i]),
-                float(interval.conversions_high[i]),
-            ]
-            entry["value_interval"] = [float(interval.value_low[i]), float(interval.value_high[i])]
-        entries.append(entry)
-    return entries
-
-
-def _read_table(file: Path) -> pa.Table:
-    if is_parquet(file):
-        import pyarrow.parquet as pq
-
-        try:
-            return pq.read_table(file)
-        except Exception as exc:
-            raise InvalidInputError(f"{file.name} is not a readable Parquet file: {exc}") from None
-    with file.open("rb") as handle:
-        header = handle.readline()
-    delimiter = ";" if header.count(b";") >= header.count(b",") else ","
-    try:
-        return pa_csv.read_csv(
-            file,
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter),
-            convert_options=pa_csv.ConvertOptions(column_types={"path": pa.string()}),
-        )
-    except pa.ArrowInvalid as exc:
-        raise InvalidInputError(f"{file.name} is not readable CSV: {exc}", field="paths") from None

@@ -3,6 +3,7 @@ source, the log-rank test, Cox hazard ratios against a baseline source, and mont
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from crosspromo.analytics.survival import (
     cox_by_group,
     kaplan_meier,
     log_rank,
+    step_at,
 )
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine, engine_for
@@ -46,41 +48,47 @@ class Cohorts:
 
 
 @dataclass(frozen=True)
+class SourceCurve:
+    """The survival curve of one acquisition source's customers: S(t) after each event time
+    with its 95% interval, the median lifetime (None while S stays above one half), and the
+    share retained at 90 and 365 days."""
+
+    customers: int
+    events: int
+    median: float | None
+    times: list[float]
+    survival: list[float]
+    lower: list[float]
+    upper: list[float]
+    retained_90: float
+    retained_365: float
+
+    @classmethod
+    def of(cls, curve: SurvivalCurve) -> SourceCurve:
+        return cls(
+            curve.customers, curve.events, curve.median, curve.times.tolist(),
+            curve.survival.tolist(), curve.lower.tolist(), curve.upper.tolist(), curve.at(90),
+            curve.at(365),
+        )  # fmt: skip
+
+    def at(self, when: float) -> float:
+        return step_at(self.times, self.survival, when)
+
+
+@dataclass(frozen=True)
 class ChurnReport:
     inactivity_days: int
     end: date
-    curves: dict[str, SurvivalCurve]
+    sources: dict[str, SourceCurve]
     log_rank: LogRank
     cox: CoxResult
     cohorts: Cohorts
 
-    def as_dict(self) -> dict[str, Any]:
+    def percent_retained(self, days: Sequence[float]) -> dict[str, list[int]]:
+        """Each source's share still active (whole percent) at each of ``days`` (charts)."""
         return {
-            "inactivity_days": self.inactivity_days,
-            "end": self.end.isoformat(),
-            "sources": {
-                name: {
-                    **curve.as_dict(),
-                    "retained_90": curve.at(90),
-                    "retained_365": curve.at(365),
-                }
-                for name, curve in self.curves.items()
-            },
-            "log_rank": {
-                "statistic": self.log_rank.statistic,
-                "degrees_of_freedom": self.log_rank.degrees_of_freedom,
-                "p_value": self.log_rank.p_value,
-                "observed": self.log_rank.observed,
-                "expected": self.log_rank.expected,
-                "note": self.log_rank.note,
-            },
-            "cox": {
-                "baseline": self.cox.baseline,
-                "hazard_ratios": [vars(r) for r in self.cox.ratios],
-                "concordance": self.cox.concordance,
-                "note": self.cox.note,
-            },
-            "cohorts": vars(self.cohorts),
+            name: [round(100 * curve.at(day)) for day in days]
+            for name, curve in self.sources.items()
         }
 
 
@@ -123,7 +131,7 @@ def churn_file(
     return ChurnReport(
         inactivity_days,
         EPOCH + timedelta(days=end_day),
-        {name: kaplan_meier(c, alpha) for name, c in groups.items()},
+        {name: SourceCurve.of(kaplan_meier(c, alpha)) for name, c in groups.items()},
         log_rank(groups),
         cox_by_group(groups, reference, alpha),
         _cohorts(activity, end_day),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import ibis
 import numpy as np
@@ -27,8 +27,8 @@ from crosspromo.analytics.clv.value import HoldoutRow, calibration_holdout, life
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine, engine_for
 from crosspromo.errors import InvalidInputError
+from crosspromo.services.shown import WHEN_GIVEN
 from crosspromo.services.tabular import check_format, read_table, require_columns, write_table
-from crosspromo.services.track.conversions import sales_currency
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import JourneyRepository
 
@@ -62,21 +62,14 @@ class ClvFit:
     def customers(self) -> int:
         return int(self.summary.num_rows)
 
-    def as_dict(self) -> dict[str, Any]:
-        notes = [n for n in (self.bgnbd.note, self.gamma_gamma.note) if n]
-        return {
-            "bgnbd": self.bgnbd.as_dict(),
-            "gamma_gamma": self.gamma_gamma.as_dict(),
-            "customers": self.customers,
-            "repeat_buyers": self.bgnbd.repeat_buyers,
-            "period": self.period,
-            "frequency_spend_correlation": self.gamma_gamma.frequency_spend_correlation,
-            "calibration_holdout": [vars(row) for row in self.holdout],
-            "notes": notes,
-            **({"value": vars(self.value)} if self.value else {}),
-            **({"by_source": {k: v.as_dict() for k, v in self.sources.items()}}
-               if self.sources else {}),
-        }  # fmt: skip
+    def report(self) -> ClvReport:
+        """The fit as the API and the CLI show it."""
+        return ClvReport(
+            self.bgnbd, self.gamma_gamma, self.customers, self.bgnbd.repeat_buyers, self.period,
+            self.gamma_gamma.frequency_spend_correlation, self.holdout,
+            [n for n in (self.bgnbd.note, self.gamma_gamma.note) if n], self.value,
+            {k: v.report() for k, v in self.sources.items()} if self.sources else None,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -89,6 +82,24 @@ class Value:
     mean: float
     lower: float
     upper: float
+
+
+@dataclass(frozen=True)
+class ClvReport:
+    """BG/NBD's and Gamma-Gamma's parameters, the calibration-versus-holdout table when there
+    is a holdout, notes on what could not be fitted, the mean value per customer when asked
+    for, and the same per acquisition source when fitted by source."""
+
+    bgnbd: BGNBDResult
+    gamma_gamma: GammaGammaResult
+    customers: int
+    repeat_buyers: int
+    period: str
+    frequency_spend_correlation: float | None
+    calibration_holdout: list[HoldoutRow]
+    notes: list[str]
+    value: Annotated[Value | None, WHEN_GIVEN] = None
+    by_source: Annotated[dict[str, ClvReport] | None, WHEN_GIVEN] = None
 
 
 def parse_date(text: str | None, field: str) -> date | None:
@@ -313,9 +324,28 @@ def predict(
     )
 
 
-def write_predictions(table: pa.Table, out: Path) -> None:
+@dataclass(frozen=True)
+class Predicted:
+    """Where the customers' predictions went, how many, and their totals."""
+
+    file: str
+    customers: int
+    expected_purchases: float
+    clv_total: float
+
+
+def predict_file(
+    fitted: ClvFit, horizon: float, out: Path, *, months: int = 12, monthly_discount: float = 0.01
+) -> Predicted:
+    """``predict`` written to ``out`` (.csv or .parquet)."""
     check_format(out, output=True)
-    write_table(table, out)
+    scored = predict(fitted, horizon, months=months, monthly_discount=monthly_discount)
+    write_table(scored, out)
+    return Predicted(
+        str(out), scored.num_rows,
+        round(float(sum(scored.column("expected_purchases").to_pylist())), 3),
+        round(float(sum(scored.column("clv").to_pylist())), 2),
+    )  # fmt: skip
 
 
 def _column(table: pa.Table, name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -331,7 +361,7 @@ def organization_log(db: Database, org_id: int, currency: str | None = None) -> 
     customer's acquisition source is the partner of their first sale, else organic."""
     with db.transaction() as session:
         journeys = JourneyRepository(session)
-        chosen = sales_currency(journeys, org_id, currency)
+        chosen = journeys.sales_currency(org_id, currency)
         table = journeys.purchases(org_id, chosen)
     if table.num_rows == 0:
         raise InvalidInputError("no sales by known customers to model yet", field="org")

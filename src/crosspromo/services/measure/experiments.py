@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
 import ibis
 import pyarrow as pa
+from pydantic import Field
 
 from crosspromo.analytics.experiments.moments import MetricKind, Moments
 from crosspromo.analytics.experiments.report import ExperimentReport, MetricSpec, analyze
@@ -36,6 +37,47 @@ from crosspromo.store.repositories import ExperimentOutcomeRepository, Experimen
 MAX_EXPOSURES = 10_000
 
 
+@dataclass(frozen=True, slots=True)
+class ExperimentView:
+    """A stored experiment: its arms (control first), its slice of the layer, and the salt
+    units are hashed with (anyone with it assigns units the same way)."""
+
+    id: int
+    name: str
+    status: str
+    control: str
+    arms: list[Arm]
+    layer: str
+    traffic: tuple[float, float]
+    holdout: float
+    salt: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, e: Experiment) -> ExperimentView:
+        d = e.design
+        return cls(
+            e.id, e.name, e.status, d.control, list(d.arms), d.layer, d.traffic, d.holdout,
+            d.salt, e.created_at,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    experiment_id: int
+    unit: str
+    arm: Annotated[str | None, Field(description="null when the experiment does not take the unit")]
+
+
+@dataclass(frozen=True, slots=True)
+class AssignedFile:
+    """An audience file written with each unit's arm, and the units per arm (``outside``:
+    units the experiment does not take)."""
+
+    file: str
+    by_arm: dict[str, int]
+
+
 def create_experiment(
     db: Database,
     org_id: int,
@@ -45,7 +87,7 @@ def create_experiment(
     layer: str = "default",
     traffic: tuple[float, float] = (0.0, 1.0),
     holdout: float = 0.0,
-) -> Experiment:
+) -> ExperimentView:
     """A running experiment; by default the three-arm cross-promotion design. Experiments of
     one layer must not overlap in traffic and share the layer's holdout."""
     if not 1 <= len(name.strip()) <= 200:
@@ -63,17 +105,24 @@ def create_experiment(
             check_layer([*others, design])
         except InvalidInputError as exc:
             raise ConflictError(str(exc)) from None
-        return repository.add(org_id, name.strip(), design)
+        return ExperimentView.of(repository.add(org_id, name.strip(), design))
 
 
-def list_experiments(db: Database, org_id: int) -> list[Experiment]:
+def list_experiments(db: Database, org_id: int) -> list[ExperimentView]:
     with db.transaction() as session:
-        return ExperimentRepository(session).for_org(org_id)
+        return [ExperimentView.of(e) for e in ExperimentRepository(session).for_org(org_id)]
 
 
-def get_experiment(db: Database, org_id: int, experiment_id: int) -> Experiment:
+def get_experiment(db: Database, org_id: int, experiment_id: int) -> ExperimentView:
     with db.transaction() as session:
-        return ExperimentRepository(session).get_for_org(org_id, experiment_id)
+        return ExperimentView.of(ExperimentRepository(session).get_for_org(org_id, experiment_id))
+
+
+def assignment(db: Database, org_id: int, experiment_id: int, unit: str) -> Assignment:
+    """The unit's arm: stable, computed from the experiment's salt and the unit id."""
+    with db.transaction() as session:
+        experiment = ExperimentRepository(session).get_for_org(org_id, experiment_id)
+    return Assignment(experiment.id, unit, assign(experiment, unit))
 
 
 def assign(experiment: Experiment, unit: str) -> str | None:
@@ -87,17 +136,9 @@ def assign(experiment: Experiment, unit: str) -> str | None:
 @dataclass(frozen=True)
 class Exposures:
     recorded: int
-    already: int
-    outside: int  # units the experiment does not take (outside its slice, or held out)
+    already_recorded: int
+    not_in_experiment: int  # units the experiment does not take (outside its slice, or held out)
     by_arm: dict[str, int]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "recorded": self.recorded,
-            "already_recorded": self.already,
-            "not_in_experiment": self.outside,
-            "by_arm": self.by_arm,
-        }
 
 
 def log_exposures(
@@ -191,11 +232,11 @@ def expose_file(
 
 def assign_file(
     db: Database, org_id: int, experiment_id: int, path: Path, unit_column: str, out: Path
-) -> dict[str, int]:
-    """Add an ``arm`` column to an audience file (CSV or Parquet) and write it to ``out``;
-    returns the units per arm (``outside`` for units the experiment does not take)."""
+) -> AssignedFile:
+    """Add an ``arm`` column to an audience file (CSV or Parquet) and write it to ``out``."""
     check_format(out, output=True)
-    experiment = get_experiment(db, org_id, experiment_id)
+    with db.transaction() as session:
+        experiment = ExperimentRepository(session).get_for_org(org_id, experiment_id)
     table = read_table(path)
     require_columns(path.name, table.column_names, [unit_column])
     if "arm" in table.column_names:
@@ -207,7 +248,7 @@ def assign_file(
             raise InvalidInputError(f"{path.name}, row {number}: no unit id", row=number)
         arms.append(assign(experiment, unit))
     write_table(table.append_column("arm", pa.array(arms, pa.string())), out)
-    return dict(Counter(a or "outside" for a in arms))
+    return AssignedFile(str(out), dict(Counter(a or "outside" for a in arms)))
 
 
 def experiment_results(

@@ -14,14 +14,15 @@ from typing import Any
 
 from crosspromo.domain.money import minor_per_major
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.accounts.organizations import organization_slugs
-from crosspromo.services.agree.partnerships import list_partnerships
-from crosspromo.services.measure.clv import ORGANIC, organization_clv
+from crosspromo.services.measure.clv import ORGANIC, ClvReport, organization_clv
 from crosspromo.services.tabular import read_table, require_columns
 from crosspromo.services.track import stats
-from crosspromo.services.track.conversions import sales_currency
 from crosspromo.store.database import Database
-from crosspromo.store.repositories import JourneyRepository
+from crosspromo.store.repositories import (
+    JourneyRepository,
+    OrganizationRepository,
+    PartnershipRepository,
+)
 
 Costs = Mapping[tuple[str, str], float]  # (partner slug, YYYY-MM) -> spend in major units
 
@@ -67,17 +68,6 @@ class KpiReport:
     organic_clv_12m: float | None
     fairness: list[Fairness]
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "currency": self.currency,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "partners": [asdict(p) for p in self.partners],
-            "months": [asdict(m) for m in self.months],
-            "organic_clv_12m": self.organic_clv_12m,
-            "fairness": [asdict(f) for f in self.fairness],
-        }
-
 
 def read_costs(path: Path) -> dict[tuple[str, str], float]:
     """A costs file (CSV or Parquet): columns partner, month (YYYY-MM), cost (major units)."""
@@ -118,7 +108,7 @@ def partner_kpis(
     first, last = stats.date_range(start, end, 365, stats.latest_day(db, org_id))
     with db.transaction() as session:
         journeys = JourneyRepository(session)
-        chosen = sales_currency(journeys, org_id, currency)
+        chosen = journeys.sales_currency(org_id, currency)
         purchases = journeys.purchases(org_id, chosen).to_pylist()
         leads = journeys.partner_leads(org_id)
     unit = minor_per_major(chosen) if chosen else 100
@@ -206,14 +196,14 @@ def _kpis(partner: str, month: str | None, v: Mapping[str, float], costed: bool)
 def _values(db: Database, org_id: int, currency: str | None) -> dict[str, float]:
     """Mean 12-month value of each acquisition source's customers (none without a fit)."""
     try:
-        return source_values(organization_clv(db, org_id, currency=currency).as_dict())
+        return source_values(organization_clv(db, org_id, currency=currency).report())
     except InvalidInputError:
         return {}
 
 
-def source_values(fitted: Mapping[str, Any]) -> dict[str, float]:
-    """Each source's mean 12-month value from the JSON of a CLV fit by source."""
-    return {s: v["value"]["mean"] for s, v in fitted["by_source"].items() if v.get("value")}
+def source_values(fitted: ClvReport) -> dict[str, float]:
+    """Each source's mean 12-month value, from a CLV fit by source."""
+    return {s: r.value.mean for s, r in (fitted.by_source or {}).items() if r.value}
 
 
 def _with_value(kpis: PartnerKpis, clv: float | None) -> PartnerKpis:
@@ -227,8 +217,11 @@ def _fairness(
 ) -> list[Fairness]:  # fmt: skip
     """Per partnership: ``received_from`` (this organization's revenue through each partner,
     already summed) against the partner's revenue through this organization."""
-    views = {v.counterpart.slug: v.counterpart.id for v in list_partnerships(db, org_id)}
-    me = organization_slugs(db, {org_id})[org_id]
+    with db.transaction() as session:
+        items = PartnershipRepository(session).for_org(org_id)
+        others = OrganizationRepository(session).many(p.other_party(org_id) for p in items)
+        me = OrganizationRepository(session).get(org_id).slug
+    views = {o.slug: o.id for o in others.values()}
     found = []
     for slug, other_id in sorted(views.items()):
         received = received_from.get(slug, 0.0)

@@ -6,8 +6,9 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from crosspromo.domain import OrgKind, PartnershipStatus
@@ -49,7 +50,7 @@ class SampleSummary:
     customers: int
     partnerships: int
     reused: bool
-    truth: dict[str, Any]
+    truth: Annotated[dict[str, Any], Field(exclude=True)]  # the ground truth, never printed
 
 
 def sample_summary(db: Database) -> SampleSummary | None:

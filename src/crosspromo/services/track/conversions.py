@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from crosspromo.domain.clock import EARLIEST, LATEST
 from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, PartnerCode
 from crosspromo.domain.links import check_custom_slug
 from crosspromo.domain.models import check_slug
-from crosspromo.domain.money import MAX_MINOR, Money, check_currency
+from crosspromo.domain.money import MAX_MINOR, Money
 from crosspromo.errors import ConflictError, CrossPromoError, InvalidInputError, NotFoundError
 from crosspromo.security import customer_id_hash
 from crosspromo.services.track.outbound import enqueue_conversions
@@ -25,7 +27,6 @@ from crosspromo.store.repositories import (
     ClickRepository,
     ConversionRepository,
     IdempotencyRepository,
-    JourneyRepository,
     OrganizationRepository,
     PartnerCodeRepository,
     PartnershipRepository,
@@ -49,9 +50,59 @@ class ConversionInput:
 
 
 @dataclass(frozen=True, slots=True)
+class ConversionView:
+    """A stored conversion as the API shows it."""
+
+    id: int
+    type: ConversionKind
+    partner: Annotated[str | None, Field(description="slug of the partner credited, if any")]
+    click_id: str | None
+    order_id: str | None
+    amount_minor: int
+    currency: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+def _views(session: Session, items: Sequence[Conversion]) -> list[ConversionView]:
+    partners = OrganizationRepository(session).many(
+        {c.partner_org_id for c in items if c.partner_org_id}
+    )
+    return [
+        ConversionView(
+            c.id,
+            c.kind,
+            partners[c.partner_org_id].slug if c.partner_org_id else None,
+            c.click_id,
+            c.order_id,
+            c.amount_minor,
+            c.currency,
+            c.occurred_at,
+            c.recorded_at,
+        )
+        for c in items
+    ]
+
+
+@dataclass(frozen=True, slots=True)
 class Recorded:
-    conversions: list[Conversion]
+    conversions: list[ConversionView]
     replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CodeView:
+    """A referral or coupon code and the partner it credits."""
+
+    code: str
+    kind: CodeKind
+    partner: str
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, code: PartnerCode, partner: str) -> CodeView:
+        return cls(code.code, code.kind, partner, code.active, code.created_at)
 
 
 def request_fingerprint(payload: Any) -> str:
@@ -88,7 +139,7 @@ def record_conversions(
                 IdempotencyRepository(session).add(
                     org_id, idempotency_key, fingerprint, 201, {"ids": [c.id for c in stored]}
                 )
-            return Recorded(stored, replayed=False)
+            return Recorded(_views(session, stored), replayed=False)
     except ConflictError:
         if idempotency_key is None:
             raise
@@ -99,9 +150,11 @@ def record_conversions(
         return earlier
 
 
-def get_conversion(db: Database, org_id: int, conversion_id: int) -> Conversion:
+def get_conversion(db: Database, org_id: int, conversion_id: int) -> ConversionView:
     with db.transaction() as session:
-        return ConversionRepository(session).get_for_org(org_id, conversion_id)
+        return _views(session, [ConversionRepository(session).get_for_org(org_id, conversion_id)])[
+            0
+        ]
 
 
 def _replay(session: Session, org_id: int, key: str, fingerprint: str) -> Recorded | None:
@@ -114,7 +167,8 @@ def _replay(session: Session, org_id: int, key: str, fingerprint: str) -> Record
             idempotency_key=key,
         )
     ids = [int(i) for i in earlier[2]["ids"]]
-    return Recorded(ConversionRepository(session).many_for_org(org_id, ids), replayed=True)
+    stored = ConversionRepository(session).many_for_org(org_id, ids)
+    return Recorded(_views(session, stored), replayed=True)
 
 
 class Lookups:
@@ -264,7 +318,7 @@ def _refund_source(item: ConversionInput, lookups: Lookups) -> dict[str, Any]:
 
 def create_code(
     db: Database, org_id: int, partner_slug: str, code: str, kind: CodeKind
-) -> tuple[PartnerCode, str]:
+) -> CodeView:
     """A referral or coupon code for a partner with an open partnership."""
     check_slug(partner_slug, "partner")
     check_custom_slug(code)
@@ -275,24 +329,12 @@ def create_code(
             or PartnershipRepository(session).open_between(org_id, partner.id) is None
         ):
             raise NotFoundError(f"no open partnership with {partner_slug!r}", field="partner")
-        return PartnerCodeRepository(session).add(org_id, partner.id, code, kind), partner.slug
+        added = PartnerCodeRepository(session).add(org_id, partner.id, code, kind)
+        return CodeView.of(added, partner.slug)
 
 
-def list_codes(db: Database, org_id: int) -> list[tuple[PartnerCode, str]]:
+def list_codes(db: Database, org_id: int) -> list[CodeView]:
     with db.transaction() as session:
         codes = PartnerCodeRepository(session).for_org(org_id)
         partners = OrganizationRepository(session).many(c.partner_org_id for c in codes)
-    return [(c, partners[c.partner_org_id].slug) for c in codes]
-
-
-def sales_currency(journeys: JourneyRepository, org_id: int, currency: str | None) -> str | None:
-    """``currency`` if given, else the one currency of the organization's sales (None without
-    sales); sales in several currencies must be told apart."""
-    if currency is not None:
-        return check_currency(currency)
-    currencies = journeys.currencies(org_id, ConversionKind.SALE)
-    if len(currencies) > 1:
-        raise InvalidInputError(
-            f"sales are in {', '.join(currencies)}: choose one currency", field="currency"
-        )
-    return currencies[0] if currencies else None
+    return [CodeView.of(c, partners[c.partner_org_id].slug) for c in codes]

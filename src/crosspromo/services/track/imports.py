@@ -23,7 +23,7 @@ from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.domain.money import MAX_MINOR
 from crosspromo.errors import CrossPromoError, InvalidInputError
 from crosspromo.security import customer_id_digests
-from crosspromo.services.tabular import TabularFile
+from crosspromo.services.tabular import Imported, TabularFile
 from crosspromo.services.track.conversions import (
     MAX_LENGTHS,
     ConversionInput,
@@ -76,7 +76,7 @@ _STORED = pa.schema(
 )
 
 
-def import_conversions(db: Database, org_id: int, path: Path) -> int:
+def import_conversions(db: Database, org_id: int, path: Path) -> Imported:
     """Read ``path`` (.csv or .parquet) and store its conversions in one transaction."""
     source = TabularFile.open(path, COLUMNS, REQUIRED, MAX_ROWS)
     rows: int = source.table.num_rows
@@ -107,7 +107,7 @@ def import_conversions(db: Database, org_id: int, path: Path) -> int:
                     enqueue_conversions(session, org_id, stored_rows)
         else:  # each chunk is hashed while the one before is on its way to the store
             repository.add_tables(chunks)
-    return rows
+    return Imported(str(path), rows, rows)
 
 
 class _Stored:

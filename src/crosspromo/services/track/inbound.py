@@ -33,12 +33,21 @@ def inbound_endpoint(db: Database, org_slug: str) -> str:
     return f"{db.settings.public_url.rstrip('/')}/webhooks/inbound/{org_slug}"
 
 
-def rotate_inbound_secret(db: Database, org_id: int) -> str:
-    """A new inbound signing secret (shown once to the caller); the old one stops working."""
+@dataclass(frozen=True, slots=True)
+class InboundSecret:
+    """A new inbound signing secret (shown once) and where to post signed conversions."""
+
+    secret: str
+    endpoint: str
+
+
+def rotate_inbound_secret(db: Database, org_id: int) -> InboundSecret:
+    """A new inbound signing secret; the old one stops working."""
     secret = new_secret()
     with db.transaction() as session:
         WebhookSecretRepository(session).replace(org_id, secret)
-    return secret
+        slug = OrganizationRepository(session).get(org_id).slug
+    return InboundSecret(secret, inbound_endpoint(db, slug))
 
 
 def verify_inbound(

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
 
+import segno
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from crosspromo.domain.links import (
@@ -30,16 +35,35 @@ _CODE_ATTEMPTS = 5
 
 @dataclass(frozen=True, slots=True)
 class IssuedLink:
-    link: Link
+    """A tracking link as its brand sees it."""
+
+    code: str
     short_url: str
-    partner_slug: str
+    destination: Annotated[str, Field(description="the allow-listed URL with UTM tags added")]
+    partner: str
+    campaign: str
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, db: Database, link: Link, partner_slug: str) -> IssuedLink:
+        return cls(
+            link.code, short_url(db, link.code), link.destination, partner_slug, link.campaign,
+            link.active, link.created_at,
+        )  # fmt: skip
 
 
-def add_domain(db: Database, org_id: int, domain: str) -> tuple[str, bool]:
-    """Allow redirects to ``domain`` and its subdomains; returns (domain, newly added)."""
+@dataclass(frozen=True, slots=True)
+class DomainAdded:
+    domain: str
+    added: Annotated[bool, Field(description="false when the domain was allowed already")]
+
+
+def add_domain(db: Database, org_id: int, domain: str) -> DomainAdded:
+    """Allow redirects to ``domain`` and its subdomains."""
     value = normalize_domain(domain)
     with db.transaction() as session:
-        return value, DomainRepository(session).add(org_id, value)
+        return DomainAdded(value, DomainRepository(session).add(org_id, value))
 
 
 def remove_domain(db: Database, org_id: int, domain: str) -> None:
@@ -99,39 +123,43 @@ def create_link(
             except ConflictError:
                 if code is not None or attempt == _CODE_ATTEMPTS - 1:
                     raise
-    return IssuedLink(link, short_url(db, link.code), partner.slug)
+    return IssuedLink.of(db, link, partner.slug)
 
 
 def get_link(db: Database, org_id: int, code: str) -> IssuedLink:
     with db.transaction() as session:
         link = LinkRepository(session).get_for_org(org_id, code)
         partner = OrganizationRepository(session).get(link.partner_org_id)
-    return IssuedLink(link, short_url(db, link.code), partner.slug)
+    return IssuedLink.of(db, link, partner.slug)
 
 
 def list_links(db: Database, org_id: int) -> list[IssuedLink]:
     with db.transaction() as session:
         items = LinkRepository(session).for_org(org_id)
         partners = OrganizationRepository(session).many(i.partner_org_id for i in items)
-    return [IssuedLink(i, short_url(db, i.code), partners[i.partner_org_id].slug) for i in items]
+    return [IssuedLink.of(db, i, partners[i.partner_org_id].slug) for i in items]
 
 
 @dataclass(frozen=True, slots=True)
 class LinkStats:
-    clicks: int
-    unique_clicks: int
+    """A link's numbers. Net revenue (sales less refunds) is in ``revenue_minor`` when it is
+    in one currency, and per currency always."""
+
+    clicks: Annotated[int, Field(description="human clicks (bots are stored but not counted)")]
+    unique_clicks: Annotated[int, Field(description="one per visitor per hour")]
     bot_clicks: int
     leads: int
     sales: int
+    revenue_minor: Annotated[int, Field(description="sales less refunds, in a single currency")]
+    currency: str | None
     revenue_by_currency: dict[str, int]
 
-    @property
-    def revenue(self) -> tuple[int, str | None]:
-        """Net revenue (sales less refunds) when in one currency; (0, None) otherwise."""
-        if len(self.revenue_by_currency) == 1:
-            currency, amount = next(iter(self.revenue_by_currency.items()))
-            return amount, currency
-        return 0, None
+    @classmethod
+    def of(
+        cls, clicks: tuple[int, int, int], leads: int, sales: int, revenue: dict[str, int]
+    ) -> LinkStats:
+        single = next(iter(revenue.items())) if len(revenue) == 1 else ("", 0)
+        return cls(*clicks, leads, sales, single[1], single[0] or None, revenue)
 
 
 def link_stats(db: Database, org_id: int, code: str) -> LinkStats:
@@ -142,9 +170,9 @@ def link_stats(db: Database, org_id: int, code: str) -> LinkStats:
 
 
 def _stats(session: Session, link_id: int) -> LinkStats:
-    clicks, unique, bots = ClickRepository(session).link_counts(link_id)
+    clicks = ClickRepository(session).link_counts(link_id)
     leads, sales, revenue = ConversionRepository(session).link_totals(link_id)
-    return LinkStats(clicks, unique, bots, leads, sales, revenue)
+    return LinkStats.of(clicks, leads, sales, revenue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +196,11 @@ def partner_links(db: Database, partner_org_id: int) -> list[PartnerLink]:
             )
             for item in items
         ]
+
+
+def qr_code(db: Database, org_id: int, code: str, kind: str) -> bytes:
+    """The QR code of a link's short URL, as ``svg`` or ``png``."""
+    issued = get_link(db, org_id, code)
+    buffer = io.BytesIO()
+    segno.make(issued.short_url, error="m").save(buffer, kind=kind, scale=8, border=2)
+    return buffer.getvalue()

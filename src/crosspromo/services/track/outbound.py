@@ -10,11 +10,13 @@ import logging
 import secrets
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import httpx2 as httpx
+from pydantic import Field
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
@@ -59,10 +61,47 @@ def check_endpoint_url(url: str, production: bool) -> str:
     return url
 
 
-def add_endpoint(
-    db: Database, org_id: int, url: str, events: Sequence[str]
-) -> tuple[WebhookEndpoint, str]:
-    """Subscribe ``url`` to ``events``; returns the endpoint and its signing secret (once)."""
+@dataclass(frozen=True, slots=True)
+class EndpointView:
+    """An endpoint as its organization sees it; the secret only in the answer that made it."""
+
+    id: int
+    url: str
+    events: list[str]
+    created_at: datetime
+    secret: Annotated[str | None, Field(description="shown once, when created")] = None
+
+    @classmethod
+    def of(cls, endpoint: WebhookEndpoint, secret: str | None = None) -> EndpointView:
+        return cls(endpoint.id, endpoint.url, list(endpoint.events), endpoint.created_at, secret)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryView:
+    """One delivery of an event to an endpoint, and how its attempts went."""
+
+    id: int
+    endpoint_id: int
+    event_type: str
+    message_id: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+    @classmethod
+    def of(cls, d: WebhookDelivery) -> DeliveryView:
+        return cls(
+            d.id, d.endpoint_id, d.event_type, d.message_id, d.status, d.attempts,
+            d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.delivered_at,
+        )  # fmt: skip
+
+
+def add_endpoint(db: Database, org_id: int, url: str, events: Sequence[str]) -> EndpointView:
+    """Subscribe ``url`` to ``events``; the answer carries the signing secret, once."""
     unknown = sorted(set(events) - set(EVENTS))
     if not events or unknown:
         raise InvalidInputError(
@@ -74,12 +113,12 @@ def add_endpoint(
     secret = new_secret()
     with db.transaction() as session:
         endpoint = WebhookEndpointRepository(session).add(org_id, url, sorted(set(events)), secret)
-    return endpoint, secret
+    return EndpointView.of(endpoint, secret)
 
 
-def list_endpoints(db: Database, org_id: int) -> list[WebhookEndpoint]:
+def list_endpoints(db: Database, org_id: int) -> list[EndpointView]:
     with db.transaction() as session:
-        return WebhookEndpointRepository(session).for_org(org_id)
+        return [EndpointView.of(e) for e in WebhookEndpointRepository(session).for_org(org_id)]
 
 
 def remove_endpoint(db: Database, org_id: int, endpoint_id: int) -> None:
@@ -87,12 +126,14 @@ def remove_endpoint(db: Database, org_id: int, endpoint_id: int) -> None:
         WebhookEndpointRepository(session).remove(org_id, endpoint_id)
 
 
-def list_deliveries(db: Database, org_id: int, limit: int = 100) -> list[WebhookDelivery]:
+def list_deliveries(db: Database, org_id: int, limit: int = 100) -> list[DeliveryView]:
     with db.transaction() as session:
-        return WebhookDeliveryRepository(session).for_org(org_id, limit)
+        return [
+            DeliveryView.of(d) for d in WebhookDeliveryRepository(session).for_org(org_id, limit)
+        ]
 
 
-def replay_delivery(db: Database, org_id: int, delivery_id: int) -> WebhookDelivery:
+def replay_delivery(db: Database, org_id: int, delivery_id: int) -> DeliveryView:
     """Send a delivery again (same message id, so receivers can tell it is the same event)."""
     with db.transaction() as session:
         deliveries = WebhookDeliveryRepository(session)
@@ -101,7 +142,7 @@ def replay_delivery(db: Database, org_id: int, delivery_id: int) -> WebhookDeliv
             delivery_id,
             {"status": DeliveryStatus.PENDING.value, "next_attempt_at": datetime.now(UTC)},
         )
-        return deliveries.get(delivery_id, org_id)
+        return DeliveryView.of(deliveries.get(delivery_id, org_id))
 
 
 def has_endpoints(session: Session, org_id: int) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -105,10 +106,40 @@ def daily_stats(db: Database, org_id: int, start: date, end: date) -> list[Daily
     return rows
 
 
-def to_csv(rows: list[DailyRow]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerows(row.csv_rows())
-    return buffer.getvalue()
+@dataclass(frozen=True, slots=True)
+class DailyStats:
+    """The daily rows of a range of days, first and last included."""
+
+    start: date
+    end: date
+    items: list[DailyRow]
+
+    def days(self) -> list[str]:
+        return [
+            str(self.start + timedelta(days=i)) for i in range((self.end - self.start).days + 1)
+        ]
+
+    def by_partner(self, value: Callable[[DailyRow], int]) -> dict[str, list[int]]:
+        """``value`` of each day's rows summed per partner: a series per partner, a number a
+        day (for charts)."""
+        index = {day: i for i, day in enumerate(self.days())}
+        series: dict[str, list[int]] = {}
+        for row in self.items:
+            series.setdefault(row.partner, [0] * len(index))[index[row.day]] += value(row)
+        return series
+
+    def csv(self) -> str:
+        """One line per day, partner, campaign and currency."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for row in self.items:
+            writer.writerows(row.csv_rows())
+        return buffer.getvalue()
+
+
+def daily(db: Database, org_id: int, start: date | None, end: date | None) -> DailyStats:
+    """The daily rows from ``start`` to ``end``; by default the 30 days up to the last day
+    with clicks (else today)."""
+    first, last = date_range(start, end, latest=latest_day(db, org_id))
+    return DailyStats(first, last, daily_stats(db, org_id, first, last))

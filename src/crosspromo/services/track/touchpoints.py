@@ -11,7 +11,7 @@ from crosspromo.domain.clock import aware_time
 from crosspromo.domain.conversions import TouchKind
 from crosspromo.errors import InvalidInputError
 from crosspromo.security import customer_id_hashes
-from crosspromo.services.tabular import TabularFile
+from crosspromo.services.tabular import Imported, TabularFile
 from crosspromo.services.track.conversions import MAX_LENGTHS
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, TouchpointRepository
@@ -22,8 +22,8 @@ MAX_ROWS = 5_000_000
 MAX_CHANNEL = 64
 
 
-def import_touchpoints(db: Database, org_id: int, path: Path) -> tuple[int, int]:
-    """Store the touchpoints in ``path`` (.csv or .parquet); (rows read, rows new)."""
+def import_touchpoints(db: Database, org_id: int, path: Path) -> Imported:
+    """Store the touchpoints in ``path`` (.csv or .parquet); rows already there are skipped."""
     source = TabularFile.open(path, COLUMNS, REQUIRED, MAX_ROWS)
     count: int = source.table.num_rows
     columns = {name: source.table.column(name).to_pylist() for name in source.table.column_names}
@@ -40,7 +40,7 @@ def import_touchpoints(db: Database, org_id: int, path: Path) -> tuple[int, int]
         for row, customer_hash in zip(rows, customer_id_hashes(secret, org_id, ids), strict=True):
             row["customer_hash"] = customer_hash
         added = TouchpointRepository(session).add_new(rows)
-    return count, added
+    return Imported(str(path), count, added)
 
 
 def _row(

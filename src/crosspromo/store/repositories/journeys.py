@@ -9,7 +9,9 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import ColumnElement, Select, String, and_, cast, func, literal, select
 
-from crosspromo.domain.money import minor_per_major
+from crosspromo.domain.conversions import ConversionKind
+from crosspromo.domain.money import check_currency, minor_per_major
+from crosspromo.errors import InvalidInputError
 from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository
 
@@ -161,6 +163,18 @@ class JourneyRepository(Repository):
             .order_by(func.count().desc(), v.currency)
         )
         return [r[0] for r in rows]
+
+    def sales_currency(self, org_id: int, currency: str | None) -> str | None:
+        """``currency`` if given, else the one currency of the organization's sales (None
+        without sales); sales in several currencies must be told apart."""
+        if currency is not None:
+            return check_currency(currency)
+        currencies = self.currencies(org_id, ConversionKind.SALE)
+        if len(currencies) > 1:
+            raise InvalidInputError(
+                f"sales are in {', '.join(currencies)}: choose one currency", field="currency"
+            )
+        return currencies[0] if currencies else None
 
     def _rows(self, query: Select[Any]) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self.session.execute(query)]

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, state
-from crosspromo.cli.output import console, emit
+from crosspromo.analytics.experiments.bandit import simulate
+from crosspromo.analytics.experiments.report import ExperimentReport, MetricResult
+from crosspromo.cli.context import organization, settings
+from crosspromo.cli.output import FORMAT_OPTION, OutputFormat, console, emit
+from crosspromo.errors import InvalidInputError
+from crosspromo.services.measure import experiments
+from crosspromo.services.measure.analysis import (
+    analyze_file,
+    parse_metric,
+    parse_weights,
+    sample_size,
+    uplift_file,
+    with_covariates,
+)
 
-experiment_app = typer.Typer(help="Controlled experiments.", no_args_is_help=True)
+experiment_app = typer.Typer(no_args_is_help=True)
 
 
 @experiment_app.command("power")
@@ -24,10 +35,7 @@ def power_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Units each arm needs to detect a relative change MDE of BASELINE."""
-    from crosspromo.services.measure.analysis import sample_size
-
-    result = sample_size(baseline, mde, alpha=alpha, power_level=power, arms=arms, sd=sd)
-    emit(result.as_dict(), fmt)
+    emit(sample_size(baseline, mde, alpha=alpha, power_level=power, arms=arms, sd=sd), fmt)
 
 
 @experiment_app.command("analyze")
@@ -61,63 +69,56 @@ def analyze_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Every arm against the control, per metric, and what to do."""
-    from crosspromo.services.measure.analysis import (
-        analyze_file,
-        parse_metric,
-        parse_weights,
-        with_covariates,
-    )
-
     specs = [parse_metric(m) for m in metric] + [parse_metric(g, guardrail=True) for g in guardrail]
     specs = with_covariates(specs, covariate)
     report = analyze_file(
-        state(ctx).settings(), file, arm_column, control, specs, alpha=alpha,
+        settings(ctx), file, arm_column, control, specs, alpha=alpha,
         planned_per_arm=planned, shares=parse_weights(weight), look_column=look_column,
         segment_column=segment,
     )  # fmt: skip
-    _emit_report(report.as_dict(), fmt, sequential=look_column is not None, segment=segment)
+    _emit_report(report, fmt, sequential=look_column is not None, segment=segment)
 
 
 def _emit_report(
-    data: dict[str, Any], fmt: OutputFormat, *, sequential: bool, segment: str | None = None
+    report: ExperimentReport, fmt: OutputFormat, *, sequential: bool, segment: str | None = None
 ) -> None:
     rows = [
-        (arm["arm"], arm["n"], name, *_cells(m, sequential=sequential))
-        for arm in data["arms"]
-        for name, m in arm["metrics"].items()
+        (arm.arm, arm.n, name, *_cells(m, sequential=sequential))
+        for arm in report.arms
+        for name, m in arm.metrics.items()
     ]
     emit(
-        data,
+        report,
         fmt,
         columns=("arm", "n", "metric", "mean", "lift", "95% interval", "p", "p (Holm)", "P(beat)")
         + (("p (always valid)",) if sequential else ()),
         rows=rows,
     )
     if fmt is OutputFormat.TABLE:
-        decision = data["decision"]
-        console.print(f"[bold]decision[/bold]: {decision['action']} - {decision['reason']}")
-        for warning in data["warnings"]:
+        decision = report.decision
+        console.print(f"[bold]decision[/bold]: {decision.action} - {decision.reason}")
+        for warning in report.warnings:
             console.print(f"[yellow]warning[/yellow]: {warning}")
-        for value, part in data["segments"].items():
-            decision = part["decision"]
+        for value, part in report.segments.items():
+            decision = part.decision
             console.print(
-                f"[bold]{segment} = {value}[/bold]: {decision['action']} - {decision['reason']}"
+                f"[bold]{segment} = {value}[/bold]: {decision.action} - {decision.reason}"
             )
 
 
-def _cells(m: dict[str, Any], *, sequential: bool) -> tuple[str, ...]:
+def _cells(m: MetricResult, *, sequential: bool) -> tuple[str, ...]:
     def number(value: float | None, form: str) -> str:
         return "" if value is None else format(value, form)
 
-    interval = m["ci_rel"]
+    interval = m.ci_rel
     return (
-        number(m["mean"], ".6g"),
-        number(m["lift_rel"], "+.2%"),
+        number(m.mean, ".6g"),
+        number(m.lift_rel, "+.2%"),
         "" if interval is None else f"{interval[0]:+.2%} to {interval[1]:+.2%}",
-        number(m["p_value"], ".3g"),
-        number(m["p_adjusted"], ".3g"),
-        number(m["prob_beat_control"], ".3f"),
-    ) + ((number(m["sequential_p_value"], ".3g"),) if sequential else ())
+        number(m.p_value, ".3g"),
+        number(m.p_adjusted, ".3g"),
+        number(m.prob_beat_control, ".3f"),
+    ) + ((number(m.sequential_p_value, ".3g"),) if sequential else ())
 
 
 @experiment_app.command("uplift")
@@ -134,13 +135,11 @@ def uplift_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Which units the treatment moves most: fit on half, judge on the other half (Qini)."""
-    from crosspromo.services.measure.analysis import uplift_file
-
     result = uplift_file(
         file, arm_column, control, treatment, outcome, feature, learner=learner, out=out,
         seed=seed,
     )  # fmt: skip
-    emit(result.as_dict(), fmt)
+    emit(result, fmt)
 
 
 @experiment_app.command("bandit-simulate")
@@ -152,20 +151,16 @@ def bandit_simulate(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Thompson sampling against uniform allocation on arms with known rates: the regret."""
-    from crosspromo.analytics.experiments.bandit import simulate
-    from crosspromo.errors import InvalidInputError
-
     try:
-        result = simulate(rate, units, batch, seed).as_dict()
+        result = simulate(rate, units, batch, seed)
     except ValueError as exc:
         raise InvalidInputError(str(exc), field="rate") from None
-    rows = [(a["arm"], a["true_rate"], a["thompson_units"]) for a in result["arms"]]
+    rows = [(a.arm, a.true_rate, a.thompson_units) for a in result.arms]
     emit(result, fmt, columns=("arm", "true rate", "units (Thompson)"), rows=rows)
     if fmt is OutputFormat.TABLE:
         console.print(
-            f"regret: Thompson {result['thompson_regret']:.1f} vs uniform "
-            f"{result['uniform_regret']:.1f} conversions lost "
-            f"(ratio {result['regret_ratio']:.3f})"
+            f"regret: Thompson {result.thompson_regret:.1f} vs uniform "
+            f"{result.uniform_regret:.1f} conversions lost (ratio {result.regret_ratio or 0:.3f})"
         )
 
 
@@ -183,22 +178,16 @@ def create_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Start an experiment; units are assigned by hashing, the same on every machine."""
-    from crosspromo.errors import InvalidInputError
-    from crosspromo.services.accounts.organizations import get_organization
-    from crosspromo.services.measure.analysis import parse_weights
-    from crosspromo.services.measure.experiments import create_experiment
-
     try:
         start, stop = (float(x) for x in traffic.split(","))
     except ValueError:
         raise InvalidInputError("traffic is START,STOP, e.g. 0,0.5", field="traffic") from None
     weights = parse_weights(arm)
-    db = state(ctx).database()
-    created = create_experiment(
-        db, get_organization(db, org).id, name, list(weights.items()) if weights else None,
-        layer=layer, traffic=(start, stop), holdout=holdout,
+    created = experiments.create_experiment(
+        *organization(ctx, org), name, list(weights.items()) if weights else None, layer=layer,
+        traffic=(start, stop), holdout=holdout,
     )  # fmt: skip
-    emit(_experiment_dict(created), fmt)
+    emit(created, fmt)
 
 
 @experiment_app.command("list")
@@ -208,13 +197,13 @@ def list_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """The organization's experiments."""
-    from crosspromo.services.accounts.organizations import get_organization
-    from crosspromo.services.measure.experiments import list_experiments
-
-    db = state(ctx).database()
-    data = [_experiment_dict(e) for e in list_experiments(db, get_organization(db, org).id)]
-    rows = [(d["id"], d["name"], d["status"], d["arms"], d["layer"], d["traffic"]) for d in data]
-    emit(data, fmt, columns=("id", "name", "status", "arms", "layer", "traffic"), rows=rows)
+    found = experiments.list_experiments(*organization(ctx, org))
+    rows = [
+        (e.id, e.name, e.status, ", ".join(f"{a.name}={a.weight:g}" for a in e.arms), e.layer,
+         f"{e.traffic[0]:g}-{e.traffic[1]:g}")
+        for e in found
+    ]  # fmt: skip
+    emit(found, fmt, columns=("id", "name", "status", "arms", "layer", "traffic"), rows=rows)
 
 
 @experiment_app.command("assign")
@@ -228,12 +217,8 @@ def assign_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Assign a whole audience file: the same arms the API gives, unit by unit."""
-    from crosspromo.services.accounts.organizations import get_organization
-    from crosspromo.services.measure.experiments import assign_file
-
-    db = state(ctx).database()
-    counts = assign_file(db, get_organization(db, org).id, experiment, file, unit_column, out)
-    emit({"file": str(out), **counts}, fmt)
+    assigned = experiments.assign_file(*organization(ctx, org), experiment, file, unit_column, out)
+    emit(assigned, fmt)
 
 
 @experiment_app.command("expose")
@@ -250,12 +235,8 @@ def expose_command(
 ) -> None:
     """Log exposures from a file, all or nothing: each unit's first exposure counts, in the
     arm it is assigned (replays add nothing)."""
-    from crosspromo.services.accounts.organizations import get_organization
-    from crosspromo.services.measure.experiments import expose_file
-
-    db = state(ctx).database()
-    done = expose_file(db, get_organization(db, org).id, experiment, file, unit_column, time_column)
-    emit(done.as_dict(), fmt)
+    db, org_id = organization(ctx, org)
+    emit(experiments.expose_file(db, org_id, experiment, file, unit_column, time_column), fmt)
 
 
 @experiment_app.command("results")
@@ -270,25 +251,7 @@ def results_command(
     """A stored experiment's results, as GET /api/v1/experiments/{id}/results gives them:
     each exposed unit's sales after exposure, arm against control, with always-valid p-values
     over the days of exposure."""
-    from crosspromo.services.accounts.organizations import get_organization
-    from crosspromo.services.measure.experiments import experiment_results
-
-    db = state(ctx).database()
-    _, report = experiment_results(
-        db, get_organization(db, org).id, experiment, window_days=window_days, alpha=alpha
+    _, report = experiments.experiment_results(
+        *organization(ctx, org), experiment, window_days=window_days, alpha=alpha
     )
-    _emit_report(report.as_dict(), fmt, sequential=True)
-
-
-def _experiment_dict(e: Any) -> dict[str, Any]:
-    d = e.design
-    return {
-        "id": e.id,
-        "name": e.name,
-        "status": e.status,
-        "arms": ", ".join(f"{a.name}={a.weight:g}" for a in d.arms),
-        "layer": d.layer,
-        "traffic": f"{d.traffic[0]:g}-{d.traffic[1]:g}",
-        "holdout": d.holdout,
-        "salt": d.salt,
-    }
+    _emit_report(report, fmt, sequential=True)

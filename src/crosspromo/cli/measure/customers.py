@@ -1,21 +1,25 @@
-"""``crosspromo clv``: fit the purchase and spend models, and score customers."""
+"""Customers by acquisition source: ``crosspromo clv`` (fit the purchase and spend models,
+score customers), ``churn`` (survival and cohorts) and ``kpis`` (partnership KPIs)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
-from crosspromo.cli.context import FORMAT_OPTION, OutputFormat, state
-from crosspromo.cli.output import console, emit
+from crosspromo.analytics.survival import HazardRatio
+from crosspromo.cli.context import organization, settings
+from crosspromo.cli.output import FORMAT_OPTION, OutputFormat, console, emit
+from crosspromo.errors import InvalidInputError
+from crosspromo.services.measure import clv
+from crosspromo.services.measure.churn import churn_file, organization_churn
+from crosspromo.services.measure.clv import ClvFit, ClvReport, TransactionColumns, parse_date
+from crosspromo.services.measure.kpis import partner_kpis, read_costs
 
-if TYPE_CHECKING:
-    from crosspromo.services.measure.clv import ClvFit
-
-clv_app = typer.Typer(
-    help="Customer lifetime value (BG/NBD and Gamma-Gamma).", no_args_is_help=True
-)
+clv_app = typer.Typer(no_args_is_help=True)
+churn_app = typer.Typer()
+kpis_app = typer.Typer()
 
 FILE = typer.Argument(None, help="transaction log: .csv or .parquet, one row per purchase")
 SUMMARY = typer.Option(
@@ -48,27 +52,22 @@ def _fit(
     source: str | None = None,
     org: str | None = None,
 ) -> ClvFit:
-    from crosspromo.errors import InvalidInputError
-    from crosspromo.services.accounts.organizations import get_organization
-    from crosspromo.services.measure import clv
-
     if sum(x is not None for x in (file, summary, org)) != 1:
         raise InvalidInputError(
             "give one of: a transaction FILE, --summary FILE, --org SLUG", field="file"
         )
     if org is not None:
-        db = state(ctx).database()
         return clv.organization_clv(
-            db, get_organization(db, org).id, period=period, calibration_end=calibration_end,
+            *organization(ctx, org), period=period, calibration_end=calibration_end,
             holdout_end=holdout_end,
         )  # fmt: skip
     if summary is not None:
         table = clv.read_summary(summary, source)
     else:
         assert file is not None
-        columns = clv.TransactionColumns(customer, date, amount, source)
+        columns = TransactionColumns(customer, date, amount, source)
         table = clv.summarize_file(
-            state(ctx).settings(), file, columns, period=period,
+            settings(ctx), file, columns, period=period,
             calibration_end=calibration_end, holdout_end=holdout_end,
         )  # fmt: skip
     return clv.fit(table, period, penalizer, by_source=source is not None)
@@ -95,35 +94,37 @@ def fit_command(
         ctx, file, summary, customer_column, date_column, amount_column, period,
         calibration_end, holdout_end, penalizer, source_column, org,
     )  # fmt: skip
-    data = fitted.as_dict()
-    parts = {"all": data, **data.get("by_source", {})}
+    report = fitted.report()
+    parts: dict[str, ClvReport] = {"all": report, **(report.by_source or {})}
+    parameters = {"bgnbd": ("r", "alpha", "a", "b", "log_likelihood"), "gamma_gamma": "pqv"}
     rows = [
-        (part, model, k, _number(v))
+        (part, model, k, _number(getattr(getattr(found, model), k)))
         for part, found in parts.items()
-        for model in ("bgnbd", "gamma_gamma")
-        for k, v in found[model].items()
+        for model, names in parameters.items()
+        for k in names
     ]
     rows += [
-        (part, "value", f"{found['value']['months']} months", _interval(found["value"]))
+        (part, "value", f"{found.value.months} months",
+         f"{found.value.mean:.2f} ({found.value.lower:.2f} to {found.value.upper:.2f})")
         for part, found in parts.items()
-        if found.get("value")
-    ]
-    emit(data, fmt, columns=("customers", "model", "parameter", "value"), rows=rows)
+        if found.value
+    ]  # fmt: skip
+    emit(report, fmt, columns=("customers", "model", "parameter", "value"), rows=rows)
     if fmt is OutputFormat.TABLE:
         console.print(
-            f"{data['customers']:,} customers, {data['repeat_buyers']:,} bought again; "
+            f"{report.customers:,} customers, {report.repeat_buyers:,} bought again; "
             f"times in {period}s"
         )
-        checks = data["calibration_holdout"]
+        checks = report.calibration_holdout
         if checks:
             console.print("holdout purchases per customer, by repeat purchases in calibration:")
         for row in checks:
             most = "+" if row is checks[-1] else ""
             console.print(
-                f"  {row['frequency']}{most}: {row['customers']:,} customers, actual "
-                f"{row['actual']:.3f}, predicted {_number(row['predicted'])}"
+                f"  {row.frequency}{most}: {row.customers:,} customers, actual "
+                f"{row.actual:.3f}, predicted {_number(row.predicted)}"
             )
-        for note in data["notes"]:
+        for note in report.notes:
             console.print(f"[yellow]note[/yellow]: {note}")
 
 
@@ -145,31 +146,18 @@ def predict_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Fit, then write each customer's expected purchases, P(alive), spend and value."""
-    from crosspromo.services.measure import clv
-
     fitted = _fit(
         ctx, file, summary, customer_column, date_column, amount_column, period,
         calibration_end, None, penalizer,
     )  # fmt: skip
-    scored = clv.predict(fitted, horizon, months=months, monthly_discount=discount)
-    clv.write_predictions(scored, out)
-    totals = {
-        "file": str(out),
-        "customers": scored.num_rows,
-        "expected_purchases": round(float(sum(scored.column("expected_purchases").to_pylist())), 3),
-        "clv_total": round(float(sum(scored.column("clv").to_pylist())), 2),
-    }
-    emit(totals, fmt)
-
-
-def _interval(value: dict[str, Any]) -> str:
-    return f"{value['mean']:.2f} ({value['lower']:.2f} to {value['upper']:.2f})"
+    emit(clv.predict_file(fitted, horizon, out, months=months, monthly_discount=discount), fmt)
 
 
 def _number(value: Any) -> str:
     return "" if value is None else f"{value:.6g}"
 
 
+@churn_app.command()
 def churn_command(
     ctx: typer.Context,
     file: Path | None = FILE,
@@ -187,49 +175,43 @@ def churn_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Survival by acquisition source (Kaplan-Meier, log-rank, Cox) and monthly cohorts."""
-    from crosspromo.errors import InvalidInputError
-    from crosspromo.services.accounts.organizations import get_organization
-    from crosspromo.services.measure.churn import churn_file, organization_churn
-    from crosspromo.services.measure.clv import TransactionColumns
-
     if (file is None) == (org is None):
         raise InvalidInputError("give a transaction FILE or --org SLUG", field="file")
     options: dict[str, Any] = {"inactivity_days": inactivity_days, "end": end, "baseline": baseline}
     if org is not None:
-        db = state(ctx).database()
-        report = organization_churn(db, get_organization(db, org).id, **options)
+        report = organization_churn(*organization(ctx, org), **options)
     else:
         assert file is not None
         columns = TransactionColumns(customer_column, date_column, source=source_column)
-        report = churn_file(state(ctx).settings(), file, columns, **options)
-    data = report.as_dict()
-    ratios = {r["group"]: r for r in data["cox"]["hazard_ratios"]}
+        report = churn_file(settings(ctx), file, columns, **options)
+    ratios = {r.group: r for r in report.cox.hazard_ratios}
     rows = [
-        (name, s["customers"], s["events"], _number(s["median"]), f"{s['retained_90']:.3f}",
-         f"{s['retained_365']:.3f}", _ratio(ratios.get(name)))
-        for name, s in data["sources"].items()
+        (name, s.customers, s.events, _number(s.median), f"{s.retained_90:.3f}",
+         f"{s.retained_365:.3f}", _ratio(ratios.get(name)))
+        for name, s in report.sources.items()
     ]  # fmt: skip
     columns_shown = ("source", "customers", "churned", "median days", "S(90)", "S(365)",
-                     f"hazard vs {data['cox']['baseline']}")  # fmt: skip
-    emit(data, fmt, columns=columns_shown, rows=rows)
+                     f"hazard vs {report.cox.baseline}")  # fmt: skip
+    emit(report, fmt, columns=columns_shown, rows=rows)
     if fmt is OutputFormat.TABLE:
-        test = data["log_rank"]
-        if test["p_value"] is not None:
+        test = report.log_rank
+        if test.p_value is not None and test.statistic is not None:
             console.print(
-                f"log-rank: chi2 = {test['statistic']:.2f}, df = {test['degrees_of_freedom']}, "
-                f"p = {test['p_value']:.3g}"
+                f"log-rank: chi2 = {test.statistic:.2f}, df = {test.degrees_of_freedom}, "
+                f"p = {test.p_value:.3g}"
             )
-        for note in (test["note"], data["cox"]["note"]):
+        for note in (test.note, report.cox.note):
             if note:
                 console.print(f"[yellow]note[/yellow]: {note}")
 
 
-def _ratio(r: dict[str, Any] | None) -> str:
+def _ratio(r: HazardRatio | None) -> str:
     if r is None:
         return ""
-    return f"{r['hazard_ratio']:.3f} ({r['lower']:.3f}-{r['upper']:.3f}, p={r['p_value']:.2g})"
+    return f"{r.hazard_ratio:.3f} ({r.lower:.3f}-{r.upper:.3f}, p={r.p_value:.2g})"
 
 
+@kpis_app.command()
 def kpis_command(
     ctx: typer.Context,
     org: str = typer.Option(..., help="slug of the organization"),
@@ -245,38 +227,30 @@ def kpis_command(
 ) -> None:
     """Partnership KPIs per partner: new customers, leads, sales, revenue, referral conversion,
     with costs CPA, cost per lead, ROI and payback; customer value against organic; fairness."""
-    from crosspromo.services.accounts.organizations import get_organization
-    from crosspromo.services.measure.clv import parse_date
-    from crosspromo.services.measure.kpis import partner_kpis, read_costs
-
-    db = state(ctx).database()
     report = partner_kpis(
-        db, get_organization(db, org).id, start=parse_date(start, "start"),
-        end=parse_date(end, "end"), costs=read_costs(costs) if costs else None,
-        currency=currency, imbalance=imbalance,
+        *organization(ctx, org), start=parse_date(start, "start"), end=parse_date(end, "end"),
+        costs=read_costs(costs) if costs else None, currency=currency, imbalance=imbalance,
     )  # fmt: skip
-    data = report.as_dict()
-    shown = data["months"] if by_month else data["partners"]
+    shown = report.months if by_month else report.partners
     rows = [
-        (k["partner"], k["month"] or "all", k["new_customers"], k["leads"], k["sales"],
-         f"{k['revenue']:,.2f}", _number(k["referral_conversion_rate"]), _number(k["cost"]),
-         _number(k["cpa"]), _number(k["cost_per_lead"]), _number(k["roi"]),
-         _number(k["clv_12m"]), _number(k["payback_months"]))
+        (k.partner, k.month or "all", k.new_customers, k.leads, k.sales, f"{k.revenue:,.2f}",
+         _number(k.referral_conversion_rate), _number(k.cost), _number(k.cpa),
+         _number(k.cost_per_lead), _number(k.roi), _number(k.clv_12m), _number(k.payback_months))
         for k in shown
     ]  # fmt: skip
     columns = ("partner", "month", "new customers", "leads", "sales", "revenue",
                "referred leads bought", "cost", "CPA", "cost/lead", "ROI", "12-month value",
                "payback months")  # fmt: skip
-    emit(data, fmt, columns=columns, rows=rows)
+    emit(report, fmt, columns=columns, rows=rows)
     if fmt is OutputFormat.TABLE:
-        organic = _number(data["organic_clv_12m"])
+        organic = _number(report.organic_clv_12m)
         console.print(
-            f"{data['start']} to {data['end']}, {data['currency'] or 'no sales'}; "
+            f"{report.start} to {report.end}, {report.currency or 'no sales'}; "
             f"organic customers' 12-month value {organic}"
         )
-        for f in data["fairness"]:
-            flag = " [yellow]imbalanced[/yellow]" if f["imbalanced"] else ""
+        for f in report.fairness:
+            flag = " [yellow]imbalanced[/yellow]" if f.imbalanced else ""
             console.print(
-                f"  with {f['partner']}: received {f['received']:,.2f}, delivered "
-                f"{f['delivered']:,.2f}{flag}"
+                f"  with {f.partner}: received {f.received:,.2f}, delivered "
+                f"{f.delivered:,.2f}{flag}"
             )

@@ -1,0 +1,88 @@
+"""What every dashboard and portal page shares: who may see it, and rendering a template with
+the header's organization and the form token. A page that needs a login sends the visitor to
+the login form, and a user of the wrong kind to their own home, in one place."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from crosspromo.domain import User
+from crosspromo.errors import AuthenticationError
+from crosspromo.services.accounts.overview import organization_overview
+from crosspromo.web.deps import DB, csrf_token, session_user
+
+
+class Redirect(Exception):
+    """Answer with a 303 to ``location`` (raised by the page guards below)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+def home(user: User) -> str:
+    return "/portal" if user.role.uses_portal else "/"
+
+
+def _manager(request: Request, db: DB) -> User:
+    """A logged-in dashboard user (owner, manager, analyst); others are sent home."""
+    user = session_user(request, db)
+    if user is None or user.role.uses_portal:
+        raise Redirect("/login" if user is None else "/portal")
+    return user
+
+
+def _partner(request: Request, db: DB) -> User:
+    """A logged-in partner-portal user; others are sent home."""
+    user = session_user(request, db)
+    if user is None or not user.role.uses_portal:
+        raise Redirect("/login" if user is None else "/")
+    return user
+
+
+def _manager_or_refuse(request: Request, db: DB) -> User:
+    """A dashboard user, or 401: for downloads and fragments, where a redirect would be read
+    as the content."""
+    user = session_user(request, db)
+    if user is None or user.role.uses_portal:
+        raise AuthenticationError("log in to the dashboard first")
+    return user
+
+
+def _anyone(request: Request, db: DB) -> User:
+    user = session_user(request, db)
+    if user is None:
+        raise AuthenticationError("log in first")
+    return user
+
+
+Manager = Annotated[User, Depends(_manager)]
+Partner = Annotated[User, Depends(_partner)]
+ManagerOr401 = Annotated[User, Depends(_manager_or_refuse)]
+AnyUser = Annotated[User, Depends(_anyone)]
+
+
+def page(
+    request: Request, name: str, *, user: User | None = None, status_code: int = 200,
+    **context: object,
+) -> HTMLResponse:  # fmt: skip
+    """Render template ``name``; for a logged-in ``user`` the header shows their organization."""
+    templates = request.app.state.templates
+    context.setdefault("csrf", csrf_token(request))
+    if user is not None:
+        context.setdefault("data", organization_overview(request.app.state.db, user.org_id))
+    context["user"] = user
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    assert isinstance(response, HTMLResponse)
+    return response
+
+
+def install_redirects(app: FastAPI) -> None:
+    async def on_redirect(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Redirect)
+        return RedirectResponse(exc.location, status_code=303)
+
+    app.add_exception_handler(Redirect, on_redirect)

@@ -1,0 +1,263 @@
+"""Measure: multi-touch attribution of an organization's journeys, stored experiments (create,
+list, assign, expose, results), customer value, churn and partnership KPIs by acquisition
+source; the API and the dashboard's Attribution, Experiments and Customers tabs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel, Field
+
+from crosspromo.analytics.attribution import MODELS
+from crosspromo.analytics.experiments.report import ExperimentReport
+from crosspromo.errors import InvalidInputError
+from crosspromo.services.measure import experiments
+from crosspromo.services.measure.attribution import (
+    AttributionReport,
+    ModelOptions,
+    attribute_tracked,
+)
+from crosspromo.services.measure.churn import ChurnReport, organization_churn
+from crosspromo.services.measure.clv import ClvReport, organization_clv
+from crosspromo.services.measure.experiments import Assignment, ExperimentView, Exposures
+from crosspromo.services.measure.kpis import KpiReport, partner_kpis, source_values
+from crosspromo.web.charts import BarChart, bar_chart, interval_chart, line_chart
+from crosspromo.web.deps import DB, ApiOrg
+from crosspromo.web.pages import Manager, page
+from crosspromo.web.schemas import PROBLEM_RESPONSES, Listing
+
+api = APIRouter(prefix="/api/v1", tags=["measure"], responses=PROBLEM_RESPONSES)
+pages = APIRouter(include_in_schema=False)
+ModelName = Literal["all", *MODELS]  # type: ignore[valid-type]
+ExperimentId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+DAY = r"^\d{4}-\d{2}-\d{2}$"
+Currency = Annotated[str | None, Query(pattern="^[A-Z]{3}$")]
+Lookback = Annotated[int, Query(ge=1, le=366)]
+Window = Annotated[int, Query(ge=1, le=366, description="sales counted after exposure")]
+
+
+class ArmIn(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    weight: float = Field(default=1.0, gt=0, le=1e6)
+
+
+class ExperimentIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    arms: list[ArmIn] | None = Field(
+        default=None, min_length=2, max_length=20, description="control first; default: "
+        "control, partner, brand"
+    )  # fmt: skip
+    layer: str = Field(default="default", min_length=1, max_length=64)
+    traffic: tuple[float, float] = (0.0, 1.0)
+    holdout: float = Field(default=0.0, ge=0, lt=1)
+
+
+class ExposureIn(BaseModel):
+    unit: str = Field(min_length=1, max_length=320)
+    exposed_at: AwareDatetime | None = None
+
+
+class ExposuresIn(BaseModel):
+    items: list[ExposureIn] = Field(min_length=1, max_length=experiments.MAX_EXPOSURES)
+
+
+@api.get("/attribution")
+def get_attribution(
+    org: ApiOrg,
+    db: DB,
+    model: Annotated[ModelName, Query(description="one model, or all")] = "all",
+    order: Annotated[int, Query(ge=1, le=3, description="Markov chain order")] = 1,
+    lookback_days: Lookback = 30,
+    kind: Annotated[Literal["sale", "lead"], Query(description="conversions to credit")] = "sale",
+    currency: Currency = None,
+    half_life: Annotated[float, Query(gt=0, le=1000, description="time decay, in touches")] = 2.0,
+    first_share: Annotated[float, Query(ge=0, le=1, description="position based")] = 0.4,
+    last_share: Annotated[float, Query(ge=0, le=1, description="position based")] = 0.4,
+    bootstrap: Annotated[
+        int, Query(ge=0, le=500, description="rounds for 95% intervals; 0: none")
+    ] = 0,
+) -> AttributionReport:
+    """Conversions and value (minor units of ``currency``) credited by channel and by partner.
+    Journeys are built from imported touchpoints, tracked clicks and code uses."""
+    return attribute_tracked(
+        db, org.id, model=model, options=ModelOptions(order, half_life, first_share, last_share),
+        lookback_days=lookback_days, kind=kind, currency=currency, bootstrap_rounds=bootstrap,
+    )  # fmt: skip
+
+
+@api.post("/experiments", status_code=201)
+def create_experiment(body: ExperimentIn, org: ApiOrg, db: DB) -> ExperimentView:
+    """A running experiment: units are assigned by hashing, the same on every machine."""
+    arms = [(a.name, a.weight) for a in body.arms] if body.arms else None
+    return experiments.create_experiment(
+        db, org.id, body.name, arms, layer=body.layer, traffic=body.traffic, holdout=body.holdout
+    )
+
+
+@api.get("/experiments")
+def list_experiments(org: ApiOrg, db: DB) -> Listing[ExperimentView]:
+    return Listing.of(experiments.list_experiments(db, org.id))
+
+
+@api.get("/experiments/{experiment_id}")
+def get_experiment(experiment_id: ExperimentId, org: ApiOrg, db: DB) -> ExperimentView:
+    return experiments.get_experiment(db, org.id, experiment_id)
+
+
+@api.get("/experiments/{experiment_id}/assignment")
+def get_assignment(
+    experiment_id: ExperimentId,
+    org: ApiOrg,
+    db: DB,
+    unit: Annotated[str, Query(min_length=1, max_length=320, description="the unit's id")],
+) -> Assignment:
+    """The unit's arm: stable, computed from the experiment's salt and the unit id."""
+    return experiments.assignment(db, org.id, experiment_id, unit)
+
+
+@api.post("/experiments/{experiment_id}/exposures")
+def log_exposures(experiment_id: ExperimentId, body: ExposuresIn, org: ApiOrg, db: DB) -> Exposures:
+    """Units that saw their arm; the arm is the assigned one, and only a unit's first
+    exposure counts (replays are safe)."""
+    items = [(i.unit, i.exposed_at) for i in body.items]
+    return experiments.log_exposures(db, org.id, experiment_id, items)
+
+
+@api.get("/experiments/{experiment_id}/results")
+def get_results(
+    experiment_id: ExperimentId,
+    org: ApiOrg,
+    db: DB,
+    window_days: Window = 30,
+    alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
+) -> ExperimentReport:
+    """Every arm against the control: conversion (a sale within the window after exposure) and
+    sales per unit, with lifts, intervals, p-values, the sample-ratio check and a decision."""
+    _, report = experiments.experiment_results(
+        db, org.id, experiment_id, window_days=window_days, alpha=alpha
+    )
+    return report
+
+
+@api.get("/clv")
+def get_clv(
+    org: ApiOrg,
+    db: DB,
+    period: Annotated[Literal["day", "week", "month"], Query()] = "week",
+    calibration_end: Annotated[str | None, Query(pattern=DAY)] = None,
+    holdout_end: Annotated[str | None, Query(pattern=DAY)] = None,
+    currency: Currency = None,
+) -> ClvReport:
+    """BG/NBD and Gamma-Gamma fitted on the organization's sales, overall and per acquisition
+    source (the partner of a customer's first sale, else organic), with each source's mean
+    12-month discounted value: the JSON of ``crosspromo clv fit --org``."""
+    return organization_clv(
+        db, org.id, period=period, calibration_end=calibration_end, holdout_end=holdout_end,
+        currency=currency,
+    ).report()  # fmt: skip
+
+
+@api.get("/churn")
+def get_churn(
+    org: ApiOrg,
+    db: DB,
+    inactivity_days: Annotated[int, Query(ge=1, le=3650)] = 90,
+    end: Annotated[str | None, Query(pattern=DAY)] = None,
+    baseline: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    currency: Currency = None,
+) -> ChurnReport:
+    """Survival by acquisition source (Kaplan-Meier, log-rank, Cox) and monthly cohort
+    retention of the organization's customers: the JSON of ``crosspromo churn --org``."""
+    return organization_churn(
+        db, org.id, inactivity_days=inactivity_days, end=end, baseline=baseline,
+        currency=currency,
+    )  # fmt: skip
+
+
+@api.get("/kpis")
+def get_kpis(
+    org: ApiOrg,
+    db: DB,
+    start: Annotated[date | None, Query(description="first day; default a year back")] = None,
+    end: Annotated[date | None, Query(description="last day; default the latest event")] = None,
+    currency: Currency = None,
+    imbalance: Annotated[float, Query(gt=0.5, lt=1)] = 0.7,
+) -> KpiReport:
+    """Partnership KPIs per partner and month (costs are not stored yet: cost, CPA, cost per
+    lead, ROI and payback are null here; ``crosspromo kpis --costs FILE`` fills them)."""
+    return partner_kpis(db, org.id, start=start, end=end, currency=currency, imbalance=imbalance)
+
+
+@pages.get("/attribution")
+def attribution(
+    request: Request, user: Manager, db: DB, lookback_days: Lookback = 30,
+    kind: Literal["sale", "lead"] = "sale",
+) -> Response:  # fmt: skip
+    """Every attribution model's credit per partner and per channel, side by side."""
+    result = attribute_tracked(db, user.org_id, lookback_days=lookback_days, kind=kind)
+    models = [m.model for m in result.models]
+
+    def chart(rows: list[tuple[str, list[float]]]) -> BarChart:
+        return bar_chart(
+            [name for name, _ in rows],
+            {m: [values[i] for _, values in rows] for i, m in enumerate(models)},
+        )
+
+    partners = result.table("partners")
+    return page(
+        request, "measure/attribution.html", user=user, result=result, models=models,
+        partner_rows=partners, partner_chart=chart(partners),
+        channel_chart=chart(result.table("channels")),
+    )  # fmt: skip
+
+
+@pages.get("/experiments")
+def experiments_page(request: Request, user: Manager, db: DB, window_days: Window = 30) -> Response:
+    """Each experiment's lifts with their intervals, warnings and decision."""
+    items = []
+    for experiment in experiments.list_experiments(db, user.org_id):
+        _, report = experiments.experiment_results(
+            db, user.org_id, experiment.id, window_days=window_days
+        )
+        rows = [
+            (f"{arm.arm} · {name}", m.lift_rel, m.ci_rel[0], m.ci_rel[1],
+             m.p_adjusted is not None and m.p_adjusted < report.alpha)
+            for arm in report.arms[1:]
+            for name, m in arm.metrics.items()
+            if m.lift_rel is not None and m.ci_rel
+        ]  # fmt: skip
+        arms = ", ".join(f"{a.name} {a.weight:g}" for a in experiment.arms)
+        items.append(
+            {"experiment": experiment, "report": report, "chart": interval_chart(rows),
+             "arms": arms}
+        )  # fmt: skip
+    return page(
+        request, "measure/experiments.html", user=user, items=items, window_days=window_days
+    )
+
+
+@pages.get("/customers")
+def customers(request: Request, user: Manager, db: DB) -> Response:
+    """Customer value and churn by acquisition source: which partners bring customers worth
+    keeping."""
+    try:
+        value = organization_clv(db, user.org_id).report()
+        churn = organization_churn(db, user.org_id)
+        kpis = partner_kpis(db, user.org_id, values=source_values(value))
+    except InvalidInputError as exc:
+        return page(request, "measure/customers.html", user=user, problem=exc.message)
+    by_source = value.by_source or {}
+    means = [(part.value.mean if part.value else 0.0) for part in by_source.values()]
+    grid = list(range(0, 541, 15))
+    cohorts = churn.cohorts
+    return page(
+        request, "measure/customers.html", user=user, problem=None, value=value, churn=churn,
+        kpis=kpis, fairness={f.partner: f for f in kpis.fairness},
+        value_chart=bar_chart(list(by_source), {"12-month value per customer": means}),
+        survival_chart=line_chart([f"day {d}" for d in grid], churn.percent_retained(grid),
+                                  trim=4),
+        ratios={r.group: r for r in churn.cox.hazard_ratios},
+        cohort_rows=list(zip(cohorts.months, cohorts.sizes, cohorts.retention, strict=True)),
+    )  # fmt: skip
