@@ -9,7 +9,13 @@ model. Anchor: ChannelAttribution's ``markov_model`` (order 1, with nulls) and
 (``benchmarks/.venv-channelattribution``, made on first use from the pinned requirements); only
 the two calls are timed there, not reading the paths. Printed: both times, their ratio, the
 relative error of the anchor's simulated Markov credit against our exact one, our peak memory,
-and a scale line (each size in a fresh process) showing how the cost follows distinct paths.
+a whole-process line, and a scale line (each size in a fresh process) showing how the cost
+follows distinct paths.
+
+The whole-process line is what a user waits for: ``crosspromo attribution run --paths FILE
+--format json`` (every model: the six heuristics, exact Markov and Shapley) against a Python
+process that imports pandas and ChannelAttribution, reads the same file and runs
+``markov_model`` and ``heuristic_models``; each the median of ``--runs`` runs.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from _common import anchor_python, peak_mb, reset_peak
 from crosspromo.analytics.attribution import HEURISTICS, MarkovAttribution, heuristic
 from crosspromo.analytics.attribution.journeys import aggregate_paths
 from crosspromo.engine.backend import Engine
-from crosspromo.services.measure.attribution import paths_from_table
+from crosspromo.services.measure.journeys import paths_from_table
 
 HERE = Path(__file__).parent
 ANCHOR_REQUIREMENTS = HERE / "channelattribution-requirements.txt"
@@ -42,6 +48,16 @@ SHARES = np.array([0.22, 0.18, 0.15, 0.12, 0.11, 0.09, 0.08, 0.05])
 LIFTS = np.array([0.08, 0.05, 0.03, 0.06, 0.02, 0.04, 0.01, 0.10])
 MAX_TOUCHES = 12
 
+ANCHOR_PROCESS = """
+import sys
+import pandas as pd
+from ChannelAttribution import heuristic_models, markov_model
+paths = pd.read_csv(sys.argv[1], sep=";")
+markov_model(paths, "path", "total_conversions", var_value="total_conversion_value",
+             var_null="total_null", order=1, verbose=0, flg_pro=False)
+heuristic_models(paths, "path", "total_conversions", var_value="total_conversion_value",
+                 flg_pro=False)
+"""
 ANCHOR_SCRIPT = """
 import json, sys, time
 import pandas as pd
@@ -138,6 +154,33 @@ def anchor(aggregated: pa.Table) -> dict[str, Any]:
     return result
 
 
+def _median_seconds(command: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2]
+
+
+def whole_processes(aggregated: pa.Table, runs: int) -> tuple[float, float]:
+    """Median seconds of our command and of the anchor's process on the same path file."""
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "paths.csv"
+        renamed = aggregated.rename_columns(
+            ["path", "total_conversions", "total_conversion_value", "total_null"]
+        )
+        pa_csv.write_csv(renamed, file, pa_csv.WriteOptions(delimiter=";"))
+        script = Path(folder) / "anchor_process.py"
+        script.write_text(ANCHOR_PROCESS)
+        command = Path(sys.executable).with_name("crosspromo")
+        ours = _median_seconds([str(command), "attribution", "run", "--paths", str(file),
+                                "--format", "json"], runs)  # fmt: skip
+        anchor_python_path = anchor_python("channelattribution", ANCHOR_REQUIREMENTS)
+        theirs = _median_seconds([str(anchor_python_path), str(script), str(file)], runs)
+    return ours, theirs
+
+
 def scale_line(count: int) -> None:
     """One size, in this (fresh) process: print one JSON line."""
     table = journeys(count)
@@ -150,7 +193,12 @@ def scale_line(count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--journeys", type=int, default=1_000_000)
-    parser.add_argument("--scales", default="10000,100000,1000000,10000000")
+    parser.add_argument(
+        "--scales",
+        default="10000,100000,1000000,10000000",
+        help="journeys per scale line (comma-separated; empty: no scale lines)",
+    )
+    parser.add_argument("--runs", type=int, default=5, help="runs of each whole process")
     parser.add_argument("--one-scale", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_scale:
@@ -178,6 +226,15 @@ def main() -> None:
         f"our peak memory          {mine['peak_mb']:>10.0f} MB  (goal < 1024 MB; the journeys "
         f"in memory included, the generator's scratch not)"
     )
+    ours_process, anchor_process = whole_processes(mine["aggregated"], args.runs)
+    print(
+        f"whole process            {ours_process:>10.3f} s   crosspromo attribution run --paths "
+        f"(every model) against {anchor_process:.3f} s for ChannelAttribution (median of "
+        f"{args.runs})"
+    )
+    print(f"whole-process ratio      {ours_process / anchor_process:>10.3f}x   (goal <= 0.7x)")
+    if not args.scales:
+        return
     print("scale (each in a fresh process):")
     for count in (int(s) for s in args.scales.split(",")):
         done = subprocess.run(

@@ -12,7 +12,7 @@ import pytest
 from crosspromo.analytics.attribution.journeys import conversion_totals, journey_paths
 from crosspromo.engine.backend import Engine
 from crosspromo.services.measure.attribution import attribute
-from crosspromo.services.measure.attribution import paths_from_table as paths_of
+from crosspromo.services.measure.journeys import paths_from_table as paths_of
 
 
 def random_events(seed: int, customers: int = 300) -> pa.Table:

@@ -13,7 +13,7 @@ from crosspromo.analytics.attribution import MarkovAttribution, Paths, shapley
 from crosspromo.analytics.attribution.journeys import journey_paths
 from crosspromo.engine.backend import Engine
 from crosspromo.sample.journeys import CHANNELS, SampleJourneys, generate_journeys
-from crosspromo.services.measure.attribution import paths_from_table
+from crosspromo.services.measure.journeys import paths_from_table
 from crosspromo.store.repositories.journeys import EVENT_SCHEMA
 
 CUSTOMERS = [f"person-{i}" for i in range(9000)]  # the size of a scale-100 brand audience

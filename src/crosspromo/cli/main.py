@@ -1,13 +1,17 @@
-"""The `crosspromo` command. Its subcommands are listed in ``COMMANDS`` and each one's module is
-imported only when that subcommand runs, so ``--help``, ``--version`` and every command start
-without the stack the others need. Errors become one line on stderr and a documented exit code
-here, and nowhere else."""
+"""The `crosspromo` command, and the one place where the command line loads lazily: the
+subcommands are listed in ``COMMANDS`` and each one's module is imported only when that
+subcommand runs (``load``), so ``--help``, ``--version`` and every command start without the
+stack the others need; a command that needs a heavy module on one path only names it at its
+top with ``deferred``. Errors become one line on stderr and a documented exit code here, and
+nowhere else."""
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import typer
@@ -107,6 +111,23 @@ class LazyGroup(TyperGroup):
         if name in COMMANDS:
             command = load(name)
         return name, command, rest
+
+
+def deferred(name: str) -> ModuleType:
+    """The module ``name``, executed when one of its attributes is first used: for what only
+    some paths of a command need (the store and the warehouse behind ``attribution run --org``,
+    which ``--paths`` never touches)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None, name
+    assert spec.loader is not None, name
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
 
 
 def load(name: str) -> click.Command:

@@ -63,7 +63,11 @@ def emit(
         print(json.dumps(data, indent=2))
         return
     if not columns and isinstance(data, list):
-        columns = tuple(fields or (data[0] if data else ()))
+        if not data:
+            if fmt is OutputFormat.TABLE:
+                err_console.print("nothing to show")
+            return
+        columns = tuple(fields or data[0])
         rows = [[_cell(record[c]) for c in columns] for record in data]
     if fmt is OutputFormat.CSV:
         writer = csv.writer(sys.stdout, lineterminator="\n")

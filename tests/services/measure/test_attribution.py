@@ -15,7 +15,7 @@ from crosspromo.engine.backend import Engine
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.accounts.organizations import create_organization
 from crosspromo.services.agree.partnerships import propose_partnership
-from crosspromo.services.measure.attribution import attribute_tracked
+from crosspromo.services.measure.journeys import attribute_tracked
 from crosspromo.services.track.conversions import ConversionInput, create_code, record_conversions
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.services.track.touchpoints import import_touchpoints

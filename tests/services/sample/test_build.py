@@ -91,7 +91,7 @@ def test_sample_tracking_matches_its_truth(db: Database) -> None:
 
 def test_sample_journeys_are_stored_and_attributable(db: Database) -> None:
     from crosspromo.sample.journeys import CHANNELS
-    from crosspromo.services.measure.attribution import attribute_tracked
+    from crosspromo.services.measure.journeys import attribute_tracked
     from crosspromo.store.repositories import TouchpointRepository
 
     summary = build_sample(db, seed=5, scale=5)

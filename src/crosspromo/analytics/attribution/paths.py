@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -73,13 +74,11 @@ class Paths:
             for c in (paths, conversions, value, nulls)
         )
         numbers = [
-            pc.cast(c, pa.float64()).to_numpy(zero_copy_only=False)
-            for c in (conversions, value, nulls)
+            _numpy(pc.cast(c, pa.float64()), fill=math.nan) for c in (conversions, value, nulls)
         ]
         if len(paths) == 0:
             raise InvalidInputError("no paths given")
-        blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(paths)), 0)
-        missing = pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
+        missing = _numpy(pc.utf8_length(pc.utf8_trim_whitespace(paths))) == 0  # null: 0 too
         missing |= np.isnan(numbers).any(0)
         if missing.any():
             row = int(np.flatnonzero(missing)[0]) + first_row
@@ -92,37 +91,34 @@ class Paths:
             )
         split = pc.split_pattern(paths, separator)
         names = pc.utf8_trim_whitespace(split.flatten())
-        empty = pc.equal(pc.utf8_length(names), 0).to_numpy(zero_copy_only=False)
+        empty = _numpy(pc.utf8_length(names)) == 0
+        split_offsets = _numpy(split.offsets).astype(np.int64)
         if empty.any():
-            offsets = np.asarray(split.offsets)
-            path_row = int(np.searchsorted(offsets, np.flatnonzero(empty)[0], side="right")) - 1
+            path_row = int(np.searchsorted(split_offsets, np.flatnonzero(empty)[0], "right")) - 1
             raise InvalidInputError(
                 f"row {path_row + first_row}: an empty channel in {paths[path_row].as_py()!r}",
                 row=path_row + first_row,
             )
         encoded = pc.dictionary_encode(names)  # numbered in order of first appearance
-        touches = np.asarray(encoded.indices, dtype=np.int64)
-        offsets = np.asarray(split.offsets, dtype=np.int64) - split.offsets[0].as_py()
+        touches = _numpy(encoded.indices).astype(np.int64)
+        offsets = split_offsets - split_offsets[0]
         made = cls(tuple(encoded.dictionary.to_pylist()), touches, offsets, *numbers)
         return made._merged()
 
     def _merged(self) -> Paths:
         """The same paths with equal ones added up (first occurrence keeps its place)."""
         lengths = np.diff(self.offsets)
-        keys = [
-            self.touches[a:b].tobytes()
-            for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=True)
+        touches = self.touches.tobytes()
+        size = self.touches.itemsize
+        bounds = (self.offsets * size).tolist()
+        numbered: dict[bytes, int] = {}  # each distinct path's group, in order of first sight
+        group_of = [
+            numbered.setdefault(touches[a:b], len(numbered)) for a, b in itertools.pairwise(bounds)
         ]
-        _, first, inverse = np.unique(
-            np.array(keys, dtype=object), return_index=True, return_inverse=True
-        )
-        if len(first) == len(keys):
+        if len(numbered) == len(group_of):
             return self
-        order = np.argsort(first)
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
-        group = rank[inverse]
-        kept = first[order]
+        group = np.array(group_of, dtype=np.int64)
+        kept = np.flatnonzero(np.r_[True, group[1:] > np.maximum.accumulate(group)[:-1]])
 
         def summed(values: FloatArray) -> FloatArray:
             return np.bincount(group, weights=values, minlength=len(kept)).astype(np.float64)
@@ -174,6 +170,24 @@ class Paths:
     @property
     def total_value(self) -> float:
         return float(self.value.sum())
+
+
+_NUMPY_TYPES = {pa.float64(): np.float64, pa.int64(): np.int64, pa.int32(): np.int32,
+                pa.uint8(): np.uint8}  # fmt: skip
+
+
+def _numpy(array: pa.Array, fill: float = 0) -> np.ndarray[Any, Any]:
+    """A numeric or boolean Arrow array as a numpy copy (booleans as 0 and 1, nulls as
+    ``fill``), read from its data buffer: ``to_numpy``, and any Python scalar handed to
+    pyarrow, would import pandas, a third of a second of a command's start."""
+    if pa.types.is_boolean(array.type):
+        array = pc.cast(array, pa.uint8())
+    dtype = np.dtype(_NUMPY_TYPES[array.type])
+    data = array.buffers()[1]
+    values = np.frombuffer(data, dtype, len(array), array.offset * dtype.itemsize).copy()
+    if array.null_count:
+        values[_numpy(array.is_null()).astype(bool)] = fill
+    return values
 
 
 def _check_counts(number: int, conversions: float, value: float, nulls: float) -> None:

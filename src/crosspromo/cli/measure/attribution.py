@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from crosspromo.cli.context import organization
+from crosspromo.cli.main import deferred
 from crosspromo.cli.output import FORMAT_OPTION, OutputFormat, emit
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.measure.attribution import (
-    ChannelsCredit,
-    ModelOptions,
-    attribute_file,
-    attribute_tracked,
-)
+from crosspromo.services.measure.attribution import ChannelsCredit, ModelOptions, attribute_file
+
+if TYPE_CHECKING:
+    from crosspromo.cli import context
+    from crosspromo.services.measure import journeys
+else:  # the store and the warehouse's query stack: for --org only
+    context = deferred("crosspromo.cli.context")
+    journeys = deferred("crosspromo.services.measure.journeys")
 
 attribution_app = typer.Typer(no_args_is_help=True)
 
@@ -58,8 +60,8 @@ def run(
         emit(shown, fmt, columns=("model", "channel", "conversions", "value"), rows=rows)
         return
     assert org is not None
-    report = attribute_tracked(
-        *organization(ctx, org), model=model, options=options, lookback_days=lookback_days,
+    report = journeys.attribute_tracked(
+        *context.organization(ctx, org), model=model, options=options, lookback_days=lookback_days,
         kind=kind, currency=currency, bootstrap_rounds=bootstrap,
     )  # fmt: skip
     columns: tuple[str, ...] = ("model", "by", "name", "conversions", "value")

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from crosspromo.analytics.experiments.bandit import simulate
 from crosspromo.analytics.experiments.report import ExperimentReport, MetricResult
-from crosspromo.cli.context import organization, settings
+from crosspromo.cli.main import deferred
 from crosspromo.cli.output import FORMAT_OPTION, OutputFormat, console, emit
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.measure import experiments
-from crosspromo.services.measure.analysis import (
-    analyze_file,
-    parse_metric,
-    parse_weights,
-    sample_size,
-    uplift_file,
-    with_covariates,
-)
+from crosspromo.services.measure.design import bandit_regret, sample_size
+
+if TYPE_CHECKING:
+    from crosspromo.cli import context
+    from crosspromo.services.measure import analysis, experiments
+else:  # the settings, the store and the warehouse: not for designing an experiment
+    context = deferred("crosspromo.cli.context")
+    analysis = deferred("crosspromo.services.measure.analysis")
+    experiments = deferred("crosspromo.services.measure.experiments")
 
 experiment_app = typer.Typer(no_args_is_help=True)
 
@@ -69,11 +69,13 @@ def analyze_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Every arm against the control, per metric, and what to do."""
-    specs = [parse_metric(m) for m in metric] + [parse_metric(g, guardrail=True) for g in guardrail]
-    specs = with_covariates(specs, covariate)
-    report = analyze_file(
-        settings(ctx), file, arm_column, control, specs, alpha=alpha,
-        planned_per_arm=planned, shares=parse_weights(weight), look_column=look_column,
+    specs = [analysis.parse_metric(m) for m in metric] + [
+        analysis.parse_metric(g, guardrail=True) for g in guardrail
+    ]
+    specs = analysis.with_covariates(specs, covariate)
+    report = analysis.analyze_file(
+        context.settings(ctx), file, arm_column, control, specs, alpha=alpha,
+        planned_per_arm=planned, shares=analysis.parse_weights(weight), look_column=look_column,
         segment_column=segment,
     )  # fmt: skip
     _emit_report(report, fmt, sequential=look_column is not None, segment=segment)
@@ -135,7 +137,7 @@ def uplift_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Which units the treatment moves most: fit on half, judge on the other half (Qini)."""
-    result = uplift_file(
+    result = analysis.uplift_file(
         file, arm_column, control, treatment, outcome, feature, learner=learner, out=out,
         seed=seed,
     )  # fmt: skip
@@ -151,10 +153,7 @@ def bandit_simulate(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Thompson sampling against uniform allocation on arms with known rates: the regret."""
-    try:
-        result = simulate(rate, units, batch, seed)
-    except ValueError as exc:
-        raise InvalidInputError(str(exc), field="rate") from None
+    result = bandit_regret(rate, units, batch, seed)
     rows = [(a.arm, a.true_rate, a.thompson_units) for a in result.arms]
     emit(result, fmt, columns=("arm", "true rate", "units (Thompson)"), rows=rows)
     if fmt is OutputFormat.TABLE:
@@ -182,10 +181,11 @@ def create_command(
         start, stop = (float(x) for x in traffic.split(","))
     except ValueError:
         raise InvalidInputError("traffic is START,STOP, e.g. 0,0.5", field="traffic") from None
-    weights = parse_weights(arm)
+    weights = analysis.parse_weights(arm)
+    arms = list(weights.items()) if weights else None
     created = experiments.create_experiment(
-        *organization(ctx, org), name, list(weights.items()) if weights else None, layer=layer,
-        traffic=(start, stop), holdout=holdout,
+        *context.organization(ctx, org), name, arms, layer=layer, traffic=(start, stop),
+        holdout=holdout,
     )  # fmt: skip
     emit(created, fmt)
 
@@ -197,7 +197,7 @@ def list_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """The organization's experiments."""
-    found = experiments.list_experiments(*organization(ctx, org))
+    found = experiments.list_experiments(*context.organization(ctx, org))
     rows = [
         (e.id, e.name, e.status, ", ".join(f"{a.name}={a.weight:g}" for a in e.arms), e.layer,
          f"{e.traffic[0]:g}-{e.traffic[1]:g}")
@@ -217,7 +217,9 @@ def assign_command(
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Assign a whole audience file: the same arms the API gives, unit by unit."""
-    assigned = experiments.assign_file(*organization(ctx, org), experiment, file, unit_column, out)
+    assigned = experiments.assign_file(
+        *context.organization(ctx, org), experiment, file, unit_column, out
+    )
     emit(assigned, fmt)
 
 
@@ -235,7 +237,7 @@ def expose_command(
 ) -> None:
     """Log exposures from a file, all or nothing: each unit's first exposure counts, in the
     arm it is assigned (replays add nothing)."""
-    db, org_id = organization(ctx, org)
+    db, org_id = context.organization(ctx, org)
     emit(experiments.expose_file(db, org_id, experiment, file, unit_column, time_column), fmt)
 
 
@@ -252,6 +254,6 @@ def results_command(
     each exposed unit's sales after exposure, arm against control, with always-valid p-values
     over the days of exposure."""
     _, report = experiments.experiment_results(
-        *organization(ctx, org), experiment, window_days=window_days, alpha=alpha
+        *context.organization(ctx, org), experiment, window_days=window_days, alpha=alpha
     )
     _emit_report(report, fmt, sequential=True)

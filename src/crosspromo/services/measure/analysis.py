@@ -11,9 +11,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from crosspromo.analytics.experiments import power
 from crosspromo.analytics.experiments.moments import MetricKind
-from crosspromo.analytics.experiments.power import SampleSize
 from crosspromo.analytics.experiments.report import ExperimentReport, MetricSpec, analyze
 from crosspromo.analytics.experiments.warehouse import (
     arm_sums,
@@ -261,21 +259,6 @@ def _proven_by_parquet_statistics(path: Path) -> tuple[set[str], set[str]]:
         ):
             zero_one.add(name)
     return complete, zero_one
-
-
-def sample_size(
-    baseline: float,
-    mde: float,
-    *,
-    alpha: float = 0.05,
-    power_level: float = 0.8,
-    arms: int = 2,
-    sd: float | None = None,
-) -> SampleSize:
-    """Units per arm: for a rate without ``sd``, for a mean with it."""
-    if sd is None:
-        return power.proportions(baseline, mde, alpha, power_level, arms)
-    return power.means(baseline, sd, mde, alpha, power_level, arms)
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,11 @@ from crosspromo.analytics.attribution import MODELS
 from crosspromo.analytics.experiments.report import ExperimentReport
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.measure import experiments
-from crosspromo.services.measure.attribution import (
-    AttributionReport,
-    ModelOptions,
-    attribute_tracked,
-)
+from crosspromo.services.measure.attribution import ModelOptions
 from crosspromo.services.measure.churn import ChurnReport, organization_churn
 from crosspromo.services.measure.clv import ClvReport, organization_clv
 from crosspromo.services.measure.experiments import Assignment, ExperimentView, Exposures
+from crosspromo.services.measure.journeys import AttributionReport, attribute_tracked
 from crosspromo.services.measure.kpis import KpiReport, partner_kpis, source_values
 from crosspromo.web.charts import BarChart, bar_chart, interval_chart, line_chart
 from crosspromo.web.deps import DB, ApiOrg
