@@ -24,7 +24,7 @@ from crosspromo.errors import (
 from crosspromo.services.accounts.customers import record_customer
 from crosspromo.services.accounts.organizations import create_organization
 from crosspromo.services.agree.partnerships import change_status, propose_partnership
-from crosspromo.services.discover import sessions
+from crosspromo.services.discover import remote, sessions
 from crosspromo.services.discover.lists import ListOptions
 from crosspromo.store import tables as t
 from crosspromo.store.database import Database
@@ -134,29 +134,29 @@ def test_remote_messages_are_answered_once_and_only_when_sealed(db: Database, tw
     sessions.set_sharing(db, beta, "counts")
     offer = sessions.open_offer(db, beta, two["b"], OPTIONS, partner=None)
     key = sessions.decode_token(offer.token)
-    remote = Audience([email(i) for i in range(40, 60)])  # another server's list
-    requester = Requester(offer.session.id, key, remote, Blinder(workers=1))
+    elsewhere = Audience([email(i) for i in range(40, 60)])  # another server's list
+    requester = Requester(offer.session.id, key, elsewhere, Blinder(workers=1))
     request = requester.request()
-    forged = Requester(offer.session.id, secrets.token_bytes(32), remote, Blinder(workers=1))
+    forged = Requester(offer.session.id, secrets.token_bytes(32), elsewhere, Blinder(workers=1))
     with pytest.raises(ProtocolMessageError, match="does not verify"):
-        sessions.answer_request(db, offer.session.id, forged.request())
+        remote.answer_request(db, offer.session.id, forged.request())
     assert sessions.session_for(db, beta, offer.session.id).status is SessionStatus.OPEN
-    response = sessions.answer_request(db, offer.session.id, request)
+    response = remote.answer_request(db, offer.session.id, request)
     with pytest.raises(ProtocolMessageError, match="already answered"):
-        sessions.answer_request(db, offer.session.id, request)  # replayed
+        remote.answer_request(db, offer.session.id, request)  # replayed
     result = requester.finish(response)
     assert result.intersection == 10
     final = requester.result_message()
     tampered = bytearray(final)
     tampered[-1] ^= 1
     with pytest.raises(ProtocolMessageError, match="does not verify"):
-        sessions.accept_result(db, offer.session.id, bytes(tampered))
-    assert sessions.accept_result(db, offer.session.id, final).intersection == 10
+        remote.accept_result(db, offer.session.id, bytes(tampered))
+    assert remote.accept_result(db, offer.session.id, final).intersection == 10
     with pytest.raises(ProtocolMessageError):
-        sessions.accept_result(db, offer.session.id, final)  # replayed
+        remote.accept_result(db, offer.session.id, final)  # replayed
     stored = sessions.session_for(db, beta, offer.session.id)
     assert stored.result["requester"] == "remote"
     assert stored.result["intersection"] == 10
     local = sessions.open_offer(db, beta, two["b"], OPTIONS, partner="alpha")
     with pytest.raises(NotFoundError):  # a tenant's offer is not answerable remotely
-        sessions.answer_request(db, local.session.id, request)
+        remote.answer_request(db, local.session.id, request)

@@ -1,5 +1,7 @@
-"""Answering an overlap offer made on another crosspromo server: the requester's side runs here
-and only the three sealed messages travel, over HTTP to ``/overlap/v1/sessions/{id}/...``."""
+"""Overlap with another crosspromo server: answering an offer made there (the requester's side
+runs here and only the three sealed messages travel, over HTTP to
+``/overlap/v1/sessions/{id}/...``), and this server's side of an offer a remote requester
+answers (message 1 in, message 2 out; message 3's counts kept)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,31 @@ from typing import Any
 
 import httpx2 as httpx
 
-from crosspromo.analytics.overlap import Audience, Disclosure, OverlapResult, Requester
+from crosspromo.analytics.overlap import (
+    Audience,
+    Disclosure,
+    OverlapResult,
+    ProtocolMessageError,
+    Requester,
+    read_result,
+    respond,
+)
 from crosspromo.analytics.overlap.blinding import Blinder
-from crosspromo.errors import InvalidInputError, RemoteServerError
+from crosspromo.domain.overlap import SessionStatus
+from crosspromo.errors import InvalidInputError, NotFoundError, RemoteServerError
 from crosspromo.services.discover.lists import ListOptions, read_identifiers
-from crosspromo.services.discover.sessions import JoinResult, decode_token, present
+from crosspromo.services.discover.sessions import (
+    JoinResult,
+    check_level,
+    check_usable,
+    decode_token,
+    present,
+    record_of,
+    responder_state,
+    session_key,
+)
 from crosspromo.store.database import Database
+from crosspromo.store.repositories import OverlapRepository
 
 
 def request_overlap(
@@ -68,3 +89,47 @@ def _post(client: Any, url: str, body: bytes) -> bytes:
             detail = reply.text[:200]
         raise RemoteServerError(f"the other server answered {reply.status_code}: {detail}")
     return bytes(reply.content)
+
+
+def answer_request(db: Database, session_id: str, data: bytes) -> bytes:
+    """Message 2 for a remote requester's message 1 (its seal is its authentication)."""
+    with db.transaction() as tx:
+        offer = OverlapRepository(tx).get(session_id)
+        level = OverlapRepository(tx).level(offer.org_id)
+    if offer.partner_org_id is not None:
+        raise NotFoundError(f"no overlap session {session_id!r}", session=session_id)
+    check_usable(offer, SessionStatus.OPEN)
+    disclosure = Disclosure(offer.disclosure)
+    check_level(level, disclosure, "the responder")
+    key = session_key(db.settings, session_id)
+    state = responder_state(db, offer)
+    with Blinder(state.secret) as blinder:
+        response = respond(
+            state, session_id, key, data, blinder, frozenset({disclosure}), offer.max_bytes
+        )
+    with db.transaction() as tx:
+        if not OverlapRepository(tx).move(session_id, SessionStatus.OPEN, SessionStatus.ANSWERED):
+            raise ProtocolMessageError(
+                f"overlap session {session_id} was already answered (replayed)", field="message"
+            )
+    return response
+
+
+def accept_result(db: Database, session_id: str, data: bytes) -> OverlapResult:
+    """Store the counts a remote requester sends in message 3."""
+    with db.transaction() as tx:
+        offer = OverlapRepository(tx).get(session_id)
+    if offer.partner_org_id is not None:
+        raise NotFoundError(f"no overlap session {session_id!r}", session=session_id)
+    check_usable(offer, SessionStatus.ANSWERED)
+    key = session_key(db.settings, session_id)
+    result = read_result(data, session_id, key, responder_state(db, offer))
+    with db.transaction() as tx:
+        if not OverlapRepository(tx).move(
+            session_id, SessionStatus.ANSWERED, SessionStatus.DONE, record_of(result, "remote")
+        ):
+            raise ProtocolMessageError(
+                f"overlap session {session_id} already has its result (replayed)",
+                field="message",
+            )
+    return result

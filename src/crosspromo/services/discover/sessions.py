@@ -3,9 +3,9 @@
 The responder (B) opens an offer with its identifier list: the server keeps the customers who
 consent to partner sharing, blinds them and keeps only the blinded values, for a limited time.
 The requester (A) answers it: a tenant of the same server with ``join`` (the server runs A's
-side), or another crosspromo server with the session's token (``request_remote``: A's side
-runs there, and only sealed messages cross). Each session is used once; both sides must have
-opted in to sharing, and records need both at the records level and an active partnership.
+side), or another crosspromo server with the session's token (``remote``: A's side runs there,
+and only sealed messages cross). Each session is used once; both sides must have opted in to
+sharing, and records need both at the records level and an active partnership.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def get_sharing(db: Database, org_id: int) -> SharingLevel:
         return OverlapRepository(session).level(org_id)
 
 
-def _check_level(level: SharingLevel, disclosure: Disclosure, who: str) -> None:
+def check_level(level: SharingLevel, disclosure: Disclosure, who: str) -> None:
     if not level.allows(disclosure):
         raise PermissionDeniedError(
             f"{who} shares {level.value!r}; {disclosure.value} overlap needs "
@@ -183,7 +183,7 @@ def open_offer(
     if not 0 < hours <= MAX_HOURS:
         raise InvalidInputError(f"a session lasts up to {MAX_HOURS} hours", field="hours")
     with db.transaction() as session:
-        _check_level(OverlapRepository(session).level(org_id), disclosure, "your organization")
+        check_level(OverlapRepository(session).level(org_id), disclosure, "your organization")
         partner_id = None
         if partner is not None:
             other = OrganizationRepository(session).by_slug(partner)
@@ -219,7 +219,7 @@ def open_offer(
     return Offer(stored, encode_token(session_key(settings, session_id)), presented, partner)
 
 
-def _usable(session: OverlapSession, status: SessionStatus) -> None:
+def check_usable(session: OverlapSession, status: SessionStatus) -> None:
     if session.status is SessionStatus.REVOKED:
         raise ConflictError(f"overlap session {session.id} was revoked")
     if session.expired(utcnow()):
@@ -232,7 +232,7 @@ def _usable(session: OverlapSession, status: SessionStatus) -> None:
         )
 
 
-def _state(db: Database, session: OverlapSession) -> ResponderState:
+def responder_state(db: Database, session: OverlapSession) -> ResponderState:
     with db.transaction() as tx:
         points = OverlapRepository(tx).points(session.id)
     return ResponderState(_derive(db.settings, "scalar", session.id), session.groups, points)
@@ -262,17 +262,17 @@ def join_offer(
         offer = OverlapRepository(tx).get(session_id)
         if offer.partner_org_id != org_id:
             raise NotFoundError(f"no overlap session {session_id!r}", session=session_id)
-        _usable(offer, SessionStatus.OPEN)
+        check_usable(offer, SessionStatus.OPEN)
         disclosure = Disclosure(offer.disclosure)
         repo = OverlapRepository(tx)
-        _check_level(repo.level(org_id), disclosure, "your organization")
-        _check_level(repo.level(offer.org_id), disclosure, "the partner")
+        check_level(repo.level(org_id), disclosure, "your organization")
+        check_level(repo.level(offer.org_id), disclosure, "the partner")
         if disclosure is Disclosure.RECORDS:
             _check_records(tx, org_id, offer.org_id)
         slug = OrganizationRepository(tx).get(org_id).slug
     presented = present(db, org_id, path, options, segments)
     key = session_key(db.settings, session_id)
-    state = _state(db, offer)
+    state = responder_state(db, offer)
     with Blinder() as ours, Blinder(state.secret) as theirs:
         requester = Requester(
             session_id, key, presented.audience, ours, disclosure, offer.max_bytes
@@ -293,50 +293,6 @@ def join_offer(
         ids = presented.audience.identifiers
         shared = [ids[i] for i in result.shared_rows]
     return result, shared
-
-
-def answer_request(db: Database, session_id: str, data: bytes) -> bytes:
-    """Message 2 for a remote requester's message 1 (its seal is its authentication)."""
-    with db.transaction() as tx:
-        offer = OverlapRepository(tx).get(session_id)
-        level = OverlapRepository(tx).level(offer.org_id)
-    if offer.partner_org_id is not None:
-        raise NotFoundError(f"no overlap session {session_id!r}", session=session_id)
-    _usable(offer, SessionStatus.OPEN)
-    disclosure = Disclosure(offer.disclosure)
-    _check_level(level, disclosure, "the responder")
-    key = session_key(db.settings, session_id)
-    state = _state(db, offer)
-    with Blinder(state.secret) as blinder:
-        response = respond(
-            state, session_id, key, data, blinder, frozenset({disclosure}), offer.max_bytes
-        )
-    with db.transaction() as tx:
-        if not OverlapRepository(tx).move(session_id, SessionStatus.OPEN, SessionStatus.ANSWERED):
-            raise ProtocolMessageError(
-                f"overlap session {session_id} was already answered (replayed)", field="message"
-            )
-    return response
-
-
-def accept_result(db: Database, session_id: str, data: bytes) -> OverlapResult:
-    """Store the counts a remote requester sends in message 3."""
-    with db.transaction() as tx:
-        offer = OverlapRepository(tx).get(session_id)
-    if offer.partner_org_id is not None:
-        raise NotFoundError(f"no overlap session {session_id!r}", session=session_id)
-    _usable(offer, SessionStatus.ANSWERED)
-    key = session_key(db.settings, session_id)
-    result = read_result(data, session_id, key, _state(db, offer))
-    with db.transaction() as tx:
-        if not OverlapRepository(tx).move(
-            session_id, SessionStatus.ANSWERED, SessionStatus.DONE, record_of(result, "remote")
-        ):
-            raise ProtocolMessageError(
-                f"overlap session {session_id} already has its result (replayed)",
-                field="message",
-            )
-    return result
 
 
 def revoke(db: Database, org_id: int, session_id: str) -> None:

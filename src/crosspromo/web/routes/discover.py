@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import Path as PathParam
 from pydantic import AwareDatetime, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from crosspromo.analytics.discovery.score import FACTORS, OVERLAP_BAND
 from crosspromo.analytics.overlap import Disclosure, IdentifierKind
 from crosspromo.errors import NotFoundError
-from crosspromo.services.discover import profiles, ranking, sessions
+from crosspromo.services.discover import profiles, ranking, remote, sessions
 from crosspromo.services.discover.lists import ListOptions
 from crosspromo.services.discover.profiles import MentionsAdded, ProfileView
 from crosspromo.services.discover.ranking import Outreach, RankingView
@@ -163,8 +163,17 @@ async def _with_upload(request: Request, work: Callable[[Path], T]) -> T:
         path.unlink(missing_ok=True)
 
 
-def _options(column: str, kind: IdentifierKind, region: str, skip_invalid: bool) -> ListOptions:
+def _list_options(
+    column: Column = "email",
+    kind: IdentifierKind = IdentifierKind.EMAIL,
+    region: Region = "US",
+    skip_invalid: bool = False,
+) -> ListOptions:
+    """How to read the identifier list in the body, from the query."""
     return ListOptions(column=column, kind=kind, region=region, skip_invalid=skip_invalid)
+
+
+Options = Annotated[ListOptions, Depends(_list_options)]
 
 
 @overlap.get("/sharing")
@@ -184,18 +193,14 @@ async def open_offer(
     request: Request,
     org: ApiOrg,
     db: DB,
-    column: Column = "email",
-    kind: IdentifierKind = IdentifierKind.EMAIL,
-    region: Region = "US",
+    options: Options,
     partner: Annotated[str | None, Query(max_length=64)] = None,
     disclosure: Disclosure = Disclosure.COUNTS,
     hours: Annotated[float, Query(gt=0, le=sessions.MAX_HOURS)] = sessions.DEFAULT_HOURS,
     segments: bool = False,
-    skip_invalid: bool = False,
 ) -> OfferView:
     """Offer an overlap: your identifier list is the body (CSV, or Parquet by content type).
     Your consented customers on it are blinded and kept until the session ends."""
-    options = _options(column, kind, region, skip_invalid)
     return await _with_upload(
         request,
         lambda path: sessions.offer_overlap(
@@ -229,14 +234,10 @@ async def join_session(
     request: Request,
     org: ApiOrg,
     db: DB,
-    column: Column = "email",
-    kind: IdentifierKind = IdentifierKind.EMAIL,
-    region: Region = "US",
+    options: Options,
     segments: bool = False,
-    skip_invalid: bool = False,
 ) -> JoinResult:
     """Answer an offer made to you on this server with your own list (the body)."""
-    options = _options(column, kind, region, skip_invalid)
     return await _with_upload(
         request, lambda path: sessions.answer_offer(db, org.id, session_id, path, options, segments)
     )
@@ -252,14 +253,14 @@ async def protocol_request(session_id: SessionId, request: Request, db: DB) -> R
     """Message 1 in, message 2 out (both sealed with the session's key)."""
     body = await request.body()
     return Response(
-        sessions.answer_request(db, session_id, body), media_type="application/octet-stream"
+        remote.answer_request(db, session_id, body), media_type="application/octet-stream"
     )
 
 
 @protocol.post("/sessions/{session_id}/result", status_code=204, openapi_extra=OCTETS)
 async def protocol_result(session_id: SessionId, request: Request, db: DB) -> Response:
     """Message 3: the counts, for the responder's records."""
-    await run_in_threadpool(sessions.accept_result, db, session_id, await request.body())
+    await run_in_threadpool(remote.accept_result, db, session_id, await request.body())
     return Response(status_code=204)
 
 
