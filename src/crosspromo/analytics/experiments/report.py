@@ -88,6 +88,17 @@ class ExperimentReport:
     warnings: list[str] = field(default_factory=list)
     segments: dict[str, ExperimentReport] = field(default_factory=dict)
 
+    def lifts(self) -> list[tuple[str, float, float, float, bool]]:
+        """Each treatment arm's relative lift on each metric with its interval, and whether
+        it is significant after Holm's correction (for charts)."""
+        return [
+            (f"{arm.arm} · {name}", m.lift_rel, m.ci_rel[0], m.ci_rel[1],
+             m.p_adjusted is not None and m.p_adjusted < self.alpha)
+            for arm in self.arms[1:]
+            for name, m in arm.metrics.items()
+            if m.lift_rel is not None and m.ci_rel
+        ]  # fmt: skip
+
 
 def _finite(value: Any) -> Any:
     """``value`` with numbers that are not finite (alone or in a pair) made None."""

@@ -286,3 +286,13 @@ def experiment_results(
         looks=daily if days else None,
     )  # fmt: skip
     return experiment, report
+
+
+def all_results(
+    db: Database, org_id: int, *, window_days: int = 30
+) -> list[tuple[ExperimentView, ExperimentReport]]:
+    """Every experiment of the organization with its results (the dashboard's list)."""
+    return [
+        (e, experiment_results(db, org_id, e.id, window_days=window_days)[1])
+        for e in list_experiments(db, org_id)
+    ]

@@ -13,13 +13,13 @@ from pydantic import AwareDatetime, BaseModel, Field
 from crosspromo.analytics.attribution import MODELS
 from crosspromo.analytics.experiments.report import ExperimentReport
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.measure import experiments
+from crosspromo.services.measure import experiments, sources
 from crosspromo.services.measure.attribution import ModelOptions
 from crosspromo.services.measure.churn import ChurnReport, organization_churn
 from crosspromo.services.measure.clv import ClvReport, organization_clv
 from crosspromo.services.measure.experiments import Assignment, ExperimentView, Exposures
 from crosspromo.services.measure.journeys import AttributionReport, attribute_tracked
-from crosspromo.services.measure.kpis import KpiReport, partner_kpis, source_values
+from crosspromo.services.measure.kpis import KpiReport, partner_kpis
 from crosspromo.web.charts import BarChart, bar_chart, interval_chart, line_chart
 from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.pages import Manager, page
@@ -213,23 +213,11 @@ def attribution(
 @pages.get("/experiments")
 def experiments_page(request: Request, user: Manager, db: DB, window_days: Window = 30) -> Response:
     """Each experiment's lifts with their intervals, warnings and decision."""
-    items = []
-    for experiment in experiments.list_experiments(db, user.org_id):
-        _, report = experiments.experiment_results(
-            db, user.org_id, experiment.id, window_days=window_days
-        )
-        rows = [
-            (f"{arm.arm} · {name}", m.lift_rel, m.ci_rel[0], m.ci_rel[1],
-             m.p_adjusted is not None and m.p_adjusted < report.alpha)
-            for arm in report.arms[1:]
-            for name, m in arm.metrics.items()
-            if m.lift_rel is not None and m.ci_rel
-        ]  # fmt: skip
-        arms = ", ".join(f"{a.name} {a.weight:g}" for a in experiment.arms)
-        items.append(
-            {"experiment": experiment, "report": report, "chart": interval_chart(rows),
-             "arms": arms}
-        )  # fmt: skip
+    items = [
+        {"experiment": experiment, "report": report, "chart": interval_chart(report.lifts()),
+         "arms": ", ".join(f"{a.name} {a.weight:g}" for a in experiment.arms)}
+        for experiment, report in experiments.all_results(db, user.org_id, window_days=window_days)
+    ]  # fmt: skip
     return page(
         request, "measure/experiments.html", user=user, items=items, window_days=window_days
     )
@@ -240,11 +228,10 @@ def customers(request: Request, user: Manager, db: DB) -> Response:
     """Customer value and churn by acquisition source: which partners bring customers worth
     keeping."""
     try:
-        value = organization_clv(db, user.org_id).report()
-        churn = organization_churn(db, user.org_id)
-        kpis = partner_kpis(db, user.org_id, values=source_values(value))
+        found = sources.by_source(db, user.org_id)
     except InvalidInputError as exc:
         return page(request, "measure/customers.html", user=user, problem=exc.message)
+    value, churn, kpis = found.value, found.churn, found.kpis
     by_source = value.by_source or {}
     means = [(part.value.mean if part.value else 0.0) for part in by_source.values()]
     grid = list(range(0, 541, 15))
