@@ -50,9 +50,8 @@ def test_orgs_list_json(sample_db: str) -> None:
     assert r.returncode == 0
     orgs = json.loads(r.stdout)
     assert len(orgs) == 12
-    assert set(orgs[0]) == {"slug", "name", "kind", "category"}
-    assert {"slug": "summit-coffee", "name": "Summit Coffee Roasters", "kind": "partner",
-            "category": "coffee"} in orgs  # fmt: skip
+    assert set(orgs[0]) == {"slug", "name", "kind"}
+    assert {"slug": "summit-coffee", "name": "Summit Coffee Roasters", "kind": "partner"} in orgs
 
 
 def test_key_from_cli_is_accepted_by_api(sample_db: str) -> None:

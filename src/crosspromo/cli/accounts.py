@@ -21,7 +21,10 @@ ORG = typer.Option(..., help="slug of the organization")
 @orgs_app.command("list")
 def orgs_list(ctx: typer.Context, fmt: OutputFormat = FORMAT_OPTION) -> None:
     """List organizations."""
-    emit(organizations.list_organizations(database(ctx)), fmt, title="Organizations")
+    orgs = organizations.list_organizations(database(ctx))
+    rows = [(o.slug, o.name, o.kind, o.category) for o in orgs]
+    emit(orgs, fmt, fields=("slug", "name", "kind"), columns=("slug", "name", "kind", "category"),
+         rows=rows, title="Organizations")  # fmt: skip
 
 
 @orgs_app.command("create")
@@ -70,7 +73,7 @@ def keys_create(
     """Create an API key. It is shown once; only its hash is stored."""
     issued = keys.create_api_key(database(ctx), org, name)
     if fmt is OutputFormat.JSON:
-        emit(issued, fmt)
+        emit(issued, fmt, fields=("key",))
         return
     console.print(f"API key for [bold]{org}[/bold] (shown once, store it now):")
     print(issued.key)
