@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -13,6 +15,10 @@ from crosspromo.errors import ConfigError
 
 SUPPORTED_DRIVERS = ("sqlite", "postgresql", "postgresql+psycopg")
 DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - documented development default
+STRONG_SECRET_BITS = 256  # production's secret key: at least 32 random bytes
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+_HEX = frozenset("0123456789abcdefABCDEF")
+_BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
 
 
 class Settings(BaseSettings):
@@ -22,12 +28,21 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./crosspromo.db"
     secret_key: SecretStr = SecretStr(DEV_SECRET)
+    # earlier secret keys, comma-separated: accepted to verify and unseal, never to sign or seal
+    old_secret_keys: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     environment: str = Field(default="development", pattern="^(development|production|test)$")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # identifier lists and overlap protocol messages (32 bytes a customer, plus the lists)
     overlap_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
-    session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
-    public_url: str = "http://127.0.0.1:8000"
+    session_max_age_seconds: int = Field(default=8 * 3600, ge=60)  # absolute, from the login
+    session_idle_seconds: int = Field(default=2 * 3600, ge=60)  # since the last request
+    # where short links and inbound webhook URLs point; `serve` and `demo` default it to the
+    # address they bind
+    public_url: str = DEFAULT_PUBLIC_URL
+    # Strict-Transport-Security on HTTPS responses in production (0: not sent)
+    hsts_max_age_seconds: int = Field(default=365 * 86400, ge=0)
+    # a client must have sent a request's headers within this many seconds
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
     sample_seed: int = 42
     webhook_dispatch_seconds: float = Field(default=1.0, ge=0)  # 0: the server sends none
     engine: str = Field(default="duckdb", pattern="^(duckdb|spark)$")  # runs analytics queries
@@ -45,6 +60,38 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 16 characters")
         return value
 
+    @field_validator("old_secret_keys", mode="before")
+    @classmethod
+    def _split_old_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(k.strip() for k in value.split(",") if k.strip())
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or "\\" in value:
+            raise ValueError(f"must be an http(s) URL, e.g. {DEFAULT_PUBLIC_URL}")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _production_needs_a_strong_secret(self) -> Settings:
+        if self.environment == "production":
+            secret = self.secret_key.get_secret_value()
+            if secret == DEV_SECRET or secret_bits(secret) < STRONG_SECRET_BITS:
+                raise ValueError(
+                    "CROSSPROMO_SECRET_KEY must hold at least 32 random bytes in production "
+                    "(the development default is public); make one with "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+                )
+        return self
+
+    @property
+    def verification_keys(self) -> tuple[str, ...]:
+        """The secret key, then the old ones: what a signature or a sealed value may be under."""
+        keys = (self.secret_key, *self.old_secret_keys)
+        return tuple(k.get_secret_value() for k in keys)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -55,6 +102,18 @@ class Settings(BaseSettings):
         if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
             return None
         return Path(url.database)
+
+
+def secret_bits(secret: str) -> float:
+    """A generous estimate of the randomness in ``secret``: its length times the bits of the
+    smallest alphabet it is written in (hex, base64, printable ASCII); a secret of few distinct
+    characters, or one that repeats itself, counts as none."""
+    grams = {secret[i : i + 4] for i in range(len(secret) - 3)}
+    if len(set(secret)) < 8 or len(grams) < len(secret) // 2:
+        return 0.0
+    chars = set(secret)
+    per_char = 4.0 if chars <= _HEX else 6.0 if chars <= _BASE64 else math.log2(95)
+    return len(secret) * per_char
 
 
 def normalize_database_url(value: str) -> str:
@@ -88,8 +147,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
-            f"CROSSPROMO_{'_'.join(str(p) for p in err['loc']).upper()}: "
-            f"{err['msg'].removeprefix('Value error, ')}"
+            (f"CROSSPROMO_{'_'.join(str(p) for p in err['loc']).upper()}: " if err["loc"] else "")
+            + err["msg"].removeprefix("Value error, ")
             for err in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from None

@@ -7,6 +7,7 @@ import socket
 
 import typer
 import uvicorn
+from pydantic import SecretStr
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crosspromo.cli.context import settings
@@ -16,7 +17,7 @@ from crosspromo.errors import ConfigError
 from crosspromo.services.database import open_database, upgrade_database
 from crosspromo.services.sample.build import Progress as ProgressFn
 from crosspromo.services.sample.build import build_sample
-from crosspromo.services.sample.demo import prepare_demo
+from crosspromo.services.sample.demo import LOCAL_SECRET_FILE, local_secret, prepare_demo
 
 db_app = typer.Typer(no_args_is_help=True)
 sample_app = typer.Typer()
@@ -100,8 +101,14 @@ def demo(
         False, "--no-serve", help="prepare everything, do not start the server"
     ),
 ) -> None:
-    """Migrate, build the sample ecosystem, create demo logins and serve on HOST:PORT."""
+    """Migrate, build the sample ecosystem, create demo logins and serve on HOST:PORT.
+
+    Without CROSSPROMO_SECRET_KEY the key is a random one kept in ./.crosspromo-secret."""
     chosen = settings(ctx)
+    if "CROSSPROMO_SECRET_KEY" not in os.environ:
+        key = local_secret()
+        chosen = chosen.model_copy(update={"secret_key": SecretStr(key)})
+        console.print(f"secret key: the random one in {LOCAL_SECRET_FILE} (made once, git-ignored)")
     with _Bar("sample customers") as progress:
         setup = prepare_demo(chosen, seed=seed, password=password, progress=progress)
     s = setup.sample
@@ -110,7 +117,7 @@ def demo(
         f"sample ecosystem {verb}: {s.organizations} organizations, {s.customers:,} customers, "
         f"{s.partnerships} partnerships (seed {s.seed})"
     )
-    url = f"http://{host}:{port}"
+    url = bound_url(host, port)
     console.print(f"\n[bold]crosspromo demo[/bold] on {url}   (API docs: {url}/docs)")
     for login in setup.logins:
         where = "partner portal" if login.role.uses_portal else "dashboard"
@@ -121,6 +128,13 @@ def demo(
     console.print("  stop with Ctrl+C\n")
     if not no_serve:
         run_server(chosen, host, port, workers=1)
+
+
+def bound_url(host: str, port: int) -> str:
+    """The address a browser on this machine reaches the server at, bound to ``host``."""
+    if host in {"0.0.0.0", "::", ""}:  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -142,6 +156,8 @@ def run_server(
     check_port_free(host, port)
     os.environ["CROSSPROMO_DATABASE_URL"] = chosen.database_url
     os.environ["CROSSPROMO_SECRET_KEY"] = chosen.secret_key.get_secret_value()
+    if "public_url" not in chosen.model_fields_set and "CROSSPROMO_PUBLIC_URL" not in os.environ:
+        os.environ["CROSSPROMO_PUBLIC_URL"] = bound_url(host, port)  # short links that work
     uvicorn.run(
         APP_FACTORY,
         factory=True,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from crosspromo.config import Settings
 from crosspromo.domain import Role
@@ -15,6 +17,23 @@ DEMO_BRAND = "trailhead-outfitters"
 DEMO_PARTNER = "summit-coffee"
 DEMO_OWNER_EMAIL = "demo@crosspromo.local"
 DEMO_PARTNER_EMAIL = "partner@crosspromo.local"
+LOCAL_SECRET_FILE = Path(".crosspromo-secret")  # git-ignored
+
+
+def local_secret(path: Path = LOCAL_SECRET_FILE) -> str:
+    """The secret key kept in ``path`` (readable by its owner only), made once from 32 random
+    bytes: the demo never runs on the public development default."""
+    try:
+        existing = path.read_text().strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return existing
+    key = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key + "\n")
+    return key
 
 
 @dataclass(frozen=True, slots=True)
