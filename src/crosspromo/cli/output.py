@@ -5,7 +5,6 @@ the same type, so a command and its route print the same document."""
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
@@ -17,6 +16,8 @@ import typer
 from pydantic import TypeAdapter
 from rich.console import Console
 from rich.table import Table
+
+from crosspromo.spreadsheet import SafeWriter
 
 
 class OutputFormat(StrEnum):
@@ -70,7 +71,7 @@ def emit(
         columns = tuple(fields or data[0])
         rows = [[_cell(record[c]) for c in columns] for record in data]
     if fmt is OutputFormat.CSV:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = SafeWriter(sys.stdout)  # a spreadsheet opens it: no formulas from our data
         if columns:
             writer.writerow(columns)
             writer.writerows(rows)

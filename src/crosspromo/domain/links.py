@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import idna
+
 from crosspromo.errors import InvalidInputError
 
 BASE62 = string.digits + string.ascii_letters
 CODE_LENGTH = 8  # 62**8 ≈ 2.2e14 codes: collisions are rare and retried
 CLICK_ID_LENGTH = 20
 CUSTOM_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
+UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")  # browsers strip or drop these
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content")
 CLICK_PARAM = "cp_click"
@@ -89,9 +92,22 @@ def check_custom_slug(slug: str) -> str:
     return slug
 
 
+def ascii_host(host: str) -> str | None:
+    """``host`` as a browser resolves it: IDNA (UTS #46) A-labels, lower-case, no trailing
+    dot; None when a browser would refuse it."""
+    value = host.strip().rstrip(".")
+    if not value or "%" in value:
+        return None
+    try:
+        return idna.encode(value, uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError):
+        return None if not value.isascii() else value.lower()
+
+
 def normalize_domain(domain: str) -> str:
-    """A bare host name, lower-case, without scheme, port or trailing dot."""
-    value = domain.strip().lower().rstrip(".")
+    """A bare host name, lower-case, without scheme, port or trailing dot; international names
+    in their A-label (xn--) form, as browsers look them up."""
+    value = ascii_host(domain.strip().lower()) or ""
     if not DOMAIN.match(value):
         raise InvalidInputError(
             f"{domain!r} is not a domain name like shop.example.com", field="domain"
@@ -117,14 +133,23 @@ def tagged_destination(
     """Check ``url`` against the allow-list and add UTM tags it does not already carry.
 
     Tags already present in the URL win (a merchant's own tagging is never clobbered), other
-    query parameters and the fragment are kept in order.
+    query parameters and the fragment are kept in order. The host is checked as a browser
+    reads it: a URL a browser would parse differently from us (backslashes, control
+    characters, credentials, an encoded host) is refused outright.
     """
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    if "\\" in url or UNSAFE_URL_CHARS.search(url):
+        raise InvalidInputError(
+            "destination must not contain backslashes, spaces or control characters",
+            field="destination",
+        )
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInputError(f"destination {url!r} must be an http(s) URL", field="destination")
-    if parts.username or parts.password:
+    if "@" in parts.netloc:
         raise InvalidInputError("destination must not carry credentials", field="destination")
-    if not host_allowed(parts.hostname, allowed):
+    host = ascii_host(parts.hostname)
+    if host is None or not host_allowed(host, allowed):
         listed = ", ".join(sorted(allowed)) or "none yet"
         raise InvalidInputError(
             f"destination host {parts.hostname!r} is not on this organization's allow-list "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from typing import Any
 
 from crosspromo.domain.clock import EARLIEST, LATEST
 from crosspromo.errors import InvalidInputError
+from crosspromo.spreadsheet import SafeWriter
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, StatsRepository
 
@@ -129,9 +129,9 @@ class DailyStats:
         return series
 
     def csv(self) -> str:
-        """One line per day, partner, campaign and currency."""
+        """One line per day, partner, campaign and currency, safe to open in a spreadsheet."""
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = SafeWriter(buffer)
         writer.writerow(CSV_COLUMNS)
         for row in self.items:
             writer.writerows(row.csv_rows())
