@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
 from crosspromo.config import Settings
-from crosspromo.services.accounts.users import MAX_FAILURES
+from crosspromo.services.accounts.logins import PAIR
+from crosspromo.services.accounts.users import create_user
+from crosspromo.services.database import open_database
 from crosspromo.services.sample.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL, prepare_demo
+from crosspromo.store.tables import user_sessions
 from crosspromo.web.app import create_app
 from tests.conftest import Snapshot
 
@@ -86,12 +91,86 @@ def test_wrong_password_and_missing_csrf(client: TestClient) -> None:
 
 
 def test_lockout_is_shown_on_the_login_page(client: TestClient) -> None:
-    for _ in range(MAX_FAILURES):
+    for _ in range(PAIR.free + 1):
         login(client, DEMO_OWNER_EMAIL, "not-the-password")
     token = _csrf(client.get("/login").text)
     r = client.post("/login", data={"email": DEMO_OWNER_EMAIL, "password": PASSWORD, "csrf": token})
     assert r.status_code == 429
-    assert "too many failed logins" in r.text
+    assert "too many failed logins; try again in 2 seconds" in r.text
+    assert r.headers["retry-after"] == "2"
+
+
+def _dashboard_opens(client: TestClient, cookie: str) -> bool:
+    """Whether a copy of the session cookie, in another browser, opens the dashboard."""
+    other = TestClient(client.app, cookies={"crosspromo_session": cookie})
+    return other.get("/", follow_redirects=False).status_code == 200
+
+
+def test_a_session_ends_for_good(client: TestClient, demo_settings: Settings) -> None:
+    """Finding 6: the cookie was the whole session, so logging out or resetting the password
+    left a copied cookie working for 8 hours."""
+    login(client, DEMO_OWNER_EMAIL)
+    stolen = client.cookies["crosspromo_session"]
+    assert _dashboard_opens(client, stolen)
+    client.post("/logout", data={"csrf": _csrf(client.get("/").text)})
+    assert not _dashboard_opens(client, stolen), "logging out ends the session"
+    login(client, DEMO_OWNER_EMAIL)
+    stolen = client.cookies["crosspromo_session"]
+    db = open_database(demo_settings)
+    create_user(db, "trailhead-outfitters", DEMO_OWNER_EMAIL, PASSWORD, "owner", reset=True)
+    db.dispose()
+    assert not _dashboard_opens(client, stolen), "a password reset ends every session"
+
+
+def test_sessions_listed_and_ended_everywhere(client: TestClient) -> None:
+    login(client, DEMO_OWNER_EMAIL)
+    first = client.cookies["crosspromo_session"]
+    client.cookies.clear()
+    login(client, DEMO_OWNER_EMAIL)
+    second = client.cookies["crosspromo_session"]
+    assert first != second
+    page = client.get("/account").text
+    assert page.count("<tr>") == 3  # the header and the two logins
+    assert "(this one)" in page
+    r = client.post("/account/sign-out-everywhere", data={"csrf": _csrf(page)},
+                    follow_redirects=False)  # fmt: skip
+    assert r.headers["location"] == "/login"
+    assert not _dashboard_opens(client, first)
+    assert not _dashboard_opens(client, second)
+
+
+def test_changing_the_password_ends_the_other_sessions(client: TestClient) -> None:
+    login(client, DEMO_OWNER_EMAIL)
+    other = client.cookies["crosspromo_session"]
+    client.cookies.clear()
+    login(client, DEMO_OWNER_EMAIL)
+    page = client.get("/account").text
+    wrong = client.post("/account/password", data={"csrf": _csrf(page), "current": "nope-nope-1",
+                                                   "new": "another-password-1"})  # fmt: skip
+    assert wrong.status_code == 401
+    assert "the current password is wrong" in wrong.text
+    done = client.post("/account/password", data={"csrf": _csrf(page), "current": PASSWORD,
+                                                  "new": "another-password-1"})  # fmt: skip
+    assert "Password changed" in done.text, "this browser stays logged in"
+    mine = client.cookies["crosspromo_session"]
+    assert not _dashboard_opens(client, other)
+    assert _dashboard_opens(client, mine)
+
+
+def test_idle_and_absolute_timeouts(demo_settings: Settings) -> None:
+    for limits in ({"session_idle_seconds": 60}, {"session_max_age_seconds": 60}):
+        settings = demo_settings.model_copy(update=limits)
+        with TestClient(create_app(settings)) as c:
+            login(c, DEMO_OWNER_EMAIL)
+            assert c.get("/", follow_redirects=False).status_code == 200
+            db = c.app.state.db  # type: ignore[attr-defined]
+            hour = timedelta(hours=1)
+            with db.transaction() as s:  # an hour passes
+                for row in s.execute(select(user_sessions)).all():
+                    s.execute(update(user_sessions).where(user_sessions.c.id == row.id).values(
+                        last_seen_at=row.last_seen_at - hour, expires_at=row.expires_at - hour
+                    ))  # fmt: skip
+            assert c.get("/", follow_redirects=False).headers["location"] == "/login", limits
 
 
 def test_logout_clears_session(client: TestClient) -> None:

@@ -59,6 +59,7 @@ class Database:
         self.engine = make_engine(settings)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._local = threading.local()
+        self.memo: dict[str, object] = {}  # values this process keeps once read from the store
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

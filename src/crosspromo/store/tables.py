@@ -164,13 +164,39 @@ sample_runs = Table(
     UniqueConstraint("seed", "scale", name="uq_sample_runs_seed_scale"),
 )
 
-login_failures = Table(
-    "login_failures",
+# A dashboard or portal login: the cookie holds a random token, the table its SHA-256 only.
+user_sessions = Table(
+    "user_sessions",
     metadata,
     Column("id", BigId, primary_key=True),
-    Column("email", String(320), nullable=False),
-    Column("failed_at", UTCDateTime, nullable=False),
-    Index("ix_login_failures_email_time", "email", "failed_at"),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("user_agent", String(200), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_user_sessions_user_id", "user_id"),
+)
+
+# Login throttling, one row a key (an account, a client address, or the pair): failures since
+# the last success, when the next try may be checked, and until when one is being checked.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("busy_until", UTCDateTime, nullable=False),
+)
+
+# Key material sealed under the secret key (re-sealed when the key rotates).
+sealed_keys = Table(
+    "sealed_keys",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("sealed", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 allowed_domains = Table(
@@ -326,7 +352,7 @@ webhook_secrets = Table(
     "webhook_secrets",
     metadata,
     org_ref("org_id", primary_key=True),
-    Column("secret", String(100), nullable=False),
+    Column("secret", String(255), nullable=False),  # sealed (crosspromo.keyring)
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -337,7 +363,7 @@ webhook_endpoints = Table(
     org_ref("org_id"),
     Column("url", String(2000), nullable=False),
     Column("events", JSON, nullable=False),
-    Column("secret", String(100), nullable=False),
+    Column("secret", String(255), nullable=False),  # sealed (crosspromo.keyring)
     Column("active", Boolean, nullable=False, server_default="1"),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_webhook_endpoints_org_id", "org_id"),

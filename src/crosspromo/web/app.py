@@ -10,10 +10,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.middleware.sessions import SessionMiddleware
 
 from crosspromo import __version__
 from crosspromo.config import Settings, load_settings
+from crosspromo.services.accounts.secrets import reseal_all
 from crosspromo.services.database import open_database
 from crosspromo.services.track.outbound import DispatcherThread
 from crosspromo.tracking.clicks import ClickWriter
@@ -35,6 +35,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        resealed = reseal_all(db)  # after a rotation of the secret key: under the new one
+        if resealed:
+            logging.getLogger("crosspromo").info(
+                "sealed %d secrets under the current key", resealed
+            )
         writer.start()
         dispatcher.start()
         yield
@@ -59,14 +64,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = templates
     install_error_handlers(app)
     install_redirects(app)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret_key.get_secret_value(),
-        session_cookie="crosspromo_session",
-        max_age=settings.session_max_age_seconds,
-        same_site="lax",
-        https_only=settings.environment == "production",
-    )
     overlap = dict.fromkeys(discover.LARGE_BODIES, settings.overlap_max_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, larger=overlap)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from crosspromo.domain import User
 from crosspromo.errors import AuthenticationError
 from crosspromo.services.accounts.overview import organization_overview
-from crosspromo.web.deps import DB, csrf_token, session_user
+from crosspromo.web.deps import csrf_token, session_user, set_cookies
 
 
 class Redirect(Exception):
@@ -27,33 +27,33 @@ def home(user: User) -> str:
     return "/portal" if user.role.uses_portal else "/"
 
 
-def _manager(request: Request, db: DB) -> User:
+def _manager(request: Request) -> User:
     """A logged-in dashboard user (owner, manager, analyst); others are sent home."""
-    user = session_user(request, db)
+    user = session_user(request)
     if user is None or user.role.uses_portal:
         raise Redirect("/login" if user is None else "/portal")
     return user
 
 
-def _partner(request: Request, db: DB) -> User:
+def _partner(request: Request) -> User:
     """A logged-in partner-portal user; others are sent home."""
-    user = session_user(request, db)
+    user = session_user(request)
     if user is None or not user.role.uses_portal:
         raise Redirect("/login" if user is None else "/")
     return user
 
 
-def _manager_or_refuse(request: Request, db: DB) -> User:
+def _manager_or_refuse(request: Request) -> User:
     """A dashboard user, or 401: for downloads and fragments, where a redirect would be read
     as the content."""
-    user = session_user(request, db)
+    user = session_user(request)
     if user is None or user.role.uses_portal:
         raise AuthenticationError("log in to the dashboard first")
     return user
 
 
-def _anyone(request: Request, db: DB) -> User:
-    user = session_user(request, db)
+def _anyone(request: Request) -> User:
+    user = session_user(request)
     if user is None:
         raise AuthenticationError("log in first")
     return user
@@ -77,6 +77,7 @@ def page(
     context["user"] = user
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     assert isinstance(response, HTMLResponse)
+    set_cookies(request, response)
     return response
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from crosspromo.domain import ConsentPurpose, Customer
 from crosspromo.errors import InvalidInputError
 from crosspromo.security import customer_id_hash
+from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import CustomerRepository
 
@@ -50,7 +51,7 @@ def record_customer(
     """Create or update a customer; returns (customer, created). The raw id is not stored."""
     if not external_id.strip():
         raise InvalidInputError("external_id must not be empty", field="external_id")
-    id_hash = customer_id_hash(db.settings.secret_key.get_secret_value(), org_id, external_id)
+    id_hash = customer_id_hash(identity_secret(db), org_id, external_id)
     with db.transaction() as session:
         customer, created = CustomerRepository(session).upsert(org_id, id_hash, consents, segment)
     return CustomerView.of(customer), created

@@ -1,19 +1,16 @@
-"""Dashboard and portal users: create, reset, authenticate."""
+"""Dashboard and portal users: create, and reset (which ends their logins)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
 from crosspromo.domain import Role, User
-from crosspromo.errors import AuthenticationError, InvalidInputError, TooManyAttemptsError
-from crosspromo.security import dummy_verify, hash_password, verify_password
+from crosspromo.errors import InvalidInputError
+from crosspromo.security import hash_password
 from crosspromo.store.database import Database
-from crosspromo.store.repositories import OrganizationRepository, UserRepository, utcnow
+from crosspromo.store.repositories import OrganizationRepository, UserRepository
 
-MAX_FAILURES = 10
-LOCKOUT_WINDOW = timedelta(minutes=15)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 
@@ -58,40 +55,6 @@ def create_user(
         else:
             users.add(org.id, email, password_hash, checked_role)
     return UserView(email, org.slug, checked_role)
-
-
-def authenticate_user(db: Database, email: str, password: str) -> User:
-    """The user whose password matches; one AuthenticationError for any mismatch.
-
-    After MAX_FAILURES wrong passwords for an address within LOCKOUT_WINDOW, further tries
-    (right or wrong) are refused until the window has passed: password guessing stalls.
-    Unknown addresses are counted the same way, so lockouts reveal nothing.
-    """
-    email = email.strip().lower()
-    with db.transaction() as session:
-        users = UserRepository(session)
-        failures = users.recent_failures(email, utcnow() - LOCKOUT_WINDOW)
-        found = users.credentials(email)
-    if failures >= MAX_FAILURES:
-        minutes = int(LOCKOUT_WINDOW.total_seconds() // 60)
-        raise TooManyAttemptsError(
-            f"too many failed logins for this address; try again in {minutes} minutes"
-        )
-    if found is None:
-        dummy_verify()
-        user = None
-    else:
-        user = found[0] if verify_password(password, found[1]) else None
-    with db.transaction() as session:  # the password check above ran outside any lock
-        users = UserRepository(session)
-        if user is None:
-            users.record_failure(email)
-        else:
-            users.clear_failures(email)
-            users.touch_login(user.id)
-    if user is None:
-        raise AuthenticationError("wrong e-mail or password")
-    return user
 
 
 def get_user(db: Database, user_id: int) -> User | None:

@@ -43,6 +43,7 @@ from crosspromo.errors import (
     PermissionDeniedError,
 )
 from crosspromo.security import customer_id_hashes
+from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.services.discover.lists import ListOptions, read_identifiers
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
@@ -111,7 +112,7 @@ def present(
             f"{path.name}: at most {MAX_IDENTIFIERS:,} identifiers at once", field="file"
         )
     values = listed.values.to_pylist()
-    secret = db.settings.secret_key.get_secret_value()
+    secret = identity_secret(db)
     hashes = customer_id_hashes(secret, org_id, values)
     with db.transaction() as session:
         sharing = CustomerRepository(session).sharing_segments(org_id, hashes)

@@ -30,6 +30,7 @@ from crosspromo.domain.experiments import (
 from crosspromo.engine.backend import Engine, engine_for
 from crosspromo.errors import ConflictError, InvalidInputError
 from crosspromo.security import customer_id_hashes, normalize_external_id
+from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.services.tabular import check_format, read_table, require_columns, write_table
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ExperimentOutcomeRepository, ExperimentRepository
@@ -163,7 +164,7 @@ def log_exposures(
             for (unit, at), arm in zip(units, arms, strict=True)
             if arm is not None and arm != "holdout"
         ]
-        secret = db.settings.secret_key.get_secret_value()
+        secret = identity_secret(db, session)
         hashes = customer_id_hashes(secret, org_id, [u for u, _, _ in taken])
         rows = [
             {

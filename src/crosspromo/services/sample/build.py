@@ -23,6 +23,7 @@ from crosspromo.sample.journeys import SampleJourneys, generate_journeys
 from crosspromo.sample.purchases import SamplePurchases, generate_purchases
 from crosspromo.sample.tracking import SampleTracking, generate_tracking
 from crosspromo.security import customer_id_hash, customer_id_hashes, normalize_external_id
+from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ClickRepository,
@@ -81,7 +82,7 @@ def build_sample(
         return existing
     ecosystem = generate(seed, scale)
     truth = ecosystem.truth()
-    secret = db.settings.secret_key.get_secret_value()
+    secret = identity_secret(db)
     total = ecosystem.customer_count
     done = 0
     with db.transaction() as session:

@@ -21,6 +21,7 @@ from crosspromo.domain.models import check_slug
 from crosspromo.domain.money import MAX_MINOR, Money
 from crosspromo.errors import ConflictError, CrossPromoError, InvalidInputError, NotFoundError
 from crosspromo.security import customer_id_hash
+from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.services.track.outbound import enqueue_conversions
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
@@ -125,6 +126,7 @@ def record_conversions(
         raise InvalidInputError("no conversions given", field="conversions")
     if len(items) > max_items:
         raise InvalidInputError(f"at most {max_items} conversions at once", field="conversions")
+    identity_secret(db)  # read now: the rows below are made inside a transaction
     try:
         with db.transaction() as session:
             if idempotency_key is not None:
@@ -261,7 +263,7 @@ def _values(db: Database, org_id: int, item: ConversionInput, lookups: Lookups) 
         "occurred_at": item.occurred_at.astimezone(UTC),  # as stored, so replays match
     }
     if item.customer_external_id:
-        secret = db.settings.secret_key.get_secret_value()
+        secret = identity_secret(db)  # read before the transaction: record_conversions
         values["customer_hash"] = customer_id_hash(secret, org_id, item.customer_external_id)
     if item.kind is ConversionKind.LEAD:
         if item.amount_minor < 0:

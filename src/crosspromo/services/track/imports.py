@@ -23,6 +23,7 @@ from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.domain.money import MAX_MINOR
 from crosspromo.errors import CrossPromoError, InvalidInputError
 from crosspromo.security import customer_id_digests
+from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.services.tabular import Imported, TabularFile
 from crosspromo.services.track.conversions import (
     MAX_LENGTHS,
@@ -82,7 +83,7 @@ def import_conversions(db: Database, org_id: int, path: Path) -> Imported:
     rows: int = source.table.num_rows
     checked = _Columns(source.table)
     refund_orders = checked.values_where(checked.order, checked.is_refund)
-    hasher = _CustomerHasher(db.settings.secret_key.get_secret_value(), org_id)
+    hasher = _CustomerHasher(identity_secret(db), org_id)
     with db.transaction() as session:
         lookups = Lookups(
             session,

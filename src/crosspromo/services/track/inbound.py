@@ -12,6 +12,7 @@ from typing import Any
 from standardwebhooks.webhooks import Webhook
 
 from crosspromo.errors import AuthenticationError
+from crosspromo.keyring import seal, unseal
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, WebhookSecretRepository
 
@@ -45,7 +46,7 @@ def rotate_inbound_secret(db: Database, org_id: int) -> InboundSecret:
     """A new inbound signing secret; the old one stops working."""
     secret = new_secret()
     with db.transaction() as session:
-        WebhookSecretRepository(session).replace(org_id, secret)
+        WebhookSecretRepository(session).replace(org_id, seal(db.settings, secret))
         slug = OrganizationRepository(session).get(org_id).slug
     return InboundSecret(secret, inbound_endpoint(db, slug))
 
@@ -57,9 +58,10 @@ def verify_inbound(
     every failure, unknown organization included) when it does not hold."""
     with db.transaction() as session:
         org = OrganizationRepository(session).find_slug(org_slug)
-        secret = None if org is None else WebhookSecretRepository(session).get(org.id)
-    if org is None or secret is None:
+        sealed = None if org is None else WebhookSecretRepository(session).get(org.id)
+    if org is None or sealed is None:
         raise AuthenticationError(_REFUSED)
+    secret, _ = unseal(db.settings, sealed)
     lowered = {str(k).lower(): str(v) for k, v in headers.items()}
     try:
         Webhook(secret).verify(body, lowered, json_parse=False)

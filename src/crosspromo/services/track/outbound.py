@@ -31,6 +31,7 @@ from crosspromo.domain.webhooks import (
     retry_delay,
 )
 from crosspromo.errors import InvalidInputError
+from crosspromo.keyring import seal, unseal
 from crosspromo.services.track.inbound import new_secret
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
@@ -112,7 +113,9 @@ def add_endpoint(db: Database, org_id: int, url: str, events: Sequence[str]) -> 
     check_endpoint_url(url, db.settings.environment == "production")
     secret = new_secret()
     with db.transaction() as session:
-        endpoint = WebhookEndpointRepository(session).add(org_id, url, sorted(set(events)), secret)
+        endpoint = WebhookEndpointRepository(session).add(
+            org_id, url, sorted(set(events)), seal(db.settings, secret)
+        )
     return EndpointView.of(endpoint, secret)
 
 
@@ -213,6 +216,7 @@ class Dispatcher:
                 secret, url, active = WebhookEndpointRepository(session).secret_and_url(
                     delivery.endpoint_id
                 )
+            secret, _ = unseal(self.db.settings, secret)
             outcome = self._send(delivery, secret, url) if active else (None, "endpoint removed")
             self._settle(delivery, outcome, now)
             attempted += 1

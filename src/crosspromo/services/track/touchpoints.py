@@ -11,6 +11,7 @@ from crosspromo.domain.clock import aware_time
 from crosspromo.domain.conversions import TouchKind
 from crosspromo.errors import InvalidInputError
 from crosspromo.security import customer_id_hashes
+from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.services.tabular import Imported, TabularFile
 from crosspromo.services.track.conversions import MAX_LENGTHS
 from crosspromo.store.database import Database
@@ -35,7 +36,7 @@ def import_touchpoints(db: Database, org_id: int, path: Path) -> Imported:
             if (org := OrganizationRepository(session).find_slug(slug)) is not None
         }
         rows = [_row(org_id, source, i, columns, partners) for i in range(count)]
-        secret = db.settings.secret_key.get_secret_value()
+        secret = identity_secret(db, session)
         ids = [r.pop("_customer") for r in rows]
         for row, customer_hash in zip(rows, customer_id_hashes(secret, org_id, ids), strict=True):
             row["customer_hash"] = customer_hash

@@ -2,6 +2,9 @@
 
 from crosspromo.store.repositories.accounts import (
     ApiKeyRepository,
+    LoginSessionRepository,
+    LoginSessionRow,
+    LoginThrottleRepository,
     OrganizationRepository,
     UserRepository,
 )
@@ -46,6 +49,9 @@ __all__ = [
     "IdempotencyRepository",
     "JourneyRepository",
     "LinkRepository",
+    "LoginSessionRepository",
+    "LoginSessionRow",
+    "LoginThrottleRepository",
     "OrganizationRepository",
     "OverlapRepository",
     "PartnerCodeRepository",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from crosspromo.domain import (
     ApiKey,
@@ -100,25 +102,148 @@ class UserRepository(Repository):
         if role is not None:
             values["role"] = str(role)
         self.session.execute(update(t.users).where(t.users.c.id == user_id).values(**values))
+        LoginSessionRepository(self.session).end_all(user_id)  # a new password ends every login
 
-    def record_failure(self, email: str) -> None:
-        self.session.execute(insert(t.login_failures).values(email=email, failed_at=utcnow()))
-
-    def recent_failures(self, email: str, since: datetime) -> int:
-        query = (
-            select(func.count())
-            .select_from(t.login_failures)
-            .where(t.login_failures.c.email == email, t.login_failures.c.failed_at >= since)
-        )
-        return int(self.session.execute(query).scalar_one())
-
-    def clear_failures(self, email: str) -> None:
-        self.session.execute(delete(t.login_failures).where(t.login_failures.c.email == email))
+    def password_hash(self, user_id: int) -> str | None:
+        return self.session.execute(
+            select(t.users.c.password_hash).where(t.users.c.id == user_id)
+        ).scalar_one_or_none()
 
     def touch_login(self, user_id: int) -> None:
         self.session.execute(
             update(t.users).where(t.users.c.id == user_id).values(last_login_at=utcnow())
         )
+
+
+@dataclass(frozen=True, slots=True)
+class LoginSessionRow:
+    id: int
+    user_id: int
+    csrf: str
+    user_agent: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+
+
+class LoginSessionRepository(Repository):
+    """Server-side login sessions, found by the SHA-256 of the cookie's token."""
+
+    def add(self, user_id: int, token_hash: str, csrf: str, user_agent: str,
+            expires_at: datetime) -> None:  # fmt: skip
+        now = utcnow()
+        self.session.execute(
+            insert(t.user_sessions).values(
+                token_hash=token_hash,
+                user_id=user_id,
+                csrf=csrf,
+                user_agent=user_agent[:200],
+                created_at=now,
+                last_seen_at=now,
+                expires_at=expires_at,
+            )
+        )
+
+    def find(self, token_hash: str) -> LoginSessionRow | None:
+        c = t.user_sessions.c
+        row = self.session.execute(
+            select(c.id, c.user_id, c.csrf, c.user_agent, c.created_at, c.last_seen_at,
+                   c.expires_at).where(c.token_hash == token_hash)
+        ).first()  # fmt: skip
+        return None if row is None else LoginSessionRow(*row)
+
+    def for_user(self, user_id: int, now: datetime) -> list[LoginSessionRow]:
+        c = t.user_sessions.c
+        rows = self.session.execute(
+            select(c.id, c.user_id, c.csrf, c.user_agent, c.created_at, c.last_seen_at,
+                   c.expires_at)
+            .where(c.user_id == user_id, c.expires_at > now)
+            .order_by(c.last_seen_at.desc())
+        )  # fmt: skip
+        return [LoginSessionRow(*r) for r in rows]
+
+    def seen(self, session_id: int, now: datetime) -> None:
+        c = t.user_sessions.c
+        self.session.execute(update(t.user_sessions).where(c.id == session_id)
+                             .values(last_seen_at=now))  # fmt: skip
+
+    def end(self, session_id: int) -> None:
+        self.session.execute(delete(t.user_sessions).where(t.user_sessions.c.id == session_id))
+
+    def end_all(self, user_id: int, *, keep: int | None = None) -> int:
+        c = t.user_sessions.c
+        query = delete(t.user_sessions).where(c.user_id == user_id)
+        if keep is not None:
+            query = query.where(c.id != keep)
+        result: Any = self.session.execute(query)
+        return int(result.rowcount)
+
+    def purge(self, now: datetime, idle_since: datetime) -> None:
+        c = t.user_sessions.c
+        self.session.execute(
+            delete(t.user_sessions).where((c.expires_at <= now) | (c.last_seen_at < idle_since))
+        )
+
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+class LoginThrottleRepository(Repository):
+    """Counting and deciding in one statement each, so concurrent tries cannot both pass."""
+
+    def enter(self, key: str, now: datetime, *, hold_until: datetime | None) -> bool:
+        """Take a try for ``key`` when its delay is over (and, with ``hold_until``, when no
+        other try of it is being checked, which it then holds until then); False if not."""
+        c = t.login_throttle.c
+        dialect = self.session.connection().dialect.name
+        insert_or = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        busy = hold_until if hold_until is not None else EPOCH
+        allowed = c.not_before <= now
+        if hold_until is not None:
+            allowed = allowed & (c.busy_until <= now)
+        statement = (
+            insert_or(t.login_throttle)
+            .values(key=key, failures=0, not_before=EPOCH, busy_until=busy)
+            .on_conflict_do_update(
+                index_elements=["key"],
+                set_={"busy_until": busy if hold_until is not None else c.busy_until},
+                where=allowed,
+            )
+            .returning(c.key)
+        )
+        return self.session.execute(statement).first() is not None
+
+    def wait(self, key: str, now: datetime) -> float:
+        c = t.login_throttle.c
+        row = self.session.execute(select(c.not_before, c.busy_until).where(c.key == key)).first()
+        if row is None:
+            return 0.0
+        latest: datetime = max(row.not_before, row.busy_until)
+        return max(0.0, (latest - now).total_seconds())
+
+    def failed(self, key: str) -> int:
+        """One more failure for ``key``, its hold released; the failures now."""
+        c = t.login_throttle.c
+        return int(
+            self.session.execute(
+                update(t.login_throttle).where(c.key == key)
+                .values(failures=c.failures + 1, busy_until=EPOCH)
+                .returning(c.failures)
+            ).scalar_one()
+        )  # fmt: skip
+
+    def delay(self, key: str, not_before: datetime) -> None:
+        c = t.login_throttle.c
+        self.session.execute(
+            update(t.login_throttle).where(c.key == key).values(not_before=not_before)
+        )
+
+    def release(self, key: str) -> None:
+        c = t.login_throttle.c
+        self.session.execute(update(t.login_throttle).where(c.key == key).values(busy_until=EPOCH))
+
+    def forget(self, key: str) -> None:
+        self.session.execute(delete(t.login_throttle).where(t.login_throttle.c.key == key))
 
 
 class ApiKeyRepository(Repository):

@@ -9,16 +9,33 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import Field
 
-from crosspromo.domain import ConsentPurpose, PartnershipStatus
-from crosspromo.errors import AuthenticationError, TooManyAttemptsError
+from crosspromo.domain import ConsentPurpose, PartnershipStatus, User
+from crosspromo.errors import AuthenticationError, InvalidInputError, TooManyAttemptsError
 from crosspromo.services.accounts.customers import CustomerView, get_customer, record_customer
+from crosspromo.services.accounts.logins import (
+    authenticate_user,
+    change_password,
+    end_all_sessions,
+    end_session,
+    list_sessions,
+    start_session,
+)
 from crosspromo.services.accounts.organizations import OrganizationView
 from crosspromo.services.accounts.overview import organization_overview
-from crosspromo.services.accounts.users import authenticate_user
 from crosspromo.services.agree.partnerships import parse_status
 from crosspromo.services.track.links import partner_links
-from crosspromo.web.deps import DB, SESSION_USER, ApiOrg, check_csrf, session_user
-from crosspromo.web.pages import Manager, Partner, home, page
+from crosspromo.store.database import Database
+from crosspromo.web.deps import (
+    DB,
+    SESSION_COOKIE,
+    ApiOrg,
+    check_csrf,
+    clear_session_cookie,
+    login_session,
+    session_user,
+    set_session_cookie,
+)
+from crosspromo.web.pages import AnyUser, Manager, Partner, home, page
 from crosspromo.web.schemas import PROBLEM_RESPONSES, BigId, Body
 
 api = APIRouter(prefix="/api/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
@@ -60,8 +77,8 @@ def read_customer(customer_id: BigId, org: ApiOrg, db: DB) -> CustomerView:
 
 
 @pages.get("/login")
-def login_form(request: Request, db: DB) -> Response:
-    user = session_user(request, db)
+def login_form(request: Request) -> Response:
+    user = session_user(request)
     if user is not None:
         return RedirectResponse(home(user), status_code=303)
     return page(request, "accounts/login.html", email="", error=None)
@@ -76,23 +93,89 @@ def login(
     csrf: Csrf = "",
 ) -> Response:
     check_csrf(request, csrf)
+    client = request.client.host if request.client else "unknown"
     try:
-        user = authenticate_user(db, email, password)
+        user = authenticate_user(db, email, password, client)
     except (AuthenticationError, TooManyAttemptsError) as exc:
-        return page(
+        response = page(
             request, "accounts/login.html", status_code=exc.http_status, email=email,
             error=exc.message,
         )  # fmt: skip
-    request.session.clear()
-    request.session[SESSION_USER] = user.id
-    return RedirectResponse(home(user), status_code=303)
+        if "retry_after" in exc.details:
+            response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:
+        end_session(db, previous)  # a new login never reuses the old token
+    token = start_session(db, user, request.headers.get("user-agent", ""))
+    redirect = RedirectResponse(home(user), status_code=303)
+    set_session_cookie(request, redirect, token)
+    return redirect
 
 
 @pages.post("/logout")
-def logout(request: Request, csrf: Csrf = "") -> Response:
+def logout(request: Request, db: DB, csrf: Csrf = "") -> Response:
     check_csrf(request, csrf)
-    request.session.clear()
-    return RedirectResponse("/login", status_code=303)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        end_session(db, token)
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+def _account_page(
+    request: Request, user: User, db: Database, *, status_code: int = 200, **context: object
+) -> Response:
+    login = login_session(request)
+    settings = db.settings
+    return page(
+        request, "accounts/account.html", user=user,
+        sessions=list_sessions(db, user.id, login.session_id if login else None),
+        idle_hours=_hours(settings.session_idle_seconds),
+        max_hours=_hours(settings.session_max_age_seconds), status_code=status_code, **context,
+    )  # fmt: skip
+
+
+def _hours(seconds: int) -> str:
+    return f"{seconds / 3600:g} hours" if seconds >= 3600 else f"{seconds // 60} minutes"
+
+
+@pages.get("/account")
+def account(request: Request, user: AnyUser, db: DB, changed: bool = False) -> Response:
+    """The user's live logins, signing out everywhere, and changing the password."""
+    return _account_page(request, user, db, error=None, changed=changed)
+
+
+@pages.post("/account/sign-out-everywhere")
+def sign_out_everywhere(request: Request, user: AnyUser, db: DB, csrf: Csrf = "") -> Response:
+    check_csrf(request, csrf)
+    end_all_sessions(db, user.id)
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+@pages.post("/account/password")
+def new_password(
+    request: Request,
+    user: AnyUser,
+    db: DB,
+    current: Annotated[str, Form(max_length=1024)],
+    new: Annotated[str, Form(max_length=1024)],
+    csrf: Csrf = "",
+) -> Response:
+    """Change the password: every login ends, this browser gets a new one."""
+    check_csrf(request, csrf)
+    try:
+        change_password(db, user.id, current, new)
+    except (AuthenticationError, InvalidInputError) as exc:
+        return _account_page(request, user, db, error=exc.message, changed=False,
+                             status_code=exc.http_status)  # fmt: skip
+    token = start_session(db, user, request.headers.get("user-agent", ""))
+    response = RedirectResponse("/account?changed=true", status_code=303)
+    set_session_cookie(request, response, token)
+    return response
 
 
 @pages.get("/")

@@ -1,0 +1,81 @@
+"""Secrets at rest: the key that makes customer identifiers into keyed hashes, and re-sealing
+everything sealed when the secret key rotates.
+
+Keyed hashes of customer identifiers, experiment assignments and overlap lists must stay the
+same across a rotation of CROSSPROMO_SECRET_KEY (the identifiers themselves are never stored,
+so nothing could be hashed again). Their key is therefore not the secret key itself but the
+*identity key*, fixed when the database first needs it (the secret key of that moment, so
+that hashes made before sealing existed stay valid) and kept sealed under the current secret
+key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, Table, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from crosspromo.keyring import seal, unseal
+from crosspromo.store import tables as t
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import utcnow
+
+IDENTITY = "identity"
+_SEALED_COLUMNS = (
+    (t.sealed_keys, t.sealed_keys.c.name),
+    (t.webhook_secrets, t.webhook_secrets.c.org_id),
+    (t.webhook_endpoints, t.webhook_endpoints.c.id),
+)
+
+
+def identity_secret(db: Database, session: Session | None = None) -> str:
+    """The key of the keyed hashes of customer identifiers (made once, kept sealed); read in
+    ``session`` when the caller has a transaction open, else in one of its own."""
+    cached = db.memo.get(IDENTITY)
+    if isinstance(cached, str):
+        return cached
+    if session is None:
+        with db.transaction() as own:
+            return identity_secret(db, own)
+    settings = db.settings
+    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert
+    session.execute(  # the first process to need it fixes it; the others read theirs
+        insert(t.sealed_keys)
+        .values(name=IDENTITY, sealed=seal(settings, settings.secret_key.get_secret_value()),
+                created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["name"])
+    )  # fmt: skip
+    sealed = session.execute(
+        select(t.sealed_keys.c.sealed).where(t.sealed_keys.c.name == IDENTITY)
+    ).scalar_one()
+    value, stale = unseal(settings, sealed)
+    if stale:
+        _reseal(session, t.sealed_keys.c.name, IDENTITY, seal(settings, value))
+    db.memo[IDENTITY] = value
+    return value
+
+
+def reseal_all(db: Database) -> int:
+    """Seal again under the current secret key every value sealed under an old key or stored
+    before sealing existed; how many were. Safe to repeat and to run from several processes."""
+    settings = db.settings
+    changed = 0
+    with db.transaction() as session:
+        for table, key in _SEALED_COLUMNS:
+            column = table.c.sealed if table is t.sealed_keys else table.c.secret
+            for row_key, value in session.execute(select(key, column)).all():
+                plain, stale = unseal(settings, value)
+                if stale:
+                    _reseal(session, key, row_key, seal(settings, plain))
+                    changed += 1
+    return changed
+
+
+def _reseal(session: Session, key: Column[Any], row_key: object, sealed: str) -> None:
+    table = key.table
+    assert isinstance(table, Table)
+    column = "sealed" if table is t.sealed_keys else "secret"
+    session.execute(update(table).where(key == row_key).values({column: sealed}))
