@@ -29,11 +29,14 @@ STORM_CLICKS = 200  # acknowledged clicks before the kill, however loaded the ma
 STORM_DEADLINE = 60.0
 
 
-def _start(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start(settings: Settings, port: int, log: Path, **extra: str) -> subprocess.Popen[bytes]:
+    """``crosspromo serve`` on ``port`` over the test's database, ready when it returns;
+    ``extra`` are more CROSSPROMO_* settings."""
     env = {
         **os.environ,
         "CROSSPROMO_DATABASE_URL": settings.database_url,
         "CROSSPROMO_SECRET_KEY": TEST_SECRET,
+        **extra,
     }
     with log.open("ab") as out:
         process = subprocess.Popen(

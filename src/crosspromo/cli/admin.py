@@ -18,6 +18,7 @@ from crosspromo.services.database import open_database, upgrade_database
 from crosspromo.services.sample.build import Progress as ProgressFn
 from crosspromo.services.sample.build import build_sample
 from crosspromo.services.sample.demo import LOCAL_SECRET_FILE, local_secret, prepare_demo
+from crosspromo.web.server import ACCESS_LOG_ENV, HEADER_TIMEOUT_ENV, HeaderDeadlineProtocol
 
 db_app = typer.Typer(no_args_is_help=True)
 sample_app = typer.Typer()
@@ -156,6 +157,8 @@ def run_server(
     check_port_free(host, port)
     os.environ["CROSSPROMO_DATABASE_URL"] = chosen.database_url
     os.environ["CROSSPROMO_SECRET_KEY"] = chosen.secret_key.get_secret_value()
+    os.environ[HEADER_TIMEOUT_ENV] = str(chosen.header_timeout_seconds)
+    os.environ[ACCESS_LOG_ENV] = "1" if access_log else "0"
     if "public_url" not in chosen.model_fields_set and "CROSSPROMO_PUBLIC_URL" not in os.environ:
         os.environ["CROSSPROMO_PUBLIC_URL"] = bound_url(host, port)  # short links that work
     uvicorn.run(
@@ -165,7 +168,8 @@ def run_server(
         port=port,
         workers=workers,
         log_level="info",
-        access_log=access_log,  # a log line per redirect would cost more than the redirect
+        access_log=False,  # ours (crosspromo.access) when asked: no raw addresses or queries
         proxy_headers=True,
         server_header=False,
+        http=HeaderDeadlineProtocol,  # a request's headers must arrive in time
     )

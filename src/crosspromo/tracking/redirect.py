@@ -130,7 +130,7 @@ class RedirectFastPath:
     """In front of the application: ``/r/...`` goes straight to the redirect app, skipping
     routing, sessions and every middleware; everything else (and the lifespan) passes on."""
 
-    def __init__(self, app: ASGIApp, redirect: RedirectApp) -> None:
+    def __init__(self, app: ASGIApp, redirect: ASGIApp) -> None:
         self.app = app
         self.redirect = redirect
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,11 +19,13 @@ from crosspromo.services.database import open_database
 from crosspromo.services.track.outbound import DispatcherThread
 from crosspromo.tracking.clicks import ClickWriter
 from crosspromo.tracking.redirect import RedirectApp, RedirectFastPath
+from crosspromo.web.access import AccessLogMiddleware
 from crosspromo.web.errors import install_error_handlers
-from crosspromo.web.headers import SecurityHeadersMiddleware
+from crosspromo.web.headers import SecurityHeadersMiddleware, hsts_seconds
 from crosspromo.web.limits import BodyLimitMiddleware
 from crosspromo.web.pages import install_redirects
 from crosspromo.web.routes import accounts, agree, discover, docs, health, measure, track
+from crosspromo.web.server import ACCESS_LOG_ENV
 
 HERE = Path(__file__).parent
 
@@ -66,7 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_redirects(app)
     overlap = dict.fromkeys(discover.LARGE_BODIES, settings.overlap_max_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, larger=overlap)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=hsts_seconds(settings))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(docs.router)
     app.include_router(health.router)
@@ -80,14 +83,22 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def create_server(settings: Settings) -> RedirectFastPath:
+def create_server(settings: Settings, *, access_log: bool = False) -> RedirectFastPath:
     """What the server runs: ``/r/...`` answered by the lean redirect path in front of the
-    FastAPI app, which handles everything else (and the lifespan)."""
+    FastAPI app, which handles everything else (and the lifespan); with ``access_log`` a
+    line a request, without raw addresses or query strings."""
     app = create_app(settings)
-    return RedirectFastPath(app, app.state.redirect)
+    redirect = SecurityHeadersMiddleware(app.state.redirect, hsts_seconds(settings))
+    if access_log:
+        salts = app.state.redirect.salts
+        return RedirectFastPath(
+            AccessLogMiddleware(app, salts, state=app.state),
+            AccessLogMiddleware(redirect, salts, state=app.state),
+        )
+    return RedirectFastPath(app, redirect)
 
 
 def app_from_environment() -> RedirectFastPath:
     """Entry point for ``uvicorn --factory``: Settings from ``CROSSPROMO_*`` variables."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return create_server(load_settings())
+    return create_server(load_settings(), access_log=os.environ.get(ACCESS_LOG_ENV) == "1")

@@ -19,6 +19,7 @@ from crosspromo.errors import (
     InvalidInputError,
     MalformedBodyError,
     NotFoundError,
+    PayloadTooLargeError,
 )
 
 log = logging.getLogger("crosspromo.web")
@@ -26,6 +27,7 @@ PROBLEM = "application/problem+json"
 _STATUS_ERRORS: dict[int, type[CrossPromoError]] = {
     401: AuthenticationError,
     404: NotFoundError,
+    413: PayloadTooLargeError,
 }
 
 
@@ -103,7 +105,12 @@ def install_error_handlers(app: FastAPI) -> None:
         kind = _STATUS_ERRORS.get(exc.status_code)
         if kind is not None:
             detail = exc.detail if exc.status_code != 404 else "no such resource"
-            return render_error(request, kind(str(detail)))
+            limit = getattr(exc, "limit", None)  # a body cut at its limit says the limit
+            extra = {"limit_bytes": limit} if isinstance(limit, int) else {}
+            response = render_error(request, kind(str(detail), **extra))
+            if exc.status_code == 413:
+                response.headers["Connection"] = "close"  # the rest of the body is not read
+            return response
         phrase = HTTPStatus(exc.status_code).phrase
         code = phrase.lower().replace(" ", "_").replace("-", "_")
         response = problem(exc.status_code, code, phrase, str(exc.detail), request.url.path)

@@ -1,10 +1,14 @@
-"""Security headers on every response. The dashboard loads only our own files; the API docs
-page needs Swagger UI's inline start-up script, so it gets a policy allowing exactly that."""
+"""Security headers on every response, the redirects of ``/r/`` included. The dashboard loads
+only our own files; the API docs page needs Swagger UI's inline start-up script, so it gets
+a policy allowing exactly that. Over HTTPS in production, Strict-Transport-Security tells
+browsers to use nothing else (``hsts_seconds``; 0 sends none)."""
 
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from crosspromo.config import Settings
 
 _COMMON = {
     "x-content-type-options": "nosniff",
@@ -21,14 +25,16 @@ _CSP_DOCS = _CSP.replace(
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts_seconds: int = 0) -> None:
         self.app = app
+        self.hsts = f"max-age={hsts_seconds}; includeSubDomains" if hsts_seconds else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         policy = _CSP_DOCS if scope["path"] == "/docs" else _CSP
+        hsts = self.hsts if scope.get("scheme") == "https" else None
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -36,6 +42,13 @@ class SecurityHeadersMiddleware:
                 for name, value in _COMMON.items():
                     headers.setdefault(name, value)
                 headers.setdefault("content-security-policy", policy)
+                if hsts:
+                    headers.setdefault("strict-transport-security", hsts)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def hsts_seconds(settings: Settings) -> int:
+    """Strict-Transport-Security's max-age: production's setting, else none."""
+    return settings.hsts_max_age_seconds if settings.environment == "production" else 0

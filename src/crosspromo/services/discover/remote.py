@@ -91,6 +91,24 @@ def _post(client: Any, url: str, body: bytes) -> bytes:
     return bytes(reply.content)
 
 
+RESULT_BYTES = 16 * 1024 * 1024  # message 3 carries counts only (a row a pair of segments)
+
+
+def message_allowance(db: Database, session_id: str, step: str) -> int:
+    """How large the body of a remote requester's ``step`` ("request": message 1, "result":
+    message 3) may be: the session's own bound, known only once the session is found
+    waiting for that message. NotFoundError or ConflictError before any body is read."""
+    with db.transaction() as tx:
+        offer = OverlapRepository(tx).get(session_id)
+    if offer.partner_org_id is not None:
+        raise NotFoundError(f"no overlap session {session_id!r}", session=session_id)
+    if step == "request":
+        check_usable(offer, SessionStatus.OPEN)
+        return int(offer.max_bytes)
+    check_usable(offer, SessionStatus.ANSWERED)
+    return RESULT_BYTES
+
+
 def answer_request(db: Database, session_id: str, data: bytes) -> bytes:
     """Message 2 for a remote requester's message 1 (its seal is its authentication)."""
     with db.transaction() as tx:

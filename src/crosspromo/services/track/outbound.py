@@ -8,12 +8,15 @@ import ipaddress
 import json
 import logging
 import secrets
+import socket
 import threading
+from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx2 as httpx
 from pydantic import Field
@@ -21,7 +24,9 @@ from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
 from crosspromo import __version__
+from crosspromo.domain.addresses import host_address, is_local_name, is_public
 from crosspromo.domain.conversions import Conversion, ConversionKind
+from crosspromo.domain.links import UNSAFE_URL_CHARS
 from crosspromo.domain.webhooks import (
     EVENTS,
     MAX_ATTEMPTS,
@@ -41,25 +46,106 @@ from crosspromo.store.repositories import (
 )
 
 log = logging.getLogger("crosspromo.webhooks")
+for _chatty in ("httpx2", "httpcore2"):  # they log each URL they call, a tenant's included
+    logging.getLogger(_chatty).setLevel(logging.WARNING)
 LEASE = timedelta(minutes=2)
-TIMEOUT = 10.0
+TIMEOUT = 10.0  # a send's whole budget
+CONNECT_TIMEOUT = 5.0
+WORKERS = 8  # sends in flight at once
+PER_ENDPOINT = 2  # of which to one endpoint
 
 
 def check_endpoint_url(url: str, production: bool) -> str:
-    """http(s) only; in production https only and never a private or loopback address."""
+    """http(s) only, with nothing a client could read differently (backslashes, control
+    characters, credentials); in production https only, and never a host that is a
+    non-public address in any spelling or a local name. Names are checked again, resolved,
+    each time a delivery is sent."""
+    if "\\" in url or UNSAFE_URL_CHARS.search(url):
+        raise InvalidInputError(
+            "webhook URLs must not contain backslashes, spaces or control characters", field="url"
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInputError(f"webhook URL {url!r} must be an http(s) URL", field="url")
+    if "@" in parts.netloc:
+        raise InvalidInputError("webhook URLs must not carry credentials", field="url")
+    try:
+        address = host_address(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise InvalidInputError(
+            f"webhook URL {url!r} has an invalid host or port", field="url"
+        ) from None
     if production:
         if parts.scheme != "https":
             raise InvalidInputError("webhook URLs must use https", field="url")
-        try:
-            address = ipaddress.ip_address(parts.hostname)
-        except ValueError:
-            address = None
-        if parts.hostname == "localhost" or (address is not None and not address.is_global):
+        if is_local_name(parts.hostname) or (address is not None and not is_public(address)):
             raise InvalidInputError("webhook URLs must not point at private addresses", field="url")
     return url
+
+
+class Refused(Exception):
+    """A delivery not sent, with the category its organization sees."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a delivery is sent: the URL to connect to (the checked address in place of the
+    name, in production), the Host header and the name TLS verifies."""
+
+    url: str
+    host: str
+    sni: str | None
+
+
+def resolve_target(url: str, production: bool) -> Target:
+    """The connection for ``url``. In production the name is resolved now and every address
+    it has must be public; the connection goes to the first, so a name cannot resolve to a
+    public address for the check and a private one for the connection."""
+    check_endpoint_url(url, production)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = parts.netloc
+    if not production:
+        return Target(url, netloc, None)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    literal = host_address(host)
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            raise Refused("name not resolved") from None
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    if not addresses or not all(is_public(a) for a in addresses):
+        raise Refused("address not allowed")
+    first = addresses[0]
+    shown = f"[{first}]" if first.version == 6 else str(first)
+    pinned = urlunsplit(parts._replace(netloc=f"{shown}:{port}"))
+    return Target(pinned, netloc, host if parts.scheme == "https" else None)
+
+
+def error_category(exc: BaseException) -> str:
+    """What a failed send shows its organization: a category, never the socket's words."""
+    if isinstance(exc, Refused):
+        return str(exc)
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    text = f"{exc!r} {exc.__cause__!r} {exc.__context__!r}".lower()
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return "invalid URL"
+    if "ssl" in text or "certificate" in text or "tls" in text:
+        return "TLS error"
+    if isinstance(exc, httpx.ConnectError):
+        if "refused" in text:
+            return "connection refused"
+        if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
+            return "name not resolved"
+        return "connection failed"
+    if isinstance(exc, httpx.HTTPError):
+        return "network error"
+    return "delivery error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,56 +276,127 @@ def enqueue_conversions(session: Session, org_id: int, conversions: Sequence[Con
 
 
 class Dispatcher:
-    """Delivers due outbox entries. Several dispatchers (processes, servers) may run at once:
-    each delivery is leased before it is sent."""
+    """Delivers due outbox entries, several at once: at most ``workers`` sends in flight and
+    ``per_endpoint`` to any one endpoint, so a slow or broken endpoint delays only its own
+    deliveries. Every send ends settled (delivered, or an error category and the next try),
+    whatever went wrong. Several dispatchers (processes, servers) may run at once: each
+    delivery is leased before it is sent."""
 
-    def __init__(self, db: Database, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, db: Database, client: httpx.Client | None = None, *, workers: int = WORKERS,
+        per_endpoint: int = PER_ENDPOINT,
+    ) -> None:  # fmt: skip
         self.db = db
+        self.production = db.settings.environment == "production"
         self.client = client or httpx.Client(
-            timeout=TIMEOUT,
+            timeout=httpx.Timeout(TIMEOUT, connect=CONNECT_TIMEOUT),
             follow_redirects=False,
+            trust_env=False,  # no proxy from the environment: we check where requests go
             headers={"user-agent": f"crosspromo/{__version__}"},
+            limits=httpx.Limits(max_connections=workers, max_keepalive_connections=workers),
         )
+        self.per_endpoint = per_endpoint
+        self.workers = workers
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="webhook")
+        self._lock = threading.Lock()
+        self._busy: Counter[int] = Counter()
+        self._in_flight: set[Future[None]] = set()
 
-    def run_once(self, now: datetime | None = None, limit: int = 100) -> int:
-        """Attempt every due delivery once; returns how many were attempted."""
+    def dispatch(self, now: datetime | None = None, limit: int = 100) -> list[Future[None]]:
+        """Lease due deliveries whose endpoint has room and start sending them; returns at
+        once with the sends started."""
         now = now or datetime.now(UTC)
         with self.db.transaction() as session:
-            due = WebhookDeliveryRepository(session).due_ids(now, limit)
-        attempted = 0
-        for delivery_id in due:
-            with self.db.transaction() as session:
-                repo = WebhookDeliveryRepository(session)
-                delivery = repo.claim(delivery_id, now, LEASE)
-                if delivery is None:
+            due = WebhookDeliveryRepository(session).due(now, limit)
+        started: list[Future[None]] = []
+        for delivery_id, endpoint_id in due:
+            with self._lock:
+                if len(self._in_flight) >= 2 * self.workers:
+                    break
+                if self._busy[endpoint_id] >= self.per_endpoint:
                     continue
-                secret, url, active = WebhookEndpointRepository(session).secret_and_url(
-                    delivery.endpoint_id
-                )
-            secret, _ = unseal(self.db.settings, secret)
-            outcome = self._send(delivery, secret, url) if active else (None, "endpoint removed")
-            self._settle(delivery, outcome, now)
-            attempted += 1
+                self._busy[endpoint_id] += 1
+            try:
+                with self.db.transaction() as session:
+                    delivery = WebhookDeliveryRepository(session).claim(delivery_id, now, LEASE)
+                    found = None
+                    if delivery is not None:
+                        found = WebhookEndpointRepository(session).secret_and_url(endpoint_id)
+            except Exception:
+                self._done(endpoint_id)
+                raise
+            if delivery is None or found is None:
+                self._done(endpoint_id)
+                continue
+            future = self._pool.submit(self._deliver, delivery, found, now)
+            with self._lock:
+                self._in_flight.add(future)
+            future.add_done_callback(self._forget)
+            started.append(future)
+        return started
+
+    def run_once(self, now: datetime | None = None, limit: int = 100) -> int:
+        """Attempt every due delivery once and wait for them; returns how many were."""
+        attempted = 0
+        while started := self.dispatch(now, limit):
+            wait(started)
+            attempted += len(started)
         return attempted
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.client.close()
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._in_flight.discard(future)
+
+    def _done(self, endpoint_id: int) -> None:
+        with self._lock:
+            self._busy[endpoint_id] -= 1
+            if self._busy[endpoint_id] <= 0:
+                del self._busy[endpoint_id]
+
+    def _deliver(
+        self, delivery: WebhookDelivery, found: tuple[str, str, bool], now: datetime
+    ) -> None:
+        sealed, url, active = found
+        try:
+            if not active:
+                outcome: tuple[int | None, str | None] = (None, "endpoint removed")
+            else:
+                outcome = self._send(delivery, unseal(self.db.settings, sealed)[0], url)
+        except Exception as exc:  # whatever failed, the delivery is settled
+            outcome = (None, error_category(exc))
+            if outcome[1] == "delivery error":
+                log.warning("webhook %s: unexpected %s", delivery.message_id, type(exc).__name__)
+        try:
+            self._settle(delivery, outcome, now)
+        except Exception:
+            log.exception("webhook %s could not be settled; its lease will end", delivery.id)
+        finally:
+            self._done(delivery.endpoint_id)
 
     def _send(
         self, delivery: WebhookDelivery, secret: str, url: str
     ) -> tuple[int | None, str | None]:
+        target = resolve_target(url, self.production)
         body = json.dumps(delivery.payload, separators=(",", ":"))
         sent_at = datetime.now(UTC)
         headers = {
+            "host": target.host,
             "content-type": "application/json",
             "webhook-id": delivery.message_id,
             "webhook-timestamp": str(int(sent_at.timestamp())),
             "webhook-signature": Webhook(secret).sign(delivery.message_id, sent_at, body),
         }
-        try:
-            response = self.client.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            return None, f"{type(exc).__name__}: {exc}"[:500]
+        extensions = {"sni_hostname": target.sni} if target.sni else None
+        response = self.client.post(target.url, content=body, headers=headers,
+                                    extensions=extensions)  # fmt: skip
+        response.close()  # the body is never read: a tenant is not shown what a server says
         if 200 <= response.status_code < 300:
             return response.status_code, None
-        return response.status_code, f"HTTP {response.status_code}: {response.text[:200]}"
+        return response.status_code, f"HTTP {response.status_code}"
 
     def _settle(
         self, delivery: WebhookDelivery, outcome: tuple[int | None, str | None], now: datetime
@@ -277,10 +434,11 @@ class DispatcherThread:
         if self._thread is not None:
             self._thread.join(timeout=TIMEOUT + 5)
             self._thread = None
+        self.dispatcher.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.dispatcher.run_once()
+                self.dispatcher.dispatch()  # starts sends and returns: the next pass is on time
             except Exception:
                 log.exception("webhook dispatch failed; retrying")

@@ -87,10 +87,11 @@ class WebhookDeliveryRepository(Repository):
             )
         )
 
-    def due_ids(self, now: datetime, limit: int) -> list[int]:
+    def due(self, now: datetime, limit: int) -> list[tuple[int, int]]:
+        """(delivery id, endpoint id) of the deliveries due at ``now``, the oldest first."""
         c = t.webhook_deliveries.c
         rows = self.session.execute(
-            select(c.id)
+            select(c.id, c.endpoint_id)
             .where(
                 c.status == DeliveryStatus.PENDING.value,
                 c.next_attempt_at <= now,
@@ -99,7 +100,7 @@ class WebhookDeliveryRepository(Repository):
             .order_by(c.next_attempt_at, c.id)
             .limit(limit)
         )
-        return [int(r[0]) for r in rows]
+        return [(int(r[0]), int(r[1])) for r in rows]
 
     def claim(self, delivery_id: int, now: datetime, lease: timedelta) -> WebhookDelivery | None:
         """Lease one due delivery for this worker; None when another worker has it."""

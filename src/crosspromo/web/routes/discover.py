@@ -27,6 +27,7 @@ from crosspromo.services.discover.ranking import Outreach, RankingView
 from crosspromo.services.discover.sessions import JoinResult, OfferView, SessionView, Sharing
 from crosspromo.web.charts import bar_chart, stacked_bars
 from crosspromo.web.deps import DB, ApiOrg
+from crosspromo.web.limits import allow_body
 from crosspromo.web.pages import Manager, page
 from crosspromo.web.schemas import PROBLEM_RESPONSES, Listing, problem_response
 
@@ -143,14 +144,21 @@ def outreach(org: ApiOrg, db: DB, candidate: Slug, encoder: Encoder = "auto") ->
 
 
 async def _upload(request: Request) -> Path:
-    """The request body saved as a .csv or .parquet file, by its content type."""
+    """The request body saved as a .csv or .parquet file, by its content type. Called once
+    the API key is checked: only then may the body be larger than the default limit."""
+    allow_body(request, request.app.state.settings.overlap_max_bytes)
     kind = request.headers.get("content-type", "text/csv").split(";")[0].strip()
     suffix = ".parquet" if kind in PARQUET_TYPES else ".csv"
     handle = tempfile.NamedTemporaryFile(prefix="overlap-", suffix=suffix, delete=False)  # noqa: SIM115
-    with handle:
-        async for chunk in request.stream():
-            handle.write(chunk)
-    return Path(handle.name)
+    path = Path(handle.name)
+    try:
+        with handle:
+            async for chunk in request.stream():
+                handle.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)  # a body cut at its limit leaves nothing behind
+        raise
+    return path
 
 
 async def _with_upload(request: Request, work: Callable[[Path], T]) -> T:
@@ -250,16 +258,20 @@ async def join_session(
     responses={200: {"content": {"application/octet-stream": {}}, "description": "message 2"}},
 )
 async def protocol_request(session_id: SessionId, request: Request, db: DB) -> Response:
-    """Message 1 in, message 2 out (both sealed with the session's key)."""
+    """Message 1 in, message 2 out (both sealed with the session's key). The session is
+    looked up before the body is read, and the work runs off the event loop."""
+    allowed = await run_in_threadpool(remote.message_allowance, db, session_id, "request")
+    allow_body(request, allowed)
     body = await request.body()
-    return Response(
-        remote.answer_request(db, session_id, body), media_type="application/octet-stream"
-    )
+    answer = await run_in_threadpool(remote.answer_request, db, session_id, body)
+    return Response(answer, media_type="application/octet-stream")
 
 
 @protocol.post("/sessions/{session_id}/result", status_code=204, openapi_extra=OCTETS)
 async def protocol_result(session_id: SessionId, request: Request, db: DB) -> Response:
     """Message 3: the counts, for the responder's records."""
+    allowed = await run_in_threadpool(remote.message_allowance, db, session_id, "result")
+    allow_body(request, allowed)
     await run_in_threadpool(remote.accept_result, db, session_id, await request.body())
     return Response(status_code=204)
 
