@@ -175,3 +175,24 @@ def test_discover_ranks_candidates_with_reasons(browser: Any, demo_server: DemoS
     draft = page.locator("[data-testid=draft]").inner_text()
     assert "Trailhead Outfitters x Peak Fitness" in draft
     page.close()
+
+
+def test_account_lists_logins_and_signs_out_everywhere(
+    browser: Any, demo_server: DemoServer
+) -> None:
+    first = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    second = _login(browser, demo_server, DEMO_OWNER_EMAIL)  # another browser context
+    second.click("a.who")
+    second.wait_for_load_state("networkidle")
+    assert second.url.endswith("/account")
+    rows = second.locator("[data-testid=sessions] tbody tr")
+    assert rows.count() >= 2
+    assert "(this one)" in second.locator("[data-testid=sessions]").inner_text()
+    second.screenshot(path=str(ARTIFACTS / "account.png"), full_page=True)
+    second.click("text=Sign out everywhere")
+    second.wait_for_load_state("networkidle")
+    assert second.url.endswith("/login")
+    first.goto(f"{demo_server.url}/")
+    assert first.url.endswith("/login"), "the other login ended too"
+    first.close()
+    second.close()

@@ -64,7 +64,7 @@ def test_rotation_keeps_hashes_and_reseals(db: Database) -> None:
         # the same customer is found under the new key: the identity key did not change
         again, created = record_customer(rotated, org.id, "ANN@example.com", frozenset())
         assert (again.id, created) == (customer.id, False)
-        assert identity_secret(rotated) == db.settings.secret_key.get_secret_value()
+        assert identity_secret(rotated) == identity_secret(db)
         assert reseal_all(rotated) == len(before) - 1  # the identity key was resealed on use
         after = _stored(rotated)
         assert set(after).isdisjoint(before)
@@ -86,3 +86,10 @@ def test_a_value_no_configured_key_opens_is_a_config_error(settings: Settings) -
     with pytest.raises(ConfigError, match="CROSSPROMO_OLD_SECRET_KEYS"):
         unseal(settings, sealed)
     assert customer_id_hash("k" * 20, 1, "a") != customer_id_hash("j" * 20, 1, "a")
+
+
+def test_a_fresh_database_gets_a_random_identity_key(db: Database) -> None:
+    """Finding 1: the secret key itself keyed the customer hashes and overlap sessions."""
+    key = identity_secret(db)
+    assert key != db.settings.secret_key.get_secret_value()
+    assert len(key) >= 43

@@ -9,6 +9,7 @@ from crosspromo.domain import ConsentPurpose
 from crosspromo.errors import ConflictError
 from crosspromo.security import customer_id_hash
 from crosspromo.services.accounts.organizations import get_organization, list_organizations
+from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.services.agree.partnerships import list_partnerships
 from crosspromo.services.sample.build import build_sample, sample_summary
 from crosspromo.store.database import Database
@@ -43,7 +44,7 @@ def test_noisy_ids_hash_to_the_canonical_customer(db: Database) -> None:
     audience = generate(5, 5).audiences["summit-coffee"]
     noisy = next(x for x in audience.external_ids() if x != x.strip().lower())
     canonical = noisy.strip().lower()
-    secret = db.settings.secret_key.get_secret_value()
+    secret = identity_secret(db)
     assert customer_id_hash(secret, org.id, canonical) == customer_id_hash(secret, org.id, noisy)
     with db.transaction() as s:
         _, created = CustomerRepository(s).upsert(

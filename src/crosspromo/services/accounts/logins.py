@@ -184,6 +184,25 @@ class SessionView:
     expires_at: datetime
     current: bool
 
+    @property
+    def browser(self) -> str:
+        """ "Firefox on Windows" and the like, from the user agent."""
+        return browser_name(self.user_agent)
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+             ("HeadlessChrome/", "Headless Chrome"), ("Chrome/", "Chrome"),
+             ("Safari/", "Safari"), ("curl/", "curl"))  # fmt: skip
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"),
+            ("Linux", "Linux"))  # fmt: skip
+
+
+def browser_name(user_agent: str) -> str:
+    name = next((n for token, n in _BROWSERS if token in user_agent), "a browser")
+    system = next((n for token, n in _SYSTEMS if token in user_agent), None)
+    return f"{name} on {system}" if system else name if user_agent else "an unknown browser"
+
 
 def list_sessions(db: Database, user_id: int, current_id: int | None = None) -> list[SessionView]:
     """The user's live logins, the most recently used first."""

@@ -1,16 +1,18 @@
 """Secrets at rest: the key that makes customer identifiers into keyed hashes, and re-sealing
 everything sealed when the secret key rotates.
 
-Keyed hashes of customer identifiers, experiment assignments and overlap lists must stay the
-same across a rotation of CROSSPROMO_SECRET_KEY (the identifiers themselves are never stored,
-so nothing could be hashed again). Their key is therefore not the secret key itself but the
-*identity key*, fixed when the database first needs it (the secret key of that moment, so
-that hashes made before sealing existed stay valid) and kept sealed under the current secret
-key.
+Keyed hashes of customer identifiers, experiment exposures and overlap sessions' keys must
+stay the same across a rotation of CROSSPROMO_SECRET_KEY (the identifiers themselves are
+never stored, so nothing could be hashed again). Their key is therefore not the secret key
+itself but the *identity key*: 32 random bytes made when a database first needs it, kept
+sealed under the current secret key. A database that already holds hashes from before the
+identity key existed keeps the secret key of that moment as its identity key, so those
+hashes stay valid.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy import Column, Table, select, update
@@ -42,12 +44,13 @@ def identity_secret(db: Database, session: Session | None = None) -> str:
             return identity_secret(db, own)
     settings = db.settings
     insert = sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert
+    earlier = _holds_hashes(session)
+    fresh = settings.secret_key.get_secret_value() if earlier else secrets.token_urlsafe(32)
     session.execute(  # the first process to need it fixes it; the others read theirs
         insert(t.sealed_keys)
-        .values(name=IDENTITY, sealed=seal(settings, settings.secret_key.get_secret_value()),
-                created_at=utcnow())
+        .values(name=IDENTITY, sealed=seal(settings, fresh), created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["name"])
-    )  # fmt: skip
+    )
     sealed = session.execute(
         select(t.sealed_keys.c.sealed).where(t.sealed_keys.c.name == IDENTITY)
     ).scalar_one()
@@ -56,6 +59,15 @@ def identity_secret(db: Database, session: Session | None = None) -> str:
         _reseal(session, t.sealed_keys.c.name, IDENTITY, seal(settings, value))
     db.memo[IDENTITY] = value
     return value
+
+
+def _holds_hashes(session: Session) -> bool:
+    """Whether keyed hashes were stored before there was an identity key."""
+    hashed = (t.customers, t.exposures, t.touchpoints, t.overlap_sessions)
+    if any(session.execute(select(table).limit(1)).first() for table in hashed):
+        return True
+    with_customer = select(t.conversions).where(t.conversions.c.customer_hash.is_not(None))
+    return session.execute(with_customer.limit(1)).first() is not None
 
 
 def reseal_all(db: Database) -> int:

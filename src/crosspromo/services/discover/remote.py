@@ -119,7 +119,7 @@ def answer_request(db: Database, session_id: str, data: bytes) -> bytes:
     check_usable(offer, SessionStatus.OPEN)
     disclosure = Disclosure(offer.disclosure)
     check_level(level, disclosure, "the responder")
-    key = session_key(db.settings, session_id)
+    key = session_key(db, session_id)
     state = responder_state(db, offer)
     with Blinder(state.secret) as blinder:
         response = respond(
@@ -140,7 +140,7 @@ def accept_result(db: Database, session_id: str, data: bytes) -> OverlapResult:
     if offer.partner_org_id is not None:
         raise NotFoundError(f"no overlap session {session_id!r}", session=session_id)
     check_usable(offer, SessionStatus.ANSWERED)
-    key = session_key(db.settings, session_id)
+    key = session_key(db, session_id)
     result = read_result(data, session_id, key, responder_state(db, offer))
     with db.transaction() as tx:
         if not OverlapRepository(tx).move(

@@ -34,7 +34,6 @@ from crosspromo.analytics.overlap import (
 )
 from crosspromo.analytics.overlap.blinding import Blinder
 from crosspromo.analytics.overlap.psi import ALL
-from crosspromo.config import Settings
 from crosspromo.domain.overlap import OverlapSession, SessionStatus, SharingLevel
 from crosspromo.errors import (
     ConflictError,
@@ -77,14 +76,16 @@ class Offer:
     partner: str | None
 
 
-def _derive(settings: Settings, purpose: str, session_id: str) -> bytes:
-    secret = settings.secret_key.get_secret_value().encode()
+def _derive(db: Database, purpose: str, session_id: str) -> bytes:
+    """A session's keys come from the identity key: a rotation of the secret key leaves the
+    sessions under way working."""
+    secret = identity_secret(db).encode()
     return hmac.digest(secret, f"overlap/{purpose}/{session_id}".encode(), hashlib.sha256)
 
 
-def session_key(settings: Settings, session_id: str) -> bytes:
+def session_key(db: Database, session_id: str) -> bytes:
     """The key both sides seal messages with (the token is its base64 form)."""
-    return _derive(settings, "key", session_id)
+    return _derive(db, "key", session_id)
 
 
 def encode_token(key: bytes) -> str:
@@ -197,8 +198,7 @@ def open_offer(
                 _check_records(session, org_id, partner_id)
     presented = present(db, org_id, path, options, segments)
     session_id = secrets.token_hex(16)
-    settings = db.settings
-    with Blinder(_derive(settings, "scalar", session_id)) as blinder:
+    with Blinder(_derive(db, "scalar", session_id)) as blinder:
         state = prepare_responder(presented.audience, blinder)
     now = utcnow()
     values = {
@@ -217,7 +217,7 @@ def open_offer(
         repo = OverlapRepository(session)
         repo.add(values)
         stored = repo.get(session_id)
-    return Offer(stored, encode_token(session_key(settings, session_id)), presented, partner)
+    return Offer(stored, encode_token(session_key(db, session_id)), presented, partner)
 
 
 def check_usable(session: OverlapSession, status: SessionStatus) -> None:
@@ -236,7 +236,7 @@ def check_usable(session: OverlapSession, status: SessionStatus) -> None:
 def responder_state(db: Database, session: OverlapSession) -> ResponderState:
     with db.transaction() as tx:
         points = OverlapRepository(tx).points(session.id)
-    return ResponderState(_derive(db.settings, "scalar", session.id), session.groups, points)
+    return ResponderState(_derive(db, "scalar", session.id), session.groups, points)
 
 
 def record_of(result: OverlapResult, requester: str) -> dict[str, Any]:
@@ -272,7 +272,7 @@ def join_offer(
             _check_records(tx, org_id, offer.org_id)
         slug = OrganizationRepository(tx).get(org_id).slug
     presented = present(db, org_id, path, options, segments)
-    key = session_key(db.settings, session_id)
+    key = session_key(db, session_id)
     state = responder_state(db, offer)
     with Blinder() as ours, Blinder(state.secret) as theirs:
         requester = Requester(
