@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import Row, Select, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crosspromo.domain import (
@@ -126,6 +126,13 @@ class LoginSessionRow:
     expires_at: datetime
 
 
+def _login_session() -> Select[Any]:
+    """The columns of a LoginSessionRow, in its order."""
+    c = t.user_sessions.c
+    return select(c.id, c.user_id, c.csrf, c.user_agent, c.created_at, c.last_seen_at,
+                  c.expires_at)  # fmt: skip
+
+
 class LoginSessionRepository(Repository):
     """Server-side login sessions, found by the SHA-256 of the cookie's token."""
 
@@ -146,20 +153,16 @@ class LoginSessionRepository(Repository):
 
     def find(self, token_hash: str) -> LoginSessionRow | None:
         c = t.user_sessions.c
-        row = self.session.execute(
-            select(c.id, c.user_id, c.csrf, c.user_agent, c.created_at, c.last_seen_at,
-                   c.expires_at).where(c.token_hash == token_hash)
-        ).first()  # fmt: skip
+        row = self.session.execute(_login_session().where(c.token_hash == token_hash)).first()
         return None if row is None else LoginSessionRow(*row)
 
     def for_user(self, user_id: int, now: datetime) -> list[LoginSessionRow]:
         c = t.user_sessions.c
         rows = self.session.execute(
-            select(c.id, c.user_id, c.csrf, c.user_agent, c.created_at, c.last_seen_at,
-                   c.expires_at)
+            _login_session()
             .where(c.user_id == user_id, c.expires_at > now)
             .order_by(c.last_seen_at.desc())
-        )  # fmt: skip
+        )
         return [LoginSessionRow(*r) for r in rows]
 
     def seen(self, session_id: int, now: datetime) -> None:

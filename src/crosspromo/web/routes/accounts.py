@@ -107,8 +107,13 @@ def login(
     previous = request.cookies.get(SESSION_COOKIE)
     if previous:
         end_session(db, previous)  # a new login never reuses the old token
+    return _logged_in(request, db, user, home(user))
+
+
+def _logged_in(request: Request, db: Database, user: User, location: str) -> Response:
+    """A new login for this browser, and on to ``location``."""
     token = start_session(db, user, request.headers.get("user-agent", ""))
-    redirect = RedirectResponse(home(user), status_code=303)
+    redirect = RedirectResponse(location, status_code=303)
     set_session_cookie(request, redirect, token)
     return redirect
 
@@ -172,10 +177,7 @@ def new_password(
     except (AuthenticationError, InvalidInputError) as exc:
         return _account_page(request, user, db, error=exc.message, changed=False,
                              status_code=exc.http_status)  # fmt: skip
-    token = start_session(db, user, request.headers.get("user-agent", ""))
-    response = RedirectResponse("/account?changed=true", status_code=303)
-    set_session_cookie(request, response, token)
-    return response
+    return _logged_in(request, db, user, "/account?changed=true")
 
 
 @pages.get("/")
