@@ -196,3 +196,37 @@ def test_account_lists_logins_and_signs_out_everywhere(
     assert first.url.endswith("/login"), "the other login ended too"
     first.close()
     second.close()
+
+
+def _fits(page: Any) -> bool:
+    """No sideways scrolling of the page itself (tables may scroll inside their cards)."""
+    width: int = page.evaluate("document.documentElement.scrollWidth")
+    return width <= page.viewport_size["width"]
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_api_keys_made_and_revoked_in_the_browser(
+    browser: Any, demo_server: DemoServer, width: int
+) -> None:
+    page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.click("nav.tabs >> text=Settings")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith("/settings/keys")
+    page.fill("input[name=name]", f"browser key {width}")
+    page.click("text=Make key")
+    page.wait_for_load_state("networkidle")
+    key = page.locator("[data-testid=issued-key]").inner_text()
+    assert key.startswith("cp_")
+    assert _fits(page), f"the page is wider than {width} px"
+    page.screenshot(path=str(ARTIFACTS / f"keys-{width}.png"), full_page=True)
+    prefix = key.split("_")[1]
+    row = page.locator(f"tr[data-prefix='{prefix}']")
+    row.locator("text=Revoke").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(f"tr[data-prefix='{prefix}'] td").nth(3)).to_contain_text("revoked")
+    page.goto(f"{demo_server.url}/no-such-page")
+    assert page.locator("nav.tabs").count() == 1, "the 404 page keeps the navigation"
+    assert _fits(page)
+    page.screenshot(path=str(ARTIFACTS / f"not-found-{width}.png"), full_page=True)
+    page.close()

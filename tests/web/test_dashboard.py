@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from crosspromo.config import Settings
+from crosspromo.services.accounts.keys import create_api_key, list_api_keys
 from crosspromo.services.accounts.logins import PAIR
 from crosspromo.services.accounts.users import create_user
 from crosspromo.services.database import open_database
@@ -248,3 +249,78 @@ def sample_summary_truth(settings: Settings) -> dict[str, object]:
         return summary.truth
     finally:
         db.dispose()
+
+
+def _as(client: TestClient, settings: Settings, role: str) -> str:
+    """Log in as a new user of the demo brand with ``role``; the page after login."""
+    db = open_database(settings)
+    email = f"{role}@trailhead.test"
+    create_user(db, "trailhead-outfitters", email, PASSWORD, role, reset=True)
+    db.dispose()
+    return login(client, email)
+
+
+def _keys(settings: Settings) -> list[tuple[str, bool]]:
+    db = open_database(settings)
+    try:
+        return [(k.name, k.revoked_at is None)
+                for k in list_api_keys(db, "trailhead-outfitters")]  # fmt: skip
+    finally:
+        db.dispose()
+
+
+def test_api_keys_made_once_and_revoked_from_settings(
+    client: TestClient, demo_settings: Settings
+) -> None:
+    _as(client, demo_settings, "manager")
+    page = client.get("/settings/keys").text
+    made = client.post("/settings/keys", data={"csrf": _csrf(page), "name": "shop backend"})
+    assert made.status_code == 200
+    key = re.search(r'data-testid="issued-key">(cp_[^<]+)<', made.text)
+    assert key, "the new key is shown"
+    auth = {"Authorization": f"Bearer {key.group(1)}"}
+    assert client.get("/api/v1/organization", headers=auth).status_code == 200
+    assert ("shop backend", True) in _keys(demo_settings)
+    assert key.group(1) not in client.get("/settings/keys").text, "shown once only"
+    prefix = key.group(1).split("_")[1]
+    client.post(f"/settings/keys/{prefix}/revoke", data={"csrf": _csrf(page)})
+    assert ("shop backend", False) in _keys(demo_settings)
+    assert client.get("/api/v1/organization", headers=auth).status_code == 401
+    bad = client.post("/settings/keys", data={"csrf": _csrf(page), "name": " "})
+    assert bad.status_code == 422
+    assert "key name must be 1-100 characters" in bad.text
+
+
+def test_an_analyst_sees_but_cannot_change(client: TestClient, demo_settings: Settings) -> None:
+    _as(client, demo_settings, "analyst")
+    page = client.get("/settings/keys")
+    assert page.status_code == 200
+    assert "Make a key" not in page.text
+    before = _keys(demo_settings)
+    refused = client.post("/settings/keys", data={"csrf": _csrf(page.text), "name": "sneaky"})
+    assert refused.status_code == 403
+    assert _keys(demo_settings) == before, "nothing changed"
+
+
+def test_error_pages_keep_the_navigation_and_the_favicon_is_served(client: TestClient) -> None:
+    login(client, DEMO_OWNER_EMAIL)
+    missing = client.get("/no-such-page", headers={"accept": "text/html"})
+    assert missing.status_code == 404
+    assert 'class="tabs"' in missing.text
+    assert "Log out" in missing.text
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_another_tenants_key_cannot_be_revoked(client: TestClient, demo_settings: Settings) -> None:
+    db = open_database(demo_settings)
+    theirs = create_api_key(db, "summit-coffee", "theirs")
+    db.dispose()
+    page = _as(client, demo_settings, "owner")
+    r = client.post(f"/settings/keys/{theirs.prefix}/revoke", data={"csrf": _csrf(page)},
+                    headers={"accept": "text/html"})  # fmt: skip
+    assert r.status_code == 404
+    still = client.get("/api/v1/organization", headers={"Authorization": f"Bearer {theirs.key}"})
+    assert still.status_code == 200, "their key still works"
+    assert theirs.prefix not in client.get("/settings/keys").text

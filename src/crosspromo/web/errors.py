@@ -21,6 +21,7 @@ from crosspromo.errors import (
     NotFoundError,
     PayloadTooLargeError,
 )
+from crosspromo.web.pages import header_context
 
 log = logging.getLogger("crosspromo.web")
 PROBLEM = "application/problem+json"
@@ -56,16 +57,23 @@ def _wants_html(request: Request) -> bool:
 def render_error(request: Request, error: CrossPromoError) -> Response:
     if _wants_html(request):
         templates: Jinja2Templates = request.app.state.templates
+        context = {"status": error.http_status, "title": error.title, "detail": error.message}
         return templates.TemplateResponse(
-            request,
-            "error.html",
-            {"status": error.http_status, "title": error.title, "detail": error.message},
-            status_code=error.http_status,
+            request, "error.html", context | _navigation(request), status_code=error.http_status
         )
     extra = {k: v for k, v in error.details.items() if k not in {"type", "title", "status"}}
     return problem(
         error.http_status, error.code, error.title, error.message, request.url.path, **extra
     )
+
+
+def _navigation(request: Request) -> dict[str, Any]:
+    """The header of a logged-in user's pages, so an error page keeps its way back; nothing
+    when the login cannot be read (the error may be the database's)."""
+    try:
+        return header_context(request)
+    except Exception:
+        return {}
 
 
 def _validation_error(request: Request, exc: RequestValidationError) -> Response:

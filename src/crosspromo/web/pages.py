@@ -9,10 +9,12 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from crosspromo.domain import User
-from crosspromo.errors import AuthenticationError
+from crosspromo.domain import Role, User
+from crosspromo.errors import AuthenticationError, PermissionDeniedError
 from crosspromo.services.accounts.overview import organization_overview
 from crosspromo.web.deps import csrf_token, session_user, set_cookies
+
+EDITORS = frozenset({Role.OWNER, Role.MANAGER})
 
 
 class Redirect(Exception):
@@ -43,6 +45,15 @@ def _partner(request: Request) -> User:
     return user
 
 
+def _editor(request: Request) -> User:
+    """A dashboard user who may change things (owner, manager); an analyst sees but is
+    refused (403) any change."""
+    user = _manager(request)
+    if user.role not in EDITORS:
+        raise PermissionDeniedError(f"an {user.role.value} can look but not change anything")
+    return user
+
+
 def _manager_or_refuse(request: Request) -> User:
     """A dashboard user, or 401: for downloads and fragments, where a redirect would be read
     as the content."""
@@ -60,6 +71,7 @@ def _anyone(request: Request) -> User:
 
 
 Manager = Annotated[User, Depends(_manager)]
+Editor = Annotated[User, Depends(_editor)]
 Partner = Annotated[User, Depends(_partner)]
 ManagerOr401 = Annotated[User, Depends(_manager_or_refuse)]
 AnyUser = Annotated[User, Depends(_anyone)]
@@ -75,10 +87,20 @@ def page(
     if user is not None:
         context.setdefault("data", organization_overview(request.app.state.db, user.org_id))
     context["user"] = user
+    context.setdefault("can_edit", user is not None and user.role in EDITORS)
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     assert isinstance(response, HTMLResponse)
     set_cookies(request, response)
     return response
+
+
+def header_context(request: Request) -> dict[str, object]:
+    """What base.html's header and tabs need for the logged-in user, if any."""
+    user = session_user(request)
+    if user is None:
+        return {}
+    return {"user": user, "csrf": csrf_token(request),
+            "data": organization_overview(request.app.state.db, user.org_id)}  # fmt: skip
 
 
 def install_redirects(app: FastAPI) -> None:

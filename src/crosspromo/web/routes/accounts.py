@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse
 from pydantic import Field
 
 from crosspromo.domain import ConsentPurpose, PartnershipStatus, User
 from crosspromo.errors import AuthenticationError, InvalidInputError, TooManyAttemptsError
 from crosspromo.services.accounts.customers import CustomerView, get_customer, record_customer
+from crosspromo.services.accounts.keys import create_api_key, list_api_keys, revoke_api_key
 from crosspromo.services.accounts.logins import (
     authenticate_user,
     change_password,
@@ -20,7 +22,7 @@ from crosspromo.services.accounts.logins import (
     list_sessions,
     start_session,
 )
-from crosspromo.services.accounts.organizations import OrganizationView
+from crosspromo.services.accounts.organizations import OrganizationView, organization_slugs
 from crosspromo.services.accounts.overview import organization_overview
 from crosspromo.services.agree.partnerships import parse_status
 from crosspromo.services.track.links import partner_links
@@ -35,7 +37,7 @@ from crosspromo.web.deps import (
     session_user,
     set_session_cookie,
 )
-from crosspromo.web.pages import AnyUser, Manager, Partner, home, page
+from crosspromo.web.pages import AnyUser, Editor, Manager, Partner, home, page
 from crosspromo.web.schemas import PROBLEM_RESPONSES, BigId, Body
 
 api = APIRouter(prefix="/api/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
@@ -195,3 +197,45 @@ def portal(request: Request, user: Partner, db: DB) -> Response:
     """The partner's side: its partnerships, and the links it shares with their numbers."""
     links = partner_links(db, user.org_id)
     return page(request, "accounts/portal.html", user=user, links=links)
+
+
+KeyPrefix = Annotated[str, PathParam(pattern="^[0-9a-f]{10}$")]
+
+
+def _slug(db: Database, org_id: int) -> str:
+    return organization_slugs(db, {org_id})[org_id]
+
+
+def _keys_page(
+    request: Request, user: User, db: Database, *, status_code: int = 200, **context: object
+) -> Response:
+    keys = list_api_keys(db, _slug(db, user.org_id))
+    return page(request, "accounts/keys.html", user=user, keys=keys, status_code=status_code,
+                **context)  # fmt: skip
+
+
+@pages.get("/settings/keys")
+def keys_page(request: Request, user: Manager, db: DB) -> Response:
+    """The organization's API keys: create one (shown once), revoke one."""
+    return _keys_page(request, user, db, issued=None, error=None)
+
+
+@pages.post("/settings/keys")
+def keys_create(
+    request: Request, user: Editor, db: DB, name: Annotated[str, Form(max_length=200)] = "",
+    csrf: Csrf = "",
+) -> Response:  # fmt: skip
+    check_csrf(request, csrf)
+    try:
+        issued = create_api_key(db, _slug(db, user.org_id), name)
+    except InvalidInputError as exc:
+        return _keys_page(request, user, db, issued=None, error=exc.message, status_code=422)
+    return _keys_page(request, user, db, issued=issued, error=None)
+
+
+@pages.post("/settings/keys/{prefix}/revoke")
+def keys_revoke(request: Request, user: Editor, db: DB, prefix: KeyPrefix,
+                csrf: Csrf = "") -> Response:  # fmt: skip
+    check_csrf(request, csrf)
+    revoke_api_key(db, _slug(db, user.org_id), prefix)
+    return RedirectResponse("/settings/keys", status_code=303)
