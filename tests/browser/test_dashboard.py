@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -229,4 +230,29 @@ def test_api_keys_made_and_revoked_in_the_browser(
     assert page.locator("nav.tabs").count() == 1, "the 404 page keeps the navigation"
     assert _fits(page)
     page.screenshot(path=str(ARTIFACTS / f"not-found-{width}.png"), full_page=True)
+    page.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_link_issued_in_the_browser_and_followed(
+    browser: Any, demo_server: DemoServer, width: int
+) -> None:
+    page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.click("nav.tabs >> text=Links")
+    page.wait_for_load_state("networkidle")
+    allowed = page.locator("form[action='/links'] p.muted").inner_text()
+    domain = allowed.removeprefix("Allowed: ").split(",")[0].strip()
+    page.fill("input[name=destination]", f"https://{domain}/spring?ref=ui")
+    page.fill("input[name=campaign]", f"spring {width}")
+    page.click("text=Issue link")
+    page.wait_for_load_state("networkidle")
+    short = page.locator("[data-testid=made-url]").inner_text()
+    assert short.startswith(f"{demo_server.url}/r/"), "the short link points at this server"
+    assert page.locator("[data-testid=made] img").evaluate("i => i.naturalWidth") > 0, "QR shown"
+    assert _fits(page), f"the page is wider than {width} px"
+    page.screenshot(path=str(ARTIFACTS / f"links-{width}.png"), full_page=True)
+    hop = httpx.get(short, follow_redirects=False, headers={"user-agent": "Mozilla/5.0 test"})
+    assert hop.status_code == 302
+    assert hop.headers["location"].startswith(f"https://{domain}/spring?ref=ui")
     page.close()

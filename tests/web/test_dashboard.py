@@ -13,11 +13,13 @@ from sqlalchemy import select, update
 from crosspromo.config import Settings
 from crosspromo.services.accounts.keys import create_api_key, list_api_keys
 from crosspromo.services.accounts.logins import PAIR
+from crosspromo.services.accounts.organizations import get_organization
 from crosspromo.services.accounts.users import create_user
 from crosspromo.services.database import open_database
 from crosspromo.services.sample.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL, prepare_demo
+from crosspromo.services.track.links import links_page
 from crosspromo.store.tables import user_sessions
-from crosspromo.web.app import create_app
+from crosspromo.web.app import create_app, create_server
 from tests.conftest import Snapshot
 
 PASSWORD = "demo-password-123"
@@ -324,3 +326,45 @@ def test_another_tenants_key_cannot_be_revoked(client: TestClient, demo_settings
     still = client.get("/api/v1/organization", headers={"Authorization": f"Bearer {theirs.key}"})
     assert still.status_code == 200, "their key still works"
     assert theirs.prefix not in client.get("/settings/keys").text
+
+
+def test_a_link_issued_from_the_dashboard_and_followed(
+    client: TestClient, demo_settings: Settings
+) -> None:
+    db = open_database(demo_settings)
+    shown = links_page(db, get_organization(db, "trailhead-outfitters").id)
+    db.dispose()
+    assert shown.partners
+    assert shown.domains
+    page = _as(client, demo_settings, "manager")
+    page = client.get("/links").text
+    destination = f"https://{shown.domains[0]}/boots?size=42"
+    form = {"csrf": _csrf(page), "partner": shown.partners[0], "campaign": "winter",
+            "destination": destination, "slug": "winter-boots"}  # fmt: skip
+    made = client.post("/links", data=form)
+    assert made.status_code == 200, made.text
+    url = re.search(r'data-testid="made-url">([^<]+)<', made.text)
+    assert url
+    assert url.group(1).endswith("/r/winter-boots")
+    assert 'src="/links/winter-boots/qr.svg"' in made.text
+    assert client.get("/links/winter-boots/qr.svg").headers["content-type"] == "image/svg+xml"
+    with TestClient(create_server(demo_settings)) as server:  # /r/ is served in front
+        hop = server.get("/r/winter-boots", follow_redirects=False)
+    assert hop.status_code == 302
+    assert hop.headers["location"].startswith(f"https://{shown.domains[0]}/boots?size=42")
+    assert "utm_campaign=winter" in hop.headers["location"]
+    again = client.post("/links", data=form | {"destination": "https://evil.test/x"})
+    assert again.status_code == 422
+    assert "not on this organization&#39;s allow-list" in again.text
+    assert 'value="https://evil.test/x"' in again.text, "the form keeps what was typed"
+    _as(client, demo_settings, "analyst")
+    token = _csrf(client.get("/links").text)
+    refused = client.post("/links", data=form | {"slug": "analyst-link", "csrf": token})
+    assert refused.status_code == 403
+    assert "winter-boots" in client.get("/links").text, "an analyst sees the links"
+    db = open_database(demo_settings)
+    codes = [
+        link.code for link in links_page(db, get_organization(db, "trailhead-outfitters").id).links
+    ]
+    db.dispose()
+    assert "analyst-link" not in codes, "and made none"

@@ -18,7 +18,7 @@ from crosspromo.domain.links import (
     normalize_domain,
     tagged_destination,
 )
-from crosspromo.domain.models import check_slug
+from crosspromo.domain.models import PartnershipStatus, check_slug
 from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
@@ -204,3 +204,26 @@ def qr_code(db: Database, org_id: int, code: str, kind: str) -> bytes:
     buffer = io.BytesIO()
     segno.make(issued.short_url, error="m").save(buffer, kind=kind, scale=8, border=2)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class LinksPage:
+    """What the dashboard's Links page shows: the brand's links, the partners it may issue
+    links to (open partnerships) and the domains destinations may point at."""
+
+    links: list[IssuedLink]
+    partners: list[str]
+    domains: list[str]
+
+
+def links_page(db: Database, org_id: int) -> LinksPage:
+    with db.transaction() as session:
+        items = LinkRepository(session).for_org(org_id)
+        orgs = OrganizationRepository(session)
+        slugs = {o.id: o.slug for o in orgs.many(i.partner_org_id for i in items).values()}
+        open_ids = {p.other_party(org_id) for p in PartnershipRepository(session).for_org(org_id)
+                    if p.status is not PartnershipStatus.ENDED}  # fmt: skip
+        partners = sorted(o.slug for o in orgs.many(open_ids).values())
+        domains = sorted(DomainRepository(session).list(org_id))
+    links = [IssuedLink.of(db, i, slugs[i.partner_org_id]) for i in items]
+    return LinksPage(links, partners, domains)

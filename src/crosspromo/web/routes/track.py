@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Form, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from crosspromo.domain import User
 from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.domain.money import MAX_MINOR
-from crosspromo.errors import InvalidInputError, MalformedBodyError
+from crosspromo.errors import ConflictError, InvalidInputError, MalformedBodyError, NotFoundError
 from crosspromo.services.track import conversions, inbound, links, outbound, stats
 from crosspromo.services.track.conversions import (
     MAX_LENGTHS,
@@ -26,9 +27,10 @@ from crosspromo.services.track.inbound import InboundSecret
 from crosspromo.services.track.links import DomainAdded, IssuedLink, LinkStats
 from crosspromo.services.track.outbound import DeliveryView, EndpointView
 from crosspromo.services.track.stats import DailyStats
+from crosspromo.store.database import Database
 from crosspromo.web.charts import line_chart
-from crosspromo.web.deps import DB, ApiOrg
-from crosspromo.web.pages import Manager, ManagerOr401, page
+from crosspromo.web.deps import DB, ApiOrg, check_csrf
+from crosspromo.web.pages import Editor, Manager, ManagerOr401, page
 from crosspromo.web.schemas import PROBLEM_RESPONSES, BigId, Body, LinkCode, Listing, SmallId
 
 api = APIRouter(prefix="/api/v1", tags=["track"], responses=PROBLEM_RESPONSES)
@@ -351,3 +353,47 @@ def tracking(
 @pages.get("/tracking.csv")
 def tracking_csv(user: ManagerOr401, db: DB, start: From = None, end: To = None) -> Response:
     return _csv(stats.daily(db, user.org_id, start, end), "tracking")
+
+
+def _links_page(
+    request: Request, user: User, db: Database, *, status_code: int = 200, **context: object
+) -> Response:
+    return page(request, "track/links.html", user=user, page_data=links.links_page(db, user.org_id),
+                status_code=status_code, **context)  # fmt: skip
+
+
+@pages.get("/links")
+def links_list(request: Request, user: Manager, db: DB) -> Response:
+    """The brand's tracking links with copy and QR, and a form to issue one to a partner."""
+    return _links_page(request, user, db, made=None, error=None, form={})
+
+
+@pages.post("/links")
+def links_create(
+    request: Request,
+    user: Editor,
+    db: DB,
+    partner: Annotated[str, Form(max_length=64)] = "",
+    destination: Annotated[str, Form(max_length=2000)] = "",
+    campaign: Annotated[str, Form(max_length=200)] = "",
+    medium: Annotated[str, Form(max_length=64)] = "partner",
+    content: Annotated[str, Form(max_length=200)] = "",
+    slug: Annotated[str, Form(max_length=64)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    form = {"partner": partner, "destination": destination, "campaign": campaign,
+            "medium": medium, "content": content, "slug": slug}  # fmt: skip
+    try:
+        made = links.create_link(db, user.org_id, partner, destination, campaign, slug or None,
+                                 medium or "partner", content)  # fmt: skip
+    except (InvalidInputError, NotFoundError, ConflictError) as exc:
+        return _links_page(request, user, db, made=None, error=exc.message, form=form,
+                           status_code=exc.http_status)  # fmt: skip
+    return _links_page(request, user, db, made=made, error=None, form={})
+
+
+@pages.get("/links/{code}/qr.svg")
+def links_qr(code: LinkCode, user: ManagerOr401, db: DB) -> Response:
+    """The QR code of a link's short URL, for the dashboard."""
+    return Response(links.qr_code(db, user.org_id, code, "svg"), media_type="image/svg+xml")
