@@ -256,3 +256,21 @@ def test_a_link_issued_in_the_browser_and_followed(
     assert hop.status_code == 302
     assert hop.headers["location"].startswith(f"https://{domain}/spring?ref=ui")
     page.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_link_domain_allowed_in_the_browser(
+    browser: Any, demo_server: DemoServer, width: int
+) -> None:
+    page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{demo_server.url}/settings/keys")
+    page.click("nav.subtabs >> text=Link domains")
+    page.wait_for_load_state("networkidle")
+    page.fill("form[action='/settings/domains'] input[name=domain]", f"shop{width}.example.com")
+    page.click("form[action='/settings/domains'] button")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(f"tr[data-domain='shop{width}.example.com']")).to_have_count(1)
+    assert _fits(page), f"the page is wider than {width} px"
+    page.screenshot(path=str(ARTIFACTS / f"domains-{width}.png"), full_page=True)
+    page.close()

@@ -17,7 +17,7 @@ from crosspromo.services.accounts.organizations import get_organization
 from crosspromo.services.accounts.users import create_user
 from crosspromo.services.database import open_database
 from crosspromo.services.sample.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL, prepare_demo
-from crosspromo.services.track.links import links_page
+from crosspromo.services.track.links import links_page, list_domains
 from crosspromo.store.tables import user_sessions
 from crosspromo.web.app import create_app, create_server
 from tests.conftest import Snapshot
@@ -368,3 +368,35 @@ def test_a_link_issued_from_the_dashboard_and_followed(
     ]
     db.dispose()
     assert "analyst-link" not in codes, "and made none"
+
+
+def test_link_domains_allowed_and_removed_from_settings(
+    client: TestClient, demo_settings: Settings
+) -> None:
+    def allowed() -> list[str]:
+        db = open_database(demo_settings)
+        try:
+            return list_domains(db, get_organization(db, "trailhead-outfitters").id)
+        finally:
+            db.dispose()
+
+    page = _as(client, demo_settings, "manager")
+    page = client.get("/settings/domains").text
+    added = client.post(
+        "/settings/domains", data={"csrf": _csrf(page), "domain": " Bücher.Example. "}
+    )
+    assert added.status_code == 200  # followed to the list
+    assert "xn--bcher-kva.example" in allowed()
+    assert 'data-domain="xn--bcher-kva.example"' in added.text
+    bad = client.post("/settings/domains", data={"csrf": _csrf(page), "domain": "https://x.y/z"})
+    assert bad.status_code == 422
+    assert "is not a domain name" in bad.text
+    client.post("/settings/domains/remove",
+                data={"csrf": _csrf(page), "domain": "xn--bcher-kva.example"})  # fmt: skip
+    assert "xn--bcher-kva.example" not in allowed()
+    before = allowed()
+    _as(client, demo_settings, "analyst")
+    token = _csrf(client.get("/settings/domains").text)
+    refused = client.post("/settings/domains", data={"csrf": token, "domain": "evil.test"})
+    assert refused.status_code == 403
+    assert allowed() == before

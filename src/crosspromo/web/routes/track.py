@@ -8,6 +8,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -397,3 +398,41 @@ def links_create(
 def links_qr(code: LinkCode, user: ManagerOr401, db: DB) -> Response:
     """The QR code of a link's short URL, for the dashboard."""
     return Response(links.qr_code(db, user.org_id, code, "svg"), media_type="image/svg+xml")
+
+
+def _domains_page(
+    request: Request, user: User, db: Database, *, status_code: int = 200, **context: object
+) -> Response:
+    return page(request, "track/domains.html", user=user,
+                domains=links.list_domains(db, user.org_id), status_code=status_code,
+                **context)  # fmt: skip
+
+
+@pages.get("/settings/domains")
+def domains_page(request: Request, user: Manager, db: DB) -> Response:
+    """The domains link destinations may point at (each with its subdomains)."""
+    return _domains_page(request, user, db, error=None, typed="")
+
+
+@pages.post("/settings/domains")
+def domains_add(
+    request: Request, user: Editor, db: DB, domain: Annotated[str, Form(max_length=253)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:  # fmt: skip
+    check_csrf(request, csrf)
+    try:
+        links.add_domain(db, user.org_id, domain)
+    except InvalidInputError as exc:
+        return _domains_page(request, user, db, error=exc.message, typed=domain,
+                             status_code=exc.http_status)  # fmt: skip
+    return RedirectResponse("/settings/domains", status_code=303)
+
+
+@pages.post("/settings/domains/remove")
+def domains_remove(
+    request: Request, user: Editor, db: DB, domain: Annotated[str, Form(max_length=253)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:  # fmt: skip
+    check_csrf(request, csrf)
+    links.remove_domain(db, user.org_id, domain)
+    return RedirectResponse("/settings/domains", status_code=303)
