@@ -274,3 +274,16 @@ def test_a_link_domain_allowed_in_the_browser(
     assert _fits(page), f"the page is wider than {width} px"
     page.screenshot(path=str(ARTIFACTS / f"domains-{width}.png"), full_page=True)
     page.close()
+
+
+def test_audience_sharing_chosen_in_the_browser(browser: Any, demo_server: DemoServer) -> None:
+    page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(f"{demo_server.url}/settings/sharing")
+    page.select_option("select[name=level]", "counts")
+    page.click("form[action='/settings/sharing'] button")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-testid=level]").inner_text() == "counts"
+    assert _fits(page)
+    page.screenshot(path=str(ARTIFACTS / "sharing-390.png"), full_page=True)
+    page.close()

@@ -16,6 +16,7 @@ from crosspromo.services.accounts.logins import PAIR
 from crosspromo.services.accounts.organizations import get_organization
 from crosspromo.services.accounts.users import create_user
 from crosspromo.services.database import open_database
+from crosspromo.services.discover.sessions import sharing
 from crosspromo.services.sample.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL, prepare_demo
 from crosspromo.services.track.links import links_page, list_domains
 from crosspromo.store.tables import user_sessions
@@ -400,3 +401,26 @@ def test_link_domains_allowed_and_removed_from_settings(
     refused = client.post("/settings/domains", data={"csrf": token, "domain": "evil.test"})
     assert refused.status_code == 403
     assert allowed() == before
+
+
+def test_audience_sharing_set_from_settings(client: TestClient, demo_settings: Settings) -> None:
+    def level() -> str:
+        db = open_database(demo_settings)
+        try:
+            return sharing(db, get_organization(db, "trailhead-outfitters").id).level
+        finally:
+            db.dispose()
+
+    _as(client, demo_settings, "manager")
+    page = client.get("/settings/sharing").text
+    client.post("/settings/sharing", data={"csrf": _csrf(page), "level": "records"})
+    assert level() == "records"
+    assert 'data-testid="level">records<' in client.get("/settings/sharing").text
+    bad = client.post("/settings/sharing", data={"csrf": _csrf(page), "level": "everything"})
+    assert bad.status_code == 422
+    assert level() == "records"
+    _as(client, demo_settings, "analyst")
+    token = _csrf(client.get("/settings/sharing").text)
+    refused = client.post("/settings/sharing", data={"csrf": token, "level": "hidden"})
+    assert refused.status_code == 403
+    assert level() == "records"

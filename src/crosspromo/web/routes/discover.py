@@ -12,13 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi import Path as PathParam
+from fastapi.responses import RedirectResponse
 from pydantic import AwareDatetime, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from crosspromo.analytics.discovery.score import FACTORS, OVERLAP_BAND
 from crosspromo.analytics.overlap import Disclosure, IdentifierKind
+from crosspromo.domain.overlap import SharingLevel
 from crosspromo.errors import NotFoundError
 from crosspromo.services.discover import profiles, ranking, remote, sessions
 from crosspromo.services.discover.lists import ListOptions
@@ -26,9 +28,9 @@ from crosspromo.services.discover.profiles import MentionsAdded, ProfileView
 from crosspromo.services.discover.ranking import Outreach, RankingView
 from crosspromo.services.discover.sessions import JoinResult, OfferView, SessionView, Sharing
 from crosspromo.web.charts import bar_chart, stacked_bars
-from crosspromo.web.deps import DB, ApiOrg
+from crosspromo.web.deps import DB, ApiOrg, check_csrf
 from crosspromo.web.limits import allow_body
-from crosspromo.web.pages import Manager, page
+from crosspromo.web.pages import Editor, Manager, page
 from crosspromo.web.schemas import PROBLEM_RESPONSES, Listing, problem_response
 
 RESPONSES = {
@@ -311,3 +313,22 @@ def partner_outreach(request: Request, user: Manager, db: DB, candidate: Slug) -
     return page(
         request, "discover/outreach.html", user=user, candidate=candidate, text=drafted.text
     )
+
+
+@pages.get("/settings/sharing")
+def sharing_page(request: Request, user: Manager, db: DB) -> Response:
+    """What partners may learn of the audience in an overlap, and the sessions so far."""
+    return page(request, "discover/sharing.html", user=user,
+                sharing=sessions.sharing(db, user.org_id), levels=list(SharingLevel),
+                overlaps=sessions.session_views(db, user.org_id))  # fmt: skip
+
+
+@pages.post("/settings/sharing")
+def sharing_set(
+    request: Request, user: Editor, db: DB, level: Annotated[SharingLevel, Form()],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:  # fmt: skip
+    """Opt in or out; lowering the level revokes the organization's unfinished sessions."""
+    check_csrf(request, csrf)
+    sessions.sharing(db, user.org_id, level)
+    return RedirectResponse("/settings/sharing", status_code=303)
