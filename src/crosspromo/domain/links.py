@@ -9,7 +9,7 @@ import string
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import idna
 
@@ -121,6 +121,23 @@ def host_allowed(host: str, allowed: frozenset[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in allowed)
 
 
+def unambiguous_url(url: str, what: str, field: str) -> tuple[SplitResult, str]:
+    """``url`` split, and its host, when it is an http(s) URL that every client reads the
+    same way: no backslashes (browsers read them as slashes), spaces or control characters
+    (they strip them), and no credentials (``a.example@b.example`` goes to b). ``what`` names
+    the URL in the error, ``field`` is the input it came from."""
+    if "\\" in url or UNSAFE_URL_CHARS.search(url):
+        raise InvalidInputError(
+            f"{what} must not contain backslashes, spaces or control characters", field=field
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInputError(f"{what} {url!r} must be an http(s) URL", field=field)
+    if "@" in parts.netloc:
+        raise InvalidInputError(f"{what} must not carry credentials", field=field)
+    return parts, parts.hostname
+
+
 def tagged_destination(
     url: str,
     allowed: frozenset[str],
@@ -137,22 +154,12 @@ def tagged_destination(
     reads it: a URL a browser would parse differently from us (backslashes, control
     characters, credentials, an encoded host) is refused outright.
     """
-    url = url.strip()
-    if "\\" in url or UNSAFE_URL_CHARS.search(url):
-        raise InvalidInputError(
-            "destination must not contain backslashes, spaces or control characters",
-            field="destination",
-        )
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInputError(f"destination {url!r} must be an http(s) URL", field="destination")
-    if "@" in parts.netloc:
-        raise InvalidInputError("destination must not carry credentials", field="destination")
-    host = ascii_host(parts.hostname)
+    parts, hostname = unambiguous_url(url.strip(), "destination", "destination")
+    host = ascii_host(hostname)
     if host is None or not host_allowed(host, allowed):
         listed = ", ".join(sorted(allowed)) or "none yet"
         raise InvalidInputError(
-            f"destination host {parts.hostname!r} is not on this organization's allow-list "
+            f"destination host {hostname!r} is not on this organization's allow-list "
             f"({listed}); add it with `crosspromo orgs domains add`",
             field="destination",
         )

@@ -4,9 +4,10 @@ the login form, and a user of the wrong kind to their own home, in one place."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crosspromo.domain import Role, User
@@ -75,6 +76,7 @@ Editor = Annotated[User, Depends(_editor)]
 Partner = Annotated[User, Depends(_partner)]
 ManagerOr401 = Annotated[User, Depends(_manager_or_refuse)]
 AnyUser = Annotated[User, Depends(_anyone)]
+Csrf = Annotated[str, Form(max_length=100)]  # the form token every form posts back
 
 
 def page(
@@ -83,11 +85,7 @@ def page(
 ) -> HTMLResponse:  # fmt: skip
     """Render template ``name``; for a logged-in ``user`` the header shows their organization."""
     templates = request.app.state.templates
-    context.setdefault("csrf", csrf_token(request))
-    if user is not None:
-        context.setdefault("data", organization_overview(request.app.state.db, user.org_id))
-    context["user"] = user
-    context.setdefault("can_edit", user is not None and user.role in EDITORS)
+    context = _header(request, user, given=context) | context
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     assert isinstance(response, HTMLResponse)
     set_cookies(request, response)
@@ -95,12 +93,22 @@ def page(
 
 
 def header_context(request: Request) -> dict[str, object]:
-    """What base.html's header and tabs need for the logged-in user, if any."""
+    """What base.html's header and tabs need for the request's logged-in user (error pages,
+    which have no page guard); nothing for a visitor."""
     user = session_user(request)
-    if user is None:
-        return {}
-    return {"user": user, "csrf": csrf_token(request),
-            "data": organization_overview(request.app.state.db, user.org_id)}  # fmt: skip
+    return {} if user is None else _header(request, user)
+
+
+def _header(
+    request: Request, user: User | None, given: Mapping[str, object] | None = None
+) -> dict[str, object]:
+    """The header's context: the user, the form token, the organization, what may be edited;
+    the organization's figures only when the page has not ``given`` its own."""
+    header: dict[str, object] = {"user": user, "csrf": csrf_token(request),
+                                 "can_edit": user is not None and user.role in EDITORS}  # fmt: skip
+    if user is not None and "data" not in (given or {}):
+        header["data"] = organization_overview(request.app.state.db, user.org_id)
+    return header
 
 
 def install_redirects(app: FastAPI) -> None:

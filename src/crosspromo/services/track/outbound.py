@@ -26,7 +26,7 @@ from standardwebhooks.webhooks import Webhook
 from crosspromo import __version__
 from crosspromo.domain.addresses import host_address, is_local_name, is_public
 from crosspromo.domain.conversions import Conversion, ConversionKind
-from crosspromo.domain.links import UNSAFE_URL_CHARS
+from crosspromo.domain.links import unambiguous_url
 from crosspromo.domain.webhooks import (
     EVENTS,
     MAX_ATTEMPTS,
@@ -60,17 +60,9 @@ def check_endpoint_url(url: str, production: bool) -> str:
     characters, credentials); in production https only, and never a host that is a
     non-public address in any spelling or a local name. Names are checked again, resolved,
     each time a delivery is sent."""
-    if "\\" in url or UNSAFE_URL_CHARS.search(url):
-        raise InvalidInputError(
-            "webhook URLs must not contain backslashes, spaces or control characters", field="url"
-        )
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInputError(f"webhook URL {url!r} must be an http(s) URL", field="url")
-    if "@" in parts.netloc:
-        raise InvalidInputError("webhook URLs must not carry credentials", field="url")
+    parts, hostname = unambiguous_url(url, "webhook URL", "url")
     try:
-        address = host_address(parts.hostname)
+        address = host_address(hostname)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
         raise InvalidInputError(
@@ -79,7 +71,7 @@ def check_endpoint_url(url: str, production: bool) -> str:
     if production:
         if parts.scheme != "https":
             raise InvalidInputError("webhook URLs must use https", field="url")
-        if is_local_name(parts.hostname) or (address is not None and not is_public(address)):
+        if is_local_name(hostname) or (address is not None and not is_public(address)):
             raise InvalidInputError("webhook URLs must not point at private addresses", field="url")
     return url
 

@@ -37,12 +37,11 @@ from crosspromo.web.deps import (
     session_user,
     set_session_cookie,
 )
-from crosspromo.web.pages import AnyUser, Editor, Manager, Partner, home, page
+from crosspromo.web.pages import AnyUser, Csrf, Editor, Manager, Partner, home, page
 from crosspromo.web.schemas import PROBLEM_RESPONSES, BigId, Body
 
 api = APIRouter(prefix="/api/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
 pages = APIRouter(include_in_schema=False)
-Csrf = Annotated[str, Form(max_length=100)]
 
 
 class CustomerIn(Body):
@@ -126,6 +125,11 @@ def logout(request: Request, db: DB, csrf: Csrf = "") -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         end_session(db, token)
+    return _logged_out()
+
+
+def _logged_out() -> Response:
+    """Back to the login form, the browser's session cookie gone."""
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookie(response)
     return response
@@ -158,9 +162,7 @@ def account(request: Request, user: AnyUser, db: DB, changed: bool = False) -> R
 def sign_out_everywhere(request: Request, user: AnyUser, db: DB, csrf: Csrf = "") -> Response:
     check_csrf(request, csrf)
     end_all_sessions(db, user.id)
-    response = RedirectResponse("/login", status_code=303)
-    clear_session_cookie(response)
-    return response
+    return _logged_out()
 
 
 @pages.post("/account/password")

@@ -30,7 +30,7 @@ from crosspromo.services.discover.sessions import JoinResult, OfferView, Session
 from crosspromo.web.charts import bar_chart, stacked_bars
 from crosspromo.web.deps import DB, ApiOrg, check_csrf
 from crosspromo.web.limits import allow_body
-from crosspromo.web.pages import Editor, Manager, page
+from crosspromo.web.pages import Csrf, Editor, Manager, page
 from crosspromo.web.schemas import PROBLEM_RESPONSES, Listing, problem_response
 
 RESPONSES = {
@@ -326,7 +326,7 @@ def sharing_page(request: Request, user: Manager, db: DB) -> Response:
 @pages.post("/settings/sharing")
 def sharing_set(
     request: Request, user: Editor, db: DB, level: Annotated[SharingLevel, Form()],
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: Csrf = "",
 ) -> Response:  # fmt: skip
     """Opt in or out; lowering the level revokes the organization's unfinished sessions."""
     check_csrf(request, csrf)

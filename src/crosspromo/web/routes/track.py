@@ -31,7 +31,7 @@ from crosspromo.services.track.stats import DailyStats
 from crosspromo.store.database import Database
 from crosspromo.web.charts import line_chart
 from crosspromo.web.deps import DB, ApiOrg, check_csrf
-from crosspromo.web.pages import Editor, Manager, ManagerOr401, page
+from crosspromo.web.pages import Csrf, Editor, Manager, ManagerOr401, page
 from crosspromo.web.schemas import PROBLEM_RESPONSES, BigId, Body, LinkCode, Listing, SmallId
 
 api = APIRouter(prefix="/api/v1", tags=["track"], responses=PROBLEM_RESPONSES)
@@ -380,7 +380,7 @@ def links_create(
     medium: Annotated[str, Form(max_length=64)] = "partner",
     content: Annotated[str, Form(max_length=200)] = "",
     slug: Annotated[str, Form(max_length=64)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: Csrf = "",
 ) -> Response:
     check_csrf(request, csrf)
     form = {"partner": partner, "destination": destination, "campaign": campaign,
@@ -417,7 +417,7 @@ def domains_page(request: Request, user: Manager, db: DB) -> Response:
 @pages.post("/settings/domains")
 def domains_add(
     request: Request, user: Editor, db: DB, domain: Annotated[str, Form(max_length=253)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: Csrf = "",
 ) -> Response:  # fmt: skip
     check_csrf(request, csrf)
     try:
@@ -431,7 +431,7 @@ def domains_add(
 @pages.post("/settings/domains/remove")
 def domains_remove(
     request: Request, user: Editor, db: DB, domain: Annotated[str, Form(max_length=253)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    csrf: Csrf = "",
 ) -> Response:  # fmt: skip
     check_csrf(request, csrf)
     links.remove_domain(db, user.org_id, domain)
