@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import Column, Table, select, update
+from sqlalchemy import Column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,11 +26,12 @@ from crosspromo.store.database import Database
 from crosspromo.store.repositories import utcnow
 
 IDENTITY = "identity"
-_SEALED_COLUMNS = (
-    (t.sealed_keys, t.sealed_keys.c.name),
-    (t.webhook_secrets, t.webhook_secrets.c.org_id),
-    (t.webhook_endpoints, t.webhook_endpoints.c.id),
+_SEALED_COLUMNS = (  # (the row's key, the sealed value) of everything sealed
+    (t.sealed_keys.c.name, t.sealed_keys.c.sealed),
+    (t.webhook_secrets.c.org_id, t.webhook_secrets.c.secret),
+    (t.webhook_endpoints.c.id, t.webhook_endpoints.c.secret),
 )
+_IDENTITY_KEY, _IDENTITY_VALUE = _SEALED_COLUMNS[0]
 
 
 def identity_secret(db: Database, session: Session | None = None) -> str:
@@ -43,22 +44,28 @@ def identity_secret(db: Database, session: Session | None = None) -> str:
         with db.transaction() as own:
             return identity_secret(db, own)
     settings = db.settings
-    insert = sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert
-    earlier = _holds_hashes(session)
-    fresh = settings.secret_key.get_secret_value() if earlier else secrets.token_urlsafe(32)
-    session.execute(  # the first process to need it fixes it; the others read theirs
-        insert(t.sealed_keys)
-        .values(name=IDENTITY, sealed=seal(settings, fresh), created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["name"])
-    )
-    sealed = session.execute(
-        select(t.sealed_keys.c.sealed).where(t.sealed_keys.c.name == IDENTITY)
-    ).scalar_one()
+    sealed = _sealed_identity(session)
+    if sealed is None:  # the first process to need it fixes it; the others read theirs
+        earlier = _holds_hashes(session)
+        fresh = settings.secret_key.get_secret_value() if earlier else secrets.token_urlsafe(32)
+        insert = sqlite_insert if db.engine.dialect.name == "sqlite" else pg_insert
+        session.execute(
+            insert(t.sealed_keys)
+            .values(name=IDENTITY, sealed=seal(settings, fresh), created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        sealed = _sealed_identity(session)
+        assert sealed is not None
     value, stale = unseal(settings, sealed)
     if stale:
-        _reseal(session, t.sealed_keys.c.name, IDENTITY, seal(settings, value))
+        _reseal(session, _IDENTITY_KEY, _IDENTITY_VALUE, IDENTITY, seal(settings, value))
     db.memo[IDENTITY] = value
     return value
+
+
+def _sealed_identity(session: Session) -> str | None:
+    found = session.execute(select(_IDENTITY_VALUE).where(_IDENTITY_KEY == IDENTITY))
+    return found.scalar_one_or_none()
 
 
 def _holds_hashes(session: Session) -> bool:
@@ -76,18 +83,16 @@ def reseal_all(db: Database) -> int:
     settings = db.settings
     changed = 0
     with db.transaction() as session:
-        for table, key in _SEALED_COLUMNS:
-            column = table.c.sealed if table is t.sealed_keys else table.c.secret
+        for key, column in _SEALED_COLUMNS:
             for row_key, value in session.execute(select(key, column)).all():
                 plain, stale = unseal(settings, value)
                 if stale:
-                    _reseal(session, key, row_key, seal(settings, plain))
+                    _reseal(session, key, column, row_key, seal(settings, plain))
                     changed += 1
     return changed
 
 
-def _reseal(session: Session, key: Column[Any], row_key: object, sealed: str) -> None:
-    table = key.table
-    assert isinstance(table, Table)
-    column = "sealed" if table is t.sealed_keys else "secret"
-    session.execute(update(table).where(key == row_key).values({column: sealed}))
+def _reseal(
+    session: Session, key: Column[Any], column: Column[Any], row_key: object, sealed: str
+) -> None:
+    session.execute(update(key.table).where(key == row_key).values({column.name: sealed}))
