@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crosspromo.domain import User
-from crosspromo.errors import AuthenticationError, InvalidInputError, TooManyAttemptsError
+from crosspromo.errors import AuthenticationError, TooManyAttemptsError
 from crosspromo.security import dummy_verify, hash_password, verify_password
-from crosspromo.services.accounts.users import MIN_PASSWORD
+from crosspromo.services.accounts.users import check_password
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     LoginSessionRepository,
@@ -151,7 +151,7 @@ def current_session(db: Database, token: str) -> CurrentSession | None:
         if row is None:
             return None
         user = UserRepository(session).get(row.user_id)
-        if user is None or row.expires_at <= now or row.last_seen_at + idle <= now:
+        if user is None or row.ends_at(idle) <= now:
             sessions.end(row.id)
             return None
         if now - row.last_seen_at >= SEEN_EVERY:
@@ -210,26 +210,18 @@ def list_sessions(db: Database, user_id: int, current_id: int | None = None) -> 
     idle = timedelta(seconds=db.settings.session_idle_seconds)
     with db.transaction() as session:
         rows = LoginSessionRepository(session).for_user(user_id, now)
-    return [
+    views = [
         SessionView(
-            r.id,
-            r.user_agent,
-            r.created_at,
-            r.last_seen_at,
-            min(r.expires_at, r.last_seen_at + idle),
-            r.id == current_id,
+            r.id, r.user_agent, r.created_at, r.last_seen_at, r.ends_at(idle), r.id == current_id
         )
         for r in rows
-        if r.last_seen_at + idle > now
     ]
+    return [v for v in views if v.expires_at > now]
 
 
 def change_password(db: Database, user_id: int, current: str, new: str) -> None:
     """Set a new password after checking the current one; every login of the user ends."""
-    if len(new) < MIN_PASSWORD:
-        raise InvalidInputError(
-            f"the new password must be at least {MIN_PASSWORD} characters", field="new_password"
-        )
+    check_password(new, "the new password", "new_password")
     with db.transaction() as session:
         stored = UserRepository(session).password_hash(user_id)
     if stored is None or not verify_password(current, stored):

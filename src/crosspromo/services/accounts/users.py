@@ -15,14 +15,17 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 
 
+def check_password(password: str, what: str = "password", field: str = "password") -> None:
+    """A new password is long enough; ``what`` names it in the error, ``field`` is its input."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInputError(f"{what} must be at least {MIN_PASSWORD} characters", field=field)
+
+
 def _checked(email: str, password: str, role: Role | str) -> tuple[str, Role]:
     email = email.strip().lower()
     if not EMAIL.match(email):
         raise InvalidInputError(f"{email!r} is not an e-mail address", field="email")
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInputError(
-            f"password must be at least {MIN_PASSWORD} characters", field="password"
-        )
+    check_password(password)
     try:
         return email, Role(role)
     except ValueError:

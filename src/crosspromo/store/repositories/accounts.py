@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, Select, delete, insert, select, update
@@ -124,6 +124,10 @@ class LoginSessionRow:
     created_at: datetime
     last_seen_at: datetime
     expires_at: datetime
+
+    def ends_at(self, idle: timedelta) -> datetime:
+        """When this login ends unless used again: idle for ``idle``, or its absolute end."""
+        return min(self.expires_at, self.last_seen_at + idle)
 
 
 def _login_session() -> Select[Any]:
