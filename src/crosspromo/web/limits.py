@@ -41,14 +41,10 @@ class BodyTooLarge(HTTPException):
 
 def allow_body(request: Request, limit: int) -> None:
     """Let this (authenticated) request send up to ``limit`` bytes, at most the ceiling of
-    its path; 413 at once when its declared length is more."""
+    its path (a declared length above it is refused at the first read, before any byte)."""
     allowance: Allowance | None = request.scope.get(_SCOPE_KEY)
-    if allowance is None:
-        return
-    allowance.limit = min(limit, allowance.ceiling)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > allowance.limit:
-        raise BodyTooLarge(allowance.limit)
+    if allowance is not None:
+        allowance.limit = min(limit, allowance.ceiling)
 
 
 class BodyLimitMiddleware:
