@@ -130,6 +130,7 @@ def test_experiments_show_lifts_and_decisions(browser: Any, demo_server: DemoSer
     assert set(arms) == {"control", "partner", "brand"}
     expect(card.locator("svg circle")).to_have_count(4)  # two arms x two metrics
     assert card.locator("[data-testid=decision]").inner_text().strip() != ""
+    card.locator("details summary").click()  # the p-values sit behind "Statistical details"
     sequential = card.locator("[data-testid=sequential]").all_inner_texts()
     assert sum(float(p) <= 1 for p in sequential if p != "—") == 4  # every arm's comparison
     page.screenshot(path=str(ARTIFACTS / "experiments.png"), full_page=True)

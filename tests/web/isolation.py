@@ -322,6 +322,14 @@ case(
     body=lambda w: {"items": [{"unit": "u1"}]},
 )
 case(
+    "POST",
+    "/api/v1/experiments/{experiment_id}/status",
+    path=lambda w: f"/api/v1/experiments/{w.experiment_ids['acme']}/status",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"status": "stopped"},
+)
+case(
     "GET",
     "/api/v1/experiments/{experiment_id}/results",
     path=lambda w: f"/api/v1/experiments/{w.experiment_ids['acme']}/results",

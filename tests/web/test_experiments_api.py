@@ -133,7 +133,9 @@ def test_results_join_sales_after_exposure(world: World) -> None:
             sequential = result["metrics"]["converted"]["sequential_p_value"]
             assert sequential is not None
             assert result["metrics"]["converted"]["p_value"] <= sequential <= 1
-    assert body["decision"]["action"] in ("keep_control", "ship", "keep_running")
+    # 60 units over three arms: the figures are shown, no decision is drawn from them
+    assert body["decision"]["action"] == "collecting_data"
+    assert "100 per arm are needed" in body["decision"]["reason"]
     longer = world.client.get(f"{path}/results", params={"window_days": 60}, headers=auth).json()
     for result in longer["arms"]:
         mine = [i for i, u in enumerate(units) if assignment[u] == result["arm"]]
@@ -193,3 +195,51 @@ def test_exposure_file_and_results_from_the_cli(world: World, tmp_path: Path) ->
                 db_url=world.settings.database_url)  # fmt: skip
     assert "always valid" in table.stdout
     assert "decision" in table.stdout
+
+
+def test_an_experiment_is_started_stopped_and_shipped(world: World) -> None:
+    """draft → running → stopped → shipped: a draft takes no units and may overlap running
+    experiments until it starts; a stopped one logs no exposures; a shipped arm goes to all."""
+    auth = world.auth("acme")
+    running = {"name": "a", "layer": "home", "traffic": [0, 0.6]}
+    assert world.client.post("/api/v1/experiments", json=running, headers=auth).status_code == 201
+    draft = world.client.post(
+        "/api/v1/experiments", headers=auth,
+        json={"name": "b", "layer": "home", "traffic": [0.5, 1], "start": False,
+              "partner": "beans"},
+    ).json()  # fmt: skip
+    assert (draft["status"], draft["started_at"], draft["partner"]) == ("draft", None, "beans")
+    path = f"/api/v1/experiments/{draft['id']}"
+    assert world.client.get(f"{path}/assignment?unit=u1", headers=auth).json()["arm"] is None
+    clash = world.client.post(f"{path}/status", json={"status": "running"}, headers=auth)
+    assert clash.status_code == 409 and "overlap in layer 'home'" in clash.json()["detail"]
+    assert world.client.get(path, headers=auth).json()["status"] == "draft"  # nothing changed
+    other = world.client.post(
+        "/api/v1/experiments", headers=auth, json={"name": "c", "layer": "checkout", "start": False}
+    ).json()
+    other_path = f"/api/v1/experiments/{other['id']}"
+    started = world.client.post(f"{other_path}/status", json={"status": "running"}, headers=auth)
+    assert started.json()["status"] == "running" and started.json()["started_at"]
+    exposed = {"items": [{"unit": "u1"}]}
+    assert world.client.post(f"{other_path}/exposures", json=exposed, headers=auth).status_code == 200
+    stopped = world.client.post(f"{other_path}/status", json={"status": "stopped"}, headers=auth)
+    assert stopped.json()["stopped_at"]
+    late = world.client.post(f"{other_path}/exposures", json=exposed, headers=auth)
+    assert late.status_code == 409 and "only while it runs" in late.json()["detail"]
+    wrong = world.client.post(
+        f"{other_path}/status", json={"status": "shipped", "arm": "nobody"}, headers=auth
+    )
+    assert wrong.status_code == 422 and "control, partner, brand" in wrong.json()["detail"]
+    shipped = world.client.post(
+        f"{other_path}/status", json={"status": "shipped", "arm": "partner"}, headers=auth
+    ).json()
+    assert (shipped["status"], shipped["shipped_arm"]) == ("shipped", "partner")
+    for unit in ("u1", "u2", "someone@example.com"):
+        got = world.client.get(f"{other_path}/assignment?unit={unit}", headers=auth).json()
+        assert got["arm"] == "partner"
+    back = world.client.post(f"{other_path}/status", json={"status": "running"}, headers=auth)
+    assert back.status_code == 409 and back.json()["code"] == "invalid_transition"
+    stranger = world.client.post(
+        "/api/v1/experiments", headers=auth, json={"name": "d", "partner": "other"}
+    )
+    assert stranger.status_code == 422 and "no open partnership" in stranger.json()["detail"]

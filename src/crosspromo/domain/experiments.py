@@ -19,6 +19,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from crosspromo.errors import InvalidInputError
 
@@ -119,11 +120,39 @@ def check_layer(designs: Sequence[Design]) -> None:
                 )
 
 
+class ExperimentStatus(StrEnum):
+    """An experiment's lifecycle: a draft takes no units; a running one assigns and logs
+    exposures; a stopped one keeps its results and takes no more; a shipped one gives every
+    unit the chosen arm."""
+
+    DRAFT = "draft"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    SHIPPED = "shipped"
+
+
+_NEXT: dict[ExperimentStatus, frozenset[ExperimentStatus]] = {
+    ExperimentStatus.DRAFT: frozenset({ExperimentStatus.RUNNING}),
+    ExperimentStatus.RUNNING: frozenset({ExperimentStatus.STOPPED, ExperimentStatus.SHIPPED}),
+    ExperimentStatus.STOPPED: frozenset({ExperimentStatus.SHIPPED}),
+    ExperimentStatus.SHIPPED: frozenset(),
+}
+
+
+def experiment_steps(status: ExperimentStatus) -> frozenset[ExperimentStatus]:
+    """The statuses an experiment in ``status`` may move to."""
+    return _NEXT[status]
+
+
 @dataclass(frozen=True, slots=True)
 class Experiment:
     id: int
     org_id: int
     name: str
     design: Design
-    status: str
+    status: ExperimentStatus
     created_at: datetime
+    started_at: datetime | None = None
+    stopped_at: datetime | None = None
+    shipped_arm: str | None = None
+    partner_org_id: int | None = None

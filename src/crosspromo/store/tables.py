@@ -97,6 +97,23 @@ users = Table(
     Index("ix_users_org_id", "org_id"),
 )
 
+invitations = Table(  # one-time links that make a user when followed
+    "invitations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    org_ref("org_id"),  # the organization the new user joins
+    Column("email", String(320), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    org_ref("invited_by_org_id"),  # a partner user may be invited by the brand
+    Column("invited_by", String(320), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index("ix_invitations_invited_by_org_id", "invited_by_org_id"),
+)
+
 api_keys = Table(
     "api_keys",
     metadata,
@@ -315,8 +332,17 @@ experiments = Table(
     Column("traffic_start", Float, nullable=False),
     Column("traffic_stop", Float, nullable=False),
     Column("holdout", Float, nullable=False),
-    Column("status", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # draft, running, stopped, shipped
     Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("stopped_at", UTCDateTime, nullable=True),
+    Column("shipped_arm", String(64), nullable=True),
+    Column(
+        "partner_org_id",
+        Integer,
+        ForeignKey("organizations.id", ondelete="SET NULL"),
+        nullable=True,
+    ),  # the partner the experiment involves, if any
     UniqueConstraint("salt", name="uq_experiments_salt"),
 )
 

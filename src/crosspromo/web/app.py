@@ -19,6 +19,7 @@ from crosspromo.services.database import open_database
 from crosspromo.services.track.outbound import DispatcherThread
 from crosspromo.tracking.clicks import ClickWriter
 from crosspromo.tracking.redirect import RedirectApp, RedirectFastPath
+from crosspromo.web import formats
 from crosspromo.web.access import AccessLogMiddleware
 from crosspromo.web.errors import install_error_handlers
 from crosspromo.web.headers import SecurityHeadersMiddleware, hsts_seconds
@@ -64,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.redirect = RedirectApp(db, writer)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["version"] = __version__
+    formats.install(templates.env)
     app.state.templates = templates
     install_error_handlers(app)
     install_redirects(app)

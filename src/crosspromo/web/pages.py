@@ -5,6 +5,7 @@ the login form, and a user of the wrong kind to their own home, in one place."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Form, Request
@@ -117,3 +118,11 @@ def install_redirects(app: FastAPI) -> None:
         return RedirectResponse(exc.location, status_code=303)
 
     app.add_exception_handler(Redirect, on_redirect)
+
+
+def range_presets(today: date | None = None) -> list[tuple[str, date, date]]:
+    """Date ranges a page offers in one click, each ending today (UTC)."""
+    end = today or datetime.now(UTC).date()
+    return [(label, end - timedelta(days=days - 1), end)
+            for label, days in (("7 days", 7), ("30 days", 30), ("90 days", 90),
+                                ("12 months", 365))]  # fmt: skip

@@ -5,9 +5,10 @@ own result types; request bodies are declared beside their routes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
@@ -79,3 +80,15 @@ class Body(BaseModel):
             if isinstance(text, str) and any(ord(c) < 32 and c not in "\t\n" for c in text):
                 raise ValueError("must not contain control characters")
         return value
+
+
+From = Annotated[
+    date | None,
+    Query(alias="from", description="first day (UTC); default: 30 days up to the last day"),
+]
+To = Annotated[
+    date | None,
+    Query(
+        alias="to", description="last day (UTC); default: the latest day with clicks, else today"
+    ),
+]

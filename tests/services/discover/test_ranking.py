@@ -104,7 +104,11 @@ def test_graph_and_outreach(db: Database, market: dict) -> None:
     assert g["gear"]["rival"]["relation"] == "competitor"
     text = ranking.outreach_draft(db, market["gear"], "brew")
     assert "Gear x Brew" in text
-    assert "(10 shared)" in text
+    assert "about 10 people already buy from both of us" in text
+    # what the partner reads holds none of our internal evidence
+    assert not any(word in text for word in ("target", "sentiment", "benchmark", "competitor"))
+    rival = ranking.outreach_draft(db, market["gear"], "rival")
+    assert "competitor" not in rival and "without competing" not in rival
     with pytest.raises(NotFoundError):
         ranking.outreach_draft(db, market["gear"], "nobody")
 

@@ -1,4 +1,7 @@
-"""A drafted first message to a candidate partner, citing the evidence behind the match."""
+"""A drafted first message to a candidate partner: only what that partner should read (the
+audience both sides share, how the offerings complement each other, why both gain); the
+internal evidence (target bands, competitor flags, sentiment and benchmarks) stays on the
+sender's side of the screen."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ DEFAULT_TEMPLATE = Template(
 Hi $their_name team,
 
 I lead partnerships at $our_name. We think our customers and yours would both gain from
-working together, and the numbers agree:
+working together:
 
 $evidence
 
@@ -23,6 +26,45 @@ Best regards,
 $our_name"""
 )
 FIELDS = ("our_name", "their_name", "evidence")
+
+
+def pitch(
+    *,
+    shared: int | None,
+    ours: tuple[str, ...],
+    theirs: tuple[str, ...],
+    complement: bool,
+    our_audience: int | None,
+    their_audience: int | None,
+) -> list[str]:
+    """The lines of an introduction a partner may read: the audience both sides share (a
+    count both learned in the overlap session), the offerings side by side when they
+    complement each other, and what each side gains."""
+    lines = []
+    if shared:
+        lines.append(
+            f"about {shared:,} people already buy from both of us, so our brands are known to "
+            "each other's customers"
+        )
+    if complement and ours and theirs:
+        lines.append(
+            f"your {_listed(theirs)} and our {_listed(ours)} serve related needs without "
+            "competing: each of us can offer the other's customers something they do not "
+            "have yet"
+        )
+    reach = [n for n in (our_audience, their_audience) if n]
+    if len(reach) == 2:
+        lines.append(
+            f"together we reach about {sum(reach):,} people; a joint offer, bundle or content "
+            "piece would put each of us in front of the other's audience"
+        )
+    lines.append("both sides measure what the partnership brings, with the same numbers")
+    return lines
+
+
+def _listed(items: tuple[str, ...], most: int = 2) -> str:
+    shown = [f"'{i}'" for i in items[:most]]
+    return " and ".join(shown) if len(shown) < 3 else ", ".join(shown)
 
 
 def draft(values: Mapping[str, str], evidence: list[str], template: str | None = None) -> str:

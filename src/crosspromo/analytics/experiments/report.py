@@ -72,7 +72,7 @@ class ArmResult:
 
 @dataclass(frozen=True)
 class Decision:
-    action: str  # ship, keep_control, keep_running or investigate
+    action: str  # ship, keep_control, keep_running, investigate or collecting_data
     arm: str | None
     reason: str
 
@@ -119,12 +119,14 @@ def analyze(
     planned_per_arm: int | None = None,
     looks: Mapping[str, Sequence[Mapping[str, Moments]]] | None = None,
     mixture: float = 0.1,
+    min_units_per_arm: int = 0,
 ) -> ExperimentReport:
     """``moments[arm][metric]`` for every arm (the control among them). ``shares`` are the
     designed arm shares (equal when not given), for the sample-ratio check. With ``looks``
     (per arm, the cumulative moments at each day, days aligned across arms) every comparison
     also gets an always-valid p-value, tuned for effects of about ``mixture`` times the
-    control's mean."""
+    control's mean. While an arm has fewer than ``min_units_per_arm`` units the decision is
+    ``collecting_data`` (the figures are shown, nothing is concluded from them)."""
     if control not in moments:
         raise ValueError(f"the control arm {control!r} has no units")
     if not 0 < alpha < 1:
@@ -184,7 +186,15 @@ def analyze(
     for arm, name, c in comparisons:
         if c.note:
             warnings.append(f"{arm} / {name}: {c.note}")
-    decision = _decide(results, metrics, alpha, srm, planned_per_arm)
+    smallest = min(counts)
+    if smallest < min_units_per_arm:
+        decision = Decision(
+            "collecting_data", None,
+            f"{smallest:,} units in the smallest arm; {min_units_per_arm:,} per arm are needed "
+            "before deciding",
+        )  # fmt: skip
+    else:
+        decision = _decide(results, metrics, alpha, srm, planned_per_arm)
     return ExperimentReport(control, alpha, results, srm, omnibus_p, decision, warnings)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from crosspromo.domain import Organization, Partnership, PartnershipStatus
+from crosspromo.domain import Event, Organization, Partnership, PartnershipStatus
 from crosspromo.domain.models import check_slug, check_transition
 from crosspromo.errors import ConflictError, InvalidInputError
 from crosspromo.services.accounts.organizations import OrganizationView
@@ -63,6 +63,14 @@ def parse_status(value: str | None) -> PartnershipStatus | None:
         ) from None
 
 
+def open_partners(session: Session, org_id: int) -> list[str]:
+    """Slugs of the organizations with an open (not ended) partnership with ``org_id``: whom
+    links, codes and experiments may involve."""
+    ids = {p.other_party(org_id) for p in PartnershipRepository(session).for_org(org_id)
+           if p.status is not PartnershipStatus.ENDED}  # fmt: skip
+    return sorted(o.slug for o in OrganizationRepository(session).many(ids).values())
+
+
 def list_partnerships(
     db: Database, org_id: int, status: PartnershipStatus | None = None
 ) -> list[PartnershipView]:
@@ -79,8 +87,11 @@ def get_partnership(db: Database, org_id: int, partnership_id: int) -> Partnersh
     return _views(org_id, [item], {other.id: other})[0]
 
 
-def propose_partnership(db: Database, org_id: int, partner_slug: str, name: str) -> PartnershipView:
-    """Open a partnership (status prospect) with another organization."""
+def propose_partnership(
+    db: Database, org_id: int, partner_slug: str, name: str, *, actor: str | None = None
+) -> PartnershipView:
+    """Open a partnership (status prospect) with another organization; ``actor``: who did it
+    (a user's e-mail address), kept in its history."""
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidInputError("partnership name must be 1-200 characters", field="name")
@@ -94,20 +105,26 @@ def propose_partnership(db: Database, org_id: int, partner_slug: str, name: str)
         if repo.open_between(org_id, partner.id) is not None:
             raise ConflictError(f"a partnership with {partner_slug!r} is already open")
         item = repo.add(org_id, partner.id, name, PartnershipStatus.PROSPECT)
-        _record(session, org_id, item, None, item.created_at)
+        _record(session, org_id, item, None, item.created_at, actor=actor)
     return _views(org_id, [item], {partner.id: partner})[0]
 
 
 def change_status(
-    db: Database, org_id: int, partnership_id: int, target: PartnershipStatus
-) -> PartnershipView:
-    """Move a partnership along its lifecycle; the step is recorded as an event."""
+    db: Database, org_id: int, partnership_id: int, target: PartnershipStatus, *,
+    reason: str = "", actor: str | None = None,
+) -> PartnershipView:  # fmt: skip
+    """Move a partnership along its lifecycle; the step is recorded as an event with its
+    ``reason`` and ``actor``. (The agreements stage makes ``active`` need the other party's
+    acceptance: that check belongs here, where every caller passes.)"""
+    reason = reason.strip()
+    if len(reason) > 500:
+        raise InvalidInputError("a reason is at most 500 characters", field="reason")
     with db.transaction() as session:
         repo = PartnershipRepository(session)
         item = repo.get_for_org(org_id, partnership_id)
         check_transition(item.status, target)
         when = repo.set_status(item.id, target)
-        _record(session, org_id, item, target, when)
+        _record(session, org_id, item, target, when, reason=reason, actor=actor)
         updated = repo.get_for_org(org_id, partnership_id)
         other = OrganizationRepository(session).get(updated.other_party(org_id))
     return _views(org_id, [updated], {other.id: other})[0]
@@ -119,16 +136,57 @@ def _record(
     item: Partnership,
     target: PartnershipStatus | None,
     when: datetime,
+    *,
+    reason: str = "",
+    actor: str | None = None,
 ) -> None:
     new_status = str(target or item.status)
+    payload: dict[str, object] = {
+        "partnership_id": item.id,
+        "from": None if target is None else str(item.status),
+        "to": new_status,
+    }
+    if reason:
+        payload["reason"] = reason
+    if actor:
+        payload["by"] = actor
     EventRepository(session).append(
-        org_id,
-        "partnership.status_changed",
-        f"partnership:{item.id}:{new_status}:{when.isoformat()}",
-        when,
-        {
-            "partnership_id": item.id,
-            "from": None if target is None else str(item.status),
-            "to": new_status,
-        },
-    )
+        org_id, STATUS_CHANGED, f"{_history_key(item.id)}{new_status}:{when.isoformat()}", when,
+        payload,
+    )  # fmt: skip
+
+
+STATUS_CHANGED = "partnership.status_changed"
+
+
+def _history_key(partnership_id: int) -> str:
+    return f"partnership:{partnership_id}:"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusStep:
+    """One step of a partnership's lifecycle: when, to what, by which side and why."""
+
+    at: datetime
+    status: PartnershipStatus
+    previous: PartnershipStatus | None
+    by_org: str
+    by: str | None
+    reason: str
+
+
+def history(session: Session, item: Partnership) -> list[StatusStep]:
+    """Every step of ``item``, by either party, oldest first."""
+    parties = (item.initiator_org_id, item.partner_org_id)
+    names = {i: o.name for i, o in OrganizationRepository(session).many(parties).items()}
+    steps = EventRepository(session).keyed(parties, STATUS_CHANGED, _history_key(item.id))
+    return [_step(e, names[e.org_id]) for e in steps]
+
+
+def _step(event: Event, by_org: str) -> StatusStep:
+    before = event.payload.get("from")
+    return StatusStep(
+        event.occurred_at, PartnershipStatus(event.payload["to"]),
+        PartnershipStatus(before) if before else None, by_org, event.payload.get("by"),
+        event.payload.get("reason", ""),
+    )  # fmt: skip

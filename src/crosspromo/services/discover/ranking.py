@@ -50,7 +50,8 @@ class Candidate:
     engagement: Engagement
     overlap: Overlap | None
     partnership: str | None  # status of an open partnership with us, if any
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # the evidence, for our side only
+    pitch: tuple[str, ...]  # what an introduction to the candidate may say
 
     @property
     def competitor(self) -> bool:
@@ -174,7 +175,14 @@ def _factors(world: _World, org: Profile, other: Profile) -> tuple[dict[str, Any
     reasons.append(eng.summary())
     if other.audience_size:
         reasons.append(f"audience of {other.audience_size:,}")
-    return {"values": values, "pair": pair, "rep": rep, "eng": eng, "overlap": measured}, reasons
+    pitch = outreach.pitch(
+        shared=measured.intersection if measured else None, ours=org.offerings,
+        theirs=other.offerings, complement=pair.relation is Relation.COMPLEMENT,
+        our_audience=org.audience_size, their_audience=other.audience_size,
+    )  # fmt: skip
+    facts = {"values": values, "pair": pair, "rep": rep, "eng": eng, "overlap": measured,
+             "pitch": tuple(pitch)}  # fmt: skip
+    return facts, reasons
 
 
 def _scorer(
@@ -225,7 +233,7 @@ def score_candidates(
             reasons.append(f"already a partnership with us ({status})")
         out.append(
             Candidate(other, scorer(facts["values"]), facts["pair"], facts["rep"], facts["eng"],
-                      facts["overlap"], status, tuple(reasons))
+                      facts["overlap"], status, tuple(reasons), facts["pitch"])
         )  # fmt: skip
     out.sort(key=lambda c: (c.competitor, -c.scored.score, c.profile.slug))
     g = _graph(world)
@@ -257,7 +265,7 @@ def outreach_draft(
     for item in ranking.candidates:
         if item.profile.slug == candidate:
             names = {"our_name": ranking.org.name, "their_name": item.profile.name}
-            return outreach.draft(names, list(item.reasons), template)
+            return outreach.draft(names, list(item.pitch), template)
     raise NotFoundError(f"no candidate {candidate!r} with a profile", candidate=candidate)
 
 

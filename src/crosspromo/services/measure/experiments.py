@@ -15,27 +15,39 @@ from typing import Annotated
 import ibis
 import pyarrow as pa
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 from crosspromo.analytics.experiments.moments import MetricKind, Moments
 from crosspromo.analytics.experiments.report import ExperimentReport, MetricSpec, analyze
 from crosspromo.analytics.experiments.warehouse import arm_sums, cumulative_looks
 from crosspromo.domain.clock import aware_time
+from crosspromo.domain.conversions import ConversionKind
 from crosspromo.domain.experiments import (
     CROSS_PROMOTION_ARMS,
     Arm,
     Design,
     Experiment,
+    ExperimentStatus,
     check_layer,
+    experiment_steps,
 )
 from crosspromo.engine.backend import Engine, engine_for
-from crosspromo.errors import ConflictError, InvalidInputError
+from crosspromo.errors import ConflictError, InvalidInputError, InvalidTransitionError
 from crosspromo.security import customer_id_hashes, normalize_external_id
 from crosspromo.services.accounts.secrets import identity_secret
+from crosspromo.services.agree.partnerships import open_partners
 from crosspromo.services.tabular import check_format, read_table, require_columns, write_table
 from crosspromo.store.database import Database
-from crosspromo.store.repositories import ExperimentOutcomeRepository, ExperimentRepository
+from crosspromo.store.repositories import (
+    ExperimentOutcomeRepository,
+    ExperimentRepository,
+    JourneyRepository,
+    OrganizationRepository,
+    PartnershipRepository,
+)
 
 MAX_EXPOSURES = 10_000
+MIN_UNITS_PER_ARM = 100  # fewer in an arm: "collecting data", not a decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +57,7 @@ class ExperimentView:
 
     id: int
     name: str
-    status: str
+    status: ExperimentStatus
     control: str
     arms: list[Arm]
     layer: str
@@ -53,14 +65,24 @@ class ExperimentView:
     holdout: float
     salt: str
     created_at: datetime
+    started_at: datetime | None = None
+    stopped_at: datetime | None = None
+    shipped_arm: Annotated[str | None, Field(description="the arm all units get once shipped")] = (
+        None
+    )
+    partner: Annotated[str | None, Field(description="slug of the partner it involves")] = None
 
     @classmethod
-    def of(cls, e: Experiment) -> ExperimentView:
+    def of(cls, e: Experiment, partner: str | None = None) -> ExperimentView:
         d = e.design
         return cls(
             e.id, e.name, e.status, d.control, list(d.arms), d.layer, d.traffic, d.holdout,
-            d.salt, e.created_at,
+            d.salt, e.created_at, e.started_at, e.stopped_at, e.shipped_arm, partner,
         )  # fmt: skip
+
+    def steps(self) -> list[ExperimentStatus]:
+        """The statuses it may move to next, in lifecycle order."""
+        return [s for s in ExperimentStatus if s in experiment_steps(self.status)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +110,13 @@ def create_experiment(
     layer: str = "default",
     traffic: tuple[float, float] = (0.0, 1.0),
     holdout: float = 0.0,
+    start: bool = True,
+    partner: str | None = None,
 ) -> ExperimentView:
-    """A running experiment; by default the three-arm cross-promotion design. Experiments of
-    one layer must not overlap in traffic and share the layer's holdout."""
+    """An experiment, running at once unless ``start`` is false (a draft, started later); by
+    default the three-arm cross-promotion design. Running experiments of one layer must not
+    overlap in traffic and share the layer's holdout. ``partner``: the slug of the partner
+    it involves (one with a partnership)."""
     if not 1 <= len(name.strip()) <= 200:
         raise InvalidInputError("the name must be 1-200 characters", field="name")
     if not 1 <= len(layer) <= 64:
@@ -101,22 +127,100 @@ def create_experiment(
     design = Design(f"x{secrets.token_hex(12)}", chosen, layer, traffic, holdout)
     with db.transaction() as session:
         repository = ExperimentRepository(session)
-        others = [e.design for e in repository.for_org(org_id) if e.status == "running"]
+        partner_id = None if partner is None else _partner_id(session, org_id, partner)
+        if start:
+            _check_layer(repository, org_id, design)
+        made = repository.add(org_id, name.strip(), design, start=start,
+                              partner_org_id=partner_id)  # fmt: skip
+        return _views(session, [made])[0]
+
+
+def parse_arms(text: str) -> list[tuple[str, float]]:
+    """Arms written as a manager types them: ``control, partner=2, brand`` (control first; a
+    weight is 1 unless given)."""
+    arms: list[tuple[str, float]] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, has_weight, number = part.partition("=")
+        name = name.strip()
         try:
-            check_layer([*others, design])
-        except InvalidInputError as exc:
-            raise ConflictError(str(exc)) from None
-        return ExperimentView.of(repository.add(org_id, name.strip(), design))
+            weight = float(number) if has_weight else 1.0
+        except ValueError:
+            weight = -1.0
+        if not name or not 0 < weight <= 1e6 or name in (a for a, _ in arms):
+            raise InvalidInputError(
+                f"arm {part!r}: a name, once, with an optional positive weight (name=2)",
+                field="arms",
+            )
+        arms.append((name, weight))
+    if not 2 <= len(arms) <= 20:
+        raise InvalidInputError("2 to 20 arms, the control first", field="arms")
+    return arms
+
+
+def _check_layer(repository: ExperimentRepository, org_id: int, design: Design) -> None:
+    others = [e.design for e in repository.for_org(org_id)
+              if e.status is ExperimentStatus.RUNNING and e.design.salt != design.salt]  # fmt: skip
+    try:
+        check_layer([*others, design])
+    except InvalidInputError as exc:
+        raise ConflictError(str(exc)) from None
+
+
+def _partner_id(session: Session, org_id: int, slug: str) -> int:
+    """The id of ``slug``, which must be a party to one of the organization's partnerships."""
+    other = OrganizationRepository(session).by_slug(slug)
+    if PartnershipRepository(session).open_between(org_id, other.id) is None:
+        raise InvalidInputError(f"no open partnership with {slug!r}", field="partner")
+    return other.id
+
+
+def _views(session: Session, items: Sequence[Experiment]) -> list[ExperimentView]:
+    wanted = {e.partner_org_id for e in items if e.partner_org_id is not None}
+    slugs = {i: o.slug for i, o in OrganizationRepository(session).many(wanted).items()}
+    return [
+        ExperimentView.of(e, None if e.partner_org_id is None else slugs[e.partner_org_id])
+        for e in items
+    ]
 
 
 def list_experiments(db: Database, org_id: int) -> list[ExperimentView]:
     with db.transaction() as session:
-        return [ExperimentView.of(e) for e in ExperimentRepository(session).for_org(org_id)]
+        return _views(session, ExperimentRepository(session).for_org(org_id))
 
 
 def get_experiment(db: Database, org_id: int, experiment_id: int) -> ExperimentView:
     with db.transaction() as session:
-        return ExperimentView.of(ExperimentRepository(session).get_for_org(org_id, experiment_id))
+        found = ExperimentRepository(session).get_for_org(org_id, experiment_id)
+        return _views(session, [found])[0]
+
+
+def move_experiment(
+    db: Database, org_id: int, experiment_id: int, target: ExperimentStatus,
+    arm: str | None = None,
+) -> ExperimentView:  # fmt: skip
+    """Start a draft, stop a running experiment, or ship one arm to every unit (``arm``, one of
+    the experiment's). Starting checks the layer against the running experiments."""
+    with db.transaction() as session:
+        repository = ExperimentRepository(session)
+        experiment = repository.get_for_org(org_id, experiment_id)
+        if target not in experiment_steps(experiment.status):
+            allowed = ", ".join(sorted(experiment_steps(experiment.status))) or "none"
+            raise InvalidTransitionError(
+                f"experiment {experiment_id} is {experiment.status}: it cannot become "
+                f"{target} (allowed: {allowed})", current=str(experiment.status),
+                target=str(target),
+            )  # fmt: skip
+        names = [a.name for a in experiment.design.arms]
+        if target is ExperimentStatus.SHIPPED and arm not in names:
+            raise InvalidInputError(f"ship one of the arms: {', '.join(names)}", field="arm")
+        if target is ExperimentStatus.RUNNING:
+            _check_layer(repository, org_id, experiment.design)
+        moved = repository.set_status(
+            experiment, target, arm if target is ExperimentStatus.SHIPPED else None
+        )
+        return _views(session, [moved])[0]
 
 
 def assignment(db: Database, org_id: int, experiment_id: int, unit: str) -> Assignment:
@@ -127,10 +231,15 @@ def assignment(db: Database, org_id: int, experiment_id: int, unit: str) -> Assi
 
 
 def assign(experiment: Experiment, unit: str) -> str | None:
-    """The unit's arm (``holdout``, or None when outside the experiment's traffic)."""
+    """The unit's arm (``holdout``, or None when outside the experiment's traffic). A shipped
+    experiment gives every unit its shipped arm; a draft or stopped one takes no unit."""
     normalized = normalize_external_id(unit)
     if not 1 <= len(normalized) <= 320:
         raise InvalidInputError("a unit id is 1-320 characters", field="unit")
+    if experiment.status is ExperimentStatus.SHIPPED:
+        return experiment.shipped_arm
+    if experiment.status is not ExperimentStatus.RUNNING:
+        return None
     return experiment.design.assign(normalized)
 
 
@@ -158,6 +267,11 @@ def log_exposures(
     with db.transaction() as session:
         repository = ExperimentRepository(session)
         experiment = repository.get_for_org(org_id, experiment_id)
+        if experiment.status is not ExperimentStatus.RUNNING:
+            raise ConflictError(
+                f"experiment {experiment_id} is {experiment.status}: exposures are logged only "
+                "while it runs"
+            )
         arms = [assign(experiment, unit) for unit, _ in units]
         taken = [
             (unit, now if at is None else _exposure_time(at), arm)
@@ -284,16 +398,37 @@ def experiment_results(
     everyone = {arm: found[-1] for arm, found in daily.items()}
     report = analyze(
         everyone, metrics, design.control, shares=design.shares, alpha=alpha,
-        looks=daily if days else None,
+        looks=daily if days else None, min_units_per_arm=MIN_UNITS_PER_ARM,
     )  # fmt: skip
     return experiment, report
 
 
 def all_results(
     db: Database, org_id: int, *, window_days: int = 30
-) -> list[tuple[ExperimentView, ExperimentReport]]:
-    """Every experiment of the organization with its results (the dashboard's list)."""
+) -> list[tuple[ExperimentView, ExperimentReport | None]]:
+    """Every experiment of the organization, newest first, with its results (none for a
+    draft, which has no units yet)."""
     return [
-        (e, experiment_results(db, org_id, e.id, window_days=window_days)[1])
-        for e in list_experiments(db, org_id)
-    ]
+        (e, None if e.status is ExperimentStatus.DRAFT
+         else experiment_results(db, org_id, e.id, window_days=window_days)[1])
+        for e in reversed(list_experiments(db, org_id))
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExperimentsPage:
+    """The dashboard's Experiments tab: each experiment with its results, the currency its
+    values are in (the organization's sales currency, when it has one), and the partners an
+    experiment may involve."""
+
+    items: list[tuple[ExperimentView, ExperimentReport | None]]
+    currency: str | None
+    partners: list[str]
+
+
+def experiments_page(db: Database, org_id: int, *, window_days: int = 30) -> ExperimentsPage:
+    items = all_results(db, org_id, window_days=window_days)
+    with db.transaction() as session:
+        partners = open_partners(session, org_id)
+        currencies = JourneyRepository(session).currencies(org_id, ConversionKind.SALE)
+    return ExperimentsPage(items, currencies[0] if len(currencies) == 1 else None, partners)

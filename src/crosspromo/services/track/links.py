@@ -18,8 +18,9 @@ from crosspromo.domain.links import (
     normalize_domain,
     tagged_destination,
 )
-from crosspromo.domain.models import PartnershipStatus, check_slug
+from crosspromo.domain.models import check_slug
 from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
+from crosspromo.services.agree.partnerships import open_partners
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ClickRepository,
@@ -198,6 +199,24 @@ def partner_links(db: Database, partner_org_id: int) -> list[PartnerLink]:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class LinkFigures:
+    """A link with its numbers."""
+
+    link: IssuedLink
+    stats: LinkStats
+
+
+def links_between(db: Database, owner_org_id: int, partner_org_id: int) -> list[LinkFigures]:
+    """The links ``owner_org_id`` issued to ``partner_org_id``, newest first, with numbers."""
+    with db.transaction() as session:
+        items = [i for i in LinkRepository(session).for_org(owner_org_id)
+                 if i.partner_org_id == partner_org_id]  # fmt: skip
+        slug = OrganizationRepository(session).get(partner_org_id).slug
+        return [LinkFigures(IssuedLink.of(db, i, slug), _stats(session, i.id))
+                for i in reversed(items)]  # fmt: skip
+
+
 def qr_code(db: Database, org_id: int, code: str, kind: str) -> bytes:
     """The QR code of a link's short URL, as ``svg`` or ``png``."""
     issued = get_link(db, org_id, code)
@@ -221,9 +240,7 @@ def links_page(db: Database, org_id: int) -> LinksPage:
         items = LinkRepository(session).for_org(org_id)
         orgs = OrganizationRepository(session)
         slugs = {o.id: o.slug for o in orgs.many(i.partner_org_id for i in items).values()}
-        open_ids = {p.other_party(org_id) for p in PartnershipRepository(session).for_org(org_id)
-                    if p.status is not PartnershipStatus.ENDED}  # fmt: skip
-        partners = sorted(o.slug for o in orgs.many(open_ids).values())
+        partners = open_partners(session, org_id)
         domains = sorted(DomainRepository(session).list(org_id))
     links = [IssuedLink.of(db, i, slugs[i.partner_org_id]) for i in items]
     return LinksPage(links, partners, domains)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +57,21 @@ class EventRepository(Repository):
             query = query.where(t.events.c.kind == kind)
         rows = self.session.execute(query.order_by(t.events.c.id.desc()).limit(limit))
         return [_event(r) for r in rows]
+
+    def keyed(self, org_ids: Iterable[int], kind: str, key_prefix: str) -> tuple[Event, ...]:
+        """Events of ``kind`` recorded by any of ``org_ids`` whose key starts with
+        ``key_prefix``, oldest first (a partnership's steps, by either party)."""
+        pattern = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self.session.execute(
+            select(t.events)
+            .where(
+                t.events.c.org_id.in_(list(org_ids)),
+                t.events.c.kind == kind,
+                t.events.c.idempotency_key.like(f"{pattern}%", escape="\\"),
+            )
+            .order_by(t.events.c.occurred_at, t.events.c.id)
+        )
+        return tuple(_event(r) for r in rows)
 
     def _by_key(self, org_id: int, key: str) -> Event | None:
         row = self.session.execute(

@@ -9,15 +9,19 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Interval, Row, and_, func, literal, select
 
-from crosspromo.domain.experiments import Arm, Design, Experiment
+from crosspromo.domain.experiments import Arm, Design, Experiment, ExperimentStatus
 from crosspromo.errors import NotFoundError
 from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository, utcnow
 
 
 class ExperimentRepository(Repository):
-    def add(self, org_id: int, name: str, design: Design) -> Experiment:
+    def add(
+        self, org_id: int, name: str, design: Design, *, start: bool = True,
+        partner_org_id: int | None = None,
+    ) -> Experiment:  # fmt: skip
         now = utcnow()
+        status = ExperimentStatus.RUNNING if start else ExperimentStatus.DRAFT
         values = {
             "org_id": org_id,
             "name": name,
@@ -27,11 +31,30 @@ class ExperimentRepository(Repository):
             "traffic_start": design.traffic[0],
             "traffic_stop": design.traffic[1],
             "holdout": design.holdout,
-            "status": "running",
+            "status": str(status),
             "created_at": now,
+            "started_at": now if start else None,
+            "partner_org_id": partner_org_id,
         }
         new_id = self._insert(t.experiments, values, f"the salt {design.salt!r} is taken")
-        return Experiment(new_id, org_id, name, design, "running", now)
+        return self.get_for_org(org_id, new_id)
+
+    def set_status(
+        self, experiment: Experiment, status: ExperimentStatus, shipped_arm: str | None = None
+    ) -> Experiment:
+        """Move to ``status``, stamping when it started or stopped."""
+        now = utcnow()
+        values: dict[str, Any] = {"status": str(status)}
+        if status is ExperimentStatus.RUNNING:
+            values["started_at"] = now
+        if status in (ExperimentStatus.STOPPED, ExperimentStatus.SHIPPED):
+            values["stopped_at"] = experiment.stopped_at or now
+        if status is ExperimentStatus.SHIPPED:
+            values["shipped_arm"] = shipped_arm
+        self.session.execute(
+            t.experiments.update().where(t.experiments.c.id == experiment.id).values(**values)
+        )
+        return self.get_for_org(experiment.org_id, experiment.id)
 
     def get_for_org(self, org_id: int, experiment_id: int) -> Experiment:
         row = self.session.execute(
@@ -71,7 +94,10 @@ def _experiment(row: Row[Any]) -> Experiment:
         traffic=(row.traffic_start, row.traffic_stop),
         holdout=row.holdout,
     )
-    return Experiment(row.id, row.org_id, row.name, design, row.status, row.created_at)
+    return Experiment(
+        row.id, row.org_id, row.name, design, ExperimentStatus(row.status), row.created_at,
+        row.started_at, row.stopped_at, row.shipped_arm, row.partner_org_id,
+    )  # fmt: skip
 
 
 class ExperimentOutcomeRepository(Repository):

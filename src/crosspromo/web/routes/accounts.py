@@ -22,7 +22,11 @@ from crosspromo.services.accounts.logins import (
     list_sessions,
     start_session,
 )
-from crosspromo.services.accounts.organizations import OrganizationView, organization_slugs
+from crosspromo.services.accounts.organizations import (
+    OrganizationView,
+    organization_choices,
+    organization_slugs,
+)
 from crosspromo.services.accounts.overview import organization_overview
 from crosspromo.services.agree.partnerships import parse_status
 from crosspromo.services.track.links import partner_links
@@ -186,11 +190,19 @@ def new_password(
 
 @pages.get("/")
 def overview(request: Request, user: Manager, db: DB, status: str | None = None) -> Response:
-    """Partnerships by status, customers and their consents."""
+    """Partnerships by status, customers and their consents, and a form to propose one."""
+    return overview_page(request, user, db, status)
+
+
+def overview_page(
+    request: Request, user: User, db: Database, status: str | None, *, status_code: int = 200,
+    error: str | None = None, form: dict[str, str] | None = None,
+) -> Response:  # fmt: skip
     data = organization_overview(db, user.org_id, parse_status(status))
     return page(
         request, "accounts/overview.html", user=user, data=data,
-        statuses=list(PartnershipStatus), selected=status,
+        statuses=list(PartnershipStatus), selected=status or "", error=error, form=form or {},
+        others=organization_choices(db, user.org_id), status_code=status_code,
     )  # fmt: skip
 
 

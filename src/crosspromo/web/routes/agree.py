@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import Field
 
-from crosspromo.domain import PartnershipStatus
+from crosspromo.domain import PartnershipStatus, User
+from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
+from crosspromo.services.agree import partnership_page as detail
 from crosspromo.services.agree import partnerships
 from crosspromo.services.agree.partnerships import PartnershipView
-from crosspromo.web.deps import DB, ApiOrg
-from crosspromo.web.pages import AnyUser, page
-from crosspromo.web.schemas import PROBLEM_RESPONSES, Body, Listing, SmallId
+from crosspromo.store.database import Database
+from crosspromo.web.deps import DB, ApiOrg, check_csrf
+from crosspromo.web.pages import Csrf, Editor, Manager, Partner, page, range_presets
+from crosspromo.web.routes.accounts import overview_page
+from crosspromo.web.schemas import PROBLEM_RESPONSES, Body, From, Listing, SmallId, To
 
 api = APIRouter(prefix="/api/v1", tags=["agree"], responses=PROBLEM_RESPONSES)
 pages = APIRouter(include_in_schema=False)
@@ -50,12 +58,72 @@ def change_status(
     return partnerships.change_status(db, org.id, partnership_id, body.status)
 
 
-@pages.get("/partials/partnerships")
-def partnerships_table(
-    request: Request, user: AnyUser, db: DB, status: str | None = None
+@pages.post("/partnerships")
+def partnerships_propose(
+    request: Request,
+    user: Editor,
+    db: DB,
+    partner: Annotated[str, Form(max_length=64)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    csrf: Csrf = "",
 ) -> Response:
-    """The partnership table alone, for HTMX to swap in when a status filter is chosen."""
-    views = partnerships.list_partnerships(db, user.org_id, partnerships.parse_status(status))
-    return page(
-        request, "agree/_partnerships.html", partnerships=views, portal=user.role.uses_portal
-    )
+    """Propose a partnership (from a Discover candidate or the Partnerships tab); on to its
+    page, or back to the tab with the reason it was refused."""
+    check_csrf(request, csrf)
+    try:
+        made = partnerships.propose_partnership(db, user.org_id, partner, name, actor=user.email)
+    except (InvalidInputError, NotFoundError, ConflictError) as exc:
+        return overview_page(request, user, db, None, error=exc.message,
+                             form={"partner": partner, "name": name},
+                             status_code=exc.http_status)  # fmt: skip
+    return RedirectResponse(f"/partnerships/{made.id}", status_code=303)
+
+
+@pages.get("/partnerships/{partnership_id}")
+def partnership(
+    request: Request, user: Manager, db: DB, partnership_id: SmallId, start: From = None,
+    end: To = None,
+) -> Response:  # fmt: skip
+    """One partnership: both parties, its history, links and codes, figures for a range,
+    experiments with the partner, and the lifecycle's next steps."""
+    return _partnership(request, user, db, partnership_id, start, end, portal=False)
+
+
+@pages.get("/portal/partnerships/{partnership_id}")
+def portal_partnership(
+    request: Request, user: Partner, db: DB, partnership_id: SmallId, start: From = None,
+    end: To = None,
+) -> Response:  # fmt: skip
+    """The partner's view of one partnership: the parties, its history, and the links and
+    codes issued to the partner with their numbers."""
+    return _partnership(request, user, db, partnership_id, start, end, portal=True)
+
+
+def _partnership(
+    request: Request, user: User, db: Database, partnership_id: int, start: date | None,
+    end: date | None, *, portal: bool, status_code: int = 200, error: str | None = None,
+) -> Response:  # fmt: skip
+    found = detail.partnership_page(db, user.org_id, partnership_id, start, end, portal=portal)
+    return page(request, "agree/partnership.html", user=user, p=found, portal=portal,
+                presets=range_presets(), error=error, status_code=status_code)  # fmt: skip
+
+
+@pages.post("/partnerships/{partnership_id}/status")
+def partnership_step(
+    request: Request,
+    user: Editor,
+    db: DB,
+    partnership_id: SmallId,
+    status: Annotated[PartnershipStatus, Form()],
+    reason: Annotated[str, Form(max_length=500)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    """Move the partnership one step along its lifecycle, with an optional reason."""
+    check_csrf(request, csrf)
+    try:
+        partnerships.change_status(db, user.org_id, partnership_id, status, reason=reason,
+                                   actor=user.email)  # fmt: skip
+    except (InvalidInputError, ConflictError) as exc:
+        return _partnership(request, user, db, partnership_id, None, None, portal=False,
+                            error=exc.message, status_code=exc.http_status)  # fmt: skip
+    return RedirectResponse(f"/partnerships/{partnership_id}", status_code=303)

@@ -22,6 +22,7 @@ from crosspromo.analytics.discovery.score import FACTORS, OVERLAP_BAND
 from crosspromo.analytics.overlap import Disclosure, IdentifierKind
 from crosspromo.domain.overlap import SharingLevel
 from crosspromo.errors import NotFoundError
+from crosspromo.services import latest
 from crosspromo.services.discover import profiles, ranking, remote, sessions
 from crosspromo.services.discover.lists import ListOptions
 from crosspromo.services.discover.profiles import MentionsAdded, ProfileView
@@ -281,17 +282,18 @@ async def protocol_result(session_id: SessionId, request: Request, db: DB) -> Re
 @pages.get("/partners")
 def partners(request: Request, user: Manager, db: DB) -> Response:
     """Who to partner with next: ranked candidates with each factor's part, the reasons,
-    measured overlaps against the target band, and bundles."""
+    measured overlaps against the target band, and bundles; propose to one in a click."""
     try:
-        found = ranking.rank(db, user.org_id, top=12)
+        found = latest.ranking(db, user.org_id)
     except NotFoundError as exc:
         return page(request, "discover/partners.html", user=user, problem=exc.message)
+    candidates = found.value.candidates
     rows = [
         (c.org, c.parts, f"{c.score:.2f}" + (" competitor" if c.competitor else ""),
          c.competitor)
-        for c in found.candidates
+        for c in candidates
     ]  # fmt: skip
-    measured = [c for c in found.candidates if c.overlap]
+    measured = [c for c in candidates if c.overlap]
     low, high = OVERLAP_BAND
     overlap_chart = bar_chart(
         [c.org.split("-")[0] for c in measured],  # short labels: the slugs' first words
@@ -301,18 +303,20 @@ def partners(request: Request, user: Manager, db: DB) -> Response:
         band=(100 * low, 100 * high, f"target {low:.0%}-{high:.0%}"),
     )  # fmt: skip
     return page(
-        request, "discover/partners.html", user=user, problem=None, ranking=found,
-        score_chart=stacked_bars(rows, list(FACTORS)), overlap_chart=overlap_chart,
+        request, "discover/partners.html", user=user, problem=None, ranking=found.value,
+        latest=found, score_chart=stacked_bars(rows, list(FACTORS)), overlap_chart=overlap_chart,
     )  # fmt: skip
 
 
 @pages.get("/partners/outreach")
 def partner_outreach(request: Request, user: Manager, db: DB, candidate: Slug) -> Response:
-    """A drafted introduction to one candidate, citing the evidence."""
-    drafted = ranking.outreach_for(db, user.org_id, candidate)
+    """A drafted introduction to one candidate with only what the candidate should read,
+    editable and copyable."""
+    drafted = latest.outreach(db, user.org_id, candidate)
     return page(
-        request, "discover/outreach.html", user=user, candidate=candidate, text=drafted.text
-    )
+        request, "discover/outreach.html", user=user, candidate=candidate,
+        text=drafted.value.text,
+    )  # fmt: skip
 
 
 @pages.get("/settings/sharing")

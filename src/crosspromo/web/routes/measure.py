@@ -7,22 +7,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
 from crosspromo.analytics.attribution import MODELS
 from crosspromo.analytics.experiments.report import ExperimentReport
-from crosspromo.errors import InvalidInputError
-from crosspromo.services.measure import experiments, sources
+from crosspromo.domain import User
+from crosspromo.domain.experiments import ExperimentStatus
+from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
+from crosspromo.services import latest
+from crosspromo.services.measure import experiments
 from crosspromo.services.measure.attribution import ModelOptions
 from crosspromo.services.measure.churn import ChurnReport, organization_churn
 from crosspromo.services.measure.clv import ClvReport, organization_clv
 from crosspromo.services.measure.experiments import Assignment, ExperimentView, Exposures
 from crosspromo.services.measure.journeys import AttributionReport, attribute_tracked
 from crosspromo.services.measure.kpis import KpiReport, partner_kpis
+from crosspromo.store.database import Database
 from crosspromo.web.charts import BarChart, bar_chart, interval_chart, line_chart
-from crosspromo.web.deps import DB, ApiOrg
-from crosspromo.web.pages import Manager, page
+from crosspromo.web.deps import DB, ApiOrg, check_csrf
+from crosspromo.web.pages import Csrf, Editor, Manager, page
 from crosspromo.web.schemas import PROBLEM_RESPONSES, Listing
 
 api = APIRouter(prefix="/api/v1", tags=["measure"], responses=PROBLEM_RESPONSES)
@@ -49,6 +54,15 @@ class ExperimentIn(BaseModel):
     layer: str = Field(default="default", min_length=1, max_length=64)
     traffic: tuple[float, float] = (0.0, 1.0)
     holdout: float = Field(default=0.0, ge=0, lt=1)
+    start: bool = Field(default=True, description="false: a draft, started later")
+    partner: str | None = Field(
+        default=None, min_length=1, max_length=64, description="slug of the partner it involves"
+    )
+
+
+class ExperimentStep(BaseModel):
+    status: ExperimentStatus = Field(description="running (start), stopped or shipped")
+    arm: str | None = Field(default=None, max_length=64, description="the arm to ship")
 
 
 class ExposureIn(BaseModel):
@@ -86,11 +100,22 @@ def get_attribution(
 
 @api.post("/experiments", status_code=201)
 def create_experiment(body: ExperimentIn, org: ApiOrg, db: DB) -> ExperimentView:
-    """A running experiment: units are assigned by hashing, the same on every machine."""
+    """An experiment, running unless ``start`` is false: units are assigned by hashing, the
+    same on every machine."""
     arms = [(a.name, a.weight) for a in body.arms] if body.arms else None
     return experiments.create_experiment(
-        db, org.id, body.name, arms, layer=body.layer, traffic=body.traffic, holdout=body.holdout
-    )
+        db, org.id, body.name, arms, layer=body.layer, traffic=body.traffic,
+        holdout=body.holdout, start=body.start, partner=body.partner,
+    )  # fmt: skip
+
+
+@api.post("/experiments/{experiment_id}/status")
+def move_experiment(
+    experiment_id: ExperimentId, body: ExperimentStep, org: ApiOrg, db: DB
+) -> ExperimentView:
+    """Start a draft, stop a running experiment, or ship an arm to every unit:
+    draft → running → stopped → shipped (a running one may be shipped at once)."""
+    return experiments.move_experiment(db, org.id, experiment_id, body.status, body.arm)
 
 
 @api.get("/experiments")
@@ -193,7 +218,8 @@ def attribution(
     kind: Literal["sale", "lead"] = "sale",
 ) -> Response:  # fmt: skip
     """Every attribution model's credit per partner and per channel, side by side."""
-    result = attribute_tracked(db, user.org_id, lookback_days=lookback_days, kind=kind)
+    found = latest.attribution(db, user.org_id, lookback_days, kind)
+    result = found.value
     models = [m.model for m in result.models]
 
     def chart(rows: list[tuple[str, list[float]]]) -> BarChart:
@@ -204,23 +230,90 @@ def attribution(
 
     partners = result.table("partners")
     return page(
-        request, "measure/attribution.html", user=user, result=result, models=models,
+        request, "measure/attribution.html", user=user, result=result, models=models, latest=found,
         partner_rows=partners, partner_chart=chart(partners),
         channel_chart=chart(result.table("channels")),
     )  # fmt: skip
 
 
-@pages.get("/experiments")
-def experiments_page(request: Request, user: Manager, db: DB, window_days: Window = 30) -> Response:
-    """Each experiment's lifts with their intervals, warnings and decision."""
+def _experiments_page(
+    request: Request, user: User, db: Database, *, status_code: int = 200, **context: object
+) -> Response:
+    found = experiments.experiments_page(db, user.org_id, window_days=30)
     items = [
-        {"experiment": experiment, "report": report, "chart": interval_chart(report.lifts()),
-         "arms": ", ".join(f"{a.name} {a.weight:g}" for a in experiment.arms)}
-        for experiment, report in experiments.all_results(db, user.org_id, window_days=window_days)
+        {"experiment": e, "report": report,
+         "chart": interval_chart(report.lifts()) if report and report.lifts() else None}
+        for e, report in found.items
     ]  # fmt: skip
-    return page(
-        request, "measure/experiments.html", user=user, items=items, window_days=window_days
-    )
+    context = {"error": None, "form": {}, "made": None} | context
+    return page(request, "measure/experiments.html", user=user, items=items,
+                currency=found.currency, partners=found.partners, window_days=30,
+                status_code=status_code, **context)  # fmt: skip
+
+
+@pages.get("/experiments")
+def experiments_page(request: Request, user: Manager, db: DB) -> Response:
+    """Each experiment with its status and dates, its lifts with their intervals and what to
+    do; a form to create one and buttons to start, stop and ship."""
+    return _experiments_page(request, user, db)
+
+
+@pages.post("/experiments")
+def experiments_create(
+    request: Request,
+    user: Editor,
+    db: DB,
+    name: Annotated[str, Form(max_length=200)] = "",
+    arms: Annotated[str, Form(max_length=2000)] = "control, partner, brand",
+    layer: Annotated[str, Form(max_length=64)] = "default",
+    share: Annotated[str, Form(max_length=8)] = "100",
+    partner: Annotated[str, Form(max_length=64)] = "",
+    start: Annotated[str, Form(max_length=8)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    form = {"name": name, "arms": arms, "layer": layer, "share": share, "partner": partner,
+            "start": start}  # fmt: skip
+    try:
+        made = experiments.create_experiment(
+            db, user.org_id, name, experiments.parse_arms(arms), layer=layer.strip(),
+            traffic=(0.0, _share(share)), start=bool(start), partner=partner or None,
+        )  # fmt: skip
+    except (InvalidInputError, NotFoundError, ConflictError) as exc:
+        return _experiments_page(request, user, db, error=exc.message, form=form,
+                                 status_code=exc.http_status)  # fmt: skip
+    return _experiments_page(request, user, db, made=made)
+
+
+def _share(text: str) -> float:
+    """The share of the layer's traffic, typed in percent (1-100)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 100:
+        raise InvalidInputError("traffic share: a percentage above 0, at most 100", field="share")
+    return value / 100
+
+
+@pages.post("/experiments/{experiment_id}/status")
+def experiments_move(
+    request: Request,
+    user: Editor,
+    db: DB,
+    experiment_id: ExperimentId,
+    status: Annotated[ExperimentStatus, Form()],
+    arm: Annotated[str, Form(max_length=64)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    """Start, stop or ship; a refusal (a clash in the layer) is shown on the page."""
+    check_csrf(request, csrf)
+    try:
+        experiments.move_experiment(db, user.org_id, experiment_id, status, arm or None)
+    except (InvalidInputError, ConflictError) as exc:
+        return _experiments_page(request, user, db, error=exc.message,
+                                 status_code=exc.http_status)  # fmt: skip
+    return RedirectResponse(f"/experiments#experiment-{experiment_id}", status_code=303)
 
 
 @pages.get("/customers")
@@ -228,16 +321,17 @@ def customers(request: Request, user: Manager, db: DB) -> Response:
     """Customer value and churn by acquisition source: which partners bring customers worth
     keeping."""
     try:
-        found = sources.by_source(db, user.org_id)
+        found = latest.sources(db, user.org_id)
     except InvalidInputError as exc:
         return page(request, "measure/customers.html", user=user, problem=exc.message)
-    value, churn, kpis = found.value, found.churn, found.kpis
+    value, churn, kpis = found.value.value, found.value.churn, found.value.kpis
     by_source = value.by_source or {}
     means = [(part.value.mean if part.value else 0.0) for part in by_source.values()]
     grid = list(range(0, 541, 15))
     cohorts = churn.cohorts
     return page(
         request, "measure/customers.html", user=user, problem=None, value=value, churn=churn,
+        latest=found,
         kpis=kpis, fairness={f.partner: f for f in kpis.fairness},
         value_chart=bar_chart(list(by_source), {"12-month value per customer": means}),
         survival_chart=line_chart([f"day {d}" for d in grid], churn.percent_retained(grid),

@@ -4,10 +4,9 @@ conversions from shops and payment systems, outbound endpoints and their deliver
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Header, Query, Request, Response
+from fastapi import APIRouter, Form, Header, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -32,7 +31,16 @@ from crosspromo.store.database import Database
 from crosspromo.web.charts import line_chart
 from crosspromo.web.deps import DB, ApiOrg, check_csrf
 from crosspromo.web.pages import Csrf, Editor, Manager, ManagerOr401, page
-from crosspromo.web.schemas import PROBLEM_RESPONSES, BigId, Body, LinkCode, Listing, SmallId
+from crosspromo.web.schemas import (
+    PROBLEM_RESPONSES,
+    BigId,
+    Body,
+    From,
+    LinkCode,
+    Listing,
+    SmallId,
+    To,
+)
 
 api = APIRouter(prefix="/api/v1", tags=["track"], responses=PROBLEM_RESPONSES)
 hooks = APIRouter(tags=["track"], responses=PROBLEM_RESPONSES)
@@ -44,16 +52,6 @@ IdempotencyKey = Annotated[
         min_length=1,
         max_length=200,
         description="the same key and body replays the first answer; another body is a 409",
-    ),
-]
-From = Annotated[
-    date | None,
-    Query(alias="from", description="first day (UTC); default: 30 days up to the last day"),
-]
-To = Annotated[
-    date | None,
-    Query(
-        alias="to", description="last day (UTC); default: the latest day with clicks, else today"
     ),
 ]
 

@@ -1,9 +1,16 @@
-// Copy buttons: <button data-copy="text">. Our own file: the CSP allows no inline script.
+// Copy buttons: <button data-copy="text">, or <button data-copy-from="id"> for the current
+// value of a field the user may have edited. Our own file: the CSP allows no inline script.
 document.addEventListener("click", (event) => {
-  const button = event.target.closest("button[data-copy]");
+  const button = event.target.closest("button[data-copy], button[data-copy-from]");
   if (!button) return;
-  const text = button.getAttribute("data-copy");
-  const done = () => { button.textContent = "Copied"; setTimeout(() => { button.textContent = "Copy"; }, 1500); };
+  const source = button.getAttribute("data-copy-from");
+  const text = source ? document.getElementById(source).value : button.getAttribute("data-copy");
+  const label = button.textContent;
+  const done = () => {
+    button.textContent = "Copied";
+    button.setAttribute("data-copied", text);
+    setTimeout(() => { button.textContent = label; }, 1500);
+  };
   if (navigator.clipboard && window.isSecureContext) {
     navigator.clipboard.writeText(text).then(done, () => {});
   } else {

@@ -1,0 +1,144 @@
+"""Heavy results (the partner ranking, customer value and churn, attribution) computed once per
+data change, not once per page view.
+
+Each result is kept with the *data version* it was computed from: the newest id or update time
+of every table the analyses read. A page asks for the latest result of a key:
+
+- the version is unchanged: the kept result, at once;
+- the data changed and a result is kept: the kept one, marked ``stale`` with the time it was
+  computed, while one background thread per key computes the new one (the page says so and
+  offers a reload);
+- nothing is kept yet: computed now (concurrent askers of the same key wait for one
+  computation rather than each doing it).
+
+The cache lives in the process's ``Database`` (one per process), so it holds nothing another
+process could see; every key starts with the organization it was computed for.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func, select
+
+from crosspromo.errors import CrossPromoError
+from crosspromo.store import tables as t
+from crosspromo.store.database import Database
+
+T = TypeVar("T")
+MAX_KEPT = 256  # results kept per process; the least recently used go first
+_LOG = logging.getLogger("crosspromo.results")
+_WORKER = "crosspromo-results"
+
+# Appended tables: their newest id changes with every new row.
+_APPENDED = (
+    t.clicks, t.conversions, t.touchpoints, t.exposures, t.customers, t.mentions, t.events,
+    t.organizations, t.links, t.experiments, t.overlap_sessions,
+)  # fmt: skip
+# Updated tables: their newest update time changes with every change.
+_UPDATED = (t.partnerships, t.profiles, t.scoring, t.overlap_sharing)
+
+
+def data_version(db: Database) -> tuple[Any, ...]:
+    """The newest id of every appended table and the newest update of every updated one: two
+    equal versions mean the analyses would read the same rows (one indexed lookup a table)."""
+    columns = [select(func.max(table.c.id)).scalar_subquery() for table in _APPENDED]
+    columns += [select(func.max(table.c.updated_at)).scalar_subquery() for table in _UPDATED]
+    with db.transaction() as session:
+        row = session.execute(select(*columns)).one()
+    return tuple(row)
+
+
+@dataclass(frozen=True, slots=True)
+class Latest(Generic[T]):
+    """A result and when it was computed; ``stale`` while a newer one is being computed."""
+
+    value: T
+    computed_at: datetime
+    stale: bool
+
+
+@dataclass(slots=True)
+class _Entry:
+    version: tuple[Any, ...]
+    value: Any
+    computed_at: datetime
+
+
+class ResultCache:
+    """Results by key with the data version they were computed from (see the module)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._running: dict[Hashable, Future[_Entry]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix=_WORKER)
+
+    def latest(
+        self, key: Hashable, version: tuple[Any, ...], compute: Callable[[], T]
+    ) -> Latest[T]:
+        if threading.current_thread().name.startswith(_WORKER):
+            # asked from inside another result's computation: computed here, so a full pool
+            # never waits on itself
+            with self._lock:
+                entry = self._entries.get(key)
+            if entry is not None and entry.version == version:
+                return Latest(entry.value, entry.computed_at, stale=False)
+            done = _Entry(version, compute(), datetime.now(UTC))
+            self._store(key, done)
+            return Latest(done.value, done.computed_at, stale=False)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                if entry.version == version:
+                    return Latest(entry.value, entry.computed_at, stale=False)
+            running = self._running.get(key)
+            if running is None:
+                running = self._pool.submit(self._compute, key, version, compute)
+                self._running[key] = running
+        if entry is not None:
+            return Latest(entry.value, entry.computed_at, stale=True)
+        done = running.result()  # the first computation of this key: wait for it
+        return Latest(done.value, done.computed_at, stale=False)
+
+    def _compute(self, key: Hashable, version: tuple[Any, ...], compute: Callable[[], T]) -> _Entry:
+        try:
+            entry = _Entry(version, compute(), datetime.now(UTC))
+            self._store(key, entry)  # kept before the key stops running: no second start
+            return entry
+        except CrossPromoError:
+            raise  # the page shows it, as it would without the cache
+        except Exception:
+            _LOG.exception("computing %r failed", key)
+            raise
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
+
+    def _store(self, key: Hashable, entry: _Entry) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > MAX_KEPT:
+                self._entries.popitem(last=False)
+
+
+_CACHE = "results"
+
+
+def latest(db: Database, key: tuple[Hashable, ...], compute: Callable[[], T]) -> Latest[T]:
+    """The latest result of ``compute`` for ``key`` (which starts with the organization's id)
+    at the database's current data version; see the module for when it is computed."""
+    cache = db.memo.get(_CACHE)
+    if not isinstance(cache, ResultCache):
+        cache = db.memo.setdefault(_CACHE, ResultCache())
+    assert isinstance(cache, ResultCache)
+    return cache.latest(key, data_version(db), compute)
