@@ -4,7 +4,7 @@ import hashlib
 import hmac
 
 from crosspromo.security import (
-    api_key_digest,
+    token_digest,
     customer_id_digests,
     customer_id_hash,
     digests_match,
@@ -27,9 +27,9 @@ def test_api_keys_are_random_and_stored_as_digest() -> None:
     one, two = generate_api_key(), generate_api_key()
     assert one.plaintext != two.plaintext
     assert parse_api_key(one.plaintext) == one.prefix
-    assert one.digest == api_key_digest(one.plaintext)
+    assert one.digest == token_digest(one.plaintext)
     assert one.plaintext not in one.digest
-    assert digests_match(one.digest, api_key_digest(one.plaintext))
+    assert digests_match(one.digest, token_digest(one.plaintext))
     assert not digests_match(one.digest, two.digest)
 
 

@@ -54,11 +54,12 @@ def generate_api_key() -> NewApiKey:
     prefix = secrets.token_hex(_PREFIX_CHARS // 2)
     secret = secrets.token_urlsafe(32)
     plaintext = f"{API_KEY_PREFIX}_{prefix}_{secret}"
-    return NewApiKey(plaintext=plaintext, prefix=prefix, digest=api_key_digest(plaintext))
+    return NewApiKey(plaintext=plaintext, prefix=prefix, digest=token_digest(plaintext))
 
 
-def api_key_digest(plaintext: str) -> str:
-    """SHA-256 suffices: keys carry 256 random bits, unlike passwords."""
+def token_digest(plaintext: str) -> str:
+    """What is stored of an API key, login or invitation token: SHA-256 suffices, as they
+    carry 256 random bits, unlike passwords."""
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 

@@ -4,9 +4,15 @@ computation per data change."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
 from datetime import date
 
+from crosspromo.errors import CrossPromoError
 from crosspromo.services import results
+from crosspromo.services.accounts.users import dashboard_org_ids
 from crosspromo.services.discover import ranking as discover
 from crosspromo.services.discover.ranking import Outreach, RankingView
 from crosspromo.services.measure import kpis as measure_kpis
@@ -14,9 +20,11 @@ from crosspromo.services.measure.journeys import AttributionReport, attribute_tr
 from crosspromo.services.measure.kpis import KpiReport
 from crosspromo.services.measure.sources import SourcesReport, by_source
 from crosspromo.services.results import Latest
+from crosspromo.services.track import stats
 from crosspromo.store.database import Database
 
 TOP_CANDIDATES = 12
+_LOG = logging.getLogger("crosspromo.results")
 
 
 def ranking(db: Database, org_id: int) -> Latest[RankingView]:
@@ -52,3 +60,27 @@ def kpis(db: Database, org_id: int, start: date, end: date) -> Latest[KpiReport]
         return measure_kpis.partner_kpis(db, org_id, start=start, end=end, values=values)
 
     return results.latest(db, (org_id, "kpis", start, end), compute)
+
+
+def warm(db: Database) -> threading.Thread:
+    """Compute the heavy results of every organization with dashboard users in a background
+    thread, so the first view after a server starts is as quick as the next one."""
+
+    def run() -> None:
+        try:
+            for org_id in dashboard_org_ids(db):
+                for one in (ranking, sources):
+                    _quietly(one, db, org_id)
+                _quietly(attribution, db, org_id, 30, "sale")
+                _quietly(kpis, db, org_id, *stats.date_range(None, None))  # a partnership's
+        except Exception:
+            _LOG.debug("warming the results stopped", exc_info=True)
+
+    thread = threading.Thread(target=run, name="crosspromo-warm", daemon=True)
+    thread.start()
+    return thread
+
+
+def _quietly(compute: Callable[..., object], *args: object) -> None:
+    with contextlib.suppress(CrossPromoError):  # too little data yet: the page will say so
+        compute(*args)

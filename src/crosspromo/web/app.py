@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from crosspromo import __version__
 from crosspromo.config import Settings, load_settings
+from crosspromo.services import latest
 from crosspromo.services.accounts.secrets import reseal_all
 from crosspromo.services.database import open_database
 from crosspromo.services.track.outbound import DispatcherThread
@@ -31,8 +32,9 @@ from crosspromo.web.server import ACCESS_LOG_ENV
 HERE = Path(__file__).parent
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app for ``settings``. The schema must be current (``crosspromo db upgrade``)."""
+def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
+    """Build the app for ``settings``. The schema must be current (``crosspromo db upgrade``).
+    ``warm``: compute the dashboards' heavy results in the background once started."""
     db = open_database(settings)
     writer = ClickWriter(db)
     dispatcher = DispatcherThread(db, settings.webhook_dispatch_seconds)
@@ -46,6 +48,8 @@ def create_app(settings: Settings) -> FastAPI:
             )
         writer.start()
         dispatcher.start()
+        if warm:
+            latest.warm(db)
         yield
         dispatcher.stop()
         writer.stop()
@@ -89,7 +93,7 @@ def create_server(settings: Settings, *, access_log: bool = False) -> RedirectFa
     """What the server runs: ``/r/...`` answered by the lean redirect path in front of the
     FastAPI app, which handles everything else (and the lifespan); with ``access_log`` a
     line a request, without raw addresses or query strings."""
-    app = create_app(settings)
+    app = create_app(settings, warm=True)
     redirect = SecurityHeadersMiddleware(app.state.redirect, hsts_seconds(settings))
     if access_log:
         salts = app.state.redirect.salts

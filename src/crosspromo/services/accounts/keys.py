@@ -7,7 +7,7 @@ from datetime import datetime
 
 from crosspromo.domain import ApiKey, Organization
 from crosspromo.errors import AuthenticationError, InvalidInputError
-from crosspromo.security import api_key_digest, digests_match, generate_api_key, parse_api_key
+from crosspromo.security import digests_match, generate_api_key, parse_api_key, token_digest
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ApiKeyRepository, OrganizationRepository
 
@@ -52,7 +52,7 @@ def authenticate_api_key(db: Database, plaintext: str) -> Organization:
         raise AuthenticationError("malformed API key")
     with db.transaction() as session:
         found = ApiKeyRepository(session).active_by_prefix(prefix)
-        if found is None or not digests_match(found[1], api_key_digest(plaintext)):
+        if found is None or not digests_match(found[1], token_digest(plaintext)):
             raise AuthenticationError("invalid or revoked API key")
         return OrganizationRepository(session).get(found[0].org_id)
 

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from crosspromo.domain import User
 from crosspromo.errors import AuthenticationError, TooManyAttemptsError
-from crosspromo.security import dummy_verify, hash_password, verify_password
+from crosspromo.security import dummy_verify, hash_password, token_digest, verify_password
 from crosspromo.services.accounts.users import check_password
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
@@ -115,10 +115,6 @@ def authenticate_user(db: Database, email: str, password: str, client: str = "lo
     return user
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def start_session(db: Database, user: User, user_agent: str = "") -> str:
     """A new login for ``user``: the token for the browser's cookie (its hash is stored)."""
     token = secrets.token_urlsafe(32)
@@ -126,7 +122,7 @@ def start_session(db: Database, user: User, user_agent: str = "") -> str:
     with db.transaction() as session:
         sessions = LoginSessionRepository(session)
         sessions.purge(utcnow(), utcnow() - timedelta(seconds=db.settings.session_idle_seconds))
-        sessions.add(user.id, _token_hash(token), secrets.token_urlsafe(32), user_agent, expires)
+        sessions.add(user.id, token_digest(token), secrets.token_urlsafe(32), user_agent, expires)
     return token
 
 
@@ -147,7 +143,7 @@ def current_session(db: Database, token: str) -> CurrentSession | None:
     idle = timedelta(seconds=db.settings.session_idle_seconds)
     with db.transaction() as session:
         sessions = LoginSessionRepository(session)
-        row = sessions.find(_token_hash(token))
+        row = sessions.find(token_digest(token))
         if row is None:
             return None
         user = UserRepository(session).get(row.user_id)
@@ -162,7 +158,7 @@ def current_session(db: Database, token: str) -> CurrentSession | None:
 def end_session(db: Database, token: str) -> None:
     with db.transaction() as session:
         sessions = LoginSessionRepository(session)
-        row = sessions.find(_token_hash(token))
+        row = sessions.find(token_digest(token))
         if row is not None:
             sessions.end(row.id)
 

@@ -21,16 +21,20 @@ def check_password(password: str, what: str = "password", field: str = "password
         raise InvalidInputError(f"{what} must be at least {MIN_PASSWORD} characters", field=field)
 
 
+def parse_role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise InvalidInputError(f"role {role!r} is not one of: {choices}", field="role") from None
+
+
 def _checked(email: str, password: str, role: Role | str) -> tuple[str, Role]:
     email = email.strip().lower()
     if not EMAIL.match(email):
         raise InvalidInputError(f"{email!r} is not an e-mail address", field="email")
     check_password(password)
-    try:
-        return email, Role(role)
-    except ValueError:
-        choices = ", ".join(r.value for r in Role)
-        raise InvalidInputError(f"role {role!r} is not one of: {choices}", field="role") from None
+    return email, parse_role(role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +67,15 @@ def create_user(
 def get_user(db: Database, user_id: int) -> User | None:
     with db.transaction() as session:
         return UserRepository(session).get(user_id)
+
+
+def team(db: Database, org_id: int) -> list[User]:
+    """The organization's users, by e-mail address."""
+    with db.transaction() as session:
+        return UserRepository(session).for_org(org_id)
+
+
+def dashboard_org_ids(db: Database) -> list[int]:
+    """Organizations someone works on in the dashboard (whose pages are worth computing early)."""
+    with db.transaction() as session:
+        return UserRepository(session).dashboard_org_ids()

@@ -71,6 +71,12 @@ def open_partners(session: Session, org_id: int) -> list[str]:
     return sorted(o.slug for o in OrganizationRepository(session).many(ids).values())
 
 
+def partner_choices(db: Database, org_id: int) -> list[str]:
+    """``open_partners`` in a transaction of its own."""
+    with db.transaction() as session:
+        return open_partners(session, org_id)
+
+
 def list_partnerships(
     db: Database, org_id: int, status: PartnershipStatus | None = None
 ) -> list[PartnershipView]:

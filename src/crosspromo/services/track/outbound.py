@@ -37,12 +37,13 @@ from crosspromo.domain.webhooks import (
 )
 from crosspromo.errors import InvalidInputError
 from crosspromo.keyring import seal, unseal
-from crosspromo.services.track.inbound import new_secret
+from crosspromo.services.track.inbound import inbound_endpoint, new_secret
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     OrganizationRepository,
     WebhookDeliveryRepository,
     WebhookEndpointRepository,
+    WebhookSecretRepository,
 )
 
 log = logging.getLogger("crosspromo.webhooks")
@@ -434,3 +435,23 @@ class DispatcherThread:
                 self.dispatcher.dispatch()  # starts sends and returns: the next pass is on time
             except Exception:
                 log.exception("webhook dispatch failed; retrying")
+
+
+@dataclass(frozen=True, slots=True)
+class WebhooksPage:
+    """The dashboard's webhook settings: endpoints with the delivery log, the events one may
+    subscribe to, and where signed conversions come in (and whether a secret is set)."""
+
+    endpoints: list[EndpointView]
+    deliveries: list[DeliveryView]
+    events: tuple[str, ...]
+    inbound_endpoint: str
+    inbound_secret_set: bool
+
+
+def webhooks_page(db: Database, org_id: int) -> WebhooksPage:
+    with db.transaction() as session:
+        slug = OrganizationRepository(session).get(org_id).slug
+        has_secret = WebhookSecretRepository(session).get(org_id) is not None
+    return WebhooksPage(list_endpoints(db, org_id), list_deliveries(db, org_id), EVENTS,
+                        inbound_endpoint(db, slug), has_secret)  # fmt: skip

@@ -2,6 +2,8 @@
 
 from crosspromo.store.repositories.accounts import (
     ApiKeyRepository,
+    InvitationRepository,
+    InvitationRow,
     LoginSessionRepository,
     LoginSessionRow,
     LoginThrottleRepository,
@@ -47,6 +49,8 @@ __all__ = [
     "ExperimentOutcomeRepository",
     "ExperimentRepository",
     "IdempotencyRepository",
+    "InvitationRepository",
+    "InvitationRow",
     "JourneyRepository",
     "LinkRepository",
     "LoginSessionRepository",

@@ -104,6 +104,19 @@ class UserRepository(Repository):
         self.session.execute(update(t.users).where(t.users.c.id == user_id).values(**values))
         LoginSessionRepository(self.session).end_all(user_id)  # a new password ends every login
 
+    def dashboard_org_ids(self) -> list[int]:
+        """Organizations with at least one dashboard (not partner-portal) user."""
+        rows = self.session.execute(
+            select(t.users.c.org_id).where(t.users.c.role != str(Role.PARTNER)).distinct()
+        )
+        return sorted(int(r[0]) for r in rows)
+
+    def for_org(self, org_id: int) -> list[User]:
+        rows = self.session.execute(
+            select(t.users).where(t.users.c.org_id == org_id).order_by(t.users.c.email)
+        )
+        return [_user(r) for r in rows]
+
     def password_hash(self, user_id: int) -> str | None:
         return self.session.execute(
             select(t.users.c.password_hash).where(t.users.c.id == user_id)
@@ -296,3 +309,54 @@ def _org(row: Row[Any]) -> Organization:
 
 def _user(row: Row[Any]) -> User:
     return User(row.id, row.org_id, row.email, Role(row.role), row.created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationRow:
+    id: int
+    org_id: int
+    email: str
+    role: Role
+    invited_by_org_id: int
+    invited_by: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class InvitationRepository(Repository):
+    def add(self, values: dict[str, Any]) -> int:
+        return self._insert(t.invitations, values, "this invitation already exists")
+
+    def sent_by(self, org_id: int) -> list[InvitationRow]:
+        rows = self.session.execute(
+            select(t.invitations)
+            .where(t.invitations.c.invited_by_org_id == org_id)
+            .order_by(t.invitations.c.id.desc())
+        )
+        return [_invitation(r) for r in rows]
+
+    def by_digest(self, digest: str) -> InvitationRow | None:
+        row = self.session.execute(
+            select(t.invitations).where(t.invitations.c.token_hash == digest)
+        ).first()
+        return None if row is None else _invitation(row)
+
+    def close(self, invitation_id: int, column: str) -> bool:
+        """Mark an open invitation used or revoked (``column``); False when it was no longer
+        open (a second use of one link loses the race here)."""
+        c = t.invitations.c
+        done = self.session.execute(
+            update(t.invitations)
+            .where(c.id == invitation_id, c.used_at.is_(None), c.revoked_at.is_(None))
+            .values({column: utcnow()})
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def _invitation(row: Row[Any]) -> InvitationRow:
+    return InvitationRow(
+        row.id, row.org_id, row.email, Role(row.role), row.invited_by_org_id, row.invited_by,
+        row.created_at, row.expires_at, row.used_at, row.revoked_at,
+    )  # fmt: skip

@@ -10,9 +10,23 @@ from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse
 from pydantic import Field
 
-from crosspromo.domain import ConsentPurpose, PartnershipStatus, User
-from crosspromo.errors import AuthenticationError, InvalidInputError, TooManyAttemptsError
+from crosspromo.domain import ConsentPurpose, PartnershipStatus, Role, User
+from crosspromo.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    TooManyAttemptsError,
+)
 from crosspromo.services.accounts.customers import CustomerView, get_customer, record_customer
+from crosspromo.services.accounts.invitations import (
+    MAY_INVITE,
+    accept_invitation,
+    invite,
+    open_invitation,
+    revoke_invitation,
+    sent_invitations,
+)
 from crosspromo.services.accounts.keys import create_api_key, list_api_keys, revoke_api_key
 from crosspromo.services.accounts.logins import (
     authenticate_user,
@@ -28,7 +42,8 @@ from crosspromo.services.accounts.organizations import (
     organization_slugs,
 )
 from crosspromo.services.accounts.overview import organization_overview
-from crosspromo.services.agree.partnerships import parse_status
+from crosspromo.services.accounts.users import parse_role, team
+from crosspromo.services.agree.partnerships import parse_status, partner_choices
 from crosspromo.services.track.links import partner_links
 from crosspromo.store.database import Database
 from crosspromo.web.deps import (
@@ -42,7 +57,7 @@ from crosspromo.web.deps import (
     set_session_cookie,
 )
 from crosspromo.web.pages import AnyUser, Csrf, Editor, Manager, Partner, home, page
-from crosspromo.web.schemas import PROBLEM_RESPONSES, BigId, Body
+from crosspromo.web.schemas import PROBLEM_RESPONSES, BigId, Body, SmallId
 
 api = APIRouter(prefix="/api/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
 pages = APIRouter(include_in_schema=False)
@@ -253,3 +268,84 @@ def keys_revoke(request: Request, user: Editor, db: DB, prefix: KeyPrefix,
     check_csrf(request, csrf)
     revoke_api_key(db, _slug(db, user.org_id), prefix)
     return RedirectResponse("/settings/keys", status_code=303)
+
+
+InviteToken = Annotated[str, PathParam(pattern="^[A-Za-z0-9_-]{43}$")]
+
+
+def _team_page(
+    request: Request, user: User, db: Database, *, status_code: int = 200, **context: object
+) -> Response:
+    context = {"issued": None, "error": None, "form": {}} | context
+    with_partners = partner_choices(db, user.org_id)
+    return page(request, "accounts/team.html", user=user, members=team(db, user.org_id),
+                invitations=sent_invitations(db, user.org_id), partners=with_partners,
+                may_invite=MAY_INVITE.get(user.role, ()), status_code=status_code,
+                **context)  # fmt: skip
+
+
+@pages.get("/settings/team")
+def team_page(request: Request, user: Manager, db: DB) -> Response:
+    """The organization's users and invitations; invite a colleague or a partner's user."""
+    return _team_page(request, user, db)
+
+
+@pages.post("/settings/team/invite")
+def team_invite(
+    request: Request,
+    user: Editor,
+    db: DB,
+    email: Annotated[str, Form(max_length=320)] = "",
+    role: Annotated[str, Form(max_length=16)] = "",
+    partner: Annotated[str, Form(max_length=64)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    """An invitation link, shown once; a partner user is invited for one of our partners."""
+    check_csrf(request, csrf)
+    form = {"email": email, "role": role, "partner": partner}
+    try:
+        chosen = parse_role(role)
+        issued = invite(db, user, email, chosen,
+                        partner or None if chosen is Role.PARTNER else None)  # fmt: skip
+    except (InvalidInputError, NotFoundError, ConflictError) as exc:
+        return _team_page(request, user, db, error=exc.message, form=form,
+                          status_code=exc.http_status)  # fmt: skip
+    return _team_page(request, user, db, issued=issued)
+
+
+@pages.post("/settings/team/invitations/{invitation_id}/revoke")
+def team_revoke(
+    request: Request, user: Editor, db: DB, invitation_id: SmallId, csrf: Csrf = ""
+) -> Response:
+    check_csrf(request, csrf)
+    revoke_invitation(db, user.org_id, invitation_id)
+    return RedirectResponse("/settings/team", status_code=303)
+
+
+@pages.get("/invite/{token}")
+def invitation_form(request: Request, db: DB, token: InviteToken) -> Response:
+    """Whoever holds the link chooses a password and is logged in."""
+    try:
+        found = open_invitation(db, token)
+    except AuthenticationError as exc:
+        return page(request, "accounts/invite.html", invitation=None, error=exc.message,
+                    status_code=exc.http_status)  # fmt: skip
+    return page(request, "accounts/invite.html", invitation=found, error=None)
+
+
+@pages.post("/invite/{token}")
+def invitation_accept(
+    request: Request,
+    db: DB,
+    token: InviteToken,
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    try:
+        made = accept_invitation(db, token, password)
+    except (AuthenticationError, InvalidInputError, ConflictError) as exc:
+        found = None if isinstance(exc, AuthenticationError) else open_invitation(db, token)
+        return page(request, "accounts/invite.html", invitation=found, error=exc.message,
+                    status_code=exc.http_status)  # fmt: skip
+    return _logged_in(request, db, made, home(made))

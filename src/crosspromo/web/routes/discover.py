@@ -20,14 +20,16 @@ from starlette.concurrency import run_in_threadpool
 
 from crosspromo.analytics.discovery.score import FACTORS, OVERLAP_BAND
 from crosspromo.analytics.overlap import Disclosure, IdentifierKind
+from crosspromo.domain import User
 from crosspromo.domain.overlap import SharingLevel
-from crosspromo.errors import NotFoundError
+from crosspromo.errors import InvalidInputError, NotFoundError
 from crosspromo.services import latest
 from crosspromo.services.discover import profiles, ranking, remote, sessions
 from crosspromo.services.discover.lists import ListOptions
 from crosspromo.services.discover.profiles import MentionsAdded, ProfileView
 from crosspromo.services.discover.ranking import Outreach, RankingView
 from crosspromo.services.discover.sessions import JoinResult, OfferView, SessionView, Sharing
+from crosspromo.store.database import Database
 from crosspromo.web.charts import bar_chart, stacked_bars
 from crosspromo.web.deps import DB, ApiOrg, check_csrf
 from crosspromo.web.limits import allow_body
@@ -336,3 +338,62 @@ def sharing_set(
     check_csrf(request, csrf)
     sessions.sharing(db, user.org_id, level)
     return RedirectResponse("/settings/sharing", status_code=303)
+
+
+def _profile_page(
+    request: Request, user: User, db: Database, *, status_code: int = 200, **context: object
+) -> Response:
+    try:
+        current: ProfileView | None = profiles.get_profile(db, user.org_id)
+    except NotFoundError:
+        current = None
+    context = {"error": None, "saved": False, "form": None} | context
+    return page(request, "discover/profile.html", user=user, profile=current,
+                status_code=status_code, **context)  # fmt: skip
+
+
+@pages.get("/settings/profile")
+def profile_page(request: Request, user: Manager, db: DB, saved: bool = False) -> Response:
+    """What partners see of the organization in Discover: description, categories, offerings,
+    audience."""
+    return _profile_page(request, user, db, saved=saved)
+
+
+def _whole(text: str, name: str) -> int | None:
+    if not text.strip():
+        return None
+    try:
+        return int(text.replace(",", "").strip())
+    except ValueError:
+        raise InvalidInputError(f"{name}: a whole number", field=name) from None
+
+
+@pages.post("/settings/profile")
+def profile_save(
+    request: Request,
+    user: Editor,
+    db: DB,
+    description: Annotated[str, Form(max_length=profiles.MAX_DESCRIPTION)] = "",
+    categories: Annotated[str, Form(max_length=2000)] = "",
+    offerings: Annotated[str, Form(max_length=10_000)] = "",
+    audience_size: Annotated[str, Form(max_length=20)] = "",
+    followers: Annotated[str, Form(max_length=20)] = "",
+    engagements: Annotated[str, Form(max_length=20)] = "",
+    region: Annotated[str, Form(max_length=64)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    check_csrf(request, csrf)
+    form = {"description": description, "categories": categories, "offerings": offerings,
+            "audience_size": audience_size, "followers": followers, "engagements": engagements,
+            "region": region}  # fmt: skip
+    try:
+        given = profiles.ProfileInput(
+            description, tuple(categories.split(",")), tuple(offerings.splitlines()),
+            _whole(audience_size, "audience_size"), _whole(followers, "followers"),
+            _whole(engagements, "engagements"), region,
+        )  # fmt: skip
+        profiles.save_profile(db, user.org_id, given)
+    except InvalidInputError as exc:
+        return _profile_page(request, user, db, error=exc.message, form=form,
+                             status_code=exc.http_status)  # fmt: skip
+    return RedirectResponse("/settings/profile?saved=true", status_code=303)

@@ -434,3 +434,63 @@ def domains_remove(
     check_csrf(request, csrf)
     links.remove_domain(db, user.org_id, domain)
     return RedirectResponse("/settings/domains", status_code=303)
+
+
+def _webhooks_page(
+    request: Request, user: User, db: Database, *, status_code: int = 200, **context: object
+) -> Response:
+    context = {"made": None, "secret": None, "error": None, "typed": ""} | context
+    return page(request, "track/webhooks.html", user=user,
+                hooks=outbound.webhooks_page(db, user.org_id), status_code=status_code,
+                **context)  # fmt: skip
+
+
+@pages.get("/settings/webhooks")
+def webhooks_page(request: Request, user: Manager, db: DB) -> Response:
+    """Endpoints our events go to, their delivery log with replay, and the inbound secret."""
+    return _webhooks_page(request, user, db)
+
+
+@pages.post("/settings/webhooks/endpoints")
+def webhooks_add(
+    request: Request,
+    user: Editor,
+    db: DB,
+    url: Annotated[str, Form(max_length=2000)] = "",
+    events: Annotated[list[str] | None, Form(max_length=10)] = None,
+    csrf: Csrf = "",
+) -> Response:
+    """Subscribe a URL; its signing secret is shown once."""
+    check_csrf(request, csrf)
+    try:
+        made = outbound.add_endpoint(db, user.org_id, url, events or [])
+    except InvalidInputError as exc:
+        return _webhooks_page(request, user, db, error=exc.message, typed=url,
+                              status_code=exc.http_status)  # fmt: skip
+    return _webhooks_page(request, user, db, made=made)
+
+
+@pages.post("/settings/webhooks/endpoints/{endpoint_id}/remove")
+def webhooks_remove(
+    request: Request, user: Editor, db: DB, endpoint_id: SmallId, csrf: Csrf = ""
+) -> Response:
+    check_csrf(request, csrf)
+    outbound.remove_endpoint(db, user.org_id, endpoint_id)
+    return RedirectResponse("/settings/webhooks", status_code=303)
+
+
+@pages.post("/settings/webhooks/deliveries/{delivery_id}/replay")
+def webhooks_replay(
+    request: Request, user: Editor, db: DB, delivery_id: BigId, csrf: Csrf = ""
+) -> Response:
+    """Send a delivery again (it goes back in the queue at once)."""
+    check_csrf(request, csrf)
+    outbound.replay_delivery(db, user.org_id, delivery_id)
+    return RedirectResponse(f"/settings/webhooks#delivery-{delivery_id}", status_code=303)
+
+
+@pages.post("/settings/webhooks/inbound-secret")
+def webhooks_inbound_secret(request: Request, user: Editor, db: DB, csrf: Csrf = "") -> Response:
+    """A new inbound signing secret, shown once; the old one stops working."""
+    check_csrf(request, csrf)
+    return _webhooks_page(request, user, db, secret=inbound.rotate_inbound_secret(db, user.org_id))
