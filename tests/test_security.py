@@ -4,13 +4,13 @@ import hashlib
 import hmac
 
 from crosspromo.security import (
-    token_digest,
     customer_id_digests,
     customer_id_hash,
     digests_match,
     generate_api_key,
     hash_password,
     parse_api_key,
+    token_digest,
     verify_password,
 )
 

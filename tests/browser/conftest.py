@@ -15,7 +15,9 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from tests.conftest import TEST_SECRET, require
+from crosspromo.services.database import open_database
+from crosspromo.store.database import Database
+from tests.conftest import TEST_SECRET, make_settings, require
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -34,6 +36,7 @@ class DemoServer:
     url: str
     password: str
     output: Path
+    database_url: str  # to check in the store what an action in the browser did
 
 
 @pytest.fixture(scope="session")
@@ -42,9 +45,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     workdir = tmp_path_factory.mktemp("demo")
     port = free_port()
     log = workdir / "demo.log"
+    database_url = f"sqlite:///{workdir / 'demo.db'}"
     env = {
         **os.environ,
-        "CROSSPROMO_DATABASE_URL": f"sqlite:///{workdir / 'demo.db'}",
+        "CROSSPROMO_DATABASE_URL": database_url,
         "CROSSPROMO_SECRET_KEY": TEST_SECRET,
     }
     with log.open("w") as out:
@@ -78,7 +82,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
             if time.monotonic() > deadline:
                 pytest.fail(f"crosspromo demo did not come up:\n{log.read_text()}")
             time.sleep(0.25)
-        yield DemoServer(url, PASSWORD, log)
+        yield DemoServer(url, PASSWORD, log, database_url)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
@@ -97,3 +101,13 @@ def browser() -> Iterator[object]:
         instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture
+def store(demo_server: DemoServer) -> Iterator[Database]:
+    """The demo server's own database, opened beside it to check what the browser did."""
+    db = open_database(make_settings(demo_server.database_url))
+    try:
+        yield db
+    finally:
+        db.dispose()

@@ -212,24 +212,29 @@ def test_an_experiment_is_started_stopped_and_shipped(world: World) -> None:
     path = f"/api/v1/experiments/{draft['id']}"
     assert world.client.get(f"{path}/assignment?unit=u1", headers=auth).json()["arm"] is None
     clash = world.client.post(f"{path}/status", json={"status": "running"}, headers=auth)
-    assert clash.status_code == 409 and "overlap in layer 'home'" in clash.json()["detail"]
+    assert clash.status_code == 409
+    assert "overlap in layer 'home'" in clash.json()["detail"]
     assert world.client.get(path, headers=auth).json()["status"] == "draft"  # nothing changed
     other = world.client.post(
         "/api/v1/experiments", headers=auth, json={"name": "c", "layer": "checkout", "start": False}
     ).json()
     other_path = f"/api/v1/experiments/{other['id']}"
     started = world.client.post(f"{other_path}/status", json={"status": "running"}, headers=auth)
-    assert started.json()["status"] == "running" and started.json()["started_at"]
+    assert started.json()["status"] == "running"
+    assert started.json()["started_at"]
     exposed = {"items": [{"unit": "u1"}]}
-    assert world.client.post(f"{other_path}/exposures", json=exposed, headers=auth).status_code == 200
+    logged = world.client.post(f"{other_path}/exposures", json=exposed, headers=auth)
+    assert logged.status_code == 200
     stopped = world.client.post(f"{other_path}/status", json={"status": "stopped"}, headers=auth)
     assert stopped.json()["stopped_at"]
     late = world.client.post(f"{other_path}/exposures", json=exposed, headers=auth)
-    assert late.status_code == 409 and "only while it runs" in late.json()["detail"]
+    assert late.status_code == 409
+    assert "only while it runs" in late.json()["detail"]
     wrong = world.client.post(
         f"{other_path}/status", json={"status": "shipped", "arm": "nobody"}, headers=auth
     )
-    assert wrong.status_code == 422 and "control, partner, brand" in wrong.json()["detail"]
+    assert wrong.status_code == 422
+    assert "control, partner, brand" in wrong.json()["detail"]
     shipped = world.client.post(
         f"{other_path}/status", json={"status": "shipped", "arm": "partner"}, headers=auth
     ).json()
@@ -238,8 +243,10 @@ def test_an_experiment_is_started_stopped_and_shipped(world: World) -> None:
         got = world.client.get(f"{other_path}/assignment?unit={unit}", headers=auth).json()
         assert got["arm"] == "partner"
     back = world.client.post(f"{other_path}/status", json={"status": "running"}, headers=auth)
-    assert back.status_code == 409 and back.json()["code"] == "invalid_transition"
+    assert back.status_code == 409
+    assert back.json()["code"] == "invalid_transition"
     stranger = world.client.post(
         "/api/v1/experiments", headers=auth, json={"name": "d", "partner": "other"}
     )
-    assert stranger.status_code == 422 and "no open partnership" in stranger.json()["detail"]
+    assert stranger.status_code == 422
+    assert "no open partnership" in stranger.json()["detail"]

@@ -108,7 +108,8 @@ def test_graph_and_outreach(db: Database, market: dict) -> None:
     # what the partner reads holds none of our internal evidence
     assert not any(word in text for word in ("target", "sentiment", "benchmark", "competitor"))
     rival = ranking.outreach_draft(db, market["gear"], "rival")
-    assert "competitor" not in rival and "without competing" not in rival
+    assert "competitor" not in rival
+    assert "without competing" not in rival
     with pytest.raises(NotFoundError):
         ranking.outreach_draft(db, market["gear"], "nobody")
 
