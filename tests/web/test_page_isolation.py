@@ -1,0 +1,262 @@
+"""Tenant isolation of the dashboard and portal, as the API harness (tests/web/isolation.py) does
+for /api/v1: every page route and form is listed here, so a new one cannot skip the check.
+
+The demo brand's owner makes one record of every kind; another brand's owner (and a partner user
+of an organization that is not party to the partnership) then asks for each by id, posts each
+form at it, and reads each page: every request naming the brand's record is not found (404),
+nothing of the brand's changes, and no page shows the brand's records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from crosspromo.config import Settings
+from crosspromo.domain import PartnershipStatus, Role
+from crosspromo.domain.experiments import ExperimentStatus
+from crosspromo.services.accounts.invitations import invite, sent_invitations
+from crosspromo.services.accounts.keys import create_api_key, list_api_keys
+from crosspromo.services.accounts.users import create_user
+from crosspromo.services.agree.partnerships import get_partnership, list_partnerships
+from crosspromo.services.database import open_database
+from crosspromo.services.measure.experiments import create_experiment, list_experiments
+from crosspromo.services.track.links import add_domain, create_link, list_links
+from crosspromo.services.track.outbound import add_endpoint, list_endpoints
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import OrganizationRepository, UserRepository
+from crosspromo.web.routes import accounts, agree, discover, measure, track
+from tests.web.test_dashboard import PASSWORD, _csrf, demo_settings, login  # noqa: F401
+
+BRAND, PARTNER, INTRUDER, OUTSIDER = (
+    "trailhead-outfitters", "summit-coffee", "alpine-gear-co", "pixel-pets",
+)  # fmt: skip
+# Pages with no tenant's records: logging in and out, one's own account, an invitation link.
+OWN_OR_PUBLIC = {
+    ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/account"),
+    ("POST", "/account/password"), ("POST", "/account/sign-out-everywhere"),
+    ("GET", "/invite/{token}"), ("POST", "/invite/{token}"),
+}  # fmt: skip
+
+
+@dataclass
+class Records:
+    """What the brand made, by the ids an intruder would use."""
+
+    partnership: int
+    experiment: int
+    link: str
+    endpoint: int
+    invitation: int
+    key_prefix: str
+    key_name: str
+    invited: str
+    endpoint_url: str
+    experiment_name: str
+    partnership_name: str
+
+
+def _make(db: Database) -> Records:
+    with db.transaction() as session:
+        orgs = OrganizationRepository(session)
+        brand_id = orgs.by_slug(BRAND).id
+        owner = next(u for u in UserRepository(session).for_org(brand_id) if u.role is Role.OWNER)
+    partnership = next(p for p in list_partnerships(db, brand_id) if p.partner.slug == PARTNER)
+    experiment = create_experiment(db, brand_id, "Secret spring test", layer="isolation",
+                                   partner=PARTNER)  # fmt: skip
+    add_domain(db, brand_id, "secret-shop.example")
+    link = create_link(db, brand_id, PARTNER, "https://secret-shop.example/spring", "secret")
+    endpoint = add_endpoint(db, brand_id, "https://hooks.secret-shop.example/in",
+                            ["conversion.created"])  # fmt: skip
+    issued = invite(db, owner, "colleague@secret-shop.example", Role.ANALYST)
+    key = create_api_key(db, BRAND, "secret backend")
+    return Records(
+        partnership.id, experiment.id, link.code, endpoint.id, issued.invitation.id,
+        key.prefix, "secret backend", "colleague@secret-shop.example", endpoint.url,
+        experiment.name, partnership.name,
+    )  # fmt: skip
+
+
+def _state(db: Database, r: Records) -> tuple[Any, ...]:
+    """Everything of the brand's an intruder's request could change."""
+    with db.transaction() as session:
+        brand_id = OrganizationRepository(session).by_slug(BRAND).id
+    return (
+        get_partnership(db, brand_id, r.partnership).status,
+        [(e.id, e.status) for e in list_experiments(db, brand_id)],
+        [(i.id, i.state) for i in sent_invitations(db, brand_id)],
+        [e.id for e in list_endpoints(db, brand_id)],
+        [(k.prefix, k.revoked_at) for k in list_api_keys(db, BRAND)],
+        [lk.code for lk in list_links(db, brand_id)],
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    path: Callable[[Records], str]
+    form: dict[str, str] | None = None  # a POST with these fields (and the form token)
+    who: str = "intruder"  # or "outsider": a partner user of an organization not party to it
+    # For pages that list the user's own records: what must not appear on them.
+    hidden: Callable[[Records], list[str]] | None = None
+    status: int = 404
+
+
+def _listing(*names: str) -> Callable[[Records], list[str]]:
+    return lambda r: [getattr(r, n) for n in names]
+
+
+CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/"): Case(lambda r: "/", hidden=_listing("partnership_name"), status=200),
+    ("GET", "/partnerships/{partnership_id}"): Case(lambda r: f"/partnerships/{r.partnership}"),
+    ("POST", "/partnerships/{partnership_id}/status"): Case(
+        lambda r: f"/partnerships/{r.partnership}/status", {"status": "paused"}),
+    ("GET", "/portal/partnerships/{partnership_id}"): Case(
+        lambda r: f"/portal/partnerships/{r.partnership}", who="outsider"),
+    ("POST", "/partnerships"): Case(  # proposing is the intruder's own business: none of ours
+        lambda r: "/partnerships", {"partner": OUTSIDER, "name": "theirs"}, status=303),
+    ("GET", "/portal"): Case(lambda r: "/portal", who="outsider", hidden=_listing("link"),
+                             status=200),
+    ("GET", "/experiments"): Case(lambda r: "/experiments", hidden=_listing("experiment_name"),
+                                  status=200),
+    ("POST", "/experiments"): Case(  # naming our partner: they have no partnership with it
+        lambda r: "/experiments", {"name": "x", "partner": PARTNER}, status=422),
+    ("POST", "/experiments/{experiment_id}/status"): Case(
+        lambda r: f"/experiments/{r.experiment}/status", {"status": "stopped"}),
+    ("GET", "/links"): Case(lambda r: "/links", hidden=_listing("link"), status=200),
+    ("POST", "/links"): Case(lambda r: "/links", {"partner": PARTNER,
+                             "destination": "https://secret-shop.example/x"}),
+    ("GET", "/links/{code}/qr.svg"): Case(lambda r: f"/links/{r.link}/qr.svg"),
+    ("GET", "/tracking"): Case(lambda r: "/tracking", hidden=_listing("link"), status=200),
+    ("GET", "/tracking.csv"): Case(lambda r: "/tracking.csv", hidden=lambda r: [PARTNER],
+                                   status=200),
+    ("GET", "/attribution"): Case(lambda r: "/attribution", status=200),
+    ("GET", "/customers"): Case(lambda r: "/customers", status=200),
+    ("GET", "/partners"): Case(lambda r: "/partners", status=200),
+    ("GET", "/partners/outreach"): Case(lambda r: f"/partners/outreach?candidate={PARTNER}",
+                                        status=200),
+    ("GET", "/settings/keys"): Case(lambda r: "/settings/keys", hidden=_listing("key_name"),
+                                    status=200),
+    ("POST", "/settings/keys"): Case(lambda r: "/settings/keys", {"name": "theirs"}, status=200),
+    ("POST", "/settings/keys/{prefix}/revoke"): Case(
+        lambda r: f"/settings/keys/{r.key_prefix}/revoke", {}),
+    ("GET", "/settings/domains"): Case(lambda r: "/settings/domains",
+                                       hidden=lambda r: ["secret-shop.example"], status=200),
+    ("POST", "/settings/domains"): Case(lambda r: "/settings/domains",
+                                        {"domain": "theirs.example"}, status=303),
+    ("POST", "/settings/domains/remove"): Case(  # ours is not on their list
+        lambda r: "/settings/domains/remove", {"domain": "secret-shop.example"}),
+    ("GET", "/settings/sharing"): Case(lambda r: "/settings/sharing", status=200),
+    ("POST", "/settings/sharing"): Case(lambda r: "/settings/sharing", {"level": "counts"},
+                                        status=303),
+    ("GET", "/settings/team"): Case(lambda r: "/settings/team", hidden=_listing("invited"),
+                                    status=200),
+    ("POST", "/settings/team/invite"): Case(
+        lambda r: "/settings/team/invite",
+        {"email": "spy@example.com", "role": "partner", "partner": PARTNER}),
+    ("POST", "/settings/team/invitations/{invitation_id}/revoke"): Case(
+        lambda r: f"/settings/team/invitations/{r.invitation}/revoke", {}),
+    ("GET", "/settings/webhooks"): Case(lambda r: "/settings/webhooks",
+                                        hidden=_listing("endpoint_url"), status=200),
+    ("POST", "/settings/webhooks/endpoints"): Case(
+        lambda r: "/settings/webhooks/endpoints",
+        {"url": "https://theirs.example/h", "events": "conversion.created"},
+        status=200),
+    ("POST", "/settings/webhooks/endpoints/{endpoint_id}/remove"): Case(
+        lambda r: f"/settings/webhooks/endpoints/{r.endpoint}/remove", {}),
+    ("POST", "/settings/webhooks/deliveries/{delivery_id}/replay"): Case(
+        lambda r: "/settings/webhooks/deliveries/1/replay", {}),
+    ("POST", "/settings/webhooks/inbound-secret"): Case(
+        lambda r: "/settings/webhooks/inbound-secret", {}, status=200),
+    ("GET", "/settings/profile"): Case(lambda r: "/settings/profile", status=200),
+    ("POST", "/settings/profile"): Case(lambda r: "/settings/profile",
+                                        {"description": "theirs"}, status=303),
+}  # fmt: skip
+
+
+def _page_routes() -> set[tuple[str, str]]:
+    return {
+        (method, route.path)
+        for stage in (accounts, agree, discover, measure, track)
+        for route in stage.pages.routes
+        for method in route.methods  # type: ignore[attr-defined]
+    }
+
+
+def test_every_page_route_has_an_isolation_case() -> None:
+    assert _page_routes() - OWN_OR_PUBLIC == set(CASES)
+
+
+@dataclass
+class Setup:
+    records: Records
+    settings: Settings
+    clients: dict[str, TestClient]
+
+
+@pytest.fixture
+def setup(demo_settings: Settings) -> Iterator[Setup]:  # noqa: F811 - the fixture imported
+    db = open_database(demo_settings)
+    try:
+        records = _make(db)
+        create_user(db, INTRUDER, "owner@alpine.test", PASSWORD, Role.OWNER)
+        create_user(db, OUTSIDER, "partner@pixel.test", PASSWORD, Role.PARTNER)
+    finally:
+        db.dispose()
+    from crosspromo.web.app import create_app
+
+    with TestClient(create_app(demo_settings)) as intruder, \
+            TestClient(create_app(demo_settings)) as outsider:  # fmt: skip
+        login(intruder, "owner@alpine.test")
+        login(outsider, "partner@pixel.test")
+        yield Setup(records, demo_settings, {"intruder": intruder, "outsider": outsider})
+
+
+def test_no_page_or_form_reaches_another_organization(setup: Setup) -> None:
+    db = open_database(setup.settings)
+    try:
+        before = _state(db, setup.records)
+        for (method, template), case in sorted(CASES.items()):
+            client = setup.clients[case.who]
+            path = case.path(setup.records)
+            if method == "GET":
+                answer = client.get(path, follow_redirects=False)
+            else:
+                token = _csrf(client.get("/account").text)
+                answer = client.post(path, data=(case.form or {}) | {"csrf": token},
+                                     follow_redirects=False)  # fmt: skip
+            assert answer.status_code == case.status, f"{method} {template}: {answer.text[-3000:]}"
+            for secret in case.hidden(setup.records) if case.hidden else []:
+                assert secret not in answer.text, f"{method} {template} shows {secret!r}"
+        assert _state(db, setup.records) == before, "an intruder changed the brand's records"
+    finally:
+        db.dispose()
+
+
+def test_the_owner_reaches_each_record(setup: Setup, demo_settings: Settings) -> None:  # noqa: F811
+    """The same ids work for their owner (the 404s above are isolation, not broken routes)."""
+    from crosspromo.web.app import create_app
+
+    r = setup.records
+    with TestClient(create_app(demo_settings)) as owner:
+        login(owner, "demo@crosspromo.local")
+        assert owner.get(f"/partnerships/{r.partnership}").status_code == 200
+        assert owner.get(f"/links/{r.link}/qr.svg").status_code == 200
+        token = _csrf(owner.get("/account").text)
+        moved = owner.post(
+            f"/experiments/{r.experiment}/status",
+            data={"status": "stopped", "csrf": token},
+            follow_redirects=False,
+        )
+        assert moved.status_code == 303
+    db = open_database(demo_settings)
+    try:
+        with db.transaction() as session:
+            brand_id = OrganizationRepository(session).by_slug(BRAND).id
+        assert next(e for e in list_experiments(db, brand_id)
+                    if e.id == r.experiment).status is ExperimentStatus.STOPPED  # fmt: skip
+        assert get_partnership(db, brand_id, r.partnership).status is PartnershipStatus.ACTIVE
+    finally:
+        db.dispose()
