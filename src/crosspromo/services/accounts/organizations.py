@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crosspromo.domain import Organization, OrgKind, PartnershipStatus
+from crosspromo.domain import Organization, OrgKind
 from crosspromo.domain.models import check_slug
 from crosspromo.errors import InvalidInputError
 from crosspromo.store.database import Database
@@ -61,8 +61,7 @@ def organization_choices(db: Database, org_id: int) -> list[OrganizationView]:
     """The organizations ``org_id`` could propose a partnership to (every other one on this
     server without an open partnership with it), by name."""
     with db.transaction() as session:
-        taken = {p.other_party(org_id) for p in PartnershipRepository(session).for_org(org_id)
-                 if p.status is not PartnershipStatus.ENDED}  # fmt: skip
+        taken = PartnershipRepository(session).open_partner_ids(org_id)
         others = [o for o in OrganizationRepository(session).list()
                   if o.id != org_id and o.id not in taken]  # fmt: skip
     return sorted((OrganizationView.of(o) for o in others), key=lambda o: o.name.lower())

@@ -66,8 +66,7 @@ def parse_status(value: str | None) -> PartnershipStatus | None:
 def open_partners(session: Session, org_id: int) -> list[str]:
     """Slugs of the organizations with an open (not ended) partnership with ``org_id``: whom
     links, codes and experiments may involve."""
-    ids = {p.other_party(org_id) for p in PartnershipRepository(session).for_org(org_id)
-           if p.status is not PartnershipStatus.ENDED}  # fmt: skip
+    ids = PartnershipRepository(session).open_partner_ids(org_id)
     return sorted(o.slug for o in OrganizationRepository(session).many(ids).values())
 
 

@@ -48,6 +48,11 @@ class PartnershipRepository(Repository):
         rows = self.session.execute(query.order_by(t.partnerships.c.id))
         return [_partnership(r) for r in rows]
 
+    def open_partner_ids(self, org_id: int) -> set[int]:
+        """The organizations ``org_id`` has an open (not ended) partnership with."""
+        return {p.other_party(org_id) for p in self.for_org(org_id)
+                if p.status is not PartnershipStatus.ENDED}  # fmt: skip
+
     def get_for_org(self, org_id: int, partnership_id: int) -> Partnership:
         """One partnership, only if ``org_id`` is a party; otherwise NotFound (never Forbidden)."""
         row = self.session.execute(

@@ -452,25 +452,22 @@ def webhooks_page(request: Request, user: Manager, db: DB) -> Response:
 
 
 @pages.post("/settings/webhooks/endpoints")
-async def webhooks_add(
+def webhooks_add(
     request: Request,
     user: Editor,
     db: DB,
+    events: Annotated[list[str], Form(default_factory=list, max_length=10)],
     url: Annotated[str, Form(max_length=2000)] = "",
     csrf: Csrf = "",
 ) -> Response:
-    """Subscribe a URL to the events ticked (one field per event); its signing secret is
-    shown once."""
+    """Subscribe a URL to the events ticked; its signing secret is shown once."""
     check_csrf(request, csrf)
-    events = [str(e) for e in (await request.form()).getlist("events")][:10]
     try:
-        made = await run_in_threadpool(outbound.add_endpoint, db, user.org_id, url, events)
+        made = outbound.add_endpoint(db, user.org_id, url, events)
     except InvalidInputError as exc:
-        return await run_in_threadpool(
-            _webhooks_page, request, user, db, error=exc.message, typed=url,
-            status_code=exc.http_status,
-        )  # fmt: skip
-    return await run_in_threadpool(_webhooks_page, request, user, db, made=made)
+        return _webhooks_page(request, user, db, error=exc.message, typed=url,
+                              status_code=exc.http_status)  # fmt: skip
+    return _webhooks_page(request, user, db, made=made)
 
 
 @pages.post("/settings/webhooks/endpoints/{endpoint_id}/remove")
