@@ -95,7 +95,9 @@ def main() -> None:
                 login(partner, DEMO_PARTNER_EMAIL)
                 own = first_link(partner.get("/portal").text, r'href="/portal/partnerships/(\d+)"')
                 portal = [p.format(partnership=own) for p in PORTAL_PAGES]
-                rows += [(f"portal {p}", f, m) for p, f, m in time_pages(partner, portal, args.runs)]
+                rows += [
+                    (f"portal {p}", f, m) for p, f, m in time_pages(partner, portal, args.runs)
+                ]
         load_after = os.getloadavg()
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
           f"({os.cpu_count()} cores)")  # fmt: skip
