@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -207,17 +209,101 @@ def test_tracking_page_and_csv(client: TestClient) -> None:
     page = client.get("/tracking")
     assert page.status_code == 200
     assert "Clicks and conversions by partner" in page.text
-    assert page.text.count("<polyline") >= 2
-    assert re.search(r'name="to" value="2026-11-1\d"', page.text), (
-        "ends at the last day with clicks"
-    )
-    for partner in ("summit-coffee", "ridge-bikes"):
-        assert f"<td>{partner}</td>" in page.text
-    export = client.get("/tracking.csv?from=2026-10-17&to=2026-11-15")
+    today = datetime.now(UTC).date()
+    assert f'name="to" value="{today}"' in page.text, "the default range ends today"
+    for caption in ("Clicks per day", "Leads per day", "Sales per day"):
+        assert f"<figcaption>{caption}</figcaption>" in page.text, "leads and sales apart"
+    export = client.get("/tracking.csv?from=2026-10-17&to=2026-11-15&view=days")
     assert export.headers["content-type"].startswith("text/csv")
     lines = export.text.splitlines()
-    assert lines[0].startswith("day,partner,campaign,clicks")
+    assert lines[0].startswith("day,partner,campaign,partner_name,short_url,clicks")
     assert len(lines) > 10
+
+
+def _cells(html: str, testid: str = "table") -> list[list[str]]:
+    """The text of each body cell of the table ``testid``, row by row."""
+    body = html.split(f'data-testid="{testid}"', 1)[1].split("<tbody>", 1)[1]
+    body = body.split("</tbody>", 1)[0]
+    return [
+        [
+            re.sub(r"<[^>]+>|\s+", " ", cell).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def _count(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+SAMPLE_RANGE = "from=2025-11-16&to=2026-11-15"  # every click of the sample, and the most days
+
+
+def test_tracking_totals_and_links_match_the_sample(
+    client: TestClient, demo_settings: Settings
+) -> None:
+    login(client, DEMO_OWNER_EMAIL)
+    links = sample_summary_truth(demo_settings)["tracking"]["links"]
+    assert isinstance(links, list)
+    truth = [link for link in links if link["brand"] == "trailhead-outfitters"]
+    assert 3 <= len(truth) <= 25, "the brand's links fit on one page"
+    page = client.get(f"/tracking?{SAMPLE_RANGE}&view=links&sort=clicks&order=desc")
+    assert page.status_code == 200
+    rows = _cells(page.text)
+    shown = {r[2].split()[0]: _count(r[3]) for r in rows if r[3] != "0"}
+    expected = {link["code"]: link["clicks"] for link in truth}
+    assert len(shown) >= 4, "the links that ran in the last year"
+    assert shown == {code: expected[code] for code in shown}, "each link's clicks, exactly"
+    assert [_count(r[3]) for r in rows] == sorted((_count(r[3]) for r in rows), reverse=True)
+    total = re.search(r'data-testid="total-clicks">([\d,]+)<', page.text)
+    assert total
+    assert _count(total.group(1)) == sum(shown.values())
+    assert "<td>Summit Coffee Roasters</td>" in page.text, "partners by name"
+
+
+@pytest.mark.parametrize("sort", ["clicks", "sales", "revenue", "conversion_rate", "partner"])
+def test_tracking_table_sorts_and_pages_and_the_csv_follows(client: TestClient, sort: str) -> None:
+    login(client, DEMO_OWNER_EMAIL)
+    query = f"{SAMPLE_RANGE}&view=days&sort={sort}&order=asc"
+    first = client.get(f"/tracking?{query}")
+    pages = re.search(r"page 1 of (\d+)", first.text)
+    assert pages, "the day table of the sample spans several pages"
+    shown = []
+    for number in range(1, int(pages.group(1)) + 1):
+        page = client.get(f"/tracking?{query}&page={number}")
+        rows = _cells(page.text)
+        assert 0 < len(rows) <= 25
+        shown += rows
+    past = _cells(client.get(f"/tracking?{query}&page=9999").text)
+    assert past == shown[-len(past) :], "a page past the end shows the last"
+    export = list(csv.DictReader(io.StringIO(client.get(f"/tracking.csv?{query}").text)))
+    single = [r for r in export if r["currency"] in ("EUR", "")]
+    assert [(r["day"], r["partner_name"]) for r in single] == [(r[0], r[1]) for r in shown]
+    column = {"clicks": 3, "sales": 6, "revenue": None, "conversion_rate": None, "partner": 1}[sort]
+    if column is not None:
+        values = [r[column] if sort == "partner" else _count(r[column]) for r in shown]
+        assert values == sorted(values), f"ascending by {sort}"
+    if sort == "revenue":
+        amounts = [int(r["revenue_minor"]) for r in single]
+        assert amounts == sorted(amounts)
+
+
+def test_a_reversed_range_is_explained_on_the_page(client: TestClient) -> None:
+    login(client, DEMO_OWNER_EMAIL)
+    for path in ("/tracking", "/portal"):
+        page = client.get(f"{path}?from=2026-11-10&to=2026-11-01", follow_redirects=False)
+        if path == "/portal":
+            assert page.status_code == 303, "a brand user has no portal"
+            continue
+        assert page.status_code == 422
+        assert "from (2026-11-10) is after to (2026-11-01)" in page.text
+        assert 'class="tabs"' in page.text, "the page keeps its navigation and its form"
+        assert 'data-testid="range"' in page.text
+    bad_sort = client.get("/tracking?sort=nonsense")
+    assert bad_sort.status_code == 422
+    assert "sort must be one of" in bad_sort.text
+    assert client.get("/tracking.csv?sort=nonsense").status_code == 422
 
 
 def test_partner_has_no_tracking_dashboard(client: TestClient) -> None:
@@ -229,18 +315,22 @@ def test_partner_has_no_tracking_dashboard(client: TestClient) -> None:
 def test_portal_lists_the_partners_own_links_with_their_numbers(
     client: TestClient, demo_settings: Settings
 ) -> None:
-    page = login(client, DEMO_PARTNER_EMAIL)
+    login(client, DEMO_PARTNER_EMAIL)
+    page = client.get(f"/portal?{SAMPLE_RANGE}").text
     truth = sample_summary_truth(demo_settings)
     mine = [link for link in truth["tracking"]["links"] if link["partner"] == "summit-coffee"]
     assert mine, "the sample issues links to summit-coffee"
-    rows = re.findall(r"<code>[^<]*/r/(\w+)</code></td>\s*<td>(\d+)</td>", page)
-    assert {code: int(clicks) for code, clicks in rows} == {
-        link["code"]: link["clicks"] for link in mine
-    }
+    rows = {re.search(r"/r/(\w+)", r[2]).group(1): _count(r[3])  # type: ignore[union-attr]
+            for r in _cells(page, "links")}  # fmt: skip
+    assert rows == {link["code"]: link["clicks"] for link in mine}
+    assert "<td>Trailhead Outfitters</td>" in page, "the brand by name"
+    qr = client.get(f"/portal/links/{mine[0]['code']}/qr.svg")
+    assert qr.headers["content-type"] == "image/svg+xml"
     others = [
         link["code"] for link in truth["tracking"]["links"] if link["partner"] != "summit-coffee"
     ]
     assert not any(code in page for code in others)
+    assert client.get(f"/portal/links/{others[0]}/qr.svg").status_code == 404, "not theirs"
 
 
 def sample_summary_truth(settings: Settings) -> dict[str, object]:

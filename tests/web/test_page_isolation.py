@@ -129,6 +129,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/links"): Case(lambda r: "/links", {"partner": PARTNER,
                              "destination": "https://secret-shop.example/x"}),
     ("GET", "/links/{code}/qr.svg"): Case(lambda r: f"/links/{r.link}/qr.svg"),
+    ("GET", "/portal/links/{code}/qr.svg"): Case(lambda r: f"/portal/links/{r.link}/qr.svg",
+                                                 who="outsider"),
     ("GET", "/tracking"): Case(lambda r: "/tracking", hidden=_listing("link"), status=200),
     ("GET", "/tracking.csv"): Case(lambda r: "/tracking.csv", hidden=lambda r: [PARTNER],
                                    status=200),

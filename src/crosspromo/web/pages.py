@@ -5,6 +5,7 @@ the login form, and a user of the wrong kind to their own home, in one place."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
@@ -12,8 +13,9 @@ from fastapi import Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crosspromo.domain import Role, User
-from crosspromo.errors import AuthenticationError, PermissionDeniedError
+from crosspromo.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
 from crosspromo.services.accounts.overview import organization_overview
+from crosspromo.services.track.stats import date_range
 from crosspromo.web.deps import csrf_token, session_user, set_cookies
 
 EDITORS = frozenset({Role.OWNER, Role.MANAGER})
@@ -65,6 +67,14 @@ def _manager_or_refuse(request: Request) -> User:
     return user
 
 
+def _partner_or_refuse(request: Request) -> User:
+    """A partner-portal user, or 401 (downloads)."""
+    user = session_user(request)
+    if user is None or not user.role.uses_portal:
+        raise AuthenticationError("log in to the partner portal first")
+    return user
+
+
 def _anyone(request: Request) -> User:
     user = session_user(request)
     if user is None:
@@ -76,6 +86,7 @@ Manager = Annotated[User, Depends(_manager)]
 Editor = Annotated[User, Depends(_editor)]
 Partner = Annotated[User, Depends(_partner)]
 ManagerOr401 = Annotated[User, Depends(_manager_or_refuse)]
+PartnerOr401 = Annotated[User, Depends(_partner_or_refuse)]
 AnyUser = Annotated[User, Depends(_anyone)]
 Csrf = Annotated[str, Form(max_length=100)]  # the form token every form posts back
 
@@ -126,3 +137,29 @@ def range_presets(today: date | None = None) -> list[tuple[str, date, date]]:
     return [(label, end - timedelta(days=days - 1), end)
             for label, days in (("7 days", 7), ("30 days", 30), ("90 days", 90),
                                 ("12 months", 365))]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ChosenRange:
+    """The days a page shows: those asked for, or, when they cannot be shown (reversed, too
+    long, out of bounds), the default range with the reason, which the page shows beside
+    its date fields (status 422) instead of an error page."""
+
+    start: date
+    end: date
+    error: str | None = None
+
+    @property
+    def status_code(self) -> int:
+        return 200 if self.error is None else 422
+
+    @property
+    def presets(self) -> list[tuple[str, date, date]]:
+        return range_presets()
+
+
+def chosen_range(start: date | None, end: date | None, default_days: int = 30) -> ChosenRange:
+    try:
+        return ChosenRange(*date_range(start, end, default_days))
+    except InvalidInputError as exc:
+        return ChosenRange(*date_range(None, None, default_days), error=exc.message)

@@ -83,7 +83,7 @@ def partnership_page(
                  for c in PartnerCodeRepository(session).for_org(owner)
                  if c.partner_org_id == holder]  # fmt: skip
     view = get_partnership(db, org_id, partnership_id)
-    links = links_between(db, owner, holder)
+    links = links_between(db, owner, holder, stats.day_window(first, last))
     figures = _figures(db, owner, orgs[holder].slug, first, last, brand_side=not portal)
     involved = [] if portal else [e for e in list_experiments(db, org_id)
                                   if e.partner == orgs[other_id].slug]  # fmt: skip

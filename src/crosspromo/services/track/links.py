@@ -30,6 +30,7 @@ from crosspromo.store.repositories import (
     OrganizationRepository,
     PartnershipRepository,
 )
+from crosspromo.store.repositories.stats import Window
 
 _CODE_ATTEMPTS = 5
 
@@ -170,9 +171,9 @@ def link_stats(db: Database, org_id: int, code: str) -> LinkStats:
         return _stats(session, link.id)
 
 
-def _stats(session: Session, link_id: int) -> LinkStats:
-    clicks = ClickRepository(session).link_counts(link_id)
-    leads, sales, revenue = ConversionRepository(session).link_totals(link_id)
+def _stats(session: Session, link_id: int, window: Window | None = None) -> LinkStats:
+    clicks = ClickRepository(session).link_counts(link_id, window)
+    leads, sales, revenue = ConversionRepository(session).link_totals(link_id, window)
     return LinkStats.of(clicks, leads, sales, revenue)
 
 
@@ -183,20 +184,32 @@ class PartnerLink:
     link: Link
     short_url: str
     brand_slug: str
+    brand_name: str
     stats: LinkStats
 
 
-def partner_links(db: Database, partner_org_id: int) -> list[PartnerLink]:
-    """The links issued to a partner organization, with their numbers (nobody else's)."""
+def partner_links(
+    db: Database, partner_org_id: int, window: Window | None = None
+) -> list[PartnerLink]:
+    """The links issued to a partner organization, with their numbers (nobody else's), all
+    time or in [start, end) of ``window``."""
     with db.transaction() as session:
         items = LinkRepository(session).for_partner(partner_org_id)
         brands = OrganizationRepository(session).many(i.org_id for i in items)
         return [
-            PartnerLink(
-                item, short_url(db, item.code), brands[item.org_id].slug, _stats(session, item.id)
-            )
+            PartnerLink(item, short_url(db, item.code), brands[item.org_id].slug,
+                        brands[item.org_id].name, _stats(session, item.id, window))
             for item in items
-        ]
+        ]  # fmt: skip
+
+
+def partner_qr_code(db: Database, partner_org_id: int, code: str) -> bytes:
+    """The QR code (SVG) of a link issued to the partner; any other code is not found."""
+    with db.transaction() as session:
+        issued = [i for i in LinkRepository(session).for_partner(partner_org_id) if i.code == code]
+    if not issued:
+        raise NotFoundError(f"no link {code!r} issued to you")
+    return _qr(short_url(db, code), "svg")
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,21 +220,27 @@ class LinkFigures:
     stats: LinkStats
 
 
-def links_between(db: Database, owner_org_id: int, partner_org_id: int) -> list[LinkFigures]:
-    """The links ``owner_org_id`` issued to ``partner_org_id``, newest first, with numbers."""
+def links_between(
+    db: Database, owner_org_id: int, partner_org_id: int, window: Window | None = None
+) -> list[LinkFigures]:
+    """The links ``owner_org_id`` issued to ``partner_org_id``, newest first, with numbers
+    (all time, or in [start, end) of ``window``)."""
     with db.transaction() as session:
         items = [i for i in LinkRepository(session).for_org(owner_org_id)
                  if i.partner_org_id == partner_org_id]  # fmt: skip
         slug = OrganizationRepository(session).get(partner_org_id).slug
-        return [LinkFigures(IssuedLink.of(db, i, slug), _stats(session, i.id))
+        return [LinkFigures(IssuedLink.of(db, i, slug), _stats(session, i.id, window))
                 for i in reversed(items)]  # fmt: skip
 
 
 def qr_code(db: Database, org_id: int, code: str, kind: str) -> bytes:
     """The QR code of a link's short URL, as ``svg`` or ``png``."""
-    issued = get_link(db, org_id, code)
+    return _qr(get_link(db, org_id, code).short_url, kind)
+
+
+def _qr(url: str, kind: str) -> bytes:
     buffer = io.BytesIO()
-    segno.make(issued.short_url, error="m").save(buffer, kind=kind, scale=8, border=2)
+    segno.make(url, error="m").save(buffer, kind=kind, scale=8, border=2)
     return buffer.getvalue()
 
 

@@ -73,12 +73,18 @@ def date_range(
     return start, end
 
 
+def day_window(start: date, end: date) -> tuple[datetime, datetime]:
+    """The instants from the first day's midnight (UTC) up to, not including, the midnight
+    after the last day."""
+    return datetime.combine(start, time(), UTC), datetime.combine(
+        end + timedelta(days=1), time(), UTC
+    )
+
+
 def daily_stats(db: Database, org_id: int, start: date, end: date) -> list[DailyRow]:
     """Clicks (human, unique, bot) and conversions per day, partner and campaign."""
-    begin = datetime.combine(start, time(), UTC)
-    finish = datetime.combine(end + timedelta(days=1), time(), UTC)
     with db.transaction() as session:
-        totals = StatsRepository(session).daily(org_id, begin, finish)
+        totals = StatsRepository(session).daily(org_id, *day_window(start, end))
         slugs = {
             i: o.slug
             for i, o in OrganizationRepository(session).many({k[1] for k in totals}).items()

@@ -16,6 +16,7 @@ from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, 
 from crosspromo.errors import NotFoundError
 from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository, utcnow
+from crosspromo.store.repositories.stats import Window, add_conversions, empty_totals
 
 
 class PartnerCodeRepository(Repository):
@@ -147,25 +148,22 @@ class ConversionRepository(Repository):
             raise NotFoundError(f"no conversion with id {conversion_id}")
         return found[0]
 
-    def link_totals(self, link_id: int) -> tuple[int, int, dict[str, int]]:
-        """(leads, sales, net revenue per currency) of the conversions credited to a link."""
+    def link_totals(
+        self, link_id: int, window: Window | None = None
+    ) -> tuple[int, int, dict[str, int]]:
+        """(leads, sales, net revenue per currency) of the conversions credited to a link,
+        those that occurred in [start, end) of ``window`` if given."""
         c = t.conversions.c
+        within = [] if window is None else [c.occurred_at >= window[0], c.occurred_at < window[1]]
         rows = self.session.execute(
             select(c.kind, c.currency, func.count(), func.coalesce(func.sum(c.amount_minor), 0))
-            .where(c.link_id == link_id)
+            .where(c.link_id == link_id, *within)
             .group_by(c.kind, c.currency)
         )
-        leads = sales = 0
-        revenue: dict[str, int] = {}
+        item = empty_totals()
         for kind, currency, count, amount in rows:
-            if kind == ConversionKind.LEAD.value:
-                leads += int(count)
-                continue
-            if kind == ConversionKind.SALE.value:
-                sales += int(count)
-            sign = -1 if kind == ConversionKind.REFUND.value else 1
-            revenue[currency] = revenue.get(currency, 0) + sign * int(amount)
-        return leads, sales, revenue
+            add_conversions(item, kind, currency, int(count), int(amount))
+        return item["leads"], item["sales"], item["revenue"]
 
 
 class IdempotencyRepository(Repository):

@@ -13,6 +13,7 @@ from crosspromo.domain.links import Link
 from crosspromo.errors import NotFoundError
 from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository, utcnow
+from crosspromo.store.repositories.stats import Window
 
 
 class DomainRepository(Repository):
@@ -121,16 +122,18 @@ class ClickRepository(Repository):
             found.update({r[0]: int(r[1]) for r in rows})
         return found
 
-    def link_counts(self, link_id: int) -> tuple[int, int, int]:
-        """(human clicks, unique human clicks, bot clicks) of one link."""
+    def link_counts(self, link_id: int, window: Window | None = None) -> tuple[int, int, int]:
+        """(human clicks, unique human clicks, bot clicks) of one link, in [start, end) of
+        ``window`` if given."""
         c = t.clicks.c
         human = c.is_bot.is_(False)
+        within = [] if window is None else [c.clicked_at >= window[0], c.clicked_at < window[1]]
         row = self.session.execute(
             select(
                 func.count().filter(human),
                 func.count(c.visit_key.distinct()).filter(human),
                 func.count().filter(c.is_bot.is_(True)),
-            ).where(c.link_id == link_id)
+            ).where(c.link_id == link_id, *within)
         ).one()
         return int(row[0]), int(row[1]), int(row[2])
 

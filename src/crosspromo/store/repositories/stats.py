@@ -12,6 +12,8 @@ from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository
 
 Key = tuple[str, int, str]  # (day, partner organization id, campaign)
+SourceKey = tuple[int, int | None, int | None]  # (partner organization id, link id, code id)
+Window = tuple[datetime, datetime]  # [start, end)
 
 
 class StatsRepository(Repository):
@@ -31,11 +33,7 @@ class StatsRepository(Repository):
 
         def entry(day: Any, partner: int, campaign: str) -> dict[str, Any]:
             key = (_iso(day), int(partner), campaign or "")
-            return rows.setdefault(
-                key,
-                {"clicks": 0, "unique_clicks": 0, "bot_clicks": 0, "leads": 0, "sales": 0,
-                 "revenue": {}},
-            )  # fmt: skip
+            return rows.setdefault(key, empty_totals())
 
         c, links = t.clicks.c, t.links.c
         human = c.is_bot.is_(False)
@@ -79,16 +77,84 @@ class StatsRepository(Repository):
             .group_by(vday, v.partner_org_id, campaign, v.kind, v.currency)
         )
         for d, partner, camp, kind, currency, n, amount in conversions:
-            item = entry(d, partner, camp)
-            if kind == ConversionKind.LEAD.value:
-                item["leads"] += int(n)
-                continue
-            if kind == ConversionKind.SALE.value:
-                item["sales"] += int(n)
-            sign = -1 if kind == ConversionKind.REFUND.value else 1
-            item["revenue"][currency] = item["revenue"].get(currency, 0) + sign * int(amount)
+            add_conversions(entry(d, partner, camp), kind, currency, int(n), int(amount))
         return rows
+
+    def by_source(
+        self, org_id: int, start: datetime, end: datetime
+    ) -> dict[SourceKey, dict[str, Any]]:
+        """Totals per partner and source (the link clicked, the referral or coupon code used,
+        or neither: a conversion the server credited) for clicks and conversions in [start,
+        end)."""
+        rows: dict[SourceKey, dict[str, Any]] = {}
+
+        def entry(partner: int, link: int | None, code: int | None) -> dict[str, Any]:
+            key = (int(partner), _id(link), _id(code))
+            return rows.setdefault(key, empty_totals())
+
+        c = t.clicks.c
+        human = c.is_bot.is_(False)
+        clicks = self.session.execute(
+            select(
+                c.partner_org_id,
+                c.link_id,
+                func.count().filter(human),
+                func.count(c.visit_key.distinct()).filter(human),
+                func.count().filter(c.is_bot.is_(True)),
+            )
+            .where(c.org_id == org_id, c.clicked_at >= start, c.clicked_at < end)
+            .group_by(c.partner_org_id, c.link_id)
+        )
+        for partner, link, n, unique, bots in clicks:
+            entry(partner, link, None).update(
+                clicks=int(n), unique_clicks=int(unique), bot_clicks=int(bots)
+            )
+        v = t.conversions.c
+        conversions = self.session.execute(
+            select(
+                v.partner_org_id,
+                v.link_id,
+                v.code_id,
+                v.kind,
+                v.currency,
+                func.count(),
+                func.coalesce(func.sum(v.amount_minor), 0),
+            )
+            .where(
+                v.org_id == org_id,
+                v.partner_org_id.is_not(None),
+                v.occurred_at >= start,
+                v.occurred_at < end,
+            )
+            .group_by(v.partner_org_id, v.link_id, v.code_id, v.kind, v.currency)
+        )
+        for partner, link, code, kind, currency, n, amount in conversions:
+            add_conversions(entry(partner, link, code), kind, currency, int(n), int(amount))
+        return rows
+
+
+def empty_totals() -> dict[str, Any]:
+    """A fresh set of totals: no clicks, conversions or revenue."""
+    return {"clicks": 0, "unique_clicks": 0, "bot_clicks": 0, "leads": 0, "sales": 0,
+            "revenue": {}}  # fmt: skip
+
+
+def add_conversions(
+    item: dict[str, Any], kind: str, currency: str | None, n: int, amount: int
+) -> None:
+    """Count ``n`` conversions of ``kind``; sales add to the net revenue, refunds take away."""
+    if kind == ConversionKind.LEAD.value:
+        item["leads"] += n
+        return
+    if kind == ConversionKind.SALE.value:
+        item["sales"] += n
+    sign = -1 if kind == ConversionKind.REFUND.value else 1
+    item["revenue"][currency] = item["revenue"].get(currency, 0) + sign * amount
 
 
 def _iso(day: Any) -> str:
     return day.isoformat() if isinstance(day, date) else str(day)[:10]
+
+
+def _id(value: Any) -> int | None:
+    return None if value is None else int(value)

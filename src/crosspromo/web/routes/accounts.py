@@ -44,7 +44,8 @@ from crosspromo.services.accounts.organizations import (
 from crosspromo.services.accounts.overview import organization_overview
 from crosspromo.services.accounts.users import parse_role, team
 from crosspromo.services.agree.partnerships import parse_status, partner_choices
-from crosspromo.services.track.links import partner_links
+from crosspromo.services.track.links import partner_links, partner_qr_code
+from crosspromo.services.track.stats import day_window
 from crosspromo.store.database import Database
 from crosspromo.web.deps import (
     DB,
@@ -56,8 +57,18 @@ from crosspromo.web.deps import (
     session_user,
     set_session_cookie,
 )
-from crosspromo.web.pages import AnyUser, Csrf, Editor, Manager, Partner, home, page
-from crosspromo.web.schemas import PROBLEM_RESPONSES, BigId, Body, SmallId
+from crosspromo.web.pages import (
+    AnyUser,
+    Csrf,
+    Editor,
+    Manager,
+    Partner,
+    PartnerOr401,
+    chosen_range,
+    home,
+    page,
+)
+from crosspromo.web.schemas import PROBLEM_RESPONSES, BigId, Body, From, LinkCode, SmallId, To
 
 api = APIRouter(prefix="/api/v1", tags=["accounts"], responses=PROBLEM_RESPONSES)
 pages = APIRouter(include_in_schema=False)
@@ -222,10 +233,19 @@ def overview_page(
 
 
 @pages.get("/portal")
-def portal(request: Request, user: Partner, db: DB) -> Response:
-    """The partner's side: its partnerships, and the links it shares with their numbers."""
-    links = partner_links(db, user.org_id)
-    return page(request, "accounts/portal.html", user=user, links=links)
+def portal(request: Request, user: Partner, db: DB, start: From = None, end: To = None) -> Response:
+    """The partner's side: its partnerships, and the links it shares with their numbers for
+    a range of days."""
+    chosen = chosen_range(start, end)
+    links = partner_links(db, user.org_id, day_window(chosen.start, chosen.end))
+    return page(request, "accounts/portal.html", user=user, links=links, chosen=chosen,
+                status_code=chosen.status_code)  # fmt: skip
+
+
+@pages.get("/portal/links/{code}/qr.svg")
+def portal_link_qr(code: LinkCode, user: PartnerOr401, db: DB) -> Response:
+    """The QR code of a link issued to the partner, for print and slides."""
+    return Response(partner_qr_code(db, user.org_id, code), media_type="image/svg+xml")
 
 
 KeyPrefix = Annotated[str, PathParam(pattern="^[0-9a-f]{10}$")]

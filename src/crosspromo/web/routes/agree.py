@@ -16,7 +16,7 @@ from crosspromo.services.agree import partnerships
 from crosspromo.services.agree.partnerships import PartnershipView
 from crosspromo.store.database import Database
 from crosspromo.web.deps import DB, ApiOrg, check_csrf
-from crosspromo.web.pages import Csrf, Editor, Manager, Partner, page, range_presets
+from crosspromo.web.pages import Csrf, Editor, Manager, Partner, chosen_range, page
 from crosspromo.web.routes.accounts import overview_page
 from crosspromo.web.schemas import PROBLEM_RESPONSES, Body, From, Listing, SmallId, To
 
@@ -103,9 +103,12 @@ def _partnership(
     request: Request, user: User, db: Database, partnership_id: int, start: date | None,
     end: date | None, *, portal: bool, status_code: int = 200, error: str | None = None,
 ) -> Response:  # fmt: skip
-    found = detail.partnership_page(db, user.org_id, partnership_id, start, end, portal=portal)
+    chosen = chosen_range(start, end)
+    found = detail.partnership_page(db, user.org_id, partnership_id, chosen.start, chosen.end,
+                                    portal=portal)  # fmt: skip
     return page(request, "agree/partnership.html", user=user, p=found, portal=portal,
-                presets=range_presets(), error=error, status_code=status_code)  # fmt: skip
+                chosen=chosen, error=error,
+                status_code=status_code if chosen.error is None else 422)  # fmt: skip
 
 
 @pages.post("/partnerships/{partnership_id}/status")

@@ -4,9 +4,11 @@ conversions from shops and payment systems, outbound endpoints and their deliver
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Header, Request, Response
+from fastapi import APIRouter, Form, Header, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +17,7 @@ from crosspromo.domain import User
 from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.domain.money import MAX_MINOR
 from crosspromo.errors import ConflictError, InvalidInputError, MalformedBodyError, NotFoundError
-from crosspromo.services.track import conversions, inbound, links, outbound, stats
+from crosspromo.services.track import conversions, inbound, links, outbound, report, stats
 from crosspromo.services.track.conversions import (
     MAX_LENGTHS,
     CodeView,
@@ -30,7 +32,7 @@ from crosspromo.services.track.stats import DailyStats
 from crosspromo.store.database import Database
 from crosspromo.web.charts import line_chart
 from crosspromo.web.deps import DB, ApiOrg, check_csrf
-from crosspromo.web.pages import Csrf, Editor, Manager, ManagerOr401, page
+from crosspromo.web.pages import Csrf, Editor, Manager, ManagerOr401, chosen_range, page
 from crosspromo.web.schemas import (
     PROBLEM_RESPONSES,
     BigId,
@@ -45,6 +47,10 @@ from crosspromo.web.schemas import (
 api = APIRouter(prefix="/api/v1", tags=["track"], responses=PROBLEM_RESPONSES)
 hooks = APIRouter(tags=["track"], responses=PROBLEM_RESPONSES)
 pages = APIRouter(include_in_schema=False)
+TableView = Annotated[str, Query(max_length=20, description="links, campaigns or days")]
+TableSort = Annotated[str | None, Query(max_length=40, description="the column to sort by")]
+TableOrder = Annotated[str | None, Query(max_length=4, description="asc or desc")]
+TablePage = Annotated[int, Query(alias="page", ge=1, le=1_000_000)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -234,15 +240,14 @@ def daily(org: ApiOrg, db: DB, start: From = None, end: To = None) -> DailyStats
     responses=_content("text/csv", "one line per day, partner, campaign, currency"),
 )
 def daily_csv(org: ApiOrg, db: DB, start: From = None, end: To = None) -> Response:
-    return _csv(stats.daily(db, org.id, start, end), f"crosspromo-{org.slug}")
+    found = stats.daily(db, org.id, start, end)
+    return _csv(found.csv(), f"crosspromo-{org.slug}-{found.start}-{found.end}.csv")
 
 
-def _csv(daily_stats: DailyStats, name: str) -> Response:
-    first, last = daily_stats.start, daily_stats.end
+def _csv(text: str, filename: str) -> Response:
+    disposition = f'attachment; filename="{filename}"'
     return Response(
-        daily_stats.csv(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{name}-{first}-{last}.csv"'},
+        text, media_type="text/csv; charset=utf-8", headers={"content-disposition": disposition}
     )
 
 
@@ -336,22 +341,58 @@ def replay_delivery(delivery_id: BigId, org: ApiOrg, db: DB) -> DeliveryView:
 
 @pages.get("/tracking")
 def tracking(
-    request: Request, user: Manager, db: DB, start: From = None, end: To = None
-) -> Response:
-    """Clicks and conversions per day and partner, with the table and a CSV export."""
-    daily_stats = stats.daily(db, user.org_id, start, end)
-    days = daily_stats.days()
+    request: Request, user: Manager, db: DB, start: From = None, end: To = None,
+    view: TableView = "links", sort: TableSort = None, order: TableOrder = None,
+    page_number: TablePage = 1,
+) -> Response:  # fmt: skip
+    """Totals for a range, clicks, leads and sales per day and partner, and a table per link,
+    campaign or day, sortable and a page at a time, with a CSV of the same table."""
+    chosen = chosen_range(start, end)
+    error = chosen.error
+    try:
+        table = report.Order.parse(view, sort, order, page_number)
+    except InvalidInputError as exc:
+        table, error = report.Order(), exc.message
+    found = report.tracking_report(db, user.org_id, chosen.start, chosen.end, table)
+    days = found.daily.days()
     return page(
-        request, "track/tracking.html", user=user, rows=daily_stats.items,
-        start=daily_stats.start, end=daily_stats.end,
-        click_chart=line_chart(days, daily_stats.by_partner(lambda r: r.clicks)),
-        conversion_chart=line_chart(days, daily_stats.by_partner(lambda r: r.leads + r.sales)),
+        request, "track/tracking.html", user=user, r=found, chosen=chosen, error=error,
+        keys=report.KEYS[found.order.view], views=list(report.View), page_size=report.PAGE_SIZE,
+        url=_tracking_url(found),
+        click_chart=line_chart(days, found.daily.by_partner(lambda r: r.clicks)),
+        lead_chart=line_chart(days, found.daily.by_partner(lambda r: r.leads)),
+        sale_chart=line_chart(days, found.daily.by_partner(lambda r: r.sales)),
+        status_code=200 if error is None else 422,
     )  # fmt: skip
 
 
+def _tracking_url(shown: report.TrackingReport) -> Callable[..., str]:
+    """Links that keep what the Tracking tab shows but for ``changes`` (an empty value drops
+    the parameter: its default applies); ``csv``: the CSV of that table."""
+    order = shown.order
+    current = {"from": shown.start, "to": shown.end, "view": order.view.value,
+               "sort": order.sort, "order": "desc" if order.descending else "asc",
+               "page": order.page}  # fmt: skip
+
+    def url(csv: bool = False, **changes: object) -> str:
+        params = {k: v for k, v in (current | changes).items() if v not in ("", None)}
+        if csv:
+            params.pop("page", None)
+        return ("/tracking.csv?" if csv else "/tracking?") + urlencode(params)
+
+    return url
+
+
 @pages.get("/tracking.csv")
-def tracking_csv(user: ManagerOr401, db: DB, start: From = None, end: To = None) -> Response:
-    return _csv(stats.daily(db, user.org_id, start, end), "tracking")
+def tracking_csv(
+    user: ManagerOr401, db: DB, start: From = None, end: To = None, view: TableView = "links",
+    sort: TableSort = None, order: TableOrder = None,
+) -> Response:  # fmt: skip
+    """The Tracking tab's table as shown (every page), for a spreadsheet."""
+    first, last = stats.date_range(start, end)
+    table = report.Order.parse(view, sort, order, 1)
+    text = report.tracking_csv(db, user.org_id, first, last, table)
+    return _csv(text, f"tracking-{table.view}-{first}-{last}.csv")
 
 
 def _links_page(
