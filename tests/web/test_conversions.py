@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
+from crosspromo.errors import InvalidInputError
+from crosspromo.services.track import report
 from crosspromo.spreadsheet import FORMULA_STARTS, SafeWriter
 from crosspromo.store import tables as t
+from crosspromo.store.repositories import ConversionRepository
 from tests.web.conftest import World
 
 SALE: dict[str, Any] = {
@@ -221,3 +224,75 @@ def test_a_formula_cell_becomes_text(text: str) -> None:
         "plain",
         "a=b",
     ]
+
+
+def test_tracking_report_per_link_code_and_campaign(world: World) -> None:
+    """The Tracking tab's table: a link's clicks meet its sales on one row, a code and a
+    server's credit get rows of their own, and every view sums to the same totals."""
+    code = world.link_codes["acme"]
+    human = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/126"}
+    hops = [world.client.get(f"/r/{code}", headers=h, follow_redirects=False)
+            for h in (human, {"user-agent": "Slackbot 1.0"})]  # fmt: skip
+    click = parse_qs(urlsplit(hops[0].headers["location"]).query)["cp_click"][0]
+    today = datetime.now(UTC).date()
+    at = f"{today}T08:00:00Z"
+    for body in (
+        SALE | {"click_id": click, "occurred_at": at},
+        {"type": "lead", "occurred_at": at, "referral_code": "BEANS10"},
+        SALE
+        | {"referral_code": "BEANS10", "order_id": "B", "amount_minor": 2000, "occurred_at": at},
+        SALE | {"type": "refund", "order_id": "B", "amount_minor": 500, "occurred_at": at},
+    ):
+        assert _post(world, body).status_code == 201, body
+    db = world.client.app.state.db  # type: ignore[attr-defined]
+    acme = world.org_ids["acme"]
+    with db.transaction() as session:  # a first purchase an import credited to the partner
+        ConversionRepository(session).add_many([{
+            "org_id": acme, "kind": "sale", "partner_org_id": world.org_ids["beans"],
+            "link_id": None, "click_id": None, "code_id": None, "order_id": "S",
+            "customer_hash": None, "amount_minor": 1000, "currency": "EUR",
+            "occurred_at": datetime.combine(today, datetime.min.time(), UTC),
+        }])  # fmt: skip
+    start = today - timedelta(days=29)
+
+    def rows(view: str) -> report.TrackingReport:
+        return report.tracking_report(
+            db, acme, start, today, report.Order.parse(view, "partner", "asc", 1)
+        )
+
+    links = rows("links")
+    by_source = {r.source: r for r in links.rows}
+    assert set(by_source) == {code, "referral BEANS10", ""}
+    link = by_source[code]
+    assert (link.clicks, link.bot_clicks, link.sales, link.revenue_by_currency) == (
+        2,
+        1,
+        1,
+        {"EUR": 4999},  # with the world's first click
+    )
+    assert str(link.short_url).endswith(f"/r/{code}")
+    referral = by_source["referral BEANS10"]
+    assert (referral.clicks, referral.leads, referral.sales) == (0, 1, 1)
+    assert referral.revenue_by_currency == {"EUR": 1500}, "the refund is taken off"
+    assert referral.conversion_rate is None, "no clicks: no rate"
+    assert by_source[""].revenue_by_currency == {"EUR": 1000}
+    totals = links.totals
+    assert (totals.clicks, totals.leads, totals.sales) == (2, 1, 3)
+    assert totals.revenue_by_currency == {"EUR": 4999 + 1500 + 1000}
+    assert totals.epc("EUR") == (4999 + 1500 + 1000) / 2
+    campaigns = {r.campaign: r for r in rows("campaigns").rows}
+    assert campaigns["launch"].revenue_by_currency == {"EUR": 4999}
+    assert campaigns[""].revenue_by_currency == {"EUR": 2500}, "the code and the server's credit"
+    for view in ("links", "campaigns", "days"):
+        shown = rows(view).rows
+        summed = (sum(r.clicks for r in shown), sum(r.sales for r in shown),
+                  sum(r.revenue_by_currency.get("EUR", 0) for r in shown))  # fmt: skip
+        assert summed == (2, 3, 7499), view
+    by_revenue = report.Order.parse("links", "revenue", "desc", 1)
+    exported = list(csv.DictReader(io.StringIO(
+        report.tracking_csv(db, acme, start, today, by_revenue)
+    )))  # fmt: skip
+    assert [int(r["revenue_minor"]) for r in exported] == [4999, 1500, 1000]
+    assert exported[0]["earnings_per_click_minor"] == "2499.5"
+    with pytest.raises(InvalidInputError, match="sort must be one of"):
+        report.Order.parse("links", "day", None, 1)  # a column the view has not

@@ -30,7 +30,7 @@ PAGE_SIZE = 25
 class View(StrEnum):
     """What one row of the table stands for."""
 
-    LINKS = "links"  # a tracking link, a referral or coupon code, or a server-credited sale
+    LINKS = "links"  # a tracking link, a referral or coupon code, or neither (imports)
     CAMPAIGNS = "campaigns"  # a partner's campaign (the campaign of its links)
     DAYS = "days"  # a day, partner and campaign
 
@@ -51,7 +51,7 @@ class Row:
     partner: str  # the partner's slug
     partner_name: str
     campaign: str = ""
-    source: str = ""  # a link's code, "coupon SUMMER10", or "" when credited by the server
+    source: str = ""  # a link's code, "coupon SUMMER10", or "" when neither (an import)
     short_url: str | None = None
     day: str = ""
     clicks: int = 0  # human clicks (bots apart)
@@ -63,7 +63,7 @@ class Row:
 
     @property
     def conversion_rate(self) -> float | None:
-        """Sales per human click; none without clicks (a code or the server credited them)."""
+        """Sales per human click; none without clicks (a code or an import credited them)."""
         return self.sales / self.clicks if self.clicks else None
 
     def epc(self, currency: str | None) -> float | None:
@@ -179,7 +179,7 @@ def _fraction(value: float | None) -> str:
 
 
 def _by_source(db: Database, org_id: int, start: date, end: date) -> list[Row]:
-    """One row per partner and source (link, code, or the server's credit)."""
+    """One row per partner and source (link, code, or neither)."""
     with db.transaction() as session:
         totals = StatsRepository(session).by_source(org_id, *stats.day_window(start, end))
         links = {i.id: i for i in LinkRepository(session).for_org(org_id)}

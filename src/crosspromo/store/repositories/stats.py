@@ -84,7 +84,7 @@ class StatsRepository(Repository):
         self, org_id: int, start: datetime, end: datetime
     ) -> dict[SourceKey, dict[str, Any]]:
         """Totals per partner and source (the link clicked, the referral or coupon code used,
-        or neither: a conversion the server credited) for clicks and conversions in [start,
+        or neither: an imported, credited conversion) for clicks and conversions in [start,
         end)."""
         rows: dict[SourceKey, dict[str, Any]] = {}
 
