@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
@@ -98,8 +100,29 @@ def test_tracking_chart(browser: Any, demo_server: DemoServer) -> None:
     page.click("text=Tracking")
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text() == "Clicks and conversions by partner"
-    expect(page.locator("figure.chart").first.locator("polyline")).to_have_count(2)
-    assert page.locator("[data-testid=daily] tbody tr").count() > 20
+    expect(page.locator("figure.chart")).to_have_count(3)  # clicks, leads and sales apart
+    page.click("text=12 months")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("[data-testid=range] a.preset.on")).to_have_text("12 months")
+    assert page.locator("figure.chart").first.locator("polyline").count() >= 2
+    page.click("[data-view=days]")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("[data-testid=table] tbody tr")).to_have_count(25)
+    expect(page.locator("[data-testid=pager]")).to_contain_text("page 1 of")
+    page.click("[data-sort=sales]")  # the largest first
+    page.wait_for_load_state("networkidle")
+    sales = page.locator("[data-testid=table] tbody tr td:nth-child(7)").all_inner_texts()
+    assert [int(s.replace(",", "")) for s in sales] == sorted(
+        (int(s.replace(",", "")) for s in sales), reverse=True
+    )
+    page.click("a[rel=next]")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("[data-testid=pager]")).to_contain_text("page 2 of")
+    with page.expect_download() as download:
+        page.click("[data-testid=csv]")
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert lines[0].startswith("day,partner,campaign,partner_name")
+    assert len(lines) > 26, "the CSV has every page of the table"
     page.screenshot(path=str(ARTIFACTS / "tracking.png"), full_page=False)
     page.close()
 
@@ -110,19 +133,30 @@ def test_attribution_compares_models_per_partner(browser: Any, demo_server: Demo
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text().startswith("Who earned the sales")
     partners = page.locator("[data-testid=partners] tbody tr td:first-child").all_inner_texts()
-    assert {"summit-coffee", "ridge-bikes", "own"} <= set(partners)
+    assert {"Summit Coffee Roasters", "Ridge Bikes", "Your own channels"} <= set(partners)
     header = page.locator("[data-testid=partners] thead th").all_inner_texts()
     assert header[1:] == [
-        "first", "last", "last_non_direct", "linear", "time_decay", "position", "markov_1",
-        "shapley",
+        "First touch", "Last touch", "Last non-direct touch", "Equal shares", "Time decay",
+        "First and last", "Data-driven: removal effect", "Data-driven: fair share",
     ]  # fmt: skip
+    first_cell = page.locator("[data-testid=partners] tbody tr td:nth-child(2)").first
+    assert re.fullmatch(r"[\d,]+\.\d\s*[\d,]+\.\d \u2013 [\d,]+\.\d", first_cell.inner_text()), (
+        "a credit with its 95% interval"
+    )
+    expect(page.locator("[data-testid=untouched]")).to_contain_text("had no touch")
+    expect(page.locator("[data-testid=models] dt")).to_have_count(8)
     bars = page.locator("figure.chart").first.locator("rect")
     expect(bars).to_have_count(len(partners) * 8)
     page.screenshot(path=str(ARTIFACTS / "attribution.png"), full_page=True)
-    page.fill("input[name=lookback_days]", "7")
-    page.click("button:has-text('Show')")
+    page.fill("input[type=number][name=lookback_days]", "7")
+    page.select_option("select[name=measure]", "value")
+    page.click("form:has(input[type=number][name=lookback_days]) button")
     page.wait_for_load_state("networkidle")
     assert "lookback_days=7" in page.url
+    assert "€" in page.locator("[data-testid=partners] tbody").inner_text(), "revenue in money"
+    page.click("[data-testid=range] >> text=90 days")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("[data-testid=summary]")).to_contain_text(" to ")
     page.close()
 
 

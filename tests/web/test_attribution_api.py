@@ -4,12 +4,17 @@ parameters with a problem naming them."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from crosspromo.config import Settings
+from crosspromo.services.database import open_database
+from crosspromo.store import tables as t
+from crosspromo.store.repositories import OrganizationRepository
 from crosspromo.web.app import create_server
 from tests.cli.test_cli import cli
 from tests.conftest import Snapshot, sample_with_keys
@@ -102,3 +107,38 @@ def test_cli_table_shows_intervals(sampled: tuple[TestClient, str, Settings]) ->
     neither = cli("attribution", "run", db_url=settings.database_url)
     assert neither.returncode != 0
     assert "give either --paths FILE or --org SLUG" in neither.stderr
+
+
+def test_a_range_of_days_credits_only_its_conversions(
+    sampled: tuple[TestClient, str, Settings],
+) -> None:
+    client, key, settings = sampled
+    auth = {"Authorization": f"Bearer {key}"}
+    db = open_database(settings)
+    with db.transaction() as session:
+        org_id = OrganizationRepository(session).by_slug(BRAND).id
+        v = t.conversions.c
+        in_range = session.execute(
+            select(func.count()).where(
+                v.org_id == org_id, v.kind == "sale", v.currency == "EUR",
+                v.occurred_at >= datetime(2026, 10, 1, tzinfo=UTC),
+                v.occurred_at < datetime(2026, 11, 1, tzinfo=UTC),
+            )
+        ).scalar_one()  # fmt: skip
+    db.dispose()
+    with client:
+        whole = client.get("/api/v1/attribution", headers=auth).json()
+        october = client.get(
+            "/api/v1/attribution", params={"from": "2026-10-01", "to": "2026-10-31"}, headers=auth
+        ).json()
+        reversed_days = client.get(
+            "/api/v1/attribution", params={"from": "2026-10-31", "to": "2026-10-01"}, headers=auth
+        )
+    assert (whole["start"], whole["end"]) == (None, None)
+    assert (october["start"], october["end"]) == ("2026-10-01", "2026-10-31")
+    assert 0 < october["conversions"] == in_range < whole["conversions"]
+    for model in october["models"]:
+        credited = sum(e["conversions"] for e in model["partners"])
+        assert credited + october["untouched_conversions"] == pytest.approx(in_range)
+    assert reversed_days.status_code == 422
+    assert "is after" in reversed_days.json()["detail"]

@@ -43,12 +43,24 @@ def sources(db: Database, org_id: int) -> Latest[SourcesReport]:
     return results.latest(db, (org_id, "sources"), lambda: by_source(db, org_id))
 
 
+BOOTSTRAP_ROUNDS = 100  # behind the dashboards' attribution intervals (a few seconds, cached)
+
+
 def attribution(
-    db: Database, org_id: int, lookback_days: int, kind: str
+    db: Database,
+    org_id: int,
+    lookback_days: int,
+    kind: str,
+    start: date | None = None,
+    end: date | None = None,
+    bootstrap_rounds: int = BOOTSTRAP_ROUNDS,
 ) -> Latest[AttributionReport]:
+    """Every model's credit of the conversions from ``start`` to ``end`` (all when None), with
+    95% bootstrap intervals (none when ``bootstrap_rounds`` is 0)."""
     return results.latest(
-        db, (org_id, "attribution", lookback_days, kind),
-        lambda: attribute_tracked(db, org_id, lookback_days=lookback_days, kind=kind),
+        db, (org_id, "attribution", lookback_days, kind, start, end, bootstrap_rounds),
+        lambda: attribute_tracked(db, org_id, lookback_days=lookback_days, kind=kind,
+                                  start=start, end=end, bootstrap_rounds=bootstrap_rounds),
     )  # fmt: skip
 
 

@@ -163,3 +163,16 @@ def chosen_range(start: date | None, end: date | None, default_days: int = 30) -
         return ChosenRange(*date_range(start, end, default_days))
     except InvalidInputError as exc:
         return ChosenRange(*date_range(None, None, default_days), error=exc.message)
+
+
+@dataclass(frozen=True, slots=True)
+class AllTime:
+    """No range chosen: every day (pages whose default is all of the data)."""
+
+    start: None = None
+    end: None = None
+    error: None = None
+
+    @property
+    def presets(self) -> list[tuple[str, date, date]]:
+        return range_presets()

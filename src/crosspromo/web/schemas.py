@@ -92,3 +92,9 @@ To = Annotated[
         alias="to", description="last day (UTC); default: the latest day with clicks, else today"
     ),
 ]
+Since = Annotated[
+    date | None, Query(alias="from", description="first day (UTC); default: the first there is")
+]
+Until = Annotated[
+    date | None, Query(alias="to", description="last day (UTC), included; default: the last")
+]

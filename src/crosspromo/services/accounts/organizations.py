@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crosspromo.domain import Organization, OrgKind
@@ -55,6 +56,12 @@ def organization_slugs(db: Database, ids: set[int]) -> dict[int, str]:
     """Slugs of the organizations with ``ids``."""
     with db.transaction() as session:
         return {i: o.slug for i, o in OrganizationRepository(session).many(ids).items()}
+
+
+def organization_names(db: Database, slugs: Iterable[str]) -> dict[str, str]:
+    """Names of the organizations with ``slugs``, by slug (for pages that get slugs)."""
+    with db.transaction() as session:
+        return OrganizationRepository(session).names(slugs)
 
 
 def organization_choices(db: Database, org_id: int) -> list[OrganizationView]:

@@ -79,6 +79,37 @@ class ModelOptions:
         check_parameters(self.half_life, self.first_share, self.last_share)
 
 
+MODEL_WORDS = {  # the model's name in words, and what it does in one line
+    "first": ("First touch", "all the credit to the first touch of the journey"),
+    "last": ("Last touch", "all the credit to the touch just before the purchase"),
+    "last_non_direct": ("Last non-direct touch",
+                        "all the credit to the last touch that was not a direct visit"),
+    "linear": ("Equal shares", "every touch of the journey gets the same share"),
+    "time_decay": ("Time decay", "touches nearer the purchase get more: the weight halves "
+                                 "every two touches further back"),
+    "position": ("First and last", "40% to the first touch, 40% to the last, the rest shared "
+                                   "by those in between"),
+    "markov": ("Data-driven: removal effect",
+               "how many purchases would be lost without a touch, from how journeys move "
+               "between touches (first-order Markov chain)"),
+    "shapley": ("Data-driven: fair share",
+                "each touch's average extra conversions over every combination of the touches "
+                "journeys made (Shapley value)"),
+}  # fmt: skip
+
+
+def model_words(model: str) -> tuple[str, str]:
+    """A model's name in words and a one-line explanation ("markov_2" → the Markov chain
+    model's words, of order 2)."""
+    base, _, order = model.partition("_")
+    if model in MODEL_WORDS:
+        return MODEL_WORDS[model]
+    if base == "markov" and order.isdigit():
+        title, line = MODEL_WORDS["markov"]
+        return title, line.replace("first-order", f"order-{order}")
+    return model, ""
+
+
 def model_names(model: str) -> tuple[str, ...]:
     """``all`` or one model's name, checked."""
     if model == "all":

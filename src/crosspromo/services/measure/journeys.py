@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import ibis
 import pyarrow as pa
@@ -21,6 +21,7 @@ from crosspromo.errors import InvalidInputError
 from crosspromo.services.measure.attribution import (
     ChannelCredit,
     ChannelsCredit,
+    Credit,
     ModelOptions,
     PartnerCredit,
     channels_credit,
@@ -47,22 +48,34 @@ class AttributionReport:
     currency: str | None
     kind: str
     lookback_days: int
+    start: date | None  # conversions from this day (UTC) on; None: from the first
+    end: date | None  # up to this day, included; None: to the last
     journeys: int
     conversions: int
     untouched_conversions: int
     value: float
     models: list[ModelCredit]
 
-    def table(self, by: str) -> list[tuple[str, list[float]]]:
-        """Conversions credited to each channel (``by`` "channels") or partner ("partners"),
-        a number per model, largest by the last model first (for the dashboard)."""
-        credit: dict[str, list[float]] = {}
+    def table(self, by: str) -> list[tuple[str, list[Credit | None]]]:
+        """Each channel's (``by`` "channels") or partner's ("partners") credit, one per model
+        (None where a model gave it nothing), largest by the last model first."""
+        credit: dict[str, list[Credit | None]] = {}
         for m, model in enumerate(self.models):
             entries: list[ChannelCredit] | list[PartnerCredit] = getattr(model, by)
             for e in entries:
                 name = e.channel if isinstance(e, ChannelCredit) else e.partner
-                credit.setdefault(name, [0.0] * len(self.models))[m] = e.conversions
-        return sorted(credit.items(), key=lambda item: -item[1][-1])
+                credit.setdefault(name, [None] * len(self.models))[m] = e
+        last = len(self.models) - 1
+        return sorted(credit.items(), key=lambda item: -_conversions(item[1][last]))
+
+    @property
+    def attributed(self) -> int:
+        """Conversions with at least one touch in their window: those the models share."""
+        return self.conversions - self.untouched_conversions
+
+
+def _conversions(credit: Credit | None) -> float:
+    return 0.0 if credit is None else credit.conversions
 
 
 def attribute_tracked(
@@ -77,9 +90,13 @@ def attribute_tracked(
     bootstrap_rounds: int = 0,
     seed: int = 0,
     engine: Engine | None = None,
+    start: date | None = None,
+    end: date | None = None,
 ) -> AttributionReport:
     """Build the organization's journeys from its touchpoints, tracked clicks and code uses, and
-    credit its conversions of ``kind`` by channel and by partner."""
+    credit its conversions of ``kind`` by channel and by partner: all of them, or those from
+    ``start`` to ``end`` (days, UTC, both included; touches up to ``lookback_days`` before
+    ``start`` still count)."""
     names = model_names(model)
     chosen = options or ModelOptions()
     if not 1 <= lookback_days <= 366:
@@ -92,7 +109,7 @@ def attribute_tracked(
         journeys = JourneyRepository(session)
         if kind == ConversionKind.SALE:
             currency = journeys.sales_currency(org_id, currency)
-        events = journeys.events(org_id, kind, currency)
+        events = journeys.events(org_id, kind, currency, *_event_window(start, end, lookback_days))
     with engine_for(db.settings, engine) as runner:
         window = timedelta(days=lookback_days)
         table = ibis.memtable(events)
@@ -124,12 +141,27 @@ def attribute_tracked(
         currency=currency,
         kind=str(kind),
         lookback_days=lookback_days,
+        start=start,
+        end=end,
         journeys=journeys_count,
         conversions=int(totals["conversions"]),
         untouched_conversions=int(totals["conversions"]) - round(attributed),
         value=float(totals["value"]),
         models=results,
     )
+
+
+def _event_window(
+    start: date | None, end: date | None, lookback_days: int
+) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """(touches since, events until, conversions since) for conversions from ``start`` to
+    ``end``."""
+    if start is not None and end is not None and start > end:
+        raise InvalidInputError(f"from ({start}) is after to ({end})", field="from")
+    first = None if start is None else datetime.combine(start, time(), UTC)
+    until = None if end is None else datetime.combine(end + timedelta(days=1), time(), UTC)
+    since = None if first is None else first - timedelta(days=lookback_days)
+    return since, until, first
 
 
 def paths_from_table(table: pa.Table) -> Paths | None:

@@ -129,6 +129,12 @@ class TrackingReport:
     pages: int
     latest_day: date | None  # the last day with a click, to offer when the range is empty
     daily: stats.DailyStats
+    partner_names: dict[str, str]  # by slug
+
+    def per_partner_day(self, value: Callable[[stats.DailyRow], int]) -> dict[str, list[int]]:
+        """``value`` a day per partner, by the partner's name (for charts)."""
+        names = self.partner_names
+        return {names.get(slug, slug): v for slug, v in self.daily.by_partner(value).items()}
 
     @property
     def empty(self) -> bool:
@@ -152,6 +158,7 @@ def tracking_report(
     return TrackingReport(
         start, end, Order(order.view, order.sort, order.descending, shown), currency, totals,
         rows[first : first + page_size], len(rows), pages, stats.latest_day(db, org_id), daily,
+        {r.partner: r.partner_name for r in by_source},
     )  # fmt: skip
 
 
@@ -218,7 +225,7 @@ def _group(view: View, by_source: list[Row], daily: stats.DailyStats) -> list[Ro
     if view is View.LINKS:
         return list(by_source)
     if view is View.DAYS:
-        names = {r.partner: r.partner_name for r in by_source}
+        names = {r.partner: r.partner_name for r in by_source}  # every partner of a day has one
         return [Row(r.partner, names.get(r.partner, r.partner), r.campaign, "", None, r.day,
                     r.clicks, r.unique_clicks, r.bot_clicks, r.leads, r.sales,
                     dict(r.revenue_by_currency)) for r in daily.items]  # fmt: skip

@@ -71,6 +71,15 @@ class OrganizationRepository(Repository):
         rows = self.session.execute(select(t.organizations).where(t.organizations.c.id.in_(wanted)))
         return {r.id: _org(r) for r in rows}
 
+    def names(self, slugs: Iterable[str]) -> dict[str, str]:
+        """The names of the organizations with ``slugs`` (those that exist), by slug."""
+        wanted = sorted(set(slugs))
+        if not wanted:
+            return {}
+        o = t.organizations.c
+        rows = self.session.execute(select(o.slug, o.name).where(o.slug.in_(wanted)))
+        return {str(slug): str(name) for slug, name in rows}
+
 
 class UserRepository(Repository):
     def add(self, org_id: int, email: str, password_hash: str, role: Role) -> User:

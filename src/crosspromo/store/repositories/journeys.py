@@ -55,7 +55,10 @@ class JourneyRepository(Repository):
         currency: str | None,
         since: datetime | None = None,
         until: datetime | None = None,
+        converted_since: datetime | None = None,
     ) -> pa.Table:
+        """Touches and conversions in [since, until); ``converted_since``: conversions only
+        from then on (touches before it may still lead to them)."""
         v = t.conversions.c
         customer = func.coalesce(v.customer_hash, literal("conversion:") + cast(v.id, String))
         named = and_(v.org_id == org_id, _within(v.occurred_at, since, until))
@@ -96,8 +99,9 @@ class JourneyRepository(Repository):
             .where(named)
         )
         converted = select(customer, v.occurred_at, v.amount_minor).where(
-            named, v.kind == kind, *([v.currency == currency] if currency else [])
-        )
+            named, v.kind == kind, *([v.currency == currency] if currency else []),
+            _within(v.occurred_at, converted_since, None),
+        )  # fmt: skip
         touches = [r for query in (imported, clicks, codes) for r in self._rows(query)]
         conversions = self._rows(converted)
         columns = list(zip(*touches, strict=True)) or [(), (), (), ()]

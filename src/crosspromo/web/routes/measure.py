@@ -12,13 +12,15 @@ from fastapi.responses import RedirectResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
 from crosspromo.analytics.attribution import MODELS
+from crosspromo.analytics.attribution.journeys import OWN
 from crosspromo.analytics.experiments.report import ExperimentReport
 from crosspromo.domain import User
 from crosspromo.domain.experiments import ExperimentStatus
 from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
 from crosspromo.services import latest
+from crosspromo.services.accounts.organizations import organization_names
 from crosspromo.services.measure import experiments
-from crosspromo.services.measure.attribution import ModelOptions
+from crosspromo.services.measure.attribution import Credit, ModelOptions, model_words
 from crosspromo.services.measure.churn import ChurnReport, organization_churn
 from crosspromo.services.measure.clv import ClvReport, organization_clv
 from crosspromo.services.measure.experiments import Assignment, ExperimentView, Exposures
@@ -27,8 +29,8 @@ from crosspromo.services.measure.kpis import KpiReport, partner_kpis
 from crosspromo.store.database import Database
 from crosspromo.web.charts import BarChart, bar_chart, interval_chart, line_chart
 from crosspromo.web.deps import DB, ApiOrg, check_csrf
-from crosspromo.web.pages import Csrf, Editor, Manager, page
-from crosspromo.web.schemas import PROBLEM_RESPONSES, Listing
+from crosspromo.web.pages import AllTime, Csrf, Editor, Manager, chosen_range, page
+from crosspromo.web.schemas import PROBLEM_RESPONSES, Listing, Since, Until
 
 api = APIRouter(prefix="/api/v1", tags=["measure"], responses=PROBLEM_RESPONSES)
 pages = APIRouter(include_in_schema=False)
@@ -89,12 +91,15 @@ def get_attribution(
     bootstrap: Annotated[
         int, Query(ge=0, le=500, description="rounds for 95% intervals; 0: none")
     ] = 0,
+    start: Since = None,
+    end: Until = None,
 ) -> AttributionReport:
     """Conversions and value (minor units of ``currency``) credited by channel and by partner.
     Journeys are built from imported touchpoints, tracked clicks and code uses."""
     return attribute_tracked(
         db, org.id, model=model, options=ModelOptions(order, half_life, first_share, last_share),
         lookback_days=lookback_days, kind=kind, currency=currency, bootstrap_rounds=bootstrap,
+        start=start, end=end,
     )  # fmt: skip
 
 
@@ -215,25 +220,39 @@ def get_kpis(
 @pages.get("/attribution")
 def attribution(
     request: Request, user: Manager, db: DB, lookback_days: Lookback = 30,
-    kind: Literal["sale", "lead"] = "sale",
+    kind: Literal["sale", "lead"] = "sale", start: Since = None, end: Until = None,
+    measure: Literal["conversions", "value"] = "conversions",
 ) -> Response:  # fmt: skip
-    """Every attribution model's credit per partner and per channel, side by side."""
-    found = latest.attribution(db, user.org_id, lookback_days, kind)
+    """Every attribution model's credit per partner and per channel, side by side, in words,
+    with 95% intervals, for the conversions of a range of days (all by default)."""
+    chosen = None if start is None and end is None else chosen_range(start, end)
+    ranged = chosen if chosen is not None and chosen.error is None else AllTime()
+    found = latest.attribution(db, user.org_id, lookback_days, kind, ranged.start, ranged.end)
     result = found.value
+    names = organization_names(db, (n for n, _ in result.table("partners")))
+    partners = [(names.get(n, "Your own channels" if n == OWN else n), c)
+                for n, c in result.table("partners")]  # fmt: skip
+    channels = result.table("channels")
     models = [m.model for m in result.models]
 
-    def chart(rows: list[tuple[str, list[float]]]) -> BarChart:
-        return bar_chart(
-            [name for name, _ in rows],
-            {m: [values[i] for _, values in rows] for i, m in enumerate(models)},
-        )
+    def chart(rows: list[tuple[str, list[Credit | None]]]) -> BarChart:
+        values = {title: [_amount(cells[i], measure) for _, cells in rows]
+                  for i, title in enumerate(model_words(m)[0] for m in models)}  # fmt: skip
+        return bar_chart([name for name, _ in rows], values)
 
-    partners = result.table("partners")
     return page(
-        request, "measure/attribution.html", user=user, result=result, models=models, latest=found,
-        partner_rows=partners, partner_chart=chart(partners),
-        channel_chart=chart(result.table("channels")),
+        request, "measure/attribution.html", user=user, result=result, latest=found,
+        models=[(m, *model_words(m)) for m in models], partner_rows=partners,
+        channel_rows=channels, partner_chart=chart(partners), channel_chart=chart(channels),
+        measure=measure, rounds=latest.BOOTSTRAP_ROUNDS, chosen=chosen or AllTime(), error=chosen.error if chosen else None,
+        status_code=chosen.status_code if chosen else 200,
     )  # fmt: skip
+
+
+def _amount(credit: Credit | None, measure: str) -> float:
+    if credit is None:
+        return 0.0
+    return credit.value / 100 if measure == "value" else credit.conversions
 
 
 def _experiments_page(

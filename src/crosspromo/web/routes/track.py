@@ -359,9 +359,9 @@ def tracking(
         request, "track/tracking.html", user=user, r=found, chosen=chosen, error=error,
         keys=report.KEYS[found.order.view], views=list(report.View), page_size=report.PAGE_SIZE,
         url=_tracking_url(found),
-        click_chart=line_chart(days, found.daily.by_partner(lambda r: r.clicks)),
-        lead_chart=line_chart(days, found.daily.by_partner(lambda r: r.leads)),
-        sale_chart=line_chart(days, found.daily.by_partner(lambda r: r.sales)),
+        click_chart=line_chart(days, found.per_partner_day(lambda r: r.clicks)),
+        lead_chart=line_chart(days, found.per_partner_day(lambda r: r.leads)),
+        sale_chart=line_chart(days, found.per_partner_day(lambda r: r.sales)),
         status_code=200 if error is None else 422,
     )  # fmt: skip
 
