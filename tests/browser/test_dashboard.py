@@ -184,14 +184,23 @@ def test_customers_show_value_and_churn_by_source(browser: Any, demo_server: Dem
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text().startswith("Customers")
     sources = page.locator("[data-testid=value] tbody tr td:first-child").all_inner_texts()
-    assert set(sources) == {"organic", "summit-coffee", "ridge-bikes"}
+    assert set(sources) == {"Organic", "Summit Coffee Roasters", "Ridge Bikes"}
+    values = page.locator("[data-testid=value] tbody tr td:nth-child(4)").all_inner_texts()
+    assert all(re.fullmatch(r"€[\d,]+\.\d\d", v) for v in values), values
+    expect(page.locator("[data-testid=parameters]")).not_to_have_attribute("open", "")
+    assert not page.locator("[data-testid=parameters] table").is_visible(), "behind details"
+    page.click("[data-testid=parameters] summary")
+    expect(page.locator("[data-testid=parameters] table")).to_be_visible()
+    legend = page.locator("ul.legend li").all_inner_texts()
+    assert any(re.fullmatch(r"Organic \([\d,]+ customers\)", item) for item in legend), legend
+    assert "crosspromo kpis" not in page.content(), "no command line for a manager"
     churned = page.locator("[data-testid=churn] tbody tr td:first-child").all_inner_texts()
     assert set(churned) == set(sources)
     expect(page.locator("figure.chart polyline")).to_have_count(3)  # a survival curve each
     expect(page.locator("figure.chart rect")).to_have_count(3)  # a value bar each
     assert page.locator("[data-testid=cohorts] tbody tr").count() >= 9  # 39 weeks of joining
     partners = page.locator("[data-testid=kpis] tbody tr td:first-child").all_inner_texts()
-    assert {"summit-coffee", "ridge-bikes"} <= set(partners)
+    assert {"Summit Coffee Roasters", "Ridge Bikes"} <= set(partners)
     page.screenshot(path=str(ARTIFACTS / "customers.png"), full_page=True)
     page.close()
 

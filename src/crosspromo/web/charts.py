@@ -13,7 +13,7 @@ class Line:
     name: str
     color: str
     points: str
-    total: int
+    total: int | None  # the legend shows it (counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +33,11 @@ def line_chart(
     width: int = 900,
     height: int = 220,
     trim: int = 5,
+    totals: bool = True,
 ) -> Chart:
     """One line per series over ``days`` (equal length lists), scaled to fit; x labels are
-    the days without their first ``trim`` characters (the year of an ISO date)."""
+    the days without their first ``trim`` characters (the year of an ISO date). ``totals``:
+    the legend gives each series' sum (counts); not for shares, where a sum means nothing."""
     left, right, top, bottom = 44, 12, 10, height - 24
     highest = max([1, *(v for values in series.values() for v in values)])
     top_value = -(-highest // 4) * 4  # a multiple of 4, so the 5 ticks are whole numbers
@@ -49,7 +51,7 @@ def line_chart(
             name=name,
             color=PALETTE[i % len(PALETTE)],
             points=" ".join(f"{left + j * step:.1f},{y(v):.1f}" for j, v in enumerate(values)),
-            total=sum(values),
+            total=sum(values) if totals else None,
         )
         for i, (name, values) in enumerate(sorted(series.items()))
     ]

@@ -4,6 +4,7 @@ source; the API and the dashboard's Attribution, Experiments and Customers tabs.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Annotated, Literal
 
@@ -22,7 +23,7 @@ from crosspromo.services.accounts.organizations import organization_names
 from crosspromo.services.measure import experiments
 from crosspromo.services.measure.attribution import Credit, ModelOptions, model_words
 from crosspromo.services.measure.churn import ChurnReport, organization_churn
-from crosspromo.services.measure.clv import ClvReport, organization_clv
+from crosspromo.services.measure.clv import ORGANIC, ClvReport, organization_clv
 from crosspromo.services.measure.experiments import Assignment, ExperimentView, Exposures
 from crosspromo.services.measure.journeys import AttributionReport, attribute_tracked
 from crosspromo.services.measure.kpis import KpiReport, partner_kpis
@@ -244,9 +245,19 @@ def attribution(
         request, "measure/attribution.html", user=user, result=result, latest=found,
         models=[(m, *model_words(m)) for m in models], partner_rows=partners,
         channel_rows=channels, partner_chart=chart(partners), channel_chart=chart(channels),
-        measure=measure, rounds=latest.BOOTSTRAP_ROUNDS, chosen=chosen or AllTime(), error=chosen.error if chosen else None,
-        status_code=chosen.status_code if chosen else 200,
+        measure=measure, rounds=latest.BOOTSTRAP_ROUNDS, chosen=chosen or AllTime(),
+        error=chosen.error if chosen else None, status_code=chosen.status_code if chosen else 200,
     )  # fmt: skip
+
+
+def source_labels(db: Database, slugs: Iterable[str]) -> Callable[[str], str]:
+    """Acquisition sources as a manager reads them: partners by name, "Organic" for none."""
+    names = organization_names(db, [s for s in slugs if s != ORGANIC])
+
+    def label(slug: str) -> str:
+        return "Organic" if slug == ORGANIC else names.get(slug, slug)
+
+    return label
 
 
 def _amount(credit: Credit | None, measure: str) -> float:
@@ -348,13 +359,16 @@ def customers(request: Request, user: Manager, db: DB) -> Response:
     means = [(part.value.mean if part.value else 0.0) for part in by_source.values()]
     grid = list(range(0, 541, 15))
     cohorts = churn.cohorts
+    label = source_labels(db, [*by_source, *churn.sources, *(k.partner for k in kpis.partners)])
+    retained = {f"{label(name)} ({churn.sources[name].customers:,} customers)": shares
+                for name, shares in churn.percent_retained(grid).items()}  # fmt: skip
     return page(
         request, "measure/customers.html", user=user, problem=None, value=value, churn=churn,
-        latest=found,
+        latest=found, label=label,
         kpis=kpis, fairness={f.partner: f for f in kpis.fairness},
-        value_chart=bar_chart(list(by_source), {"12-month value per customer": means}),
-        survival_chart=line_chart([f"day {d}" for d in grid], churn.percent_retained(grid),
-                                  trim=4),
+        value_chart=bar_chart([label(s) for s in by_source],
+                              {"12-month value per customer": means}),
+        survival_chart=line_chart([f"day {d}" for d in grid], retained, trim=4, totals=False),
         ratios={r.group: r for r in churn.cox.hazard_ratios},
         cohort_rows=list(zip(cohorts.months, cohorts.sizes, cohorts.retention, strict=True)),
     )  # fmt: skip
