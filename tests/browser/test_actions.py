@@ -26,6 +26,7 @@ from crosspromo.services.sample.demo import (
     DEMO_PARTNER,
     DEMO_PARTNER_EMAIL,
 )
+from crosspromo.services.track.conversions import list_codes
 from crosspromo.services.track.outbound import list_deliveries, list_endpoints
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, UserRepository
@@ -212,6 +213,38 @@ def _wait(done: Any, what: str, seconds: float = 20) -> None:
     pytest.fail(f"waited {seconds} s for {what}")
 
 
+def test_a_code_given_to_a_partner_credits_its_sale(
+    browser: Any, demo_server: DemoServer, store: Database
+) -> None:
+    """A coupon code made on the Links page is listed, refused a second time, and a sale
+    quoting it is credited to the partner."""
+    page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    _go(page, demo_server, "/links")
+    form = page.locator("form[action='/links/codes#codes']")
+    form.locator("select[name=partner]").select_option(DEMO_PARTNER)
+    form.locator("input[name=code]").fill("SUMMIT-SPRING")
+    form.locator("select[name=kind]").select_option("coupon")
+    form.locator("button").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("[data-testid=made-code-value]")).to_have_text("SUMMIT-SPRING")
+    expect(page.locator("tr[data-code='SUMMIT-SPRING']")).to_contain_text("coupon")
+    brand = _org_id(store, DEMO_BRAND)
+    [made] = [c for c in list_codes(store, brand) if c.code == "SUMMIT-SPRING"]
+    assert (made.partner, made.kind.value, made.active) == (DEMO_PARTNER, "coupon", True)
+    form.locator("input[name=code]").fill("SUMMIT-SPRING")
+    form.locator("button").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("[data-testid=code-error]")).to_contain_text("already in use")
+    key = create_api_key(store, DEMO_BRAND, "shop").key
+    sale = {"type": "sale", "occurred_at": "2026-11-20T10:00:00Z", "amount_minor": 2500,
+            "currency": "EUR", "order_id": "coupon-1", "coupon_code": "SUMMIT-SPRING"}  # fmt: skip
+    answer = httpx.post(f"{demo_server.url}/api/v1/conversions", json=sale,
+                        headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["partner"] == DEMO_PARTNER
+    page.close()
+
+
 def test_an_analyst_is_refused_every_change(
     browser: Any, demo_server: DemoServer, store: Database
 ) -> None:
@@ -223,7 +256,8 @@ def test_an_analyst_is_refused_every_change(
     brand = _org_id(store, DEMO_BRAND)
     partnership = list_partnerships(store, brand)[0]
     experiment = list_experiments(store, brand)[0]
-    before = (partnership.status, experiment.status, len(list_endpoints(store, brand)))
+    before = (partnership.status, experiment.status, len(list_endpoints(store, brand)),
+              len(list_codes(store, brand)))  # fmt: skip
     _go(page, demo_server, f"/partnerships/{partnership.id}")
     assert page.locator("[data-testid=step-form]").count() == 0
     token = page.locator("input[name=csrf]").first.get_attribute("value")
@@ -237,6 +271,7 @@ def test_an_analyst_is_refused_every_change(
         "/settings/webhooks/inbound-secret": {},
         "/settings/profile": {"description": "changed"},
         "/links": {"partner": DEMO_PARTNER, "destination": "https://example.com/"},
+        "/links/codes": {"partner": DEMO_PARTNER, "code": "ANALYST1", "kind": "coupon"},
         "/settings/keys": {"name": "x"},
     }
     for path, form in attempts.items():
@@ -244,7 +279,8 @@ def test_an_analyst_is_refused_every_change(
         assert answer.status == 403, f"{path}: {answer.status}"
     after_partnership = get_partnership(store, brand, partnership.id).status
     after_experiment = next(e for e in list_experiments(store, brand) if e.id == experiment.id)
-    after = (after_partnership, after_experiment.status, len(list_endpoints(store, brand)))
+    after = (after_partnership, after_experiment.status, len(list_endpoints(store, brand)),
+             len(list_codes(store, brand)))  # fmt: skip
     assert after == before
     page.close()
 

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from crosspromo.config import Settings
 from crosspromo.domain import PartnershipStatus, Role
+from crosspromo.domain.conversions import CodeKind
 from crosspromo.domain.experiments import ExperimentStatus
 from crosspromo.services.accounts.invitations import invite, sent_invitations
 from crosspromo.services.accounts.keys import create_api_key, list_api_keys
@@ -24,6 +25,7 @@ from crosspromo.services.accounts.users import create_user
 from crosspromo.services.agree.partnerships import get_partnership, list_partnerships
 from crosspromo.services.database import open_database
 from crosspromo.services.measure.experiments import create_experiment, list_experiments
+from crosspromo.services.track.conversions import create_code, list_codes
 from crosspromo.services.track.links import add_domain, create_link, list_links
 from crosspromo.services.track.outbound import add_endpoint, list_endpoints
 from crosspromo.store.database import Database
@@ -57,6 +59,7 @@ class Records:
     endpoint_url: str
     experiment_name: str
     partnership_name: str
+    code: str
 
 
 def _make(db: Database) -> Records:
@@ -73,10 +76,11 @@ def _make(db: Database) -> Records:
                             ["conversion.created"])  # fmt: skip
     issued = invite(db, owner, "colleague@secret-shop.example", Role.ANALYST)
     key = create_api_key(db, BRAND, "secret backend")
+    code = create_code(db, brand_id, PARTNER, "SECRETSPRING", CodeKind.COUPON)
     return Records(
         partnership.id, experiment.id, link.code, endpoint.id, issued.invitation.id,
         key.prefix, "secret backend", "colleague@secret-shop.example", endpoint.url,
-        experiment.name, partnership.name,
+        experiment.name, partnership.name, code.code,
     )  # fmt: skip
 
 
@@ -91,6 +95,7 @@ def _state(db: Database, r: Records) -> tuple[Any, ...]:
         [e.id for e in list_endpoints(db, brand_id)],
         [(k.prefix, k.revoked_at) for k in list_api_keys(db, BRAND)],
         [lk.code for lk in list_links(db, brand_id)],
+        [c.code for c in list_codes(db, brand_id)],
     )
 
 
@@ -125,7 +130,9 @@ CASES: dict[tuple[str, str], Case] = {
         lambda r: "/experiments", {"name": "x", "partner": PARTNER}, status=422),
     ("POST", "/experiments/{experiment_id}/status"): Case(
         lambda r: f"/experiments/{r.experiment}/status", {"status": "stopped"}),
-    ("GET", "/links"): Case(lambda r: "/links", hidden=_listing("link"), status=200),
+    ("GET", "/links"): Case(lambda r: "/links", hidden=_listing("link", "code"), status=200),
+    ("POST", "/links/codes"): Case(lambda r: "/links/codes", {"partner": PARTNER,
+                                   "code": "INTRUDER1", "kind": "coupon"}),
     ("POST", "/links"): Case(lambda r: "/links", {"partner": PARTNER,
                              "destination": "https://secret-shop.example/x"}),
     ("GET", "/links/{code}/qr.svg"): Case(lambda r: f"/links/{r.link}/qr.svg"),

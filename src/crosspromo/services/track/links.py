@@ -21,6 +21,7 @@ from crosspromo.domain.links import (
 from crosspromo.domain.models import check_slug
 from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
 from crosspromo.services.agree.partnerships import open_partners
+from crosspromo.services.track.conversions import CodeView
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ClickRepository,
@@ -28,6 +29,7 @@ from crosspromo.store.repositories import (
     DomainRepository,
     LinkRepository,
     OrganizationRepository,
+    PartnerCodeRepository,
     PartnershipRepository,
 )
 from crosspromo.store.repositories.stats import Window
@@ -252,14 +254,18 @@ class LinksPage:
     links: list[IssuedLink]
     partners: list[str]
     domains: list[str]
+    codes: list[CodeView]  # referral and coupon codes, newest first
 
 
 def links_page(db: Database, org_id: int) -> LinksPage:
     with db.transaction() as session:
         items = LinkRepository(session).for_org(org_id)
+        codes = PartnerCodeRepository(session).for_org(org_id)
         orgs = OrganizationRepository(session)
-        slugs = {o.id: o.slug for o in orgs.many(i.partner_org_id for i in items).values()}
+        wanted = {i.partner_org_id for i in items} | {c.partner_org_id for c in codes}
+        slugs = {o.id: o.slug for o in orgs.many(wanted).values()}
         partners = open_partners(session, org_id)
         domains = sorted(DomainRepository(session).list(org_id))
     links = [IssuedLink.of(db, i, slugs[i.partner_org_id]) for i in items]
-    return LinksPage(links, partners, domains)
+    shown = [CodeView.of(c, slugs[c.partner_org_id]) for c in reversed(codes)]
+    return LinksPage(links, partners, domains, shown)

@@ -398,6 +398,9 @@ def tracking_csv(
 def _links_page(
     request: Request, user: User, db: Database, *, status_code: int = 200, **context: object
 ) -> Response:
+    nothing_yet: dict[str, object] = {"made": None, "error": None, "form": {}, "made_code": None,
+                   "code_error": None, "code_form": {}}  # fmt: skip
+    context = nothing_yet | context
     return page(request, "track/links.html", user=user, page_data=links.links_page(db, user.org_id),
                 status_code=status_code, **context)  # fmt: skip
 
@@ -405,7 +408,7 @@ def _links_page(
 @pages.get("/links")
 def links_list(request: Request, user: Manager, db: DB) -> Response:
     """The brand's tracking links with copy and QR, and a form to issue one to a partner."""
-    return _links_page(request, user, db, made=None, error=None, form={})
+    return _links_page(request, user, db)
 
 
 @pages.post("/links")
@@ -428,9 +431,30 @@ def links_create(
         made = links.create_link(db, user.org_id, partner, destination, campaign, slug or None,
                                  medium or "partner", content)  # fmt: skip
     except (InvalidInputError, NotFoundError, ConflictError) as exc:
-        return _links_page(request, user, db, made=None, error=exc.message, form=form,
+        return _links_page(request, user, db, error=exc.message, form=form,
                            status_code=exc.http_status)  # fmt: skip
-    return _links_page(request, user, db, made=made, error=None, form={})
+    return _links_page(request, user, db, made=made)
+
+
+@pages.post("/links/codes")
+def links_code_create(
+    request: Request,
+    user: Editor,
+    db: DB,
+    partner: Annotated[str, Form(max_length=64)] = "",
+    code: Annotated[str, Form(max_length=64)] = "",
+    kind: Annotated[CodeKind, Form()] = CodeKind.REFERRAL,
+    csrf: Csrf = "",
+) -> Response:
+    """Give a partner a referral or coupon code: sales that quote it are credited to them."""
+    check_csrf(request, csrf)
+    try:
+        made = conversions.create_code(db, user.org_id, partner, code.strip(), kind)
+    except (InvalidInputError, NotFoundError, ConflictError) as exc:
+        kept = {"partner": partner, "code": code, "kind": kind.value}
+        return _links_page(request, user, db, code_error=exc.message, code_form=kept,
+                           status_code=exc.http_status)  # fmt: skip
+    return _links_page(request, user, db, made_code=made)
 
 
 @pages.get("/links/{code}/qr.svg")
