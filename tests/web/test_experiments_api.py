@@ -250,3 +250,28 @@ def test_an_experiment_is_started_stopped_and_shipped(world: World) -> None:
     )
     assert stranger.status_code == 422
     assert "no open partnership" in stranger.json()["detail"]
+
+
+def test_the_cli_drafts_starts_stops_and_ships(world: World) -> None:
+    """The lifecycle the dashboard's buttons move, from a terminal; a step out of order is
+    refused with the statuses it could take."""
+    url = world.settings.database_url
+
+    def run(*args: str) -> dict[str, object]:
+        done = cli("experiment", *args, "--org", "acme", "--format", "json", db_url=url)
+        assert done.returncode == 0, done.stderr
+        found = json.loads(done.stdout)
+        assert isinstance(found, dict)
+        return found
+
+    made = run("create", "--name", "cli lifecycle", "--layer", "cli", "--draft",
+               "--partner", "beans")  # fmt: skip
+    assert (made["status"], made["partner"], made["started_at"]) == ("draft", "beans", None)
+    number = str(made["id"])
+    assert run("start", "--experiment", number)["status"] == "running"
+    assert run("stop", "--experiment", number)["status"] == "stopped"
+    shipped = run("ship", "--experiment", number, "--arm", "partner")
+    assert (shipped["status"], shipped["shipped_arm"]) == ("shipped", "partner")
+    again = cli("experiment", "start", "--org", "acme", "--experiment", number, db_url=url)
+    assert again.returncode != 0
+    assert "it cannot become" in again.stderr

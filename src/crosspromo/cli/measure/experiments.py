@@ -10,6 +10,7 @@ import typer
 from crosspromo.analytics.experiments.report import ExperimentReport, MetricResult
 from crosspromo.cli.main import deferred
 from crosspromo.cli.output import FORMAT_OPTION, OutputFormat, console, emit
+from crosspromo.domain.experiments import ExperimentStatus
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.measure.design import bandit_regret, sample_size
 
@@ -174,9 +175,12 @@ def create_command(
     layer: str = typer.Option("default", help="experiments of a layer never share a unit"),
     traffic: str = typer.Option("0,1", help="the layer's slice this experiment takes: START,STOP"),
     holdout: float = typer.Option(0.0, help="the layer's share held out of every experiment"),
+    partner: str | None = typer.Option(None, help="slug of the partner it involves, if any"),
+    draft: bool = typer.Option(False, help="make it a draft, started later with `start`"),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
-    """Start an experiment; units are assigned by hashing, the same on every machine."""
+    """Make an experiment, running at once unless --draft; units are assigned by hashing, the
+    same on every machine."""
     try:
         start, stop = (float(x) for x in traffic.split(","))
     except ValueError:
@@ -185,9 +189,48 @@ def create_command(
     arms = list(weights.items()) if weights else None
     created = experiments.create_experiment(
         *context.organization(ctx, org), name, arms, layer=layer, traffic=(start, stop),
-        holdout=holdout,
+        holdout=holdout, start=not draft, partner=partner,
     )  # fmt: skip
     emit(created, fmt)
+
+
+def _move(ctx: typer.Context, org: str, experiment: int, target: ExperimentStatus,
+          arm: str | None, fmt: OutputFormat) -> None:  # fmt: skip
+    emit(experiments.move_experiment(*context.organization(ctx, org), experiment, target, arm), fmt)
+
+
+@experiment_app.command("start")
+def start_command(
+    ctx: typer.Context,
+    org: str = typer.Option(..., help="slug of the organization"),
+    experiment: int = typer.Option(..., help="experiment id"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Start a draft: from now on its units get their arms and exposures count."""
+    _move(ctx, org, experiment, ExperimentStatus.RUNNING, None, fmt)
+
+
+@experiment_app.command("stop")
+def stop_command(
+    ctx: typer.Context,
+    org: str = typer.Option(..., help="slug of the organization"),
+    experiment: int = typer.Option(..., help="experiment id"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Stop a running experiment: no unit gets an arm any more; its results stay."""
+    _move(ctx, org, experiment, ExperimentStatus.STOPPED, None, fmt)
+
+
+@experiment_app.command("ship")
+def ship_command(
+    ctx: typer.Context,
+    org: str = typer.Option(..., help="slug of the organization"),
+    experiment: int = typer.Option(..., help="experiment id"),
+    arm: str = typer.Option(..., help="the arm every unit gets from now on"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Ship one arm of a stopped (or running) experiment to every unit."""
+    _move(ctx, org, experiment, ExperimentStatus.SHIPPED, arm, fmt)
 
 
 @experiment_app.command("list")
