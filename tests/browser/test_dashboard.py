@@ -65,7 +65,7 @@ def test_partner_portal_shows_only_own_data(browser: Any, demo_server: DemoServe
     assert sorted(names) == ["Books & beans event", "Trail & Brew bundle"]
     shared = page.locator("[data-testid=links] tbody tr td:first-child").all_inner_texts()
     assert shared
-    assert set(shared) == {"trailhead-outfitters"}, "only links issued to this partner"
+    assert set(shared) == {"Trailhead Outfitters"}, "only links issued to this partner, by name"
     page.screenshot(path=str(ARTIFACTS / "portal.png"), full_page=True)
     page.close()
 
