@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from click.testing import Result
 
 from crosspromo.domain.experiments import Design
+from crosspromo.errors import InvalidTransitionError
 from tests.cli.test_cli import cli
+from tests.conftest import TEST_SECRET
 from tests.web.conftest import World
 
 
@@ -253,25 +256,34 @@ def test_an_experiment_is_started_stopped_and_shipped(world: World) -> None:
 
 
 def test_the_cli_drafts_starts_stops_and_ships(world: World) -> None:
-    """The lifecycle the dashboard's buttons move, from a terminal; a step out of order is
-    refused with the statuses it could take."""
-    url = world.settings.database_url
+    """The lifecycle the dashboard's buttons move, from the command line (run in this process:
+    the commands, not the interpreter's start, are what is tested here); a step out of order
+    is refused with the statuses it could take."""
+    from typer.testing import CliRunner
 
-    def run(*args: str) -> dict[str, object]:
-        done = cli("experiment", *args, "--org", "acme", "--format", "json", db_url=url)
-        assert done.returncode == 0, done.stderr
-        found = json.loads(done.stdout)
+    from crosspromo.cli.main import app
+
+    env = {"CROSSPROMO_DATABASE_URL": world.settings.database_url,
+           "CROSSPROMO_SECRET_KEY": TEST_SECRET}  # fmt: skip
+
+    def run(*args: str, ok: bool = True) -> Result:
+        done = CliRunner().invoke(app, ["experiment", *args, "--org", "acme"], env=env)
+        assert (done.exit_code == 0) is ok, done.output
+        return done
+
+    def step(*args: str) -> dict[str, object]:
+        found = json.loads(run(*args, "--format", "json").stdout)
         assert isinstance(found, dict)
         return found
 
-    made = run("create", "--name", "cli lifecycle", "--layer", "cli", "--draft",
-               "--partner", "beans")  # fmt: skip
+    made = step("create", "--name", "cli lifecycle", "--layer", "cli", "--draft",
+                "--partner", "beans")  # fmt: skip
     assert (made["status"], made["partner"], made["started_at"]) == ("draft", "beans", None)
     number = str(made["id"])
-    assert run("start", "--experiment", number)["status"] == "running"
-    assert run("stop", "--experiment", number)["status"] == "stopped"
-    shipped = run("ship", "--experiment", number, "--arm", "partner")
+    assert step("start", "--experiment", number)["status"] == "running"
+    assert step("stop", "--experiment", number)["status"] == "stopped"
+    shipped = step("ship", "--experiment", number, "--arm", "partner")
     assert (shipped["status"], shipped["shipped_arm"]) == ("shipped", "partner")
-    again = cli("experiment", "start", "--org", "acme", "--experiment", number, db_url=url)
-    assert again.returncode != 0
-    assert "it cannot become" in again.stderr
+    again = run("start", "--experiment", number, ok=False)  # the entry point prints it
+    assert isinstance(again.exception, InvalidTransitionError)
+    assert "is shipped: it cannot become running" in str(again.exception)

@@ -83,7 +83,8 @@ def warm(db: Database) -> threading.Thread:
             for org_id in dashboard_org_ids(db):
                 for one in (ranking, sources):
                     _quietly(one, db, org_id)
-                _quietly(attribution, db, org_id, 30, "sale")
+                for rounds in (0, BOOTSTRAP_ROUNDS):  # partnership pages, the Attribution tab
+                    _quietly(attribution, db, org_id, 30, "sale", None, None, rounds)
                 _quietly(kpis, db, org_id, *stats.date_range(None, None))  # a partnership's
         except Exception:
             _LOG.debug("warming the results stopped", exc_info=True)

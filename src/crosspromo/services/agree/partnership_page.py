@@ -117,7 +117,7 @@ def _figures(
     except CrossPromoError as exc:
         notes.append(f"customer value not available: {exc.message}")
     try:
-        report = latest.attribution(db, brand_id, 30, "sale").value
+        report = latest.attribution(db, brand_id, 30, "sale", bootstrap_rounds=0).value
         model = next((m for m in report.models if m.model == MODEL_SHOWN), None)
         if model is not None:
             credited = {p.partner: p.conversions for p in model.partners}
