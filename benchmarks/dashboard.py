@@ -50,16 +50,16 @@ def login(client: httpx.Client, email: str) -> None:
 
 
 def time_pages(client: httpx.Client, paths: list[str], runs: int) -> list[tuple[str, float, float]]:
-    rows = []
-    for path in paths:
-        times = []
-        for _ in range(runs):
+    """Each page's first view (all pages in turn, while the server may still be warming up),
+    then the median of ``runs`` more views, taken in rounds over all pages."""
+    times: dict[str, list[float]] = {path: [] for path in paths}
+    for _ in range(runs + 1):
+        for path in paths:
             began = time.perf_counter()
             answer = client.get(path)
-            times.append(time.perf_counter() - began)
+            times[path].append(time.perf_counter() - began)
             assert answer.status_code == 200, f"{path}: HTTP {answer.status_code}"
-        rows.append((path, times[0], statistics.median(times[1:] or times)))
-    return rows
+    return [(p, t[0], statistics.median(t[1:])) for p, t in times.items()]
 
 
 def first_link(html: str, pattern: str) -> str:
