@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from crosspromo.domain import PartnershipStatus, Role
-from crosspromo.domain.experiments import ExperimentStatus
+from crosspromo.domain.experiments import ExperimentMetric, ExperimentStatus
 from crosspromo.services.accounts.keys import create_api_key
 from crosspromo.services.accounts.users import create_user
 from crosspromo.services.agree.partnerships import get_partnership, list_partnerships
@@ -83,16 +83,18 @@ def test_an_experiment_created_started_and_stopped(
     form.locator("input[name=arms]").fill("control, partner=2")
     form.locator("input[name=layer]").fill("browser-checkout")
     form.locator("select[name=partner]").select_option(DEMO_PARTNER)
+    form.locator("select[name=metric]").select_option("value")
     form.locator("input[name=start]").uncheck()
     form.locator("button").click()
     page.wait_for_load_state("networkidle")
     expect(page.locator("[data-testid=made]")).to_contain_text("as a draft")
     brand = _org_id(store, DEMO_BRAND)
     made = next(e for e in list_experiments(store, brand) if e.name == "Browser checkout test")
-    assert (made.status, made.partner, made.layer) == (
+    assert (made.status, made.partner, made.layer, made.metric) == (
         ExperimentStatus.DRAFT,
         DEMO_PARTNER,
         "browser-checkout",
+        ExperimentMetric.VALUE,
     )
     assert [a.weight for a in made.arms] == [1.0, 2.0]
     row = page.locator(f"tr[data-experiment='{made.id}']")
@@ -102,6 +104,9 @@ def test_an_experiment_created_started_and_stopped(
     row.locator("button:has-text('Stop')").click()
     page.wait_for_load_state("networkidle")
     expect(row.locator("[data-testid=status]")).to_have_text("stopped")
+    expect(page.locator(f"#experiment-{made.id} [data-testid=primary-metric]")).to_contain_text(
+        "Decides on the sales per customer"
+    )
     stopped = next(e for e in list_experiments(store, brand) if e.id == made.id)
     assert stopped.status is ExperimentStatus.STOPPED
     assert stopped.started_at is not None

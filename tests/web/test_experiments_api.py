@@ -287,3 +287,48 @@ def test_the_cli_drafts_starts_stops_and_ships(world: World) -> None:
     again = run("start", "--experiment", number, ok=False)  # the entry point prints it
     assert isinstance(again.exception, InvalidTransitionError)
     assert "is shipped: it cannot become running" in str(again.exception)
+
+
+def test_the_decision_follows_the_chosen_metric(world: World) -> None:
+    """The same data read by two experiments: the partner arm's buyers spend five times as
+    much while exactly half of each arm buys. Decided on sales per customer, ship the partner
+    arm; decided on the share who buy, keep the control. Both report both measures."""
+    auth = world.auth("acme")
+    decisions = {}
+    for metric in ("value", "converted"):
+        made = world.client.post(
+            "/api/v1/experiments", headers=auth,
+            json={"name": f"on {metric}", "layer": f"metric-{metric}", "metric": metric,
+                  "arms": [{"name": "control"}, {"name": "partner"}]},
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+        assert made.json()["metric"] == metric
+        path = f"/api/v1/experiments/{made.json()['id']}"
+        units = [f"{metric}-{i}@example.com" for i in range(400)]
+        world.client.post(
+            f"{path}/exposures", headers=auth,
+            json={"items": [{"unit": u, "exposed_at": "2026-03-01T00:00:00Z"} for u in units]},
+        ).raise_for_status()  # fmt: skip
+        by_arm: dict[str, list[str]] = {"control": [], "partner": []}
+        for u in units:
+            arm = world.client.get(f"{path}/assignment", params={"unit": u}, headers=auth)
+            by_arm[arm.json()["arm"]].append(u)
+        sales = [
+            {"type": "sale", "occurred_at": "2026-03-05T00:00:00Z", "currency": "EUR",
+             "amount_minor": (5000 if arm == "partner" else 1000) + 10 * (i % 7),
+             "order_id": f"{u}-order", "customer_external_id": u}
+            for arm, members in by_arm.items()
+            for i, u in enumerate(members) if i % 2 == 0
+        ]  # fmt: skip
+        world.client.post(
+            "/api/v1/conversions/batch", json={"conversions": sales}, headers=auth
+        ).raise_for_status()
+        body = world.client.get(f"{path}/results", headers=auth).json()
+        assert [set(a["metrics"]) for a in body["arms"]] == [{"converted", "value"}] * 2
+        decisions[metric] = (body["decision"]["action"], body["decision"]["arm"])
+    assert decisions == {"value": ("ship", "partner"), "converted": ("keep_control", None)}
+    bad = world.client.post(
+        "/api/v1/experiments", headers=auth, json={"name": "x", "metric": "clicks"}
+    )
+    assert bad.status_code == 422
+    assert "metric" in bad.text

@@ -139,6 +139,24 @@ _NEXT: dict[ExperimentStatus, frozenset[ExperimentStatus]] = {
 }
 
 
+class ExperimentMetric(StrEnum):
+    """What a stored experiment decides on: the share of units that made a sale within the
+    window, or the sales value per unit (refunds net). The other is still reported."""
+
+    CONVERTED = "converted"
+    VALUE = "value"
+
+    @property
+    def words(self) -> str:
+        return _METRIC_WORDS[self]
+
+
+_METRIC_WORDS = {
+    ExperimentMetric.CONVERTED: "share of customers who buy",
+    ExperimentMetric.VALUE: "sales per customer",
+}
+
+
 def experiment_steps(status: ExperimentStatus) -> frozenset[ExperimentStatus]:
     """The statuses an experiment in ``status`` may move to."""
     return _NEXT[status]
@@ -156,3 +174,4 @@ class Experiment:
     stopped_at: datetime | None = None
     shipped_arm: str | None = None
     partner_org_id: int | None = None
+    metric: ExperimentMetric = ExperimentMetric.CONVERTED

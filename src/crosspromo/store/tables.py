@@ -343,6 +343,8 @@ experiments = Table(
         ForeignKey("organizations.id", ondelete="SET NULL"),
         nullable=True,
     ),  # the partner the experiment involves, if any
+    # what the decision follows: converted or value (the other is reported beside it)
+    Column("primary_metric", String(16), nullable=False, server_default="converted"),
     UniqueConstraint("salt", name="uq_experiments_salt"),
 )
 

@@ -27,8 +27,8 @@ from crosspromo.analytics.experiments.moments import MetricKind, Moments
 class MetricSpec:
     """A metric: its name in results, its kind, the column holding each unit's value (the
     name when not given), for a ratio the denominator column, an optional pre-period covariate
-    column (CUPED), and whether it is a guardrail (a metric that must not rise, such as
-    unsubscribes)."""
+    column (CUPED), whether it is a guardrail (a metric that must not rise, such as
+    unsubscribes), and the words the decision's reason names it by (the name when not given)."""
 
     name: str
     kind: MetricKind
@@ -36,6 +36,11 @@ class MetricSpec:
     covariate: str | None = None
     guardrail: bool = False
     column: str = ""
+    label: str = ""
+
+    @property
+    def words(self) -> str:
+        return self.label or self.name
 
     @property
     def source(self) -> str:
@@ -88,11 +93,15 @@ class ExperimentReport:
     warnings: list[str] = field(default_factory=list)
     segments: dict[str, ExperimentReport] = field(default_factory=dict)
 
-    def lifts(self) -> list[tuple[str, float, float, float, bool]]:
-        """Each treatment arm's relative lift on each metric with its interval, and whether
-        it is significant after Holm's correction (for charts)."""
+    def lifts(
+        self, words: Mapping[str, str] | None = None
+    ) -> list[tuple[str, float, float, float, bool]]:
+        """Each treatment arm's relative lift on each metric (named by ``words``, or by its
+        name) with its interval, and whether it is significant after Holm's correction (for
+        charts)."""
+        named = words or {}
         return [
-            (f"{arm.arm} · {name}", m.lift_rel, m.ci_rel[0], m.ci_rel[1],
+            (f"{arm.arm} · {named.get(name, name)}", m.lift_rel, m.ci_rel[0], m.ci_rel[1],
              m.p_adjusted is not None and m.p_adjusted < self.alpha)
             for arm in self.arms[1:]
             for name, m in arm.metrics.items()
@@ -218,7 +227,7 @@ def _decide(
     winners, breaches = [], []
     for arm in arms[1:]:
         breached = [
-            g.name
+            g.words
             for g in guardrails
             if _significant(arm.metrics[g.name].comparison, alpha, better_if_higher=False) is False
         ]
@@ -234,7 +243,7 @@ def _decide(
         return Decision(
             "ship",
             best.arm,
-            f"{best.arm} lifts {primary.name} by {_percent(c.lift_rel)} "
+            f"{best.arm} lifts {primary.words} by {_percent(c.lift_rel)} "
             f"(Holm-adjusted p = {c.p_adjusted:.3g} < {alpha})",
         )
     if planned_per_arm is not None and min(a.n for a in arms) < planned_per_arm:
@@ -242,7 +251,7 @@ def _decide(
         return Decision(
             "keep_running", None, f"{smallest:,} of {planned_per_arm:,} planned units per arm"
         )
-    reason = f"no arm beats {arms[0].arm} on {primary.name} at {alpha}"
+    reason = f"no arm beats {arms[0].arm} on {primary.words} at {alpha}"
     if breaches:
         reason += "; " + "; ".join(breaches)
     return Decision("keep_control", None, reason)

@@ -177,6 +177,9 @@ def create_command(
     holdout: float = typer.Option(0.0, help="the layer's share held out of every experiment"),
     partner: str | None = typer.Option(None, help="slug of the partner it involves, if any"),
     draft: bool = typer.Option(False, help="make it a draft, started later with `start`"),
+    metric: str = typer.Option(
+        "converted", help="what the decision follows: converted (share who buy) or value"
+    ),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Make an experiment, running at once unless --draft; units are assigned by hashing, the
@@ -189,7 +192,7 @@ def create_command(
     arms = list(weights.items()) if weights else None
     created = experiments.create_experiment(
         *context.organization(ctx, org), name, arms, layer=layer, traffic=(start, stop),
-        holdout=holdout, start=not draft, partner=partner,
+        holdout=holdout, start=not draft, partner=partner, metric=metric,
     )  # fmt: skip
     emit(created, fmt)
 

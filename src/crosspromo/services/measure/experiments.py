@@ -27,6 +27,7 @@ from crosspromo.domain.experiments import (
     Arm,
     Design,
     Experiment,
+    ExperimentMetric,
     ExperimentStatus,
     check_layer,
     experiment_steps,
@@ -71,13 +72,16 @@ class ExperimentView:
         None
     )
     partner: Annotated[str | None, Field(description="slug of the partner it involves")] = None
+    metric: Annotated[
+        ExperimentMetric, Field(description="what the decision follows (the other is reported)")
+    ] = ExperimentMetric.CONVERTED
 
     @classmethod
     def of(cls, e: Experiment, partner: str | None = None) -> ExperimentView:
         d = e.design
         return cls(
             e.id, e.name, e.status, d.control, list(d.arms), d.layer, d.traffic, d.holdout,
-            d.salt, e.created_at, e.started_at, e.stopped_at, e.shipped_arm, partner,
+            d.salt, e.created_at, e.started_at, e.stopped_at, e.shipped_arm, partner, e.metric,
         )  # fmt: skip
 
     def steps(self) -> list[ExperimentStatus]:
@@ -112,11 +116,13 @@ def create_experiment(
     holdout: float = 0.0,
     start: bool = True,
     partner: str | None = None,
+    metric: ExperimentMetric | str = ExperimentMetric.CONVERTED,
 ) -> ExperimentView:
     """An experiment, running at once unless ``start`` is false (a draft, started later); by
     default the three-arm cross-promotion design. Running experiments of one layer must not
     overlap in traffic and share the layer's holdout. ``partner``: the slug of the partner
-    it involves (one with a partnership)."""
+    it involves (one with a partnership); ``metric``: what its decision follows."""
+    primary = parse_metric(metric)
     if not 1 <= len(name.strip()) <= 200:
         raise InvalidInputError("the name must be 1-200 characters", field="name")
     if not 1 <= len(layer) <= 64:
@@ -131,8 +137,17 @@ def create_experiment(
         if start:
             _check_layer(repository, org_id, design)
         made = repository.add(org_id, name.strip(), design, start=start,
-                              partner_org_id=partner_id)  # fmt: skip
+                              partner_org_id=partner_id, metric=primary)  # fmt: skip
         return _views(session, [made])[0]
+
+
+def parse_metric(value: ExperimentMetric | str) -> ExperimentMetric:
+    """The primary metric named by ``value``, or an error listing the choices."""
+    try:
+        return ExperimentMetric(value)
+    except ValueError:
+        choices = ", ".join(m.value for m in ExperimentMetric)
+        raise InvalidInputError(f"metric {value!r}: one of {choices}", field="metric") from None
 
 
 def parse_arms(text: str) -> list[tuple[str, float]]:
@@ -378,7 +393,8 @@ def experiment_results(
     """Each exposed unit's sales within ``window_days`` of its exposure (joined by the
     customer id's keyed hash), analyzed arm against control: ``converted`` (made a sale) and
     ``value`` (sales, minor units per unit). The days of exposure are the looks: every
-    comparison also gets an always-valid p-value, for teams who check every day."""
+    comparison also gets an always-valid p-value, for teams who check every day. The decision
+    follows the experiment's primary metric."""
     if not 1 <= window_days <= 366:
         raise InvalidInputError("window_days must be 1-366", field="window_days")
     with db.transaction() as session:
@@ -386,7 +402,11 @@ def experiment_results(
         units = ExperimentOutcomeRepository(session).unit_outcomes(
             experiment_id, org_id, timedelta(days=window_days)
         )
-    metrics = [MetricSpec("converted", MetricKind.BINARY), MetricSpec("value", MetricKind.MEAN)]
+    kinds = {ExperimentMetric.CONVERTED: MetricKind.BINARY, ExperimentMetric.VALUE: MetricKind.MEAN}
+    metrics = sorted(
+        (MetricSpec(m.value, kind, label=f"the {m.words}") for m, kind in kinds.items()),
+        key=lambda m: m.name != experiment.metric,
+    )  # the primary first: the decision follows the first metric that is not a guardrail
     design = experiment.design
     with engine_for(db.settings, engine) as runner:
         sums = arm_sums(ibis.memtable(units), "arm", metrics, look_column="exposed_at")

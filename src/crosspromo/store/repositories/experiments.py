@@ -9,7 +9,13 @@ from typing import Any
 import pyarrow as pa
 from sqlalchemy import Interval, Row, and_, func, literal, select
 
-from crosspromo.domain.experiments import Arm, Design, Experiment, ExperimentStatus
+from crosspromo.domain.experiments import (
+    Arm,
+    Design,
+    Experiment,
+    ExperimentMetric,
+    ExperimentStatus,
+)
 from crosspromo.errors import NotFoundError
 from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository, utcnow
@@ -19,6 +25,7 @@ class ExperimentRepository(Repository):
     def add(
         self, org_id: int, name: str, design: Design, *, start: bool = True,
         partner_org_id: int | None = None,
+        metric: ExperimentMetric = ExperimentMetric.CONVERTED,
     ) -> Experiment:  # fmt: skip
         now = utcnow()
         status = ExperimentStatus.RUNNING if start else ExperimentStatus.DRAFT
@@ -35,6 +42,7 @@ class ExperimentRepository(Repository):
             "created_at": now,
             "started_at": now if start else None,
             "partner_org_id": partner_org_id,
+            "primary_metric": str(metric),
         }
         new_id = self._insert(t.experiments, values, f"the salt {design.salt!r} is taken")
         return self.get_for_org(org_id, new_id)
@@ -97,6 +105,7 @@ def _experiment(row: Row[Any]) -> Experiment:
     return Experiment(
         row.id, row.org_id, row.name, design, ExperimentStatus(row.status), row.created_at,
         row.started_at, row.stopped_at, row.shipped_arm, row.partner_org_id,
+        ExperimentMetric(row.primary_metric),
     )  # fmt: skip
 
 

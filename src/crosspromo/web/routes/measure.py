@@ -16,7 +16,7 @@ from crosspromo.analytics.attribution import MODELS
 from crosspromo.analytics.attribution.journeys import OWN
 from crosspromo.analytics.experiments.report import ExperimentReport
 from crosspromo.domain import User
-from crosspromo.domain.experiments import ExperimentStatus
+from crosspromo.domain.experiments import ExperimentMetric, ExperimentStatus
 from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
 from crosspromo.services import latest
 from crosspromo.services.accounts.organizations import organization_names
@@ -60,6 +60,11 @@ class ExperimentIn(BaseModel):
     start: bool = Field(default=True, description="false: a draft, started later")
     partner: str | None = Field(
         default=None, min_length=1, max_length=64, description="slug of the partner it involves"
+    )
+    metric: ExperimentMetric = Field(
+        default=ExperimentMetric.CONVERTED,
+        description="what the decision follows: converted (share of units who buy) or value "
+        "(sales per unit); both are reported",
     )
 
 
@@ -111,7 +116,7 @@ def create_experiment(body: ExperimentIn, org: ApiOrg, db: DB) -> ExperimentView
     arms = [(a.name, a.weight) for a in body.arms] if body.arms else None
     return experiments.create_experiment(
         db, org.id, body.name, arms, layer=body.layer, traffic=body.traffic,
-        holdout=body.holdout, start=body.start, partner=body.partner,
+        holdout=body.holdout, start=body.start, partner=body.partner, metric=body.metric,
     )  # fmt: skip
 
 
@@ -270,14 +275,17 @@ def _experiments_page(
     request: Request, user: User, db: Database, *, status_code: int = 200, **context: object
 ) -> Response:
     found = experiments.experiments_page(db, user.org_id, window_days=30)
+    words = {m.value: m.words for m in ExperimentMetric}
     items = [
         {"experiment": e, "report": report,
-         "chart": interval_chart(report.lifts()) if report and report.lifts() else None}
+         "chart": interval_chart(report.lifts(words)) if report and report.lifts() else None}
         for e, report in found.items
     ]  # fmt: skip
     context = {"error": None, "form": {}, "made": None} | context
     return page(request, "measure/experiments.html", user=user, items=items,
                 currency=found.currency, partners=found.partners, window_days=30,
+                metrics=list(ExperimentMetric),
+                metric_words=words,
                 status_code=status_code, **context)  # fmt: skip
 
 
@@ -298,16 +306,18 @@ def experiments_create(
     layer: Annotated[str, Form(max_length=64)] = "default",
     share: Annotated[str, Form(max_length=8)] = "100",
     partner: Annotated[str, Form(max_length=64)] = "",
+    metric: Annotated[str, Form(max_length=16)] = "converted",
     start: Annotated[str, Form(max_length=8)] = "",
     csrf: Csrf = "",
 ) -> Response:
     check_csrf(request, csrf)
     form = {"name": name, "arms": arms, "layer": layer, "share": share, "partner": partner,
-            "start": start}  # fmt: skip
+            "metric": metric, "start": start}  # fmt: skip
     try:
         made = experiments.create_experiment(
             db, user.org_id, name, experiments.parse_arms(arms), layer=layer.strip(),
             traffic=(0.0, _share(share)), start=bool(start), partner=partner or None,
+            metric=metric,
         )  # fmt: skip
     except (InvalidInputError, NotFoundError, ConflictError) as exc:
         return _experiments_page(request, user, db, error=exc.message, form=form,
