@@ -56,6 +56,9 @@ def require(reason: str) -> None:
 
 def make_settings(database_url: str, **extra: object) -> Settings:
     extra.setdefault("webhook_dispatch_seconds", 0)  # tests dispatch explicitly
+    # pages wait for their results (a loaded machine must not turn a result into a progress
+    # page); tests/web/test_progress.py shows progress with 0
+    extra.setdefault("progress_after_seconds", 600)
     return Settings(database_url=database_url, secret_key=TEST_SECRET, environment="test", **extra)  # type: ignore[arg-type]
 
 

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(default=10.0, gt=0)
     sample_seed: int = 42
     webhook_dispatch_seconds: float = Field(default=1.0, ge=0)  # 0: the server sends none
+    # a dashboard page waits this long for a result computed for the first time, then shows
+    # its progress and reloads itself until it is there
+    progress_after_seconds: float = Field(default=0.8, ge=0)
     engine: str = Field(default="duckdb", pattern="^(duckdb|spark)$")  # runs analytics queries
     spark_master: str = "local[2]"
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -50,6 +51,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         **os.environ,
         "CROSSPROMO_DATABASE_URL": database_url,
         "CROSSPROMO_SECRET_KEY": TEST_SECRET,
+        # a result computed for the first time shows its progress at once (a page that needs
+        # one is followed until shown: see `settle`)
+        "CROSSPROMO_PROGRESS_AFTER_SECONDS": "0",
     }
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -69,13 +73,14 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
             start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 240
     try:
         while True:
             if process.poll() is not None:
                 pytest.fail(f"crosspromo demo exited early:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+            try:  # up, and the results of the first views computed
+                health = httpx.get(f"{url}/healthz", timeout=1)
+                if health.status_code == 200 and health.json()["results"] == "ready":
                     break
             except httpx.TransportError:
                 pass
@@ -86,6 +91,23 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def settle(page: Any, timeout: float = 120) -> None:
+    """Wait while ``page`` shows a computation's progress: it reloads itself until the result
+    is there (the demo server shows progress at once for a result it has not computed)."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            page.wait_for_load_state("networkidle")
+            if not page.locator("[data-testid=computing]").count():
+                return
+        except PlaywrightError:  # the page reloaded while it was read: read the new one
+            pass
+        assert time.monotonic() < deadline, f"{page.url} still computing after {timeout} s"
+        page.wait_for_timeout(250)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from crosspromo.services.agree.partnerships import list_partnerships
 from crosspromo.services.sample.demo import DEMO_BRAND, DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository
-from tests.browser.conftest import ARTIFACTS, DemoServer
+from tests.browser.conftest import ARTIFACTS, DemoServer, settle
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def _login(browser: Any, server: DemoServer, email: str) -> Any:
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", server.password)
     page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     return page
 
 
@@ -98,25 +98,25 @@ def test_api_docs_render_without_any_cdn(browser: Any, demo_server: DemoServer) 
 def test_tracking_chart(browser: Any, demo_server: DemoServer) -> None:
     page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
     page.click("text=Tracking")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("h1").inner_text() == "Clicks and conversions by partner"
     expect(page.locator("figure.chart")).to_have_count(3)  # clicks, leads and sales apart
     page.click("text=12 months")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     expect(page.locator("[data-testid=range] a.preset.on")).to_have_text("12 months")
     assert page.locator("figure.chart").first.locator("polyline").count() >= 2
     page.click("[data-view=days]")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     expect(page.locator("[data-testid=table] tbody tr")).to_have_count(25)
     expect(page.locator("[data-testid=pager]")).to_contain_text("page 1 of")
     page.click("[data-sort=sales]")  # the largest first
-    page.wait_for_load_state("networkidle")
+    settle(page)
     sales = page.locator("[data-testid=table] tbody tr td:nth-child(7)").all_inner_texts()
     assert [int(s.replace(",", "")) for s in sales] == sorted(
         (int(s.replace(",", "")) for s in sales), reverse=True
     )
     page.click("a[rel=next]")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     expect(page.locator("[data-testid=pager]")).to_contain_text("page 2 of")
     with page.expect_download() as download:
         page.click("[data-testid=csv]")
@@ -130,7 +130,7 @@ def test_tracking_chart(browser: Any, demo_server: DemoServer) -> None:
 def test_attribution_compares_models_per_partner(browser: Any, demo_server: DemoServer) -> None:
     page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
     page.click("nav.tabs >> text=Attribution")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("h1").inner_text().startswith("Who earned the sales")
     partners = page.locator("[data-testid=partners] tbody tr td:first-child").all_inner_texts()
     assert {"Summit Coffee Roasters", "Ridge Bikes", "Your own channels"} <= set(partners)
@@ -151,11 +151,18 @@ def test_attribution_compares_models_per_partner(browser: Any, demo_server: Demo
     page.fill("input[type=number][name=lookback_days]", "7")
     page.select_option("select[name=measure]", "value")
     page.click("form:has(input[type=number][name=lookback_days]) button")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert "lookback_days=7" in page.url
     assert "€" in page.locator("[data-testid=partners] tbody").inner_text(), "revenue in money"
-    page.click("[data-testid=range] >> text=90 days")
-    page.wait_for_load_state("networkidle")
+    page.click("[data-testid=range] >> text=90 days")  # a new range: computed for the first time
+    computing = page.locator("[data-testid=computing]")
+    expect(computing).to_contain_text("Computing the attribution models")
+    expect(page.locator("nav.tabs a.on")).to_have_text("Attribution")
+    page.screenshot(path=str(ARTIFACTS / "computing-1366.png"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(ARTIFACTS / "computing-390.png"))
+    assert _fits(page)
+    settle(page)  # it reloads itself until the result is there
     expect(page.locator("[data-testid=summary]")).to_contain_text(" to ")
     page.close()
 
@@ -163,7 +170,7 @@ def test_attribution_compares_models_per_partner(browser: Any, demo_server: Demo
 def test_experiments_show_lifts_and_decisions(browser: Any, demo_server: DemoServer) -> None:
     page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
     page.click("nav.tabs >> text=Experiments")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("h1").inner_text().startswith("Experiments")
     card = page.locator("[data-testid=experiment]", has_text="Partner offer").first
     assert "Partner offer" in card.locator("h2").inner_text()
@@ -181,7 +188,7 @@ def test_experiments_show_lifts_and_decisions(browser: Any, demo_server: DemoSer
 def test_customers_show_value_and_churn_by_source(browser: Any, demo_server: DemoServer) -> None:
     page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
     page.click("nav.tabs >> text=Customers")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("h1").inner_text().startswith("Customers")
     sources = page.locator("[data-testid=value] tbody tr td:first-child").all_inner_texts()
     assert set(sources) == {"Organic", "Summit Coffee Roasters", "Ridge Bikes"}
@@ -208,7 +215,7 @@ def test_customers_show_value_and_churn_by_source(browser: Any, demo_server: Dem
 def test_discover_ranks_candidates_with_reasons(browser: Any, demo_server: DemoServer) -> None:
     page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
     page.click("nav.tabs >> text=Discover")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("h1").inner_text().startswith("Who should we partner with")
     rows = page.locator("[data-testid=candidates] tbody tr")
     assert rows.count() == 11  # every other organization of the sample has a profile
@@ -223,7 +230,7 @@ def test_discover_ranks_candidates_with_reasons(browser: Any, demo_server: DemoS
     assert page.locator("[data-testid=bundles] li").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "partners.png"), full_page=True)
     page.click("[data-candidate=peak-fitness] >> text=Draft intro")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     draft = page.locator("[data-testid=draft]").input_value()
     assert "Trailhead Outfitters x Peak Fitness" in draft
     page.close()
@@ -235,14 +242,14 @@ def test_account_lists_logins_and_signs_out_everywhere(
     first = _login(browser, demo_server, DEMO_OWNER_EMAIL)
     second = _login(browser, demo_server, DEMO_OWNER_EMAIL)  # another browser context
     second.click("a.who")
-    second.wait_for_load_state("networkidle")
+    settle(second)
     assert second.url.endswith("/account")
     rows = second.locator("[data-testid=sessions] tbody tr")
     assert rows.count() >= 2
     assert "(this one)" in second.locator("[data-testid=sessions]").inner_text()
     second.screenshot(path=str(ARTIFACTS / "account.png"), full_page=True)
     second.click("text=Sign out everywhere")
-    second.wait_for_load_state("networkidle")
+    settle(second)
     assert second.url.endswith("/login")
     first.goto(f"{demo_server.url}/")
     assert first.url.endswith("/login"), "the other login ended too"
@@ -263,11 +270,11 @@ def test_api_keys_made_and_revoked_in_the_browser(
     page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
     page.set_viewport_size({"width": width, "height": 900})
     page.click("nav.tabs >> text=Settings")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.url.endswith("/settings/keys")
     page.fill("input[name=name]", f"browser key {width}")
     page.click("text=Make key")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     key = page.locator("[data-testid=issued-key]").inner_text()
     assert key.startswith("cp_")
     assert _fits(page), f"the page is wider than {width} px"
@@ -275,7 +282,7 @@ def test_api_keys_made_and_revoked_in_the_browser(
     prefix = key.split("_")[1]
     row = page.locator(f"tr[data-prefix='{prefix}']")
     row.locator("text=Revoke").click()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     expect(page.locator(f"tr[data-prefix='{prefix}'] td").nth(3)).to_contain_text("revoked")
     page.goto(f"{demo_server.url}/no-such-page")
     assert page.locator("nav.tabs").count() == 1, "the 404 page keeps the navigation"
@@ -291,13 +298,13 @@ def test_a_link_issued_in_the_browser_and_followed(
     page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
     page.set_viewport_size({"width": width, "height": 900})
     page.click("nav.tabs >> text=Links")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     allowed = page.locator("form[action='/links'] p.muted").inner_text()
     domain = allowed.removeprefix("Allowed: ").split(",")[0].strip()
     page.fill("input[name=destination]", f"https://{domain}/spring?ref=ui")
     page.fill("input[name=campaign]", f"spring {width}")
     page.click("text=Issue link")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     short = page.locator("[data-testid=made-url]").inner_text()
     assert short.startswith(f"{demo_server.url}/r/"), "the short link points at this server"
     assert page.locator("[data-testid=made] img").evaluate("i => i.naturalWidth") > 0, "QR shown"
@@ -317,10 +324,10 @@ def test_a_link_domain_allowed_in_the_browser(
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{demo_server.url}/settings/keys")
     page.click("nav.subtabs >> text=Link domains")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     page.fill("form[action='/settings/domains'] input[name=domain]", f"shop{width}.example.com")
     page.click("form[action='/settings/domains'] button")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     expect(page.locator(f"tr[data-domain='shop{width}.example.com']")).to_have_count(1)
     assert _fits(page), f"the page is wider than {width} px"
     page.screenshot(path=str(ARTIFACTS / f"domains-{width}.png"), full_page=True)
@@ -333,7 +340,7 @@ def test_audience_sharing_chosen_in_the_browser(browser: Any, demo_server: DemoS
     page.goto(f"{demo_server.url}/settings/sharing")
     page.select_option("select[name=level]", "counts")
     page.click("form[action='/settings/sharing'] button")
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator("[data-testid=level]").inner_text() == "counts"
     assert _fits(page)
     page.screenshot(path=str(ARTIFACTS / "sharing-390.png"), full_page=True)

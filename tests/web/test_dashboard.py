@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -406,6 +407,52 @@ def test_error_pages_keep_the_navigation_and_the_favicon_is_served(client: TestC
     icon = client.get("/favicon.ico")
     assert icon.status_code == 200
     assert icon.headers["content-type"].startswith("image/svg+xml")
+
+
+def _until_shown(client: TestClient, path: str) -> str:
+    """Follow a page's progress as the browser does (it reloads itself) until it is shown."""
+    deadline = time.monotonic() + 120
+    while (answer := client.get(path)).status_code == 202:
+        assert time.monotonic() < deadline, f"{path} still computing"
+        time.sleep(0.2)
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+def test_a_first_computation_shows_its_progress(demo_settings: Settings) -> None:
+    """A page whose result is computed for the first time answers at once with what is
+    computed, keeps the navigation and reloads itself; once done the result is shown, and
+    the next first computation of its kind says how long the last one took. The API waits."""
+    at_once = demo_settings.model_copy(update={"progress_after_seconds": 0})
+    with TestClient(create_app(at_once)) as client:
+        assert client.get("/healthz").json()["results"] == "ready"  # not warming: no warm-up
+        login(client, DEMO_OWNER_EMAIL)
+        first = client.get("/attribution")
+        assert first.status_code == 202
+        assert first.headers["retry-after"] == "1"
+        assert first.headers["cache-control"] == "no-store"
+        assert 'data-testid="computing"' in first.text
+        assert "Computing the attribution models" in first.text
+        assert '<meta http-equiv="refresh" content="1">' in first.text
+        assert 'class="tabs"' in first.text
+        assert 'href="/attribution" class="on"' in first.text
+        assert "last time it took" not in first.text
+        shown = _until_shown(client, "/attribution")
+        assert 'data-testid="computing"' not in shown
+        assert "Equal shares" in shown
+        assert "models side by side" in shown
+        ranged = client.get("/attribution?from=2026-10-01&to=2026-10-31")
+        assert ranged.status_code == 202
+        assert "last time it took" in ranged.text
+        assert "<progress max=" in ranged.text
+        _until_shown(client, "/attribution?from=2026-10-01&to=2026-10-31")
+    db = open_database(at_once)
+    organization = get_organization(db, "trailhead-outfitters")
+    api_key = create_api_key(db, organization.slug).key
+    db.dispose()
+    with TestClient(create_app(at_once)) as client:
+        answer = client.get("/api/v1/attribution", headers={"Authorization": f"Bearer {api_key}"})
+        assert answer.status_code == 200, answer.text  # waited for, never a progress page
 
 
 def test_another_tenants_key_cannot_be_revoked(client: TestClient, demo_settings: Settings) -> None:

@@ -30,17 +30,20 @@ _LOG = logging.getLogger("crosspromo.results")
 def ranking(db: Database, org_id: int) -> Latest[RankingView]:
     """The Discover tab's candidates."""
     return results.latest(db, (org_id, "ranking"),
-                          lambda: discover.rank(db, org_id, top=TOP_CANDIDATES))  # fmt: skip
+                          lambda: discover.rank(db, org_id, top=TOP_CANDIDATES),
+                          "the partner ranking")  # fmt: skip
 
 
 def outreach(db: Database, org_id: int, candidate: str) -> Latest[Outreach]:
     return results.latest(db, (org_id, "outreach", candidate),
-                          lambda: discover.outreach_for(db, org_id, candidate))  # fmt: skip
+                          lambda: discover.outreach_for(db, org_id, candidate),
+                          f"the introduction to {candidate}")  # fmt: skip
 
 
 def sources(db: Database, org_id: int) -> Latest[SourcesReport]:
     """Customer value, churn and KPIs by acquisition source (the Customers tab)."""
-    return results.latest(db, (org_id, "sources"), lambda: by_source(db, org_id))
+    return results.latest(db, (org_id, "sources"), lambda: by_source(db, org_id),
+                          "customer value by source")  # fmt: skip
 
 
 BOOTSTRAP_ROUNDS = 100  # behind the dashboards' attribution intervals (a few seconds, cached)
@@ -61,6 +64,7 @@ def attribution(
         db, (org_id, "attribution", lookback_days, kind, start, end, bootstrap_rounds),
         lambda: attribute_tracked(db, org_id, lookback_days=lookback_days, kind=kind,
                                   start=start, end=end, bootstrap_rounds=bootstrap_rounds),
+        "the attribution models" + (" and their 95% ranges" if bootstrap_rounds else ""),
     )  # fmt: skip
 
 
@@ -71,7 +75,8 @@ def kpis(db: Database, org_id: int, start: date, end: date) -> Latest[KpiReport]
         values = measure_kpis.source_values(sources(db, org_id).value.value)
         return measure_kpis.partner_kpis(db, org_id, start=start, end=end, values=values)
 
-    return results.latest(db, (org_id, "kpis", start, end), compute)
+    return results.latest(db, (org_id, "kpis", start, end), compute,
+                          f"the partner figures of {start} to {end}")  # fmt: skip
 
 
 def warm(db: Database) -> threading.Thread:
@@ -90,8 +95,18 @@ def warm(db: Database) -> threading.Thread:
             _LOG.debug("warming the results stopped", exc_info=True)
 
     thread = threading.Thread(target=run, name="crosspromo-warm", daemon=True)
+    db.memo[_WARMING] = thread
     thread.start()
     return thread
+
+
+_WARMING = "warming"
+
+
+def warming(db: Database) -> bool:
+    """Whether the results are still being computed after the server started."""
+    thread = db.memo.get(_WARMING)
+    return isinstance(thread, threading.Thread) and thread.is_alive()
 
 
 def _quietly(compute: Callable[..., object], *args: object) -> None:

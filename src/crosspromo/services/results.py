@@ -9,7 +9,10 @@ of every table the analyses read. A page asks for the latest result of a key:
   computed, while one background thread per key computes the new one (the page says so and
   offers a reload);
 - nothing is kept yet: computed now (concurrent askers of the same key wait for one
-  computation rather than each doing it).
+  computation rather than each doing it). A page view that may show progress instead
+  (``progress_after``: a dashboard page's GET) waits only that long, then gets ``Computing``:
+  what is being computed, since when, and how long the last computation of its kind took, so
+  the page can show progress and come back.
 
 The cache lives in the process's ``Database`` (one per process), so it holds nothing another
 process could see; every key starts with the organization it was computed for.
@@ -17,11 +20,15 @@ process could see; every key starts with the organization it was computed for.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as WaitedTooLong
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -56,6 +63,38 @@ def data_version(db: Database) -> tuple[Any, ...]:
     return tuple(row)
 
 
+_PROGRESS_AFTER: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "crosspromo_progress_after", default=None
+)
+
+
+@contextmanager
+def progress_after(seconds: float | None) -> Iterator[None]:
+    """Within the block, a first computation is waited for at most ``seconds`` before
+    ``Computing`` is raised (None: waited for to the end, as the API and the CLI do)."""
+    token = _PROGRESS_AFTER.set(seconds)
+    try:
+        yield
+    finally:
+        _PROGRESS_AFTER.reset(token)
+
+
+class Computing(Exception):  # a state the page shows, not a failure
+    """A result is being computed for the first time and the asker chose not to wait for it:
+    ``what`` is computed, since ``started_at``, and the last computation of its kind took
+    ``expected_seconds`` (None when there was none)."""
+
+    def __init__(self, what: str, started_at: datetime, expected_seconds: float | None) -> None:
+        super().__init__(f"computing {what}")
+        self.what = what
+        self.started_at = started_at
+        self.expected_seconds = expected_seconds
+
+    @property
+    def elapsed_seconds(self) -> float:
+        return max(0.0, (datetime.now(UTC) - self.started_at).total_seconds())
+
+
 @dataclass(frozen=True, slots=True)
 class Latest(Generic[T]):
     """A result and when it was computed; ``stale`` while a newer one is being computed."""
@@ -78,12 +117,21 @@ class ResultCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self._running: dict[Hashable, Future[_Entry]] = {}
+        self._running: dict[Hashable, tuple[Future[_Entry], datetime]] = {}
+        self._took: dict[Hashable, float] = {}  # seconds the last computation of a kind took
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix=_WORKER)
 
     def latest(
-        self, key: Hashable, version: tuple[Any, ...], compute: Callable[[], T]
+        self,
+        key: tuple[Hashable, ...],
+        version: tuple[Any, ...],
+        compute: Callable[[], T],
+        *,
+        what: str = "the results",
+        wait: float | None = None,
     ) -> Latest[T]:
+        """See the module; ``wait``: seconds to wait for a first computation before raising
+        ``Computing`` (None: to the end)."""
         if threading.current_thread().name.startswith(_WORKER):
             # asked from inside another result's computation: computed here, so a full pool
             # never waits on itself
@@ -102,16 +150,26 @@ class ResultCache:
                     return Latest(entry.value, entry.computed_at, stale=False)
             running = self._running.get(key)
             if running is None:
-                running = self._pool.submit(self._compute, key, version, compute)
-                self._running[key] = running
+                future = self._pool.submit(self._compute, key, version, compute)
+                running = self._running.setdefault(key, (future, datetime.now(UTC)))
+            expected = self._took.get(key[:2])
         if entry is not None:
             return Latest(entry.value, entry.computed_at, stale=True)
-        done = running.result()  # the first computation of this key: wait for it
+        future, started_at = running
+        try:
+            done = future.result(timeout=wait)  # the first computation of this key
+        except WaitedTooLong:
+            raise Computing(what, started_at, expected) from None
         return Latest(done.value, done.computed_at, stale=False)
 
-    def _compute(self, key: Hashable, version: tuple[Any, ...], compute: Callable[[], T]) -> _Entry:
+    def _compute(
+        self, key: tuple[Hashable, ...], version: tuple[Any, ...], compute: Callable[[], T]
+    ) -> _Entry:
+        began = time.monotonic()
         try:
             entry = _Entry(version, compute(), datetime.now(UTC))
+            with self._lock:
+                self._took[key[:2]] = time.monotonic() - began
             self._store(key, entry)  # kept before the key stops running: no second start
             return entry
         except CrossPromoError:
@@ -134,11 +192,14 @@ class ResultCache:
 _CACHE = "results"
 
 
-def latest(db: Database, key: tuple[Hashable, ...], compute: Callable[[], T]) -> Latest[T]:
-    """The latest result of ``compute`` for ``key`` (which starts with the organization's id)
-    at the database's current data version; see the module for when it is computed."""
+def latest(
+    db: Database, key: tuple[Hashable, ...], compute: Callable[[], T], what: str
+) -> Latest[T]:
+    """The latest result of ``compute`` for ``key`` (the organization's id, then the kind of
+    result) at the database's current data version; see the module for when it is computed.
+    ``what``: the result in words, for a page showing its progress."""
     cache = db.memo.get(_CACHE)
     if not isinstance(cache, ResultCache):
         cache = db.memo.setdefault(_CACHE, ResultCache())
     assert isinstance(cache, ResultCache)
-    return cache.latest(key, data_version(db), compute)
+    return cache.latest(key, data_version(db), compute, what=what, wait=_PROGRESS_AFTER.get())

@@ -26,6 +26,7 @@ from crosspromo.web.errors import install_error_handlers
 from crosspromo.web.headers import SecurityHeadersMiddleware, hsts_seconds
 from crosspromo.web.limits import BodyLimitMiddleware
 from crosspromo.web.pages import install_redirects
+from crosspromo.web.progress import install_progress
 from crosspromo.web.routes import accounts, agree, discover, docs, health, measure, track
 from crosspromo.web.server import ACCESS_LOG_ENV
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     formats.install(templates.env)
     app.state.templates = templates
     install_error_handlers(app)
+    install_progress(app, settings.progress_after_seconds)
     install_redirects(app)
     overlap = dict.fromkeys(discover.LARGE_BODIES, settings.overlap_max_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, larger=overlap)

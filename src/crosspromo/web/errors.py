@@ -59,7 +59,7 @@ def render_error(request: Request, error: CrossPromoError) -> Response:
         templates: Jinja2Templates = request.app.state.templates
         context = {"status": error.http_status, "title": error.title, "detail": error.message}
         return templates.TemplateResponse(
-            request, "error.html", context | _navigation(request), status_code=error.http_status
+            request, "error.html", context | navigation(request), status_code=error.http_status
         )
     extra = {k: v for k, v in error.details.items() if k not in {"type", "title", "status"}}
     return problem(
@@ -67,7 +67,7 @@ def render_error(request: Request, error: CrossPromoError) -> Response:
     )
 
 
-def _navigation(request: Request) -> dict[str, Any]:
+def navigation(request: Request) -> dict[str, Any]:
     """The header of a logged-in user's pages, so an error page keeps its way back; nothing
     when the login cannot be read (the error may be the database's)."""
     try:

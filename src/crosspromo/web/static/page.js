@@ -1,5 +1,7 @@
+// The dashboard's own script (the CSP allows no inline script).
+//
 // Copy buttons: <button data-copy="text">, or <button data-copy-from="id"> for the current
-// value of a field the user may have edited. Our own file: the CSP allows no inline script.
+// value of a field the user may have edited.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-copy], button[data-copy-from]");
   if (!button) return;
@@ -17,5 +19,16 @@ document.addEventListener("click", (event) => {
     const area = document.createElement("textarea");
     area.value = text; document.body.appendChild(area); area.select();
     try { document.execCommand("copy"); done(); } finally { area.remove(); }
+  }
+});
+
+// On a narrow screen the tabs scroll sideways: keep the current one in view.
+document.addEventListener("DOMContentLoaded", () => {
+  const tabs = document.querySelector("nav.tabs");
+  const current = tabs && tabs.querySelector("a.on");
+  if (current && tabs.scrollWidth > tabs.clientWidth) {
+    const from = tabs.getBoundingClientRect().left;
+    const at = current.getBoundingClientRect().left;
+    tabs.scrollLeft += at - from - (tabs.clientWidth - current.offsetWidth) / 2;
   }
 });

@@ -1,0 +1,103 @@
+"""The result cache behind the heavy dashboard pages: computed once per data version, the
+kept result shown (marked stale) while a newer one is computed, one computation for many
+askers, and progress instead of a wait when the asker chooses so."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from crosspromo.errors import NotFoundError
+from crosspromo.services.results import Computing, ResultCache
+
+
+class Counted:
+    """A computation that counts its runs and, when ``gate`` is given, waits for it."""
+
+    def __init__(self, value: object = "result", gate: threading.Event | None = None) -> None:
+        self.value = value
+        self.gate = gate
+        self.runs = 0
+
+    def __call__(self) -> object:
+        self.runs += 1
+        if self.gate is not None:
+            assert self.gate.wait(30)
+        return self.value
+
+
+def test_kept_while_the_data_version_holds() -> None:
+    cache, compute = ResultCache(), Counted()
+    first = cache.latest((1, "ranking"), (5,), compute)
+    again = cache.latest((1, "ranking"), (5,), compute)
+    assert (first.value, again.value, compute.runs) == ("result", "result", 1)
+    assert not again.stale
+    assert again.computed_at == first.computed_at
+
+
+def test_new_data_shows_the_kept_result_as_stale_while_the_new_one_is_computed() -> None:
+    cache = ResultCache()
+    cache.latest((1, "sources"), (5,), Counted("old"))
+    gate = threading.Event()
+    newer = Counted("new", gate)
+    shown = cache.latest((1, "sources"), (6,), newer)
+    assert (shown.value, shown.stale) == ("old", True)
+    assert cache.latest((1, "sources"), (6,), newer).value == "old"  # still computing: once
+    gate.set()
+    deadline = time.monotonic() + 30
+    while (found := cache.latest((1, "sources"), (6,), newer)).stale:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert (found.value, newer.runs) == ("new", 1)
+
+
+def test_many_first_askers_share_one_computation() -> None:
+    cache, gate = ResultCache(), threading.Event()
+    compute = Counted("once", gate)
+    with ThreadPoolExecutor(8) as pool:
+        asked = [pool.submit(cache.latest, (2, "kpis"), (1,), compute) for _ in range(8)]
+        time.sleep(0.05)
+        gate.set()
+        answers = [a.result(timeout=30).value for a in asked]
+    assert answers == ["once"] * 8
+    assert compute.runs == 1
+
+
+def test_an_asker_that_will_not_wait_gets_the_progress() -> None:
+    cache, gate = ResultCache(), threading.Event()
+    compute = Counted("ranked", gate)
+    with pytest.raises(Computing) as first:
+        cache.latest((3, "ranking"), (1,), compute, what="the ranking", wait=0)
+    assert (first.value.what, first.value.expected_seconds) == ("the ranking", None)
+    time.sleep(0.2)
+    with pytest.raises(Computing) as later:  # the same computation, not a second one
+        cache.latest((3, "ranking"), (1,), compute, what="the ranking", wait=0.05)
+    assert later.value.started_at == first.value.started_at
+    assert later.value.elapsed_seconds >= 0.2
+    gate.set()
+    assert cache.latest((3, "ranking"), (1,), compute, wait=30).value == "ranked"
+    assert compute.runs == 1
+    # the next first computation of the same kind says how long the last one took
+    other = Counted("ranked again", threading.Event())
+    with pytest.raises(Computing) as next_kind:
+        cache.latest((3, "ranking", "other"), (1,), other, what="the ranking", wait=0)
+    assert next_kind.value.expected_seconds is not None
+    assert next_kind.value.expected_seconds >= 0.2
+    assert other.gate is not None
+    other.gate.set()
+
+
+def test_a_failed_computation_is_raised_and_not_kept() -> None:
+    cache, runs = ResultCache(), []
+
+    def fail() -> object:
+        runs.append(1)
+        raise NotFoundError("no customers yet")
+
+    for _ in range(2):
+        with pytest.raises(NotFoundError, match="no customers yet"):
+            cache.latest((4, "sources"), (1,), fail)
+    assert len(runs) == 2  # tried again: a failure is not a result
