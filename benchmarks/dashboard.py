@@ -5,9 +5,11 @@
 Builds the demo (the sample ecosystem at ``--scale``, as `make demo` does) in a temporary SQLite
 file, unless ``--database`` names one already built, starts `crosspromo serve` on it, logs in as
 the demo brand's owner and as the partner, and fetches each page ``--runs`` times. It prints the
-first view of each page (after the server's start) and the median of the later ones, each as a
-ratio to the 1 s goal, and the machine's load average before and after. The goal is met when every
-median ratio is below 1.
+first view of each page (after the server's start: the time to its first answer, which may be
+the page's progress while its result is first computed, and the time until the page itself is
+shown, following the progress as a browser does) and the median of the later views, as a ratio
+to the 1 s goal, and the machine's load average before and after. The goal is met when every
+median ratio and every first answer is below 1.
 """
 
 from __future__ import annotations
@@ -49,17 +51,34 @@ def login(client: httpx.Client, email: str) -> None:
     assert answer.status_code == 303, f"login as {email} failed: {answer.status_code}"
 
 
-def time_pages(client: httpx.Client, paths: list[str], runs: int) -> list[tuple[str, float, float]]:
+Row = tuple[str, float, float, float]  # page, first answer, first shown, median of the rest
+
+
+def shown(client: httpx.Client, path: str) -> tuple[float, float, str]:
+    """The seconds to the page's first answer and until the page itself is shown (a progress
+    page, 202, is asked again after its Retry-After, as the browser reloads it), and the page."""
+    began = time.perf_counter()
+    answer = client.get(path)
+    first = time.perf_counter() - began
+    while answer.status_code == 202:
+        time.sleep(float(answer.headers.get("retry-after", "1")))
+        answer = client.get(path)
+    assert answer.status_code == 200, f"{path}: HTTP {answer.status_code}"
+    return first, time.perf_counter() - began, answer.text
+
+
+def time_pages(client: httpx.Client, paths: list[str], runs: int) -> list[Row]:
     """Each page's first view (all pages in turn, while the server may still be warming up),
     then the median of ``runs`` more views, taken in rounds over all pages."""
+    firsts = {path: shown(client, path)[:2] for path in paths}
     times: dict[str, list[float]] = {path: [] for path in paths}
-    for _ in range(runs + 1):
+    for _ in range(runs):
         for path in paths:
             began = time.perf_counter()
             answer = client.get(path)
             times[path].append(time.perf_counter() - began)
             assert answer.status_code == 200, f"{path}: HTTP {answer.status_code}"
-    return [(p, t[0], statistics.median(t[1:])) for p, t in times.items()]
+    return [(p, *firsts[p], statistics.median(t)) for p, t in times.items()]
 
 
 def first_link(html: str, pattern: str) -> str:
@@ -82,32 +101,37 @@ def main() -> None:
         prepare_demo(load_settings(), seed=42, scale=args.scale, password=PASSWORD)
         print(f"demo at scale {args.scale} ready in {time.perf_counter() - began:.1f} s")
         load_before = os.getloadavg()
-        rows: list[tuple[str, float, float]] = []
+        rows: list[Row] = []
         with crosspromo_server(url) as server:
             with httpx.Client(base_url=server, timeout=120) as brand:
                 login(brand, DEMO_OWNER_EMAIL)
                 home = brand.get("/").text
                 partnership = first_link(home, r'href="/partnerships/(\d+)"')
-                candidate = first_link(brand.get("/partners").text, r"candidate=([a-z0-9-]+)")
+                ranked = shown(brand, "/partners")[2]
+                candidate = first_link(ranked, r"candidate=([a-z0-9-]+)")
                 fill = {"partnership": partnership, "candidate": candidate}
                 rows += time_pages(brand, [p.format(**fill) for p in BRAND_PAGES], args.runs)
             with httpx.Client(base_url=server, timeout=120) as partner:
                 login(partner, DEMO_PARTNER_EMAIL)
                 own = first_link(partner.get("/portal").text, r'href="/portal/partnerships/(\d+)"')
                 portal = [p.format(partnership=own) for p in PORTAL_PAGES]
-                rows += [
-                    (f"portal {p}", f, m) for p, f, m in time_pages(partner, portal, args.runs)
-                ]
+                for p, answer, whole, median in time_pages(partner, portal, args.runs):
+                    rows.append((f"portal {p}", answer, whole, median))
         load_after = os.getloadavg()
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
           f"({os.cpu_count()} cores)")  # fmt: skip
-    print(f"{'page':<48} {'first s':>8} {'median s':>9} {'ratio to 1 s':>13}")
-    for path, first, median in rows:
-        print(f"{path:<48} {first:8.3f} {median:9.3f} {median / GOAL_SECONDS:12.2f}x")
-    worst = max(rows, key=lambda r: r[2])
-    verdict = "met" if worst[2] < GOAL_SECONDS else "NOT met"
-    print(f"slowest median: {worst[0]} {worst[2]:.3f} s; goal {verdict}")
-    sys.exit(0 if worst[2] < GOAL_SECONDS else 1)
+    print(f"{'page':<44} {'first answer s':>14} {'shown s':>8} {'median s':>9} {'ratio':>7}")
+    for path, answer, whole, median in rows:
+        print(f"{path:<44} {answer:14.3f} {whole:8.3f} {median:9.3f} "
+              f"{median / GOAL_SECONDS:6.2f}x")  # fmt: skip
+    worst = max(rows, key=lambda r: r[3])
+    slowest_answer = max(rows, key=lambda r: r[1])
+    met = worst[3] < GOAL_SECONDS and slowest_answer[1] < GOAL_SECONDS
+    print(
+        f"slowest median: {worst[0]} {worst[3]:.3f} s; slowest first answer: "
+        f"{slowest_answer[0]} {slowest_answer[1]:.3f} s; goal {'met' if met else 'NOT met'}"
+    )
+    sys.exit(0 if met else 1)
 
 
 if __name__ == "__main__":

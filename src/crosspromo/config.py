@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     webhook_dispatch_seconds: float = Field(default=1.0, ge=0)  # 0: the server sends none
     # a dashboard page waits this long for a result computed for the first time, then shows
     # its progress and reloads itself until it is there
-    progress_after_seconds: float = Field(default=0.8, ge=0)
+    progress_after_seconds: float = Field(default=0.5, ge=0)
     engine: str = Field(default="duckdb", pattern="^(duckdb|spark)$")  # runs analytics queries
     spark_master: str = "local[2]"
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from crosspromo.errors import NotFoundError
-from crosspromo.services.results import Computing, ResultCache
+from crosspromo.services.results import Computing, ResultCache, progress_after, progress_wait
 
 
 class Counted:
@@ -101,3 +101,24 @@ def test_a_failed_computation_is_raised_and_not_kept() -> None:
         with pytest.raises(NotFoundError, match="no customers yet"):
             cache.latest((4, "sources"), (1,), fail)
     assert len(runs) == 2  # tried again: a failure is not a result
+
+
+def test_one_page_waits_once_for_all_its_results() -> None:
+    """A page needing two results computed for the first time waits for both together no
+    longer than the budget: what the first took is not waited again for the second."""
+    cache = ResultCache()
+
+    def slow() -> object:
+        time.sleep(0.3)
+        return "kpis"
+
+    gated = Counted("attribution", threading.Event())
+    began = time.monotonic()
+    with progress_after(0.5):
+        assert cache.latest((5, "kpis"), (1,), slow, wait=progress_wait()).value == "kpis"
+        with pytest.raises(Computing):
+            cache.latest((5, "attribution"), (1,), gated, wait=progress_wait())
+    assert time.monotonic() - began < 0.5 + 0.15
+    assert progress_wait() is None  # outside a page view: no limit
+    assert gated.gate is not None
+    gated.gate.set()

@@ -63,20 +63,27 @@ def data_version(db: Database) -> tuple[Any, ...]:
     return tuple(row)
 
 
-_PROGRESS_AFTER: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "crosspromo_progress_after", default=None
+_PROGRESS_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "crosspromo_progress_deadline", default=None
 )
 
 
 @contextmanager
 def progress_after(seconds: float | None) -> Iterator[None]:
-    """Within the block, a first computation is waited for at most ``seconds`` before
-    ``Computing`` is raised (None: waited for to the end, as the API and the CLI do)."""
-    token = _PROGRESS_AFTER.set(seconds)
+    """Within the block, first computations are waited for until ``seconds`` from now (all of
+    them together: a page that needs two results waits no longer than one that needs one),
+    then ``Computing`` is raised; None: waited for to the end, as the API and the CLI do."""
+    token = _PROGRESS_DEADLINE.set(None if seconds is None else time.monotonic() + seconds)
     try:
         yield
     finally:
-        _PROGRESS_AFTER.reset(token)
+        _PROGRESS_DEADLINE.reset(token)
+
+
+def progress_wait() -> float | None:
+    """Seconds left to wait for a first computation in this request (None: no limit)."""
+    deadline = _PROGRESS_DEADLINE.get()
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 class Computing(Exception):  # a state the page shows, not a failure
@@ -202,4 +209,4 @@ def latest(
     if not isinstance(cache, ResultCache):
         cache = db.memo.setdefault(_CACHE, ResultCache())
     assert isinstance(cache, ResultCache)
-    return cache.latest(key, data_version(db), compute, what=what, wait=_PROGRESS_AFTER.get())
+    return cache.latest(key, data_version(db), compute, what=what, wait=progress_wait())
