@@ -29,6 +29,7 @@ from crosspromo.services.measure.attribution import (
     model_function,
     model_names,
 )
+from crosspromo.services.track import stats
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import JourneyRepository
 
@@ -156,8 +157,7 @@ def _event_window(
 ) -> tuple[datetime | None, datetime | None, datetime | None]:
     """(touches since, events until, conversions since) for conversions from ``start`` to
     ``end``."""
-    if start is not None and end is not None and start > end:
-        raise InvalidInputError(f"from ({start}) is after to ({end})", field="from")
+    stats.check_days(start, end)
     first = None if start is None else datetime.combine(start, time(), UTC)
     until = None if end is None else datetime.combine(end + timedelta(days=1), time(), UTC)
     since = None if first is None else first - timedelta(days=lookback_days)

@@ -146,39 +146,66 @@ def tracking_report(
 ) -> TrackingReport:
     """Totals and the table of ``order.view`` from ``start`` to ``end`` (inclusive); a page
     past the last one shows the last."""
-    daily = stats.DailyStats(start, end, stats.daily_stats(db, org_id, start, end))
-    by_source = _by_source(db, org_id, start, end)
-    totals = _total(by_source)
-    currency = _main_currency(totals)
-    rows = _group(order.view, by_source, daily)
-    rows.sort(key=_sort_key(order.sort, currency), reverse=order.descending)
+    daily = _daily(db, org_id, start, end)
+    table = _Table.of(db, org_id, start, end, order.view, daily)
+    rows = table.sorted(order)
     pages = max(1, math.ceil(len(rows) / page_size))
     shown = min(order.page, pages)
     first = (shown - 1) * page_size
     return TrackingReport(
-        start, end, Order(order.view, order.sort, order.descending, shown), currency, totals,
-        rows[first : first + page_size], len(rows), pages, stats.latest_day(db, org_id), daily,
-        {r.partner: r.partner_name for r in by_source},
+        start, end, Order(order.view, order.sort, order.descending, shown), table.currency,
+        table.totals, rows[first : first + page_size], len(rows), pages,
+        stats.latest_day(db, org_id), daily, table.partner_names,
     )  # fmt: skip
 
 
 def tracking_csv(db: Database, org_id: int, start: date, end: date, order: Order) -> str:
     """Every row of the table as the page sorts it, one line per row and currency, safe to
     open in a spreadsheet (amounts in minor units, rates as fractions)."""
-    report = tracking_report(db, org_id, start, end, order, page_size=10**9)
+    daily = _daily(db, org_id, start, end) if order.view is View.DAYS else None
+    rows = _Table.of(db, org_id, start, end, order.view, daily).sorted(order)
     keys = KEYS[order.view]
     buffer = io.StringIO()
     writer = SafeWriter(buffer)
     writer.writerow([*keys, "partner_name", "short_url", "clicks", "unique_clicks",
                      "bot_clicks", "leads", "sales", "conversion_rate", "revenue_minor",
                      "currency", "earnings_per_click_minor"])  # fmt: skip
-    for row in report.rows:
+    for row in rows:
         base = [*(getattr(row, k) for k in keys), row.partner_name, row.short_url or "",
                 row.clicks, row.unique_clicks, row.bot_clicks, row.leads, row.sales,
                 _fraction(row.conversion_rate)]  # fmt: skip
         for currency, amount in sorted(row.revenue_by_currency.items()) or [("", 0)]:
             writer.writerow([*base, amount, currency, _fraction(row.epc(currency or None))])
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The rows of one view (unsorted), their totals and main currency: what the page and the
+    CSV share."""
+
+    rows: list[Row]
+    totals: Row
+    currency: str | None
+    partner_names: dict[str, str]
+
+    @classmethod
+    def of(
+        cls, db: Database, org_id: int, start: date, end: date, view: View,
+        daily: stats.DailyStats | None,
+    ) -> _Table:  # fmt: skip
+        by_source = _by_source(db, org_id, start, end)
+        totals = _total(by_source)
+        names = {r.partner: r.partner_name for r in by_source}
+        return cls(_group(view, by_source, daily), totals, _main_currency(totals), names)
+
+    def sorted(self, order: Order) -> list[Row]:
+        return sorted(self.rows, key=_sort_key(order.sort, self.currency),
+                      reverse=order.descending)  # fmt: skip
+
+
+def _daily(db: Database, org_id: int, start: date, end: date) -> stats.DailyStats:
+    return stats.DailyStats(start, end, stats.daily_stats(db, org_id, start, end))
 
 
 def _fraction(value: float | None) -> str:
@@ -221,10 +248,11 @@ def _main_currency(totals: Row) -> str | None:
     return ranked[0][0] if ranked else None
 
 
-def _group(view: View, by_source: list[Row], daily: stats.DailyStats) -> list[Row]:
+def _group(view: View, by_source: list[Row], daily: stats.DailyStats | None) -> list[Row]:
     if view is View.LINKS:
         return list(by_source)
     if view is View.DAYS:
+        assert daily is not None, "the days view is grouped from the daily figures"
         names = {r.partner: r.partner_name for r in by_source}  # every partner of a day has one
         return [Row(r.partner, names.get(r.partner, r.partner), r.campaign, "", None, r.day,
                     r.clicks, r.unique_clicks, r.bot_clicks, r.leads, r.sales,

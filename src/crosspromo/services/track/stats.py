@@ -54,20 +54,27 @@ def latest_day(db: Database, org_id: int) -> date | None:
         return StatsRepository(session).latest_click_day(org_id)
 
 
-def date_range(
-    start: date | None, end: date | None, default_days: int = 30, latest: date | None = None
-) -> tuple[date, date]:
-    """An inclusive day range. Without ``end``: the day of the latest activity (``latest``),
-    else today (UTC); without ``start``: ``default_days`` days up to the end."""
+def check_days(start: date | None, end: date | None) -> None:
+    """Each day given lies within the bounds the store keeps, and ``start`` is not after
+    ``end``."""
     for name, day in (("from", start), ("to", end)):
         if day is not None and not FIRST_DAY <= day <= LAST_DAY:
             raise InvalidInputError(
                 f"{name} ({day}) must lie between {FIRST_DAY} and {LAST_DAY}", field=name
             )
+    if start is not None and end is not None and start > end:
+        raise InvalidInputError(f"from ({start}) is after to ({end})", field="from")
+
+
+def date_range(
+    start: date | None, end: date | None, default_days: int = 30, latest: date | None = None
+) -> tuple[date, date]:
+    """An inclusive day range. Without ``end``: the day of the latest activity (``latest``),
+    else today (UTC); without ``start``: ``default_days`` days up to the end."""
+    check_days(start, end)
     end = end or latest or datetime.now(UTC).date()
     start = start or max(end - timedelta(days=default_days - 1), FIRST_DAY)
-    if start > end:
-        raise InvalidInputError(f"from ({start}) is after to ({end})", field="from")
+    check_days(start, end)  # a given start after the default end
     if (end - start).days + 1 > MAX_DAYS:
         raise InvalidInputError(f"at most {MAX_DAYS} days at once", field="from")
     return start, end
