@@ -27,6 +27,7 @@ from crosspromo.services.sample.demo import (
     DEMO_PARTNER_EMAIL,
 )
 from crosspromo.services.track.conversions import list_codes
+from crosspromo.services.track.links import list_links
 from crosspromo.services.track.outbound import list_deliveries, list_endpoints
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, UserRepository
@@ -261,8 +262,15 @@ def test_an_analyst_is_refused_every_change(
     brand = _org_id(store, DEMO_BRAND)
     partnership = list_partnerships(store, brand)[0]
     experiment = list_experiments(store, brand)[0]
-    before = (partnership.status, experiment.status, len(list_endpoints(store, brand)),
-              len(list_codes(store, brand)))  # fmt: skip
+    link, code = list_links(store, brand)[0], list_codes(store, brand)[0]
+
+    def state() -> tuple[object, ...]:
+        return (get_partnership(store, brand, partnership.id).status,
+                next(e for e in list_experiments(store, brand) if e.id == experiment.id).status,
+                len(list_endpoints(store, brand)), [c.active for c in list_codes(store, brand)],
+                [lk.active for lk in list_links(store, brand)])  # fmt: skip
+
+    before = state()
     _go(page, demo_server, f"/partnerships/{partnership.id}")
     assert page.locator("[data-testid=step-form]").count() == 0
     token = page.locator("input[name=csrf]").first.get_attribute("value")
@@ -278,15 +286,13 @@ def test_an_analyst_is_refused_every_change(
         "/links": {"partner": DEMO_PARTNER, "destination": "https://example.com/"},
         "/links/codes": {"partner": DEMO_PARTNER, "code": "ANALYST1", "kind": "coupon"},
         "/settings/keys": {"name": "x"},
+        f"/links/{link.code}/active": {"active": "0"},
+        f"/links/codes/{code.code}/active": {"active": "0"},
     }
     for path, form in attempts.items():
         answer = page.request.post(f"{demo_server.url}{path}", form=form | {"csrf": token})
         assert answer.status == 403, f"{path}: {answer.status}"
-    after_partnership = get_partnership(store, brand, partnership.id).status
-    after_experiment = next(e for e in list_experiments(store, brand) if e.id == experiment.id)
-    after = (after_partnership, after_experiment.status, len(list_endpoints(store, brand)),
-             len(list_codes(store, brand)))  # fmt: skip
-    assert after == before
+    assert state() == before
     page.close()
 
 

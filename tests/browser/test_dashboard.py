@@ -313,6 +313,16 @@ def test_a_link_issued_in_the_browser_and_followed(
     hop = httpx.get(short, follow_redirects=False, headers={"user-agent": "Mozilla/5.0 test"})
     assert hop.status_code == 302
     assert hop.headers["location"].startswith(f"https://{domain}/spring?ref=ui")
+    code = short.rsplit("/", 1)[1]
+    row = page.locator(f"tr#link-{code}")
+    row.locator("button:has-text('Pause')").click()  # paused: the short link stops at once
+    settle(page)
+    expect(row.locator("[data-testid=status]")).to_have_text("paused")
+    assert httpx.get(short, follow_redirects=False).status_code == 404
+    row.locator("button:has-text('Resume')").click()
+    settle(page)
+    expect(row.locator("[data-testid=status]")).to_have_text("active")
+    assert httpx.get(short, follow_redirects=False).status_code == 302
     page.close()
 
 

@@ -145,6 +145,14 @@ case(
     intruder="other",
     leaks=lambda w, body: w.link_codes["acme"] in [i["code"] for i in body["items"]],
 )
+case(
+    "PATCH",
+    "/api/v1/links/{code}",
+    path=lambda w: f"/api/v1/links/{w.link_codes['acme']}",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"active": True},
+)
 for suffix in ("", "/qr.svg", "/qr.png", "/stats"):
     case(
         "GET",
@@ -198,6 +206,14 @@ case(
     owner_status=409,
     leaks=lambda w, body: body.get("partner") != "beans",
 )  # another tenant's own namespace
+case(
+    "PATCH",
+    "/api/v1/codes/{code}",
+    path=lambda w: "/api/v1/codes/BEANS10",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"active": True},
+)
 case(
     "GET",
     "/api/v1/codes",

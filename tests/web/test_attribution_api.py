@@ -134,6 +134,10 @@ def test_a_range_of_days_credits_only_its_conversions(
         reversed_days = client.get(
             "/api/v1/attribution", params={"from": "2026-10-31", "to": "2026-10-01"}, headers=auth
         )
+        out_of_bounds = [  # the look-back before the first day, the day after the last
+            client.get("/api/v1/attribution", params={edge: day}, headers=auth)
+            for edge, day in (("from", "0001-01-05"), ("to", "9999-12-31"))
+        ]
     assert (whole["start"], whole["end"]) == (None, None)
     assert (october["start"], october["end"]) == ("2026-10-01", "2026-10-31")
     assert 0 < october["conversions"] == in_range < whole["conversions"]
@@ -142,3 +146,6 @@ def test_a_range_of_days_credits_only_its_conversions(
         assert credited + october["untouched_conversions"] == pytest.approx(in_range)
     assert reversed_days.status_code == 422
     assert "is after" in reversed_days.json()["detail"]
+    for refused, edge in zip(out_of_bounds, ("from", "to"), strict=True):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"].startswith(f"{edge} (")

@@ -510,6 +510,48 @@ def test_a_link_issued_from_the_dashboard_and_followed(
     assert "analyst-link" not in codes, "and made none"
 
 
+def test_links_and_codes_paused_from_the_links_page(
+    client: TestClient, demo_settings: Settings
+) -> None:
+    """A manager pauses a link and stops a code with a click; the link's partner sees it
+    paused in the portal (with nothing to share), and both come back when resumed."""
+    db = open_database(demo_settings)
+    brand = get_organization(db, "trailhead-outfitters").id
+    shown = links_page(db, brand)
+    db.dispose()
+    link = next(i for i in shown.links if i.partner == "summit-coffee")  # the partner login's
+    code = shown.codes[0]
+    page = _as(client, demo_settings, "manager")
+    paused = client.post(f"/links/{link.code}/active", data={"csrf": _csrf(page), "active": "0"},
+                         follow_redirects=False)  # fmt: skip
+    assert paused.status_code == 303
+    assert paused.headers["location"] == f"/links#link-{link.code}"
+    stopped = client.post(f"/links/codes/{code.code}/active",
+                          data={"csrf": _csrf(page), "active": "0"})  # fmt: skip
+    assert stopped.status_code == 200
+    row = re.search(rf'<tr data-code="{link.code}"[^>]*>(.*?)</tr>', stopped.text, re.S)
+    assert row is not None
+    assert 'class="inactive"' in row.group(0)
+    assert ">Resume</button>" in row.group(1)
+    db = open_database(demo_settings)
+    after = links_page(db, brand)
+    db.dispose()
+    assert next(i for i in after.links if i.code == link.code).active is False
+    assert next(c for c in after.codes if c.code == code.code).active is False
+    with TestClient(create_server(demo_settings)) as server:
+        assert server.get(f"/r/{link.code}", follow_redirects=False).status_code == 404
+        login(server, DEMO_PARTNER_EMAIL)
+        portal = server.get("/portal").text
+    assert "paused by the brand" in portal
+    client.post(f"/links/{link.code}/active", data={"csrf": _csrf(page), "active": "1"})
+    client.post(f"/links/codes/{code.code}/active", data={"csrf": _csrf(page), "active": "1"})
+    db = open_database(demo_settings)
+    again = links_page(db, brand)
+    db.dispose()
+    assert all(i.active for i in again.links if i.code == link.code)
+    assert all(c.active for c in again.codes if c.code == code.code)
+
+
 def test_link_domains_allowed_and_removed_from_settings(
     client: TestClient, demo_settings: Settings
 ) -> None:

@@ -108,3 +108,41 @@ def test_domains_api(world: World) -> None:
     assert world.client.delete("/api/v1/domains/blog.acme.example", headers=auth).status_code == 204
     bad = world.client.post("/api/v1/domains", json={"domain": "https://x"}, headers=auth)
     assert bad.status_code == 422
+
+
+def test_a_paused_link_and_a_stopped_code_credit_no_one(world: World) -> None:
+    """A paused link answers 404 at once (the redirect's cache is told) and records no click;
+    resumed, it redirects again. A stopped code is still recorded on a sale but credits no
+    partner; restarted, it credits again. What came before is kept."""
+    auth, code = world.auth("acme"), world.link_codes["acme"]
+    before = _counts(world, code)
+    first = world.client.get(f"/r/{code}", headers={"user-agent": HUMAN}, follow_redirects=False)
+    assert first.status_code == 302  # and kept in the redirect's cache as active
+    paused = world.client.patch(f"/api/v1/links/{code}", json={"active": False}, headers=auth)
+    assert paused.status_code == 200, paused.text
+    assert paused.json()["active"] is False
+    hop = world.client.get(f"/r/{code}", headers={"user-agent": HUMAN}, follow_redirects=False)
+    assert hop.status_code == 404
+    assert _counts(world, code)[0] == before[0] + 1  # the click before the pause only
+    resumed = world.client.patch(f"/api/v1/links/{code}", json={"active": True}, headers=auth)
+    assert resumed.json()["active"] is True
+    again = world.client.get(f"/r/{code}", headers={"user-agent": HUMAN}, follow_redirects=False)
+    assert again.status_code == 302
+
+    def sale(order: str) -> dict[str, object]:
+        made = world.client.post("/api/v1/conversions", headers=auth, json={
+            "type": "sale", "occurred_at": "2026-02-01T10:00:00Z", "amount_minor": 1000,
+            "currency": "EUR", "order_id": order, "referral_code": "BEANS10"})  # fmt: skip
+        assert made.status_code == 201, made.text
+        found: dict[str, object] = made.json()
+        return found
+
+    stopped = world.client.patch("/api/v1/codes/BEANS10", json={"active": False}, headers=auth)
+    assert stopped.json()["active"] is False
+    assert sale("while-stopped")["partner"] is None
+    world.client.patch("/api/v1/codes/BEANS10", json={"active": True}, headers=auth)
+    assert sale("after-restart")["partner"] == "beans"
+    missing = world.client.patch("/api/v1/codes/NOSUCH", json={"active": False}, headers=auth)
+    assert missing.status_code == 404
+    loose = world.client.patch(f"/api/v1/links/{code}", json={"active": "maybe"}, headers=auth)
+    assert loose.status_code == 422

@@ -94,8 +94,8 @@ def _state(db: Database, r: Records) -> tuple[Any, ...]:
         [(i.id, i.state) for i in sent_invitations(db, brand_id)],
         [e.id for e in list_endpoints(db, brand_id)],
         [(k.prefix, k.revoked_at) for k in list_api_keys(db, BRAND)],
-        [lk.code for lk in list_links(db, brand_id)],
-        [c.code for c in list_codes(db, brand_id)],
+        [(lk.code, lk.active) for lk in list_links(db, brand_id)],
+        [(c.code, c.active) for c in list_codes(db, brand_id)],
     )
 
 
@@ -136,6 +136,9 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/links"): Case(lambda r: "/links", {"partner": PARTNER,
                              "destination": "https://secret-shop.example/x"}),
     ("GET", "/links/{code}/qr.svg"): Case(lambda r: f"/links/{r.link}/qr.svg"),
+    ("POST", "/links/{code}/active"): Case(lambda r: f"/links/{r.link}/active", {"active": "0"}),
+    ("POST", "/links/codes/{code}/active"): Case(lambda r: f"/links/codes/{r.code}/active",
+                                                 {"active": "0"}),
     ("GET", "/portal/links/{code}/qr.svg"): Case(lambda r: f"/portal/links/{r.link}/qr.svg",
                                                  who="outsider"),
     ("GET", "/tracking"): Case(lambda r: "/tracking", hidden=_listing("link"), status=200),

@@ -44,6 +44,10 @@ class LinkCache:
         self._entries[code] = (now + ttl, link)
         return link
 
+    def forget(self, code: str) -> None:
+        """Drop the kept answer for ``code`` (changed here: this process sees it at once)."""
+        self._entries.pop(code, None)
+
     def _fetch(self, code: str) -> Link | None:
         with self.db.transaction() as session:
             return LinkRepository(session).by_code(code)

@@ -335,6 +335,15 @@ def create_code(
         return CodeView.of(added, partner.slug)
 
 
+def set_code_active(db: Database, org_id: int, code: str, active: bool) -> CodeView:
+    """Stop a code (a leaked coupon: conversions quoting it are recorded but credit no
+    partner) or restart it; conversions credited before are kept."""
+    with db.transaction() as session:
+        changed = PartnerCodeRepository(session).set_active(org_id, code, active)
+        partner = OrganizationRepository(session).get(changed.partner_org_id)
+    return CodeView.of(changed, partner.slug)
+
+
 def list_codes(db: Database, org_id: int) -> list[CodeView]:
     with db.transaction() as session:
         codes = PartnerCodeRepository(session).for_org(org_id)

@@ -137,6 +137,15 @@ def get_link(db: Database, org_id: int, code: str) -> IssuedLink:
     return IssuedLink.of(db, link, partner.slug)
 
 
+def set_link_active(db: Database, org_id: int, code: str, active: bool) -> IssuedLink:
+    """Pause a link (its short URL answers "not found" and records no click) or resume it;
+    its clicks and conversions so far are kept."""
+    with db.transaction() as session:
+        link = LinkRepository(session).set_active(org_id, code, active)
+        partner = OrganizationRepository(session).get(link.partner_org_id)
+    return IssuedLink.of(db, link, partner.slug)
+
+
 def list_links(db: Database, org_id: int) -> list[IssuedLink]:
     with db.transaction() as session:
         items = LinkRepository(session).for_org(org_id)

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crosspromo.errors import ConflictError
+from crosspromo.errors import ConflictError, NotFoundError
 
 
 def utcnow() -> datetime:
@@ -32,6 +32,15 @@ class Repository:
         except IntegrityError as exc:
             raise ConflictError(conflict) from exc
         return int(new_id)
+
+    def _set_active(self, table: Any, org_id: int, code: str, active: bool, missing: str) -> None:
+        """Turn the organization's row with ``code`` on or off (links, partner codes)."""
+        done = self.session.execute(
+            update(table).where(table.c.org_id == org_id, table.c.code == code)
+            .values(active=active)
+        )  # fmt: skip
+        if not done.rowcount:  # type: ignore[attr-defined]
+            raise NotFoundError(missing)
 
     def _upsert(self, table: Any, values: dict[str, Any], key: str = "org_id") -> None:
         """Insert the row, or update every other column of the row with the same ``key``."""

@@ -50,6 +50,16 @@ class PartnerCodeRepository(Repository):
             found.update({r.code: _code(r) for r in rows})
         return found
 
+    def set_active(self, org_id: int, code: str, active: bool) -> PartnerCode:
+        """Stop (a conversion quoting it is no longer credited) or restart the code."""
+        self._set_active(t.partner_codes, org_id, code, active, f"no code {code!r}")
+        row = self.session.execute(
+            select(t.partner_codes).where(
+                t.partner_codes.c.org_id == org_id, t.partner_codes.c.code == code
+            )
+        ).one()
+        return _code(row)
+
     def for_org(self, org_id: int) -> list[PartnerCode]:
         rows = self.session.execute(
             select(t.partner_codes)

@@ -77,6 +77,11 @@ class LinkRepository(Repository):
             raise NotFoundError(f"no link with code {code!r}")
         return _link(row)
 
+    def set_active(self, org_id: int, code: str, active: bool) -> Link:
+        """Pause (inactive: its short URL answers 404) or resume the organization's link."""
+        self._set_active(t.links, org_id, code, active, f"no link with code {code!r}")
+        return self.get_for_org(org_id, code)
+
     def for_partner(self, partner_org_id: int) -> list[Link]:
         """Links any brand issued to this partner."""
         rows = self.session.execute(

@@ -101,6 +101,10 @@ class CodeIn(Body):
     kind: CodeKind = CodeKind.REFERRAL
 
 
+class ActiveIn(Body):
+    active: bool = Field(description="false: paused (a link answers 404, a code credits no one)")
+
+
 class EndpointIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -142,6 +146,17 @@ def list_links(org: ApiOrg, db: DB) -> Listing[IssuedLink]:
 @api.get("/links/{code}")
 def get_link(code: LinkCode, org: ApiOrg, db: DB) -> IssuedLink:
     return links.get_link(db, org.id, code)
+
+
+@api.patch("/links/{code}")
+def set_link_active(
+    code: LinkCode, body: ActiveIn, request: Request, org: ApiOrg, db: DB
+) -> IssuedLink:
+    """Pause a link (its short URL answers 404 and records no click) or resume it; what it
+    brought so far is kept."""
+    changed = links.set_link_active(db, org.id, code, body.active)
+    request.app.state.redirect.links.forget(code)
+    return changed
 
 
 @api.get("/links/{code}/stats")
@@ -214,6 +229,13 @@ def create_code(body: CodeIn, org: ApiOrg, db: DB) -> CodeView:
 @api.get("/codes")
 def list_codes(org: ApiOrg, db: DB) -> Listing[CodeView]:
     return Listing.of(conversions.list_codes(db, org.id))
+
+
+@api.patch("/codes/{code}")
+def set_code_active(code: LinkCode, body: ActiveIn, org: ApiOrg, db: DB) -> CodeView:
+    """Stop a code (conversions quoting it are still recorded, credited to no partner) or
+    restart it."""
+    return conversions.set_code_active(db, org.id, code, body.active)
 
 
 @api.get("/stats/daily")

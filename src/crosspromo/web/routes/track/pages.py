@@ -152,6 +152,30 @@ def links_code_create(
     return _links_page(request, user, db, made_code=made)
 
 
+Active = Annotated[str, Form(max_length=1, description="1: resume, 0: pause")]
+
+
+@pages.post("/links/{code}/active")
+def links_active(
+    request: Request, user: Editor, db: DB, code: LinkCode, active: Active = "", csrf: Csrf = ""
+) -> Response:
+    """Pause a link (its short URL answers "not found") or resume it."""
+    check_csrf(request, csrf)
+    links.set_link_active(db, user.org_id, code, active == "1")
+    request.app.state.redirect.links.forget(code)
+    return RedirectResponse(f"/links#link-{code}", status_code=303)
+
+
+@pages.post("/links/codes/{code}/active")
+def links_code_active(
+    request: Request, user: Editor, db: DB, code: LinkCode, active: Active = "", csrf: Csrf = ""
+) -> Response:
+    """Stop a code (a leaked coupon) or restart it."""
+    check_csrf(request, csrf)
+    conversions.set_code_active(db, user.org_id, code, active == "1")
+    return RedirectResponse(f"/links#code-{code}", status_code=303)
+
+
 @pages.get("/links/{code}/qr.svg")
 def links_qr(code: LinkCode, user: ManagerOr401, db: DB) -> Response:
     """The QR code of a link's short URL, for the dashboard."""
