@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from crosspromo.cli.output import jsonable
-from crosspromo.domain import ConsentPurpose
+from crosspromo.domain import ConsentPurpose, PartnershipStatus
+from crosspromo.domain.models import check_transition
 from crosspromo.errors import ConflictError
 from crosspromo.security import customer_id_hash
 from crosspromo.services.accounts.organizations import get_organization, list_organizations
 from crosspromo.services.accounts.secrets import identity_secret
-from crosspromo.services.agree.partnerships import list_partnerships
+from crosspromo.services.agree.partnerships import history, list_partnerships
 from crosspromo.services.sample.build import build_sample, sample_summary
 from crosspromo.store.database import Database
-from crosspromo.store.repositories import CustomerRepository
+from crosspromo.store.repositories import CustomerRepository, PartnershipRepository
 
 
 def test_build_stores_exactly_the_truth(db: Database) -> None:
@@ -34,6 +37,29 @@ def test_build_stores_exactly_the_truth(db: Database) -> None:
             )
     brand = get_organization(db, "trailhead-outfitters")
     assert len(list_partnerships(db, brand.id)) == 6
+
+
+def test_each_sample_partnership_has_the_history_of_its_status(db: Database) -> None:
+    """The partnership page shows how each sample partnership got where it is: from prospect
+    when it started, by allowed steps, to its status when it last changed."""
+    build_sample(db, seed=5, scale=5)
+    brand = get_organization(db, "trailhead-outfitters")
+    seen = set()
+    with db.transaction() as s:
+        for view in list_partnerships(db, brand.id):
+            item = PartnershipRepository(s).get_for_org(brand.id, view.id)
+            steps = history(s, item)
+            assert steps[0].status is PartnershipStatus.PROSPECT
+            assert steps[0].previous is None
+            assert steps[0].at == item.created_at
+            assert (steps[-1].status, steps[-1].at) == (item.status, item.updated_at)
+            for before, after in itertools.pairwise(steps):
+                assert after.previous is before.status
+                check_transition(before.status, after.status)  # raises on a step not allowed
+                assert before.at <= after.at
+            seen.add(item.status)
+    assert PartnershipStatus.ACTIVE in seen
+    assert len(seen) > 1
 
 
 def test_noisy_ids_hash_to_the_canonical_customer(db: Database) -> None:

@@ -110,7 +110,7 @@ def propose_partnership(
         if repo.open_between(org_id, partner.id) is not None:
             raise ConflictError(f"a partnership with {partner_slug!r} is already open")
         item = repo.add(org_id, partner.id, name, PartnershipStatus.PROSPECT)
-        _record(session, org_id, item, None, item.created_at, actor=actor)
+        _record(session, org_id, item.id, None, item.status, item.created_at, actor=actor)
     return _views(org_id, [item], {partner.id: partner})[0]
 
 
@@ -129,7 +129,7 @@ def change_status(
         item = repo.get_for_org(org_id, partnership_id)
         check_transition(item.status, target)
         when = repo.set_status(item.id, target)
-        _record(session, org_id, item, target, when, reason=reason, actor=actor)
+        _record(session, org_id, item.id, item.status, target, when, reason=reason, actor=actor)
         updated = repo.get_for_org(org_id, partnership_id)
         other = OrganizationRepository(session).get(updated.other_party(org_id))
     return _views(org_id, [updated], {other.id: other})[0]
@@ -138,27 +138,45 @@ def change_status(
 def _record(
     session: Session,
     org_id: int,
-    item: Partnership,
-    target: PartnershipStatus | None,
+    partnership_id: int,
+    previous: PartnershipStatus | None,
+    status: PartnershipStatus,
     when: datetime,
     *,
     reason: str = "",
     actor: str | None = None,
 ) -> None:
-    new_status = str(target or item.status)
     payload: dict[str, object] = {
-        "partnership_id": item.id,
-        "from": None if target is None else str(item.status),
-        "to": new_status,
+        "partnership_id": partnership_id,
+        "from": None if previous is None else str(previous),
+        "to": str(status),
     }
     if reason:
         payload["reason"] = reason
     if actor:
         payload["by"] = actor
     EventRepository(session).append(
-        org_id, STATUS_CHANGED, f"{_history_key(item.id)}{new_status}:{when.isoformat()}", when,
-        payload,
+        org_id, STATUS_CHANGED, f"{_history_key(partnership_id)}{status}:{when.isoformat()}",
+        when, payload,
     )  # fmt: skip
+
+
+# The usual way to each status from the first contact.
+_WAY = (PartnershipStatus.PROSPECT, PartnershipStatus.NEGOTIATING, PartnershipStatus.ACTIVE)
+
+
+def record_history(
+    session: Session, item: Partnership, started: datetime, changed: datetime, reason: str
+) -> None:
+    """The history of a partnership stored with its status already set (the sample, an
+    import): from prospect at ``started`` along the usual steps to its status at ``changed``,
+    the steps between spread evenly, each by the initiator with ``reason``."""
+    way = list(_WAY[: _WAY.index(item.status) + 1]) if item.status in _WAY else [*_WAY, item.status]
+    gap = (changed - started) / max(len(way) - 1, 1)
+    for number, status in enumerate(way):
+        when = changed if number == len(way) - 1 else started + gap * number
+        previous = way[number - 1] if number else None
+        _record(session, item.initiator_org_id, item.id, previous, status, when, reason=reason)
 
 
 STATUS_CHANGED = "partnership.status_changed"

@@ -24,13 +24,13 @@ from crosspromo.sample.purchases import SamplePurchases, generate_purchases
 from crosspromo.sample.tracking import SampleTracking, generate_tracking
 from crosspromo.security import customer_id_hash, customer_id_hashes, normalize_external_id
 from crosspromo.services.accounts.secrets import identity_secret
+from crosspromo.services.agree.partnerships import record_history
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ClickRepository,
     ConversionRepository,
     CustomerRepository,
     DomainRepository,
-    EventRepository,
     ExperimentRepository,
     LinkRepository,
     OrganizationRepository,
@@ -122,18 +122,11 @@ def build_sample(
                 if progress is not None:
                     progress(done, total)
         partnerships = PartnershipRepository(session)
-        events = EventRepository(session)
         for (initiator, partner, name, status), (started, changed) in zip(
             ecosystem.partnerships, ecosystem.partnership_dates, strict=True
         ):
             item = partnerships.add(ids[initiator], ids[partner], name, status, started, changed)
-            events.append(
-                ids[initiator],
-                "partnership.status_changed",
-                f"sample:{seed}:partnership:{item.id}",
-                changed,
-                {"partnership_id": item.id, "from": None, "to": str(status), "source": "sample"},
-            )
+            record_history(session, item, started, changed, "sample data")
         tracking = generate_tracking(
             seed, scale, ecosystem.partnerships, ecosystem.partnership_dates
         )
