@@ -237,22 +237,24 @@ def test_models_are_checked() -> None:
 
 
 def test_cli_json_and_csv(tmp_path: Path) -> None:
-    from tests.cli.test_cli import cli
+    from tests.cli.test_cli import cli_here
 
     file = tmp_path / "paths.csv"
     file.write_text(
         "path;total_conversions;total_conversion_value;total_null\na > b;2;30;1\nb;1;5;3\n"
     )
-    done = cli("attribution", "run", "--paths", str(file), "--model", "markov", "--format", "json")
+    done = cli_here(
+        "attribution", "run", "--paths", str(file), "--model", "markov", "--format", "json"
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["model"] == "markov_1"
     assert [c["channel"] for c in result["channels"]] == ["a", "b"]
     assert sum(c["conversions"] for c in result["channels"]) == pytest.approx(3)
-    every = cli("attribution", "run", "--paths", str(file), "--format", "csv")
+    every = cli_here("attribution", "run", "--paths", str(file), "--format", "csv")
     lines = every.stdout.splitlines()
     assert lines[0] == "model,channel,conversions,value"
     assert len(lines) == 1 + 2 * 8  # every model, two channels each
-    bad = cli("attribution", "run", "--paths", str(file), "--model", "magic")
+    bad = cli_here("attribution", "run", "--paths", str(file), "--model", "magic")
     assert bad.returncode != 0
     assert "unknown model 'magic'" in bad.stderr

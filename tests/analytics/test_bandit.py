@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from crosspromo.analytics.experiments.bandit import ThompsonSampler, simulate
-from tests.cli.test_cli import cli
+from tests.cli.test_cli import cli_here
 
 
 def test_thompson_regret_is_a_fraction_of_uniform() -> None:
@@ -34,7 +34,7 @@ def test_sampler_posteriors() -> None:
 
 
 def test_simulation_command() -> None:
-    done = cli(
+    done = cli_here(
         "experiment", "bandit-simulate", "--rate", "0.04", "--rate", "0.06", "--units", "5000",
         "--format", "json",
     )  # fmt: skip
@@ -42,6 +42,6 @@ def test_simulation_command() -> None:
     result = json.loads(done.stdout)
     assert result["regret_ratio"] < 1
     assert sum(a["thompson_units"] for a in result["arms"]) == 5000
-    bad = cli("experiment", "bandit-simulate", "--rate", "0.04")
+    bad = cli_here("experiment", "bandit-simulate", "--rate", "0.04")
     assert bad.returncode != 0
     assert "at least two true rates" in bad.stderr

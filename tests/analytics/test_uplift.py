@@ -13,7 +13,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from crosspromo.analytics.experiments.uplift import LEARNERS, TLearner, curves
-from tests.cli.test_cli import cli
+from tests.cli.test_cli import cli_here
 
 
 def test_qini_curve_by_hand() -> None:
@@ -71,7 +71,7 @@ def test_uplift_command_scores_a_file(tmp_path: Path) -> None:
     out = tmp_path / "scores.csv"
     args = ["--arm-column", "arm", "--control", "control", "--treatment", "partner"]
     features = [a for i in range(5) for a in ("--feature", f"f{i}")]
-    done = cli("experiment", "uplift", str(file), *args, "--outcome", "converted", *features,
+    done = cli_here("experiment", "uplift", str(file), *args, "--outcome", "converted", *features,
                "--out", str(out), "--format", "json")  # fmt: skip
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -80,7 +80,7 @@ def test_uplift_command_scores_a_file(tmp_path: Path) -> None:
     scores = pa_csv.read_csv(out)
     assert scores.num_rows == 8_000
     assert "uplift" in scores.column_names
-    bad = cli("experiment", "uplift", str(file), *args, "--outcome", "converted",
+    bad = cli_here("experiment", "uplift", str(file), *args, "--outcome", "converted",
               "--feature", "nope")  # fmt: skip
     assert bad.returncode != 0
     assert "no column(s) nope" in bad.stderr

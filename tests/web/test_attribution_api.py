@@ -16,7 +16,7 @@ from crosspromo.services.database import open_database
 from crosspromo.store import tables as t
 from crosspromo.store.repositories import OrganizationRepository
 from crosspromo.web.app import create_server
-from tests.cli.test_cli import cli
+from tests.cli.test_cli import cli_here
 from tests.conftest import Snapshot, sample_with_keys
 
 BRAND = "trailhead-outfitters"
@@ -39,7 +39,7 @@ def test_api_matches_the_cli(sampled: tuple[TestClient, str, Settings]) -> None:
         )
     assert response.status_code == 200, response.text
     body = response.json()
-    done = cli(
+    done = cli_here(
         "attribution", "run", "--org", BRAND, "--lookback-days", "21", "--format", "json",
         db_url=settings.database_url,
     )  # fmt: skip
@@ -96,7 +96,7 @@ def test_bad_parameters(
 
 def test_cli_table_shows_intervals(sampled: tuple[TestClient, str, Settings]) -> None:
     _, _, settings = sampled
-    done = cli(
+    done = cli_here(
         "attribution", "run", "--org", BRAND, "--model", "last", "--bootstrap", "5",
         "--format", "csv", db_url=settings.database_url,
     )  # fmt: skip
@@ -104,7 +104,7 @@ def test_cli_table_shows_intervals(sampled: tuple[TestClient, str, Settings]) ->
     lines = done.stdout.splitlines()
     assert lines[0] == "model,by,name,conversions,value,conversions 95%,value 95%"
     assert any(line.startswith("last,partner,own,") and " to " in line for line in lines)
-    neither = cli("attribution", "run", db_url=settings.database_url)
+    neither = cli_here("attribution", "run", db_url=settings.database_url)
     assert neither.returncode != 0
     assert "give either --paths FILE or --org SLUG" in neither.stderr
 

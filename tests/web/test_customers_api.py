@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from crosspromo.config import Settings
 from crosspromo.web.app import create_server
-from tests.cli.test_cli import cli
+from tests.cli.test_cli import cli_here
 from tests.compare import close
 from tests.conftest import Snapshot, sample_with_keys
 
@@ -35,10 +35,12 @@ def test_api_matches_the_cli(
         churn = client.get("/api/v1/churn", params={"inactivity_days": 60}, headers=auth)
     assert clv.status_code == 200, clv.text
     assert churn.status_code == 200, churn.text
-    fitted = cli("clv", "fit", "--org", BRAND, "--format", "json", db_url=settings.database_url)
+    fitted = cli_here(
+        "clv", "fit", "--org", BRAND, "--format", "json", db_url=settings.database_url
+    )
     assert fitted.returncode == 0, fitted.stderr
     assert close(json.loads(fitted.stdout), clv.json(), rel=1e-5)  # DuckDB sums in any order
-    survival = cli("churn", "--org", BRAND, "--inactivity-days", "60", "--format", "json",
+    survival = cli_here("churn", "--org", BRAND, "--inactivity-days", "60", "--format", "json",
                    db_url=settings.database_url)  # fmt: skip
     assert survival.returncode == 0, survival.stderr
     assert close(json.loads(survival.stdout), churn.json(), rel=1e-5)

@@ -12,7 +12,7 @@ from click.testing import Result
 
 from crosspromo.domain.experiments import Design
 from crosspromo.errors import InvalidTransitionError
-from tests.cli.test_cli import cli
+from tests.cli.test_cli import cli_here
 from tests.conftest import TEST_SECRET
 from tests.web.conftest import World
 
@@ -72,7 +72,7 @@ def test_audience_file_matches_the_api(world: World, tmp_path: Path) -> None:
     audience = tmp_path / "audience.parquet"
     pq.write_table(pa.table({"email": units}), audience)
     out = tmp_path / "assigned.csv"
-    done = cli(
+    done = cli_here(
         "experiment", "assign", str(audience), "--org", "acme", "--experiment",
         str(experiment_id), "--unit-column", "email", "--out", str(out), "--format", "json",
         db_url=world.settings.database_url,
@@ -88,7 +88,7 @@ def test_audience_file_matches_the_api(world: World, tmp_path: Path) -> None:
             f"/api/v1/experiments/{experiment_id}/assignment", params={"unit": unit}, headers=auth
         )
         assert api.json()["arm"] == arm
-    listed = cli("experiment", "list", "--org", "acme", "--format", "json",
+    listed = cli_here("experiment", "list", "--org", "acme", "--format", "json",
                  db_url=world.settings.database_url)  # fmt: skip
     salt = json.loads(listed.stdout)[0]["salt"]
     assert Design(salt).assign(units[0]) == lines[0].split(",")[1].strip('"')
@@ -158,7 +158,7 @@ def test_exposure_file_and_results_from_the_cli(world: World, tmp_path: Path) ->
     bad.write_text("email,seen\n" + "".join(rows) + "late@example.com,2026-05-04T09:00:00\n")
     args = ("--org", "acme", "--experiment", str(experiment_id), "--unit-column", "email",
             "--time-column", "seen", "--format", "json")  # fmt: skip
-    failed = cli("experiment", "expose", str(bad), *args, db_url=world.settings.database_url)
+    failed = cli_here("experiment", "expose", str(bad), *args, db_url=world.settings.database_url)
     assert failed.returncode != 0
     assert "bad.csv, row 201, column seen: needs a time zone" in failed.stderr
     auth = world.auth("acme")
@@ -169,10 +169,10 @@ def test_exposure_file_and_results_from_the_cli(world: World, tmp_path: Path) ->
 
     good = tmp_path / "seen.parquet"
     pq.write_table(pa.table({"email": units, "seen": times}), good)
-    done = cli("experiment", "expose", str(good), *args, db_url=world.settings.database_url)
+    done = cli_here("experiment", "expose", str(good), *args, db_url=world.settings.database_url)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["recorded"] == 200
-    again = cli("experiment", "expose", str(good), *args, db_url=world.settings.database_url)
+    again = cli_here("experiment", "expose", str(good), *args, db_url=world.settings.database_url)
     assert json.loads(again.stdout) | {"by_arm": None} == {
         "recorded": 0, "already_recorded": 200, "not_in_experiment": 0, "by_arm": None,
     }  # fmt: skip
@@ -185,7 +185,7 @@ def test_exposure_file_and_results_from_the_cli(world: World, tmp_path: Path) ->
         "/api/v1/conversions/batch", json={"conversions": sales}, headers=auth
     ).is_success
     api = world.client.get(f"{path}/results", headers=auth).json()
-    shown = cli("experiment", "results", "--org", "acme", "--experiment", str(experiment_id),
+    shown = cli_here("experiment", "results", "--org", "acme", "--experiment", str(experiment_id),
                 "--format", "json", db_url=world.settings.database_url)  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout) == api
@@ -194,7 +194,7 @@ def test_exposure_file_and_results_from_the_cli(world: World, tmp_path: Path) ->
         a["metrics"]["converted"]["sequential_p_value"] is not None
         for a in api["arms"] if a["arm"] != api["control"]
     )  # fmt: skip
-    table = cli("experiment", "results", "--org", "acme", "--experiment", str(experiment_id),
+    table = cli_here("experiment", "results", "--org", "acme", "--experiment", str(experiment_id),
                 db_url=world.settings.database_url)  # fmt: skip
     assert "always valid" in table.stdout
     assert "decision" in table.stdout

@@ -23,7 +23,7 @@ from crosspromo.services.measure.analysis import (
     parse_weights,
     with_covariates,
 )
-from tests.cli.test_cli import cli
+from tests.cli.test_cli import cli_here
 from tests.compare import close
 
 CONVERTED = parse_metric("converted:binary")
@@ -152,7 +152,7 @@ def test_missing_values_and_bad_metric_texts(tmp_path: Path) -> None:
 def test_cli_json_shape_and_power(tmp_path: Path) -> None:
     file = tmp_path / "units.parquet"
     write(file, n=20_000)
-    done = cli(
+    done = cli_here(
         "experiment", "analyze", str(file), "--arm-column", "arm", "--control", "control",
         "--metric", "converted:binary", "--metric", "revenue:mean", "--covariate", "pre_revenue",
         "--format", "json",
@@ -167,17 +167,17 @@ def test_cli_json_shape_and_power(tmp_path: Path) -> None:
     assert len(partner["metrics"]["converted"]["ci_rel"]) == 2
     assert set(data["omnibus_p_value"]) == {"converted", "revenue"}
     assert 0 <= data["srm_p_value"] <= 1
-    table = cli(
+    table = cli_here(
         "experiment", "analyze", str(file), "--arm-column", "arm", "--control", "control",
         "--metric", "converted:binary",
     )  # fmt: skip
     assert "decision" in table.stdout
-    power = cli(
+    power = cli_here(
         "experiment", "power", "--baseline", "0.05", "--mde", "0.10", "--alpha", "0.05",
         "--power", "0.8", "--arms", "3", "--format", "json",
     )  # fmt: skip
     assert json.loads(power.stdout)["per_arm"] == 37824
-    bad = cli("experiment", "power", "--baseline", "1.5", "--mde", "0.1")
+    bad = cli_here("experiment", "power", "--baseline", "1.5", "--mde", "0.1")
     assert bad.returncode != 0
     assert "baseline" in bad.stderr
 
@@ -216,7 +216,7 @@ def test_daily_looks_give_always_valid_p_values(tmp_path: Path) -> None:
     assert c.sequential_p_value is not None
     assert plain.comparison.p_value <= c.sequential_p_value < 0.05
     assert daily.arms[1].n == int((arm == "partner").sum())
-    done = cli(
+    done = cli_here(
         "experiment", "analyze", str(file), "--arm-column", "arm", "--control", "control",
         "--metric", "converted:binary", "--look-column", "day",
     )  # fmt: skip
@@ -260,7 +260,7 @@ def test_segments_are_analyzed_apart(tmp_path: Path) -> None:
     assert lift is not None
     assert lift.ci_abs is not None
     assert lift.ci_abs[0] < 0.03 < lift.ci_abs[1]
-    done = cli(
+    done = cli_here(
         "experiment", "analyze", str(file), "--arm-column", "arm", "--control", "control",
         "--metric", "converted:binary", "--segment", "segment", "--format", "json",
     )  # fmt: skip

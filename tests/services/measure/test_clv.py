@@ -16,7 +16,7 @@ from crosspromo.engine.backend import Engine
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.measure import clv
 from tests.analytics.test_clv import PUBLISHED, cdnow_transactions
-from tests.cli.test_cli import cli
+from tests.cli.test_cli import cli_here
 from tests.compare import close
 
 COLUMNS = clv.TransactionColumns("customer", "date", "dollars")
@@ -30,7 +30,7 @@ def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_cli_fits_the_published_parameters_from_transactions(log_file: Path) -> None:
-    done = cli(
+    done = cli_here(
         "clv", "fit", str(log_file), "--customer-column", "customer", "--date-column", "date",
         "--amount-column", "dollars", "--period", "week", "--calibration-end", "1997-09-30",
         "--holdout-end", "1998-06-30", "--format", "json",
@@ -56,7 +56,7 @@ def test_summary_file_and_predictions(tmp_path: Path, log_file: Path) -> None:
     path = tmp_path / "summary.parquet"
     pq.write_table(summary, path)
     out = tmp_path / "predictions.csv"
-    done = cli("clv", "predict", "--summary", str(path), "--horizon", "39", "--out", str(out),
+    done = cli_here("clv", "predict", "--summary", str(path), "--horizon", "39", "--out", str(out),
                "--format", "json")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["customers"] == 2357

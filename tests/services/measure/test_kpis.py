@@ -21,7 +21,7 @@ from crosspromo.services.measure.kpis import partner_kpis, read_costs
 from crosspromo.services.track.conversions import ConversionInput, create_code, record_conversions
 from crosspromo.store.database import Database
 from crosspromo.web.app import create_server
-from tests.cli.test_cli import cli
+from tests.cli.test_cli import cli_here
 from tests.compare import close
 from tests.conftest import Snapshot, sample_with_keys
 
@@ -111,7 +111,7 @@ def test_cli_and_api_agree_on_the_sample(snapshot: Snapshot[dict[str, str]]) -> 
     with TestClient(create_server(settings)) as client:
         response = client.get("/api/v1/kpis", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200, response.text
-    done = cli("kpis", "--org", "trailhead-outfitters", "--format", "json",
+    done = cli_here("kpis", "--org", "trailhead-outfitters", "--format", "json",
                db_url=settings.database_url)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert close(json.loads(done.stdout), response.json(), rel=1e-5)  # DuckDB sums in any order
