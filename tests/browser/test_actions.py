@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from crosspromo.domain import PartnershipStatus, Role
+from crosspromo.domain.conversions import CodeKind
 from crosspromo.domain.experiments import ExperimentMetric, ExperimentStatus
 from crosspromo.services.accounts.keys import create_api_key
 from crosspromo.services.accounts.users import create_user
@@ -26,7 +27,7 @@ from crosspromo.services.sample.demo import (
     DEMO_PARTNER,
     DEMO_PARTNER_EMAIL,
 )
-from crosspromo.services.track.conversions import list_codes
+from crosspromo.services.track.conversions import create_code, list_codes
 from crosspromo.services.track.links import list_links
 from crosspromo.services.track.outbound import list_deliveries, list_endpoints
 from crosspromo.store.database import Database
@@ -262,7 +263,8 @@ def test_an_analyst_is_refused_every_change(
     brand = _org_id(store, DEMO_BRAND)
     partnership = list_partnerships(store, brand)[0]
     experiment = list_experiments(store, brand)[0]
-    link, code = list_links(store, brand)[0], list_codes(store, brand)[0]
+    link = list_links(store, brand)[0]
+    code = create_code(store, brand, DEMO_PARTNER, "ANALYST-TRY", CodeKind.COUPON)
 
     def state() -> tuple[object, ...]:
         return (get_partnership(store, brand, partnership.id).status,

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from crosspromo.config import Settings
+from crosspromo.domain.conversions import CodeKind
 from crosspromo.services.accounts.keys import create_api_key, list_api_keys
 from crosspromo.services.accounts.logins import PAIR
 from crosspromo.services.accounts.organizations import get_organization
@@ -21,6 +22,7 @@ from crosspromo.services.accounts.users import create_user
 from crosspromo.services.database import open_database
 from crosspromo.services.discover.sessions import sharing
 from crosspromo.services.sample.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL, prepare_demo
+from crosspromo.services.track.conversions import create_code
 from crosspromo.services.track.links import links_page, list_domains
 from crosspromo.store.tables import user_sessions
 from crosspromo.web.app import create_app, create_server
@@ -517,10 +519,10 @@ def test_links_and_codes_paused_from_the_links_page(
     paused in the portal (with nothing to share), and both come back when resumed."""
     db = open_database(demo_settings)
     brand = get_organization(db, "trailhead-outfitters").id
+    code = create_code(db, brand, "summit-coffee", "SUMMIT-PAUSE", CodeKind.COUPON)
     shown = links_page(db, brand)
     db.dispose()
     link = next(i for i in shown.links if i.partner == "summit-coffee")  # the partner login's
-    code = shown.codes[0]
     page = _as(client, demo_settings, "manager")
     paused = client.post(f"/links/{link.code}/active", data={"csrf": _csrf(page), "active": "0"},
                          follow_redirects=False)  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from crosspromo.store.repositories import ClickRepository, LinkRepository
@@ -112,8 +113,9 @@ def test_domains_api(world: World) -> None:
 
 def test_a_paused_link_and_a_stopped_code_credit_no_one(world: World) -> None:
     """A paused link answers 404 at once (the redirect's cache is told) and records no click;
-    resumed, it redirects again. A stopped code is still recorded on a sale but credits no
-    partner; restarted, it credits again. What came before is kept."""
+    resumed, it redirects again. A new sale quoting a stopped code is refused, naming the code
+    as stopped (an unknown code is named unknown); restarted, the code credits again. What
+    came before is kept."""
     auth, code = world.auth("acme"), world.link_codes["acme"]
     before = _counts(world, code)
     first = world.client.get(f"/r/{code}", headers={"user-agent": HUMAN}, follow_redirects=False)
@@ -129,19 +131,24 @@ def test_a_paused_link_and_a_stopped_code_credit_no_one(world: World) -> None:
     again = world.client.get(f"/r/{code}", headers={"user-agent": HUMAN}, follow_redirects=False)
     assert again.status_code == 302
 
-    def sale(order: str) -> dict[str, object]:
-        made = world.client.post("/api/v1/conversions", headers=auth, json={
+    def sale(order: str, code: str = "BEANS10") -> Any:
+        return world.client.post("/api/v1/conversions", headers=auth, json={
             "type": "sale", "occurred_at": "2026-02-01T10:00:00Z", "amount_minor": 1000,
-            "currency": "EUR", "order_id": order, "referral_code": "BEANS10"})  # fmt: skip
-        assert made.status_code == 201, made.text
-        found: dict[str, object] = made.json()
-        return found
+            "currency": "EUR", "order_id": order, "referral_code": code})  # fmt: skip
 
+    before_stop = sale("before-stop").json()
+    assert before_stop["partner"] == "beans"
     stopped = world.client.patch("/api/v1/codes/BEANS10", json={"active": False}, headers=auth)
     assert stopped.json()["active"] is False
-    assert sale("while-stopped")["partner"] is None
+    refused = sale("while-stopped")
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "referral_code"
+    assert "referral code 'BEANS10' is stopped" in refused.json()["detail"]
+    assert "unknown referral code" in sale("typo", "BEANS11").json()["detail"]
     world.client.patch("/api/v1/codes/BEANS10", json={"active": True}, headers=auth)
-    assert sale("after-restart")["partner"] == "beans"
+    assert sale("after-restart").json()["partner"] == "beans"
+    kept = world.client.get(f"/api/v1/conversions/{before_stop['id']}", headers=auth)
+    assert kept.json()["partner"] == "beans"
     missing = world.client.patch("/api/v1/codes/NOSUCH", json={"active": False}, headers=auth)
     assert missing.status_code == 404
     loose = world.client.patch(f"/api/v1/links/{code}", json={"active": "maybe"}, headers=auth)

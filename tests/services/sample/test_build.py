@@ -45,8 +45,9 @@ def test_each_sample_partnership_has_the_history_of_its_status(db: Database) -> 
     build_sample(db, seed=5, scale=5)
     brand = get_organization(db, "trailhead-outfitters")
     seen = set()
+    views = list_partnerships(db, brand.id)
     with db.transaction() as s:
-        for view in list_partnerships(db, brand.id):
+        for view in views:
             item = PartnershipRepository(s).get_for_org(brand.id, view.id)
             steps = history(s, item)
             assert steps[0].status is PartnershipStatus.PROSPECT

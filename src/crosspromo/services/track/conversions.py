@@ -189,7 +189,7 @@ class Lookups:
         self.clicks = ClickRepository(session).by_click_ids(click_ids)
         repository = PartnerCodeRepository(session)
         self.codes = {
-            kind: repository.active_many(org_id, codes.get(kind, set()), kind) for kind in CodeKind
+            kind: repository.many(org_id, codes.get(kind, set()), kind) for kind in CodeKind
         }
         self.orders = ConversionRepository(session).order_states(org_id, refund_orders)
 
@@ -292,6 +292,11 @@ def _values(db: Database, org_id: int, item: ConversionInput, lookups: Lookups) 
             found = lookups.codes[kind].get(code)
             if found is None:
                 raise NotFoundError(f"unknown {kind} code {code!r}", field=f"{kind}_code")
+            if not found.active:  # the brand stopped it: the sender is told, nothing is credited
+                raise InvalidInputError(
+                    f"{kind} code {code!r} is stopped: send the conversion without it",
+                    field=f"{kind}_code",
+                )
             values["code_id"] = found.id
             values["partner_org_id"] = values["partner_org_id"] or found.partner_org_id
     return values
@@ -336,8 +341,9 @@ def create_code(
 
 
 def set_code_active(db: Database, org_id: int, code: str, active: bool) -> CodeView:
-    """Stop a code (a leaked coupon: conversions quoting it are recorded but credit no
-    partner) or restart it; conversions credited before are kept."""
+    """Stop a code (a leaked coupon: a new conversion quoting it is refused, naming the code
+    as stopped, so the shop stops taking it too) or restart it; conversions credited before
+    are kept."""
     with db.transaction() as session:
         changed = PartnerCodeRepository(session).set_active(org_id, code, active)
         partner = OrganizationRepository(session).get(changed.partner_org_id)

@@ -33,8 +33,8 @@ class PartnerCodeRepository(Repository):
         code_id = self._insert(t.partner_codes, values, f"the code {code!r} is already in use")
         return PartnerCode(code_id, org_id, partner_org_id, code, kind, now)
 
-    def active_many(self, org_id: int, codes: set[str], kind: CodeKind) -> dict[str, PartnerCode]:
-        """The organization's active codes of ``kind`` among ``codes``."""
+    def many(self, org_id: int, codes: set[str], kind: CodeKind) -> dict[str, PartnerCode]:
+        """The organization's codes of ``kind`` among ``codes`` (stopped ones too)."""
         found: dict[str, PartnerCode] = {}
         c = t.partner_codes.c
         wanted = sorted(codes)
@@ -44,7 +44,6 @@ class PartnerCodeRepository(Repository):
                     c.org_id == org_id,
                     c.code.in_(wanted[start : start + 500]),
                     c.kind == str(kind),
-                    c.active.is_(True),
                 )
             )
             found.update({r.code: _code(r) for r in rows})

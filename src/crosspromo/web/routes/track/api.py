@@ -102,7 +102,7 @@ class CodeIn(Body):
 
 
 class ActiveIn(Body):
-    active: bool = Field(description="false: paused (a link answers 404, a code credits no one)")
+    active: bool = Field(description="false: paused (a link answers 404, a code is refused)")
 
 
 class EndpointIn(BaseModel):
@@ -233,8 +233,8 @@ def list_codes(org: ApiOrg, db: DB) -> Listing[CodeView]:
 
 @api.patch("/codes/{code}")
 def set_code_active(code: LinkCode, body: ActiveIn, org: ApiOrg, db: DB) -> CodeView:
-    """Stop a code (conversions quoting it are still recorded, credited to no partner) or
-    restart it."""
+    """Stop a code (a new conversion quoting it is refused with 422, naming the code as
+    stopped) or restart it; what it credited before is kept."""
     return conversions.set_code_active(db, org.id, code, body.active)
 
 
