@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crosspromo.domain import ConsentPurpose, Customer
+from crosspromo.domain.choices import one_of
 from crosspromo.errors import InvalidInputError
 from crosspromo.security import customer_id_hash
 from crosspromo.services.accounts.secrets import identity_secret
@@ -29,16 +30,7 @@ class CustomerView:
 
 
 def parse_consents(values: Iterable[str]) -> frozenset[ConsentPurpose]:
-    purposes = set()
-    for value in values:
-        try:
-            purposes.add(ConsentPurpose(value))
-        except ValueError:
-            choices = ", ".join(p.value for p in ConsentPurpose)
-            raise InvalidInputError(
-                f"consent purpose {value!r} is not one of: {choices}", field="consents"
-            ) from None
-    return frozenset(purposes)
+    return frozenset(one_of(ConsentPurpose, v, "consent purpose", "consents") for v in values)
 
 
 def record_customer(

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crosspromo.domain import Organization, OrgKind
+from crosspromo.domain.choices import one_of
 from crosspromo.domain.models import check_slug
 from crosspromo.errors import InvalidInputError
 from crosspromo.store.database import Database
@@ -32,11 +33,7 @@ def create_organization(
     check_slug(slug, "organization slug")
     if not name.strip():
         raise InvalidInputError("organization name must not be empty", field="name")
-    try:
-        org_kind = OrgKind(kind)
-    except ValueError:
-        choices = ", ".join(k.value for k in OrgKind)
-        raise InvalidInputError(f"kind {kind!r} is not one of: {choices}", field="kind") from None
+    org_kind = one_of(OrgKind, kind, "kind")
     with db.transaction() as session:
         return OrganizationRepository(session).add(slug, name.strip(), org_kind, category)
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from crosspromo.domain import Role, User
+from crosspromo.domain.choices import one_of
 from crosspromo.errors import InvalidInputError
 from crosspromo.security import hash_password
 from crosspromo.store.database import Database
@@ -22,11 +23,7 @@ def check_password(password: str, what: str = "password", field: str = "password
 
 
 def parse_role(role: Role | str) -> Role:
-    try:
-        return Role(role)
-    except ValueError:
-        choices = ", ".join(r.value for r in Role)
-        raise InvalidInputError(f"role {role!r} is not one of: {choices}", field="role") from None
+    return one_of(Role, role, "role")
 
 
 def _checked(email: str, password: str, role: Role | str) -> tuple[str, Role]:

@@ -10,6 +10,7 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from crosspromo.domain import Event, Organization, Partnership, PartnershipStatus
+from crosspromo.domain.choices import one_of
 from crosspromo.domain.models import check_slug, check_transition
 from crosspromo.errors import ConflictError, InvalidInputError
 from crosspromo.services.accounts.organizations import OrganizationView
@@ -54,13 +55,7 @@ def _views(
 def parse_status(value: str | None) -> PartnershipStatus | None:
     if value is None or value == "":
         return None
-    try:
-        return PartnershipStatus(value)
-    except ValueError:
-        choices = ", ".join(s.value for s in PartnershipStatus)
-        raise InvalidInputError(
-            f"status {value!r} is not one of: {choices}", field="status"
-        ) from None
+    return one_of(PartnershipStatus, value, "status")
 
 
 def open_partners(session: Session, org_id: int) -> list[str]:

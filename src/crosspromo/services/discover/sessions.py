@@ -34,6 +34,7 @@ from crosspromo.analytics.overlap import (
 )
 from crosspromo.analytics.overlap.blinding import Blinder
 from crosspromo.analytics.overlap.psi import ALL
+from crosspromo.domain.choices import one_of
 from crosspromo.domain.overlap import OverlapSession, SessionStatus, SharingLevel
 from crosspromo.errors import (
     ConflictError,
@@ -125,13 +126,7 @@ def present(
 
 def set_sharing(db: Database, org_id: int, level: SharingLevel | str) -> SharingLevel:
     """Opt in or out; lowering the level revokes the organization's unfinished sessions."""
-    try:
-        chosen = SharingLevel(level)
-    except ValueError:
-        choices = ", ".join(v.value for v in SharingLevel)
-        raise InvalidInputError(
-            f"level {level!r} is not one of: {choices}", field="level"
-        ) from None
+    chosen = one_of(SharingLevel, level, "level")
     with db.transaction() as session:
         repo = OverlapRepository(session)
         before = repo.level(org_id)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from crosspromo.analytics.experiments.moments import MetricKind, Moments
 from crosspromo.analytics.experiments.report import ExperimentReport, MetricSpec, analyze
 from crosspromo.analytics.experiments.warehouse import arm_sums, cumulative_looks
+from crosspromo.domain.choices import one_of
 from crosspromo.domain.clock import aware_time
 from crosspromo.domain.conversions import ConversionKind
 from crosspromo.domain.experiments import (
@@ -143,11 +144,7 @@ def create_experiment(
 
 def parse_metric(value: ExperimentMetric | str) -> ExperimentMetric:
     """The primary metric named by ``value``, or an error listing the choices."""
-    try:
-        return ExperimentMetric(value)
-    except ValueError:
-        choices = ", ".join(m.value for m in ExperimentMetric)
-        raise InvalidInputError(f"metric {value!r}: one of {choices}", field="metric") from None
+    return one_of(ExperimentMetric, value, "metric")
 
 
 def parse_arms(text: str) -> list[tuple[str, float]]:
