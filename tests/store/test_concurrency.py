@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -37,3 +39,36 @@ def test_nested_transaction_on_one_thread_is_refused(db: Database) -> None:
         nested()
     with db.transaction() as s:  # the guard is released afterwards
         assert CustomerRepository(s).counts_by_org() == {}
+
+
+def test_a_long_reading_holds_up_no_write(db: Database) -> None:
+    """An analysis reading a whole log keeps one snapshot and takes no lock: a write made
+    meanwhile lands at once (on SQLite it waited for the reading to end, up to the 10 s busy
+    timeout, when every transaction took the write lock up front), and the reading does not
+    see it."""
+    org = create_organization(db, "reader", "Reader", OrgKind.BRAND)
+    record_customer(db, org.id, "first@example.com", frozenset())
+    seen, wrote = threading.Event(), threading.Event()
+    counts: list[int] = []
+
+    def analysis() -> None:
+        with db.reading() as s:
+            counts.append(CustomerRepository(s).count(org.id))
+            seen.set()
+            assert wrote.wait(30), "the write did not land while the reading was open"
+            counts.append(CustomerRepository(s).count(org.id))
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(analysis)
+        assert seen.wait(30)
+        began = time.monotonic()
+        record_customer(db, org.id, "second@example.com", frozenset())
+        took = time.monotonic() - began
+        wrote.set()
+        reading.result(timeout=30)
+    assert took < 5, f"the write waited {took:.1f} s for the reading"
+    assert counts == [1, 1]  # one snapshot for the whole reading
+    with db.reading() as s:
+        assert CustomerRepository(s).count(org.id) == 2
+    with db.reading(), pytest.raises(RuntimeError, match="already open on this thread"):
+        db.transaction().__enter__()

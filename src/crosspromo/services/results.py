@@ -58,7 +58,7 @@ def data_version(db: Database) -> tuple[Any, ...]:
     equal versions mean the analyses would read the same rows (one indexed lookup a table)."""
     columns = [select(func.max(table.c.id)).scalar_subquery() for table in _APPENDED]
     columns += [select(func.max(table.c.updated_at)).scalar_subquery() for table in _UPDATED]
-    with db.transaction() as session:
+    with db.reading() as session:
         row = session.execute(select(*columns)).one()
     return tuple(row)
 

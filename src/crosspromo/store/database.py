@@ -26,10 +26,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_READING = "crosspromo_reading"
+
+
 def _sqlite_begin(connection: Connection) -> None:
     # IMMEDIATE takes the write lock up front (waiting up to busy_timeout), so a transaction
-    # that reads and then writes cannot fail with 'database is locked' halfway.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # that reads and then writes cannot fail with 'database is locked' halfway. A reading
+    # (``Database.reading``) takes no lock: in WAL mode it reads one snapshot while writers
+    # go on, and nobody waits for it.
+    reading = connection.get_execution_options().get(_READING, False)
+    connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -79,6 +85,29 @@ class Database:
             raise self.unavailable_error(exc) from exc
         finally:
             session.close()
+            self._local.open = False
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: one consistent snapshot (repeatable read on
+        PostgreSQL) and, on SQLite, no write lock, so a long analysis read (a whole purchase
+        log) holds up no request, click or delivery. Only for reading: on SQLite a write inside
+        it would fail as soon as another write came first ('database is locked'), so anything
+        that writes uses ``transaction``."""
+        if getattr(self._local, "open", False):
+            raise RuntimeError("a transaction is already open on this thread: pass its session on")
+        self._local.open = True
+        try:
+            with self.engine.connect() as connection:
+                options: dict[str, Any] = {_READING: True}
+                if not self.settings.is_sqlite:  # one snapshot, as SQLite's deferred reading
+                    options["isolation_level"] = "REPEATABLE READ"
+                connection.execution_options(**options)
+                with connection.begin(), Session(bind=connection) as session:
+                    yield session
+        except OperationalError as exc:
+            raise self.unavailable_error(exc) from exc
+        finally:
             self._local.open = False
 
     def unavailable_error(self, exc: OperationalError) -> DatabaseError:

@@ -30,7 +30,7 @@ class Overview:
 def organization_overview(
     db: Database, org_id: int, status: PartnershipStatus | None = None
 ) -> Overview:
-    with db.transaction() as session:
+    with db.reading() as session:
         org = OrganizationRepository(session).get(org_id)
         counts = PartnershipRepository(session).status_counts(org_id)
         customers = CustomerRepository(session)

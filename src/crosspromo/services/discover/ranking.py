@@ -103,7 +103,7 @@ def _overlaps(session: Any, org_id: int) -> dict[tuple[int, int], Overlap]:
 
 
 def _load(db: Database, org_id: int, encoder_kind: str) -> _World:
-    with db.transaction() as session:
+    with db.reading() as session:
         repo = ProfileRepository(session)
         profiles = {p.org_id: p for p in repo.all()}
         if org_id not in profiles:

@@ -359,7 +359,7 @@ STORED_COLUMNS = TransactionColumns("customer", "date", "amount", "source", ORGA
 def organization_log(db: Database, org_id: int, currency: str | None = None) -> StoredLog:
     """The organization's sales by known customers (in one currency) as a purchase log; a
     customer's acquisition source is the partner of their first sale, else organic."""
-    with db.transaction() as session:
+    with db.reading() as session:
         journeys = JourneyRepository(session)
         chosen = journeys.sales_currency(org_id, currency)
         table = journeys.purchases(org_id, chosen)

@@ -106,7 +106,7 @@ def attribute_tracked(
         raise InvalidInputError("kind must be sale or lead", field="kind")
     if bootstrap_rounds and not 2 <= bootstrap_rounds <= 2000:
         raise InvalidInputError("bootstrap must be 0 or 2-2000 rounds", field="bootstrap")
-    with db.transaction() as session:
+    with db.reading() as session:
         journeys = JourneyRepository(session)
         if kind == ConversionKind.SALE:
             currency = journeys.sales_currency(org_id, currency)

@@ -106,7 +106,7 @@ def partner_kpis(
     if not 0.5 < imbalance < 1:
         raise InvalidInputError("imbalance must lie between 0.5 and 1", field="imbalance")
     first, last = stats.date_range(start, end, 365, stats.latest_day(db, org_id))
-    with db.transaction() as session:
+    with db.reading() as session:
         journeys = JourneyRepository(session)
         chosen = journeys.sales_currency(org_id, currency)
         purchases = journeys.purchases(org_id, chosen).to_pylist()
@@ -217,7 +217,7 @@ def _fairness(
 ) -> list[Fairness]:  # fmt: skip
     """Per partnership: ``received_from`` (this organization's revenue through each partner,
     already summed) against the partner's revenue through this organization."""
-    with db.transaction() as session:
+    with db.reading() as session:
         items = PartnershipRepository(session).for_org(org_id)
         others = OrganizationRepository(session).many(p.other_party(org_id) for p in items)
         me = OrganizationRepository(session).get(org_id).slug

@@ -214,7 +214,7 @@ def _fraction(value: float | None) -> str:
 
 def _by_source(db: Database, org_id: int, start: date, end: date) -> list[Row]:
     """One row per partner and source (link, code, or neither)."""
-    with db.transaction() as session:
+    with db.reading() as session:
         totals = StatsRepository(session).by_source(org_id, *stats.day_window(start, end))
         links = {i.id: i for i in LinkRepository(session).for_org(org_id)}
         codes = {c.id: c for c in PartnerCodeRepository(session).for_org(org_id)}

@@ -50,7 +50,7 @@ FIRST_DAY, LAST_DAY = EARLIEST.date(), LATEST.date()  # events can only happen i
 
 def latest_day(db: Database, org_id: int) -> date | None:
     """The last day with a click for the organization, if any."""
-    with db.transaction() as session:
+    with db.reading() as session:
         return StatsRepository(session).latest_click_day(org_id)
 
 
@@ -90,7 +90,7 @@ def day_window(start: date, end: date) -> tuple[datetime, datetime]:
 
 def daily_stats(db: Database, org_id: int, start: date, end: date) -> list[DailyRow]:
     """Clicks (human, unique, bot) and conversions per day, partner and campaign."""
-    with db.transaction() as session:
+    with db.reading() as session:
         totals = StatsRepository(session).daily(org_id, *day_window(start, end))
         slugs = {
             i: o.slug
