@@ -44,6 +44,9 @@ COMMANDS: dict[str, Entry] = {
     "partnerships": Entry(
         f"{_CLI}.agree", "partnerships_app", "Partnerships between organizations."
     ),
+    "agreements": Entry(
+        f"{_CLI}.agree", "agreements_app", "Agreements: terms, and the record both sides sign."
+    ),
     "partners": Entry(
         f"{_CLI}.discover", "partners_app", "Partner discovery: profiles, ranking, outreach."
     ),
