@@ -114,6 +114,19 @@ invitations = Table(  # one-time links that make a user when followed
     Index("ix_invitations_invited_by_org_id", "invited_by_org_id"),
 )
 
+signing_keys = Table(  # each organization's Ed25519 keys for the partnership records
+    "signing_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    org_ref("org_id"),
+    Column("public_key", String(64), nullable=False),  # hex
+    Column("fingerprint", String(64), nullable=False, unique=True),  # SHA-256 of the key, hex
+    Column("private_key", Text, nullable=True),  # sealed; null: the organization holds it
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("retired_at", UTCDateTime, nullable=True),
+    Index("ix_signing_keys_org_id", "org_id"),
+)
+
 api_keys = Table(
     "api_keys",
     metadata,

@@ -86,6 +86,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     app.include_router(discover.overlap)
     app.include_router(discover.protocol)
     app.include_router(track.hooks)
+    app.include_router(agree.public)
     for stage in (accounts, agree, discover, track, measure):
         app.include_router(stage.pages)
     return app

@@ -30,6 +30,7 @@ _SEALED_COLUMNS = (  # (the row's key, the sealed value) of everything sealed
     (t.sealed_keys.c.name, t.sealed_keys.c.sealed),
     (t.webhook_secrets.c.org_id, t.webhook_secrets.c.secret),
     (t.webhook_endpoints.c.id, t.webhook_endpoints.c.secret),
+    (t.signing_keys.c.id, t.signing_keys.c.private_key),  # null: held by its organization
 )
 _IDENTITY_KEY, _IDENTITY_VALUE = _SEALED_COLUMNS[0]
 
@@ -85,6 +86,8 @@ def reseal_all(db: Database) -> int:
     with db.transaction() as session:
         for key, column in _SEALED_COLUMNS:
             for row_key, value in session.execute(select(key, column)).all():
+                if value is None:
+                    continue
                 plain, stale = unseal(settings, value)
                 if stale:
                     _reseal(session, key, column, row_key, seal(settings, plain))

@@ -10,6 +10,7 @@ from crosspromo.store.repositories.accounts import (
     OrganizationRepository,
     UserRepository,
 )
+from crosspromo.store.repositories.agreements import SigningKeyRepository, SigningKeyRow
 from crosspromo.store.repositories.base import Repository, utcnow
 from crosspromo.store.repositories.conversions import (
     ConversionRepository,
@@ -64,6 +65,8 @@ __all__ = [
     "Repository",
     "SaltRepository",
     "SampleRunRepository",
+    "SigningKeyRepository",
+    "SigningKeyRow",
     "StatsRepository",
     "TouchpointRepository",
     "UserRepository",

@@ -11,17 +11,34 @@ from pydantic import Field
 
 from crosspromo.domain import PartnershipStatus, User
 from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
+from crosspromo.services.agree import keys, partnerships
 from crosspromo.services.agree import partnership_page as detail
-from crosspromo.services.agree import partnerships
+from crosspromo.services.agree.keys import PublishedKeys
 from crosspromo.services.agree.partnerships import PartnershipView
 from crosspromo.store.database import Database
 from crosspromo.web.deps import DB, ApiOrg, check_csrf
 from crosspromo.web.pages import Csrf, Editor, Manager, Partner, chosen_range, page
 from crosspromo.web.routes.accounts import overview_page
-from crosspromo.web.schemas import PROBLEM_RESPONSES, Body, From, Listing, SmallId, To
+from crosspromo.web.schemas import (
+    PROBLEM_RESPONSES,
+    Body,
+    From,
+    Listing,
+    OrgSlug,
+    SmallId,
+    To,
+)
 
 api = APIRouter(prefix="/api/v1", tags=["agree"], responses=PROBLEM_RESPONSES)
 pages = APIRouter(include_in_schema=False)
+public = APIRouter(tags=["agree"], responses=PROBLEM_RESPONSES)  # no key: anyone may check
+
+
+@public.get("/.well-known/crosspromo/keys/{slug}")
+def published_keys(slug: OrgSlug, db: DB) -> PublishedKeys:
+    """Every signing key an organization has had (the one in force has no ``retired_at``):
+    what anyone needs to check the partnership records it signed."""
+    return keys.published_keys(db, slug)
 
 
 class PartnershipCreate(Body):
