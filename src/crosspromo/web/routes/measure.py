@@ -282,8 +282,10 @@ def _experiments_page(
         for e, report in found.items
     ]  # fmt: skip
     context = {"error": None, "form": {}, "made": None} | context
+    slugs = {*found.partners, *(e.partner for e, _ in found.items if e.partner)}
     return page(request, "measure/experiments.html", user=user, items=items,
                 currency=found.currency, partners=found.partners, window_days=30,
+                names=organization_names(db, slugs),
                 metrics=list(ExperimentMetric),
                 metric_words=words,
                 status_code=status_code, **context)  # fmt: skip

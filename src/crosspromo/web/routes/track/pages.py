@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 from crosspromo.domain import User
 from crosspromo.domain.conversions import CodeKind
 from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
+from crosspromo.services.accounts.organizations import organization_names
 from crosspromo.services.track import conversions, inbound, links, outbound, report, stats
 from crosspromo.store.database import Database
 from crosspromo.web.charts import line_chart
@@ -96,8 +97,11 @@ def _links_page(
     nothing_yet: dict[str, object] = {"made": None, "error": None, "form": {}, "made_code": None,
                    "code_error": None, "code_form": {}}  # fmt: skip
     context = nothing_yet | context
-    return page(request, "track/links.html", user=user, page_data=links.links_page(db, user.org_id),
-                status_code=status_code, **context)  # fmt: skip
+    shown = links.links_page(db, user.org_id)
+    slugs = {*shown.partners, *(i.partner for i in shown.links), *(c.partner for c in shown.codes)}
+    return page(request, "track/links.html", user=user, page_data=shown,
+                names=organization_names(db, slugs), status_code=status_code,
+                **context)  # fmt: skip
 
 
 @pages.get("/links")
