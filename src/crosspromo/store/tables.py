@@ -3,17 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
-    DateTime,
-    Dialect,
     Float,
     ForeignKey,
     Index,
@@ -23,10 +18,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     text,
 )
+
+from crosspromo.store.columns import BigId, UTCDateTime, org_ref
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -37,41 +33,6 @@ NAMING = {
 }
 
 metadata = MetaData(naming_convention=NAMING)
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite keeps no zone of its own)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; crosspromo stores aware UTC datetimes only")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def org_ref(name: str = "org_id", *, primary_key: bool = False) -> Column[int]:
-    """A required reference to an organization; rows go when their organization goes."""
-    return Column(
-        name,
-        Integer,
-        ForeignKey("organizations.id", ondelete="CASCADE"),
-        nullable=False,
-        primary_key=primary_key,
-    )
-
 
 organizations = Table(
     "organizations",

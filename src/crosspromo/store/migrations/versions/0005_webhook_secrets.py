@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from crosspromo.store.tables import UTCDateTime
+from crosspromo.store.columns import UTCDateTime
 
 revision = "0005"
 down_revision = "0004"

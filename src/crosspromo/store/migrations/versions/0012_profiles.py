@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from crosspromo.store.tables import BigId, UTCDateTime
+from crosspromo.store.columns import BigId, UTCDateTime
 
 revision = "0012"
 down_revision = "0011"

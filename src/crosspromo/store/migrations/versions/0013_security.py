@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from crosspromo.store.tables import BigId, UTCDateTime
+from crosspromo.store.columns import BigId, UTCDateTime
 
 revision = "0013"
 down_revision = "0012"

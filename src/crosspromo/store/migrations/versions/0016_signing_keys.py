@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from crosspromo.store.tables import UTCDateTime
+from crosspromo.store.columns import UTCDateTime
 
 revision = "0016"
 down_revision = "0015"
