@@ -49,6 +49,11 @@ def canonical(value: Any) -> bytes:
     return bytes(rfc8785.dumps(value))
 
 
+def is_public_key(text: str) -> bool:
+    """Whether ``text`` is an Ed25519 public key as records spell it: 64 lower-case hex."""
+    return _HEX64.fullmatch(text) is not None
+
+
 def fingerprint(public_key: str) -> str:
     """The fingerprint of a public key (hex): SHA-256 of its 32 bytes, in hex."""
     return hashlib.sha256(bytes.fromhex(public_key)).hexdigest()
@@ -207,7 +212,7 @@ def _keys(keys: Any) -> dict[str, tuple[str, str]]:
         if not isinstance(listed, list) or not listed:
             raise _Fault(f"no keys listed for {org!r}")
         for key in listed:
-            if not isinstance(key, str) or not _HEX64.fullmatch(key):
+            if not isinstance(key, str) or not is_public_key(key):
                 raise _Fault(f"a key of {org!r} is not 64 lower-case hex digits")
             print_ = fingerprint(key)
             if print_ in known:
@@ -254,9 +259,11 @@ def _check_chain(entries: list[Entry], known: dict[str, tuple[str, str]]) -> Non
         used.add(entry.key)
         if entry.kind == "key_rotation":
             new_key = entry.body.get("new_key")
-            if not isinstance(new_key, str) or _fingerprint_or_none(new_key) not in known:
+            rotated = (
+                fingerprint(new_key) if isinstance(new_key, str) and is_public_key(new_key) else ""
+            )
+            if rotated not in known:
                 raise _Fault("a key rotation names a key the bundle does not list", entry.index)
-            rotated = fingerprint(new_key)
             if known[rotated][0] != entry.signer:
                 raise _Fault("a key rotation hands over to another organization's key",
                              entry.index)  # fmt: skip
@@ -265,7 +272,3 @@ def _check_chain(entries: list[Entry], known: dict[str, tuple[str, str]]) -> Non
         previous = entry.hash
     if set(known) - used:
         raise _Fault("the bundle lists a key no entry uses")
-
-
-def _fingerprint_or_none(public_key: str) -> str | None:
-    return fingerprint(public_key) if _HEX64.fullmatch(public_key) else None

@@ -79,6 +79,9 @@ def kpis(db: Database, org_id: int, start: date, end: date) -> Latest[KpiReport]
                           f"the partner figures of {start} to {end}")  # fmt: skip
 
 
+_WARMING = "warming"  # the warm-up thread, kept in the database's memo
+
+
 def warm(db: Database) -> threading.Thread:
     """Compute the heavy results of every organization with dashboard users in a background
     thread, so the first view after a server starts is as quick as the next one."""
@@ -98,9 +101,6 @@ def warm(db: Database) -> threading.Thread:
     db.memo[_WARMING] = thread
     thread.start()
     return thread
-
-
-_WARMING = "warming"
 
 
 def warming(db: Database) -> bool:

@@ -12,7 +12,7 @@ from typing import Annotated
 from nacl.signing import SigningKey
 from pydantic import Field
 
-from crosspromo.domain.record import fingerprint, public_key_of
+from crosspromo.domain.record import fingerprint, is_public_key, public_key_of
 from crosspromo.errors import InvalidInputError
 from crosspromo.keyring import seal, unseal
 from crosspromo.store.database import Database
@@ -44,6 +44,10 @@ class PublishedKeys:
 
 def current_key(db: Database, org_id: int) -> PublicKey:
     """The organization's key in force, made (and sealed on the server) on first use."""
+    return PublicKey.of(_current(db, org_id))
+
+
+def _current(db: Database, org_id: int) -> SigningKeyRow:
     with db.transaction() as session:
         repository = SigningKeyRepository(session)
         found = repository.current(org_id)
@@ -52,14 +56,14 @@ def current_key(db: Database, org_id: int) -> PublicKey:
             public = public_key_of(made)
             found = repository.add(org_id, public, fingerprint(public),
                                    seal(db.settings, bytes(made).hex()))  # fmt: skip
-        return PublicKey.of(found)
+        return found
 
 
 def hold_key_locally(db: Database, org_id: int, public_key: str) -> PublicKey:
     """From now on the organization signs with its own key, kept off the server: only
     ``public_key`` is stored, and the server's copy of the key before is retired."""
     public_key = public_key.strip().lower()
-    if len(public_key) != 64 or any(c not in "0123456789abcdef" for c in public_key):
+    if not is_public_key(public_key):
         raise InvalidInputError("an Ed25519 public key is 64 hex digits", field="public_key")
     with db.transaction() as session:
         added = SigningKeyRepository(session).add(org_id, public_key, fingerprint(public_key),
@@ -70,10 +74,8 @@ def hold_key_locally(db: Database, org_id: int, public_key: str) -> PublicKey:
 def server_signer(db: Database, org_id: int) -> SigningKey | None:
     """The key the server signs with in the organization's name; None when the organization
     holds its key (its entries are then signed where it keeps it)."""
-    current_key(db, org_id)
-    with db.transaction() as session:
-        found = SigningKeyRepository(session).current(org_id)
-    if found is None or found.private_key is None:
+    found = _current(db, org_id)
+    if found.private_key is None:
         return None
     secret, _ = unseal(db.settings, found.private_key)
     return SigningKey(bytes.fromhex(secret))

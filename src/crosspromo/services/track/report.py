@@ -196,8 +196,8 @@ class _Table:
     ) -> _Table:  # fmt: skip
         by_source = _by_source(db, org_id, start, end)
         totals = _total(by_source)
-        names = {r.partner: r.partner_name for r in by_source}
-        return cls(_group(view, by_source, daily), totals, _main_currency(totals), names)
+        names = {r.partner: r.partner_name for r in by_source}  # every partner of a day has one
+        return cls(_group(view, by_source, daily, names), totals, _main_currency(totals), names)
 
     def sorted(self, order: Order) -> list[Row]:
         return sorted(self.rows, key=_sort_key(order.sort, self.currency),
@@ -248,12 +248,13 @@ def _main_currency(totals: Row) -> str | None:
     return ranked[0][0] if ranked else None
 
 
-def _group(view: View, by_source: list[Row], daily: stats.DailyStats | None) -> list[Row]:
+def _group(
+    view: View, by_source: list[Row], daily: stats.DailyStats | None, names: dict[str, str]
+) -> list[Row]:
     if view is View.LINKS:
         return list(by_source)
     if view is View.DAYS:
         assert daily is not None, "the days view is grouped from the daily figures"
-        names = {r.partner: r.partner_name for r in by_source}  # every partner of a day has one
         return [Row(r.partner, names.get(r.partner, r.partner), r.campaign, "", None, r.day,
                     r.clicks, r.unique_clicks, r.bot_clicks, r.leads, r.sales,
                     dict(r.revenue_by_currency)) for r in daily.items]  # fmt: skip
