@@ -276,3 +276,19 @@ def spark_engine() -> Engine:
     if shutil.which("java") is None:
         require("Spark needs a Java runtime and none is on PATH")
     return Engine.spark("local[2]")
+
+
+def agreed(db: Database, org_id: int, partner: str, name: str | None = None, **changes: Any) -> int:
+    """A partnership of ``org_id`` with ``partner`` (named ``name``) under terms both accepted
+    (the template's, with ``changes``): proposed by ``org_id``, accepted by ``partner``."""
+    from crosspromo.services.agree.agreements import accept, propose
+    from crosspromo.services.agree.terms import parse_terms, template
+    from crosspromo.store.repositories import OrganizationRepository
+
+    with db.transaction() as session:
+        orgs = OrganizationRepository(session)
+        me, other = orgs.get(org_id), orgs.by_slug(partner)
+    terms = parse_terms(template(me.slug, partner).document() | changes)
+    made = propose(db, org_id, partner, terms, name=name)
+    accept(db, other.id, made.partnership_id, made.version or 1)
+    return made.partnership_id

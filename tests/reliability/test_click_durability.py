@@ -17,12 +17,11 @@ import httpx2 as httpx
 from crosspromo.config import Settings
 from crosspromo.domain import OrgKind
 from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.agree.partnerships import propose_partnership
 from crosspromo.services.database import open_database
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.store.repositories import ClickRepository
 from tests.browser.conftest import free_port
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, agreed
 
 CLIENTS = 8
 STORM_CLICKS = 200  # acknowledged clicks before the kill, however loaded the machine
@@ -74,7 +73,7 @@ def test_kill_9_loses_no_acknowledged_click(settings: Settings, tmp_path: Path) 
     db = open_database(settings)
     brand = create_organization(db, "brand", "Brand", OrgKind.BRAND)
     create_organization(db, "partner", "Partner", OrgKind.PARTNER)
-    propose_partnership(db, brand.id, "partner", "storm")
+    agreed(db, brand.id, "partner", name="storm")
     add_domain(db, brand.id, "brand.example")
     code = create_link(db, brand.id, "partner", "https://brand.example/").code
 

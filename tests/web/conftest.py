@@ -14,12 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crosspromo.config import Settings
-from crosspromo.domain import ConsentPurpose, OrgKind, PartnershipStatus
+from crosspromo.domain import ConsentPurpose, OrgKind
 from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.services.accounts.customers import record_customer
 from crosspromo.services.accounts.keys import create_api_key
 from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.agree.partnerships import change_status, propose_partnership
+from crosspromo.services.agree import agreements
+from crosspromo.services.agree.partnerships import propose_partnership
+from crosspromo.services.agree.terms import parse_terms, template
 from crosspromo.services.database import open_database
 from crosspromo.services.discover.lists import ListOptions
 from crosspromo.services.discover.profiles import ProfileInput, save_profile
@@ -29,7 +31,7 @@ from crosspromo.services.track.conversions import ConversionInput, create_code, 
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.services.track.outbound import add_endpoint, list_deliveries
 from crosspromo.web.app import create_server
-from tests.conftest import Snapshot
+from tests.conftest import Snapshot, agreed
 
 
 @dataclass
@@ -64,8 +66,9 @@ def build_world(settings: Settings) -> dict[str, Any]:
         ]
     }
     keys = {slug: create_api_key(db, slug).key for slug in orgs}
-    shared = propose_partnership(db, orgs["acme"], "beans", "Acme x Beans").id
-    change_status(db, orgs["acme"], shared, PartnershipStatus.NEGOTIATING)
+    shared = agreed(db, orgs["acme"], "beans", name="Acme x Beans")
+    amended = template("acme", "beans").document() | {"strategy": "bundle"}
+    agreements.offer(db, orgs["beans"], shared, parse_terms(amended))  # version 2, waiting for acme
     foreign = propose_partnership(db, orgs["other"], "beans", "Other x Beans").id
     acme_customer, _ = record_customer(db, orgs["acme"], "c1@example.com", frozenset())
     other_customer, _ = record_customer(db, orgs["other"], "c1@example.com", frozenset())

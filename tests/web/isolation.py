@@ -86,8 +86,110 @@ case(
     path=lambda w: f"/api/v1/partnerships/{w.partnership_ids['acme-beans']}/status",
     owner="acme",
     intruder="other",
-    body=lambda w: {"status": "active"},
+    body=lambda w: {"status": "paused"},
 )
+
+
+def _shared(w: World) -> str:
+    return f"/api/v1/partnerships/{w.partnership_ids['acme-beans']}/agreement"
+
+
+def _signed_pause(w: World) -> dict[str, Any]:
+    """A pause of acme and beans's partnership drafted for acme and signed with its key (as an
+    organization holding its own key would)."""
+    from crosspromo.services.agree.agreements import draft_entry
+    from crosspromo.services.agree.keys import signer
+    from crosspromo.services.database import open_database
+
+    db = open_database(w.settings)
+    try:
+        made = draft_entry(db, w.org_ids["acme"], w.partnership_ids["acme-beans"], "pause")
+        with db.transaction() as session:
+            key = signer(session, db.settings, w.org_ids["acme"])
+        assert key is not None
+        return {"entry": made.signed_with(key).document()}
+    finally:
+        db.dispose()
+
+
+def _terms(brand: str, partner: str) -> dict[str, Any]:
+    from crosspromo.services.agree.terms import template
+
+    return template(brand, partner).document()
+
+
+case(
+    "POST",
+    "/api/v1/agreements",
+    path=lambda w: "/api/v1/agreements",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"partner": "other", "terms": _terms("acme", "other")},
+    leaks=lambda w, body: "partnership_id" in body,
+)  # the intruder would propose to itself
+case(
+    "GET",
+    "/api/v1/partnerships/{partnership_id}/agreement",
+    path=_shared,
+    owner="acme",
+    intruder="other",
+)
+case(
+    "POST",
+    "/api/v1/partnerships/{partnership_id}/agreement/terms",
+    path=lambda w: _shared(w) + "/terms",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"terms": _terms("acme", "beans")},
+)
+case(
+    "POST",
+    "/api/v1/partnerships/{partnership_id}/agreement/accept",
+    path=lambda w: _shared(w) + "/accept",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"version": 2},
+)
+case(
+    "POST",
+    "/api/v1/partnerships/{partnership_id}/agreement/decline",
+    path=lambda w: _shared(w) + "/decline",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"version": 2, "reason": "no"},
+)
+case(
+    "POST",
+    "/api/v1/partnerships/{partnership_id}/agreement/{kind}",
+    path=lambda w: _shared(w) + "/pause",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"reason": "audit"},
+)
+case(
+    "GET",
+    "/api/v1/partnerships/{partnership_id}/agreement/record",
+    path=lambda w: _shared(w) + "/record",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "POST",
+    "/api/v1/partnerships/{partnership_id}/agreement/draft",
+    path=lambda w: _shared(w) + "/draft",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"kind": "pause"},
+)
+case(
+    "POST",
+    "/api/v1/partnerships/{partnership_id}/agreement/entries",
+    path=lambda w: _shared(w) + "/entries",
+    owner="acme",
+    intruder="other",
+    body=_signed_pause,
+)
+
 case(
     "POST",
     "/api/v1/customers",

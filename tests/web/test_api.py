@@ -22,7 +22,7 @@ def test_list_and_filter_partnerships(world: World) -> None:
     assert {p["partner"]["slug"] for p in body["items"]} == {"acme", "other"}
     assert {p["role"] for p in body["items"]} == {"partner"}
     filtered = world.client.get(
-        "/api/v1/partnerships?status=negotiating", headers=world.auth("beans")
+        "/api/v1/partnerships?status=active", headers=world.auth("beans")
     ).json()
     assert [p["name"] for p in filtered["items"]] == ["Acme x Beans"]
     bad = world.client.get("/api/v1/partnerships?status=open", headers=world.auth("beans"))

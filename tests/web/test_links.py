@@ -78,7 +78,7 @@ def test_link_errors(world: World) -> None:
     status, detail = post({"partner": "beans", "destination": "https://evil.test/"})
     assert (status, "allow-list" in detail) == (422, True)
     status, detail = post({"partner": "other", "destination": "https://acme.example/"})
-    assert (status, "no open partnership with 'other'" in detail) == (404, True)
+    assert (status, "no active partnership with 'other'" in detail) == (404, True)
     assert (
         post({"partner": "beans", "destination": "https://acme.example/", "slug": "spring"})[0]
         == 201

@@ -8,6 +8,7 @@ nothing of the brand's changes, and no page shows the brand's records."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,10 @@ from crosspromo.domain.experiments import ExperimentStatus
 from crosspromo.services.accounts.invitations import invite, sent_invitations
 from crosspromo.services.accounts.keys import create_api_key, list_api_keys
 from crosspromo.services.accounts.users import create_user
+from crosspromo.services.agree.agreement_view import agreement_view
+from crosspromo.services.agree.keys import current_key
 from crosspromo.services.agree.partnerships import get_partnership, list_partnerships
+from crosspromo.services.agree.terms import template
 from crosspromo.services.database import open_database
 from crosspromo.services.measure.experiments import create_experiment, list_experiments
 from crosspromo.services.track.conversions import create_code, list_codes
@@ -90,6 +94,8 @@ def _state(db: Database, r: Records) -> tuple[Any, ...]:
         brand_id = OrganizationRepository(session).by_slug(BRAND).id
     return (
         get_partnership(db, brand_id, r.partnership).status,
+        len(agreement_view(db, brand_id, r.partnership).entries),
+        current_key(db, brand_id).fingerprint,
         [(e.id, e.status) for e in list_experiments(db, brand_id)],
         [(i.id, i.state) for i in sent_invitations(db, brand_id)],
         [e.id for e in list_endpoints(db, brand_id)],
@@ -120,6 +126,10 @@ CASES: dict[tuple[str, str], Case] = {
         lambda r: f"/partnerships/{r.partnership}/status", {"status": "paused"}),
     ("GET", "/portal/partnerships/{partnership_id}"): Case(
         lambda r: f"/portal/partnerships/{r.partnership}", who="outsider"),
+    ("POST", "/partnerships/invite"): Case(  # terms between us and a newcomer: not theirs
+        lambda r: "/partnerships/invite",
+        {"name": "Newco", "slug": "newco", "email": "a@newco.example",
+         "terms": json.dumps(template(BRAND, "newco").document())}, status=422),
     ("POST", "/partnerships"): Case(  # proposing is the intruder's own business: none of ours
         lambda r: "/partnerships", {"partner": OUTSIDER, "name": "theirs"}, status=303),
     ("GET", "/portal"): Case(lambda r: "/portal", who="outsider", hidden=_listing("link"),
@@ -152,6 +162,11 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/settings/keys"): Case(lambda r: "/settings/keys", hidden=_listing("key_name"),
                                     status=200),
     ("POST", "/settings/keys"): Case(lambda r: "/settings/keys", {"name": "theirs"}, status=200),
+    ("POST", "/settings/keys/signing/rotate"): Case(  # the intruder's own key, which it holds
+        # itself since the hold case before it (cases run in path order): refused, ours unchanged
+        lambda r: "/settings/keys/signing/rotate", {}, status=409),
+    ("POST", "/settings/keys/signing/hold"): Case(
+        lambda r: "/settings/keys/signing/hold", {"public_key": "ab" * 32}, status=303),
     ("POST", "/settings/keys/{prefix}/revoke"): Case(
         lambda r: f"/settings/keys/{r.key_prefix}/revoke", {}),
     ("GET", "/settings/domains"): Case(lambda r: "/settings/domains",
@@ -185,6 +200,21 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/settings/profile"): Case(lambda r: "/settings/profile", status=200),
     ("POST", "/settings/profile"): Case(lambda r: "/settings/profile",
                                         {"description": "theirs"}, status=303),
+    **{
+        ("POST", f"{side}/partnerships/{{partnership_id}}/agreement/{step}"): Case(
+            lambda r, side=side, step=step: f"{side}/partnerships/{r.partnership}/agreement/{step}",
+            form, who="outsider" if side else "intruder")
+        for side in ("", "/portal")
+        for step, form in (("terms", {"terms": "{}"}), ("move", {"kind": "pause", "reason": "x"}),
+                           ("answer", {"version": "1", "answer": "accept"}),
+                           ("statement", {"month": "2026-10"}))
+    },
+    **{
+        ("GET", f"{side}/partnerships/{{partnership_id}}/record.json"): Case(
+            lambda r, side=side: f"{side}/partnerships/{r.partnership}/record.json",
+            who="outsider" if side else "intruder")
+        for side in ("", "/portal")
+    },
 }  # fmt: skip
 
 

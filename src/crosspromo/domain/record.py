@@ -143,7 +143,9 @@ class Verdict:
     entry: int | None = None
 
 
-class _Fault(Exception):
+class RecordFault(ValueError):
+    """What is wrong with a record or an entry, and the entry it is in (None: not one)."""
+
     def __init__(self, message: str, entry: int | None = None) -> None:
         super().__init__(message)
         self.entry = entry
@@ -159,17 +161,17 @@ def verify(data: bytes, against: bytes | None = None) -> Verdict:
         if against is not None:
             other_partnership, others = _read(against)
             if other_partnership != partnership:
-                raise _Fault("the two copies are records of different partnerships")
+                raise RecordFault("the two copies are records of different partnerships")
             for mine, theirs in zip(entries, others, strict=False):
                 if mine.hash != theirs.hash:
-                    raise _Fault("the two copies fork: they differ at this entry", mine.index)
+                    raise RecordFault("the two copies fork: they differ at this entry", mine.index)
             if len(entries) != len(others):  # one copy lacks what the other has
-                raise _Fault(
+                raise RecordFault(
                     f"the copies agree on their first {min(len(entries), len(others))} entries, "
                     f"but one has {max(len(entries), len(others))}",
                     min(len(entries), len(others)),
                 )
-    except _Fault as fault:
+    except RecordFault as fault:
         return Verdict(False, 0, "", str(fault), fault.entry)
     return Verdict(True, len(entries), entries[-1].hash)
 
@@ -179,22 +181,22 @@ def _read(data: bytes) -> tuple[str, list[Entry]]:
         document = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
         written = canonical(document)
     except (UnicodeDecodeError, ValueError, rfc8785.CanonicalizationError) as exc:
-        raise _Fault(f"not a JSON document of this kind: {exc}") from None
+        raise RecordFault(f"not a JSON document of this kind: {exc}") from None
     if not isinstance(document, dict) or written != data:
-        raise _Fault("not written canonically (RFC 8785): the bytes were changed")
+        raise RecordFault("not written canonically (RFC 8785): the bytes were changed")
     if set(document) != {"format", "partnership", "keys", "entries"}:
-        raise _Fault("a bundle has exactly: format, partnership, keys, entries")
+        raise RecordFault("a bundle has exactly: format, partnership, keys, entries")
     if document["format"] != FORMAT:
-        raise _Fault(f"format {document['format']!r} is not {FORMAT!r}")
+        raise RecordFault(f"format {document['format']!r} is not {FORMAT!r}")
     partnership, keys, raw = document["partnership"], document["keys"], document["entries"]
     if not isinstance(partnership, str) or not partnership:
-        raise _Fault("the partnership is not named")
+        raise RecordFault("the partnership is not named")
     known = _keys(keys)
     if not isinstance(raw, list) or not raw:
-        raise _Fault("the record has no entries")
-    entries = [_entry(item, number) for number, item in enumerate(raw)]
+        raise RecordFault("the record has no entries")
+    entries = [parse_entry(item, number) for number, item in enumerate(raw)]
     if any(e.partnership != partnership for e in entries):
-        raise _Fault("an entry belongs to another partnership's record")
+        raise RecordFault("an entry belongs to another partnership's record")
     _check_chain(entries, known)
     return partnership, entries
 
@@ -206,36 +208,40 @@ def _no_constant(name: str) -> Any:
 def _keys(keys: Any) -> dict[str, tuple[str, str]]:
     """Each listed key by fingerprint, with its owner."""
     if not isinstance(keys, dict):
-        raise _Fault("keys are not listed by organization")
+        raise RecordFault("keys are not listed by organization")
     known: dict[str, tuple[str, str]] = {}
     for org, listed in keys.items():
         if not isinstance(listed, list) or not listed:
-            raise _Fault(f"no keys listed for {org!r}")
+            raise RecordFault(f"no keys listed for {org!r}")
         for key in listed:
             if not isinstance(key, str) or not is_public_key(key):
-                raise _Fault(f"a key of {org!r} is not 64 lower-case hex digits")
+                raise RecordFault(f"a key of {org!r} is not 64 lower-case hex digits")
             print_ = fingerprint(key)
             if print_ in known:
-                raise _Fault(f"key {print_} is listed twice")
+                raise RecordFault(f"key {print_} is listed twice")
             known[print_] = (org, key)
     return known
 
 
-def _entry(item: Any, number: int) -> Entry:
+def parse_entry(item: Any, number: int | None = None) -> Entry:
+    """An entry from its JSON document, its fields checked for shape (not its signature);
+    ``number``: the place it must say it has."""
     if not isinstance(item, dict) or set(item) != set(_ENTRY_FIELDS):
-        raise _Fault(f"an entry has exactly: {', '.join(_ENTRY_FIELDS)}", number)
+        raise RecordFault(f"an entry has exactly: {', '.join(_ENTRY_FIELDS)}", number)
     entry = Entry(**item)
-    if entry.index != number or isinstance(entry.index, bool):
-        raise _Fault(f"entry {number} says it is entry {entry.index!r}: removed or reordered",
-                     number)  # fmt: skip
+    if not isinstance(entry.index, int) or isinstance(entry.index, bool):
+        raise RecordFault("an entry's index is a whole number", number)
+    if number is not None and entry.index != number:
+        raise RecordFault(f"entry {number} says it is entry {entry.index!r}: removed or reordered",
+                          number)  # fmt: skip
     if entry.kind not in KINDS:
-        raise _Fault(f"unknown entry kind {entry.kind!r}", number)
+        raise RecordFault(f"unknown entry kind {entry.kind!r}", number)
     texts = (entry.partnership, entry.previous, entry.signer, entry.key, entry.at,
              entry.signature)  # fmt: skip
     if not all(isinstance(t, str) for t in texts) or not isinstance(entry.body, dict):
-        raise _Fault("an entry's fields have the wrong types", number)
+        raise RecordFault("an entry's fields have the wrong types", number)
     if not _HEX64.fullmatch(entry.key) or not _HEX128.fullmatch(entry.signature):
-        raise _Fault("a key fingerprint or signature is not lower-case hex", number)
+        raise RecordFault("a key fingerprint or signature is not lower-case hex", number)
     return entry
 
 
@@ -245,17 +251,17 @@ def _check_chain(entries: list[Entry], known: dict[str, tuple[str, str]]) -> Non
     previous = GENESIS
     for entry in entries:
         if entry.previous != previous:
-            raise _Fault("the link to the entry before is broken", entry.index)
+            raise RecordFault("the link to the entry before is broken", entry.index)
         owner, key = known.get(entry.key, ("", ""))
         if owner != entry.signer:
-            raise _Fault(f"signed with a key that is not {entry.signer!r}'s", entry.index)
+            raise RecordFault(f"signed with a key that is not {entry.signer!r}'s", entry.index)
         if current.setdefault(entry.signer, entry.key) != entry.key:
-            raise _Fault(f"signed with a key {entry.signer!r} no longer uses", entry.index)
+            raise RecordFault(f"signed with a key {entry.signer!r} no longer uses", entry.index)
         try:
             VerifyKey(bytes.fromhex(key)).verify(entry.signed_bytes(),
                                                  bytes.fromhex(entry.signature))  # fmt: skip
         except BadSignatureError:
-            raise _Fault(f"the signature is not {entry.signer!r}'s", entry.index) from None
+            raise RecordFault(f"the signature is not {entry.signer!r}'s", entry.index) from None
         used.add(entry.key)
         if entry.kind == "key_rotation":
             new_key = entry.body.get("new_key")
@@ -263,12 +269,14 @@ def _check_chain(entries: list[Entry], known: dict[str, tuple[str, str]]) -> Non
                 fingerprint(new_key) if isinstance(new_key, str) and is_public_key(new_key) else ""
             )
             if rotated not in known:
-                raise _Fault("a key rotation names a key the bundle does not list", entry.index)
+                raise RecordFault(
+                    "a key rotation names a key the bundle does not list", entry.index
+                )
             if known[rotated][0] != entry.signer:
-                raise _Fault("a key rotation hands over to another organization's key",
+                raise RecordFault("a key rotation hands over to another organization's key",
                              entry.index)  # fmt: skip
             current[entry.signer] = rotated
             used.add(rotated)
         previous = entry.hash
     if set(known) - used:
-        raise _Fault("the bundle lists a key no entry uses")
+        raise RecordFault("the bundle lists a key no entry uses")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-EVENTS = ("conversion.created", "conversion.refunded")
+EVENTS = ("conversion.created", "conversion.refunded", "agreement.entry")
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=6)

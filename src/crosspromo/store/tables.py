@@ -116,6 +116,25 @@ partnerships = Table(
     Index("ix_partnerships_partner_org_id", "partner_org_id"),
 )
 
+record_entries = Table(  # each partnership's signed record; append-only (migration 0017)
+    "record_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "partnership_id",
+        Integer,
+        ForeignKey("partnerships.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("idx", Integer, nullable=False),  # its place in the record, from 0
+    Column("kind", String(16), nullable=False),
+    org_ref("signer_org_id"),
+    Column("hash", String(64), nullable=False),
+    Column("document", Text, nullable=False),  # the entry, canonical JSON (RFC 8785)
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("partnership_id", "idx", name="uq_record_entries_place"),
+)
+
 customers = Table(
     "customers",
     metadata,

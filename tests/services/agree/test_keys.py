@@ -10,15 +10,16 @@ from crosspromo.domain import OrgKind
 from crosspromo.domain.record import bundle, next_entry, public_key_of, verify
 from crosspromo.services.accounts.organizations import create_organization
 from crosspromo.services.accounts.secrets import reseal_all
-from crosspromo.services.agree.keys import (
-    current_key,
-    hold_key_locally,
-    published_keys,
-    server_signer,
-)
+from crosspromo.services.agree.keys import current_key, published_keys, signer
+from crosspromo.services.agree.rotation import hold_key_locally
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import SigningKeyRepository
 from crosspromo.web.app import create_app
+
+
+def server_signer(db: Database, org_id: int) -> SigningKey | None:
+    with db.transaction() as session:
+        return signer(session, db.settings, org_id)
 
 
 def test_a_key_is_made_once_sealed_and_signs(db: Database) -> None:
@@ -31,10 +32,10 @@ def test_a_key_is_made_once_sealed_and_signs(db: Database) -> None:
     assert stored is not None
     assert stored.private_key is not None
     assert stored.private_key.startswith("v1:")  # sealed, never in the clear
-    signer = server_signer(db, org.id)
-    assert signer is not None
-    assert public_key_of(signer) == first.public_key
-    VerifyKey(bytes.fromhex(first.public_key)).verify(signer.sign(b"terms v1"))
+    made = server_signer(db, org.id)
+    assert made is not None
+    assert public_key_of(made) == first.public_key
+    VerifyKey(bytes.fromhex(first.public_key)).verify(made.sign(b"terms v1"))
 
 
 def test_a_key_held_by_the_organization_leaves_the_server_unable_to_sign(db: Database) -> None:

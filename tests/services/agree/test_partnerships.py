@@ -33,16 +33,17 @@ def test_lifecycle_with_events(db: Database) -> None:
         propose_partnership(db, b.id, "alpha", "again")
     pid = view.id
     change_status(db, b.id, pid, PartnershipStatus.NEGOTIATING)
-    change_status(db, a.id, pid, PartnershipStatus.ACTIVE)
+    with pytest.raises(ConflictError, match="both parties accept the same terms"):
+        change_status(db, a.id, pid, PartnershipStatus.ACTIVE)  # nobody makes it active alone
     with pytest.raises(InvalidTransitionError):
-        change_status(db, a.id, pid, PartnershipStatus.PROSPECT)
+        change_status(db, a.id, pid, PartnershipStatus.PAUSED)
     with pytest.raises(NotFoundError):
-        change_status(db, c.id, pid, PartnershipStatus.PAUSED)
+        change_status(db, c.id, pid, PartnershipStatus.ENDED)
     assert get_partnership(db, b.id, pid).role == "partner"
     assert list_partnerships(db, c.id) == []
     with db.transaction() as s:
         moves = [e.payload["to"] for e in reversed(EventRepository(s).list(a.id))]
-    assert moves == ["prospect", "active"]
+    assert moves == ["prospect"]
     ended = change_status(db, a.id, pid, PartnershipStatus.ENDED)
     assert ended.status is PartnershipStatus.ENDED
     assert propose_partnership(db, b.id, "alpha", "second round").role == "initiator"

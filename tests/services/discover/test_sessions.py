@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from crosspromo.analytics.overlap import Audience, Requester
 from crosspromo.analytics.overlap.blinding import Blinder
-from crosspromo.domain import ConsentPurpose, OrgKind, PartnershipStatus
+from crosspromo.domain import ConsentPurpose, OrgKind
 from crosspromo.domain.overlap import SessionStatus
 from crosspromo.errors import (
     ConflictError,
@@ -23,12 +23,14 @@ from crosspromo.errors import (
 )
 from crosspromo.services.accounts.customers import record_customer
 from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.agree.partnerships import change_status, propose_partnership
+from crosspromo.services.agree import agreements
+from crosspromo.services.agree.terms import parse_terms, template
 from crosspromo.services.discover import remote, sessions
 from crosspromo.services.discover.lists import ListOptions
 from crosspromo.store import tables as t
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OverlapRepository
+from tests.conftest import agreed
 
 SHARE = frozenset({ConsentPurpose.PARTNER_SHARING})
 OPTIONS = ListOptions(skip_invalid=True)
@@ -86,15 +88,34 @@ def test_two_tenants_learn_only_the_consented_overlap(db: Database, two: dict) -
     assert [s.id for s in sessions.list_sessions(db, gamma)] == []
 
 
-def test_records_need_an_active_partnership_and_both_at_records(db: Database, two: dict) -> None:
+def test_records_need_signed_terms_that_allow_them_and_both_at_records(
+    db: Database, two: dict
+) -> None:
+    """Acceptance 4: the records disclosure is refused without an active partnership, then
+    under signed terms that share only counts, then under terms sharing records for another
+    purpose, and while an amendment allowing it is unsigned; allowed once both signed it."""
     alpha, beta = two["alpha"], two["beta"]
     sessions.set_sharing(db, beta, "records")
     sessions.set_sharing(db, alpha, "records")
     with pytest.raises(PermissionDeniedError, match="active partnership"):
         sessions.open_offer(db, beta, two["b"], OPTIONS, partner="alpha", disclosure="records")
-    made = propose_partnership(db, alpha, "beta", "Alpha x Beta").id
-    change_status(db, alpha, made, PartnershipStatus.NEGOTIATING)
-    change_status(db, beta, made, PartnershipStatus.ACTIVE)
+    sharing = template("alpha", "beta").data_sharing.model_dump(mode="json")
+    made = agreed(db, alpha, "beta")  # signed terms at the counts level (the template's)
+    with pytest.raises(PermissionDeniedError, match="at the 'counts' level"):
+        sessions.open_offer(db, beta, two["b"], OPTIONS, partner="alpha", disclosure="records")
+    records = template("alpha", "beta").document() | {
+        "data_sharing": sharing | {"overlap_level": "records", "purposes": ["attribution"]}
+    }
+    agreements.offer(db, beta, made, parse_terms(records))  # records, but not to measure overlap
+    agreements.accept(db, alpha, made, 2)
+    with pytest.raises(PermissionDeniedError, match="for attribution"):
+        sessions.open_offer(db, beta, two["b"], OPTIONS, partner="alpha", disclosure="records")
+    records["data_sharing"]["purposes"] = ["overlap_measurement"]
+    agreements.offer(db, alpha, made, parse_terms(records))
+    pending = sessions.open_offer  # an amendment both have not signed yet allows nothing
+    with pytest.raises(PermissionDeniedError, match="for attribution"):
+        pending(db, beta, two["b"], OPTIONS, partner="alpha", disclosure="records")
+    agreements.accept(db, beta, made, 3)  # acceptance 4: signed terms allowing records
     offer = sessions.open_offer(db, beta, two["b"], OPTIONS, partner="alpha", disclosure="records")
     result, shared = sessions.join_offer(db, alpha, offer.session.id, two["a"], OPTIONS)
     assert result.intersection == 5

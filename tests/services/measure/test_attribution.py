@@ -14,13 +14,13 @@ from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.engine.backend import Engine
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.agree.partnerships import propose_partnership
 from crosspromo.services.measure.journeys import attribute_tracked
 from crosspromo.services.track.conversions import ConversionInput, create_code, record_conversions
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.services.track.touchpoints import import_touchpoints
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ClickRepository, LinkRepository
+from tests.conftest import agreed
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -44,7 +44,7 @@ def shop(db: Database, tmp_path: Path) -> int:
     org = create_organization(db, "shop", "Shop", OrgKind.BRAND).id
     for slug in ("acme", "beta"):
         create_organization(db, slug, slug.title(), OrgKind.PARTNER)
-        propose_partnership(db, org, slug, f"with {slug}")
+        agreed(db, org, slug, name=f"with {slug}")
     add_domain(db, org, "shop.example")
     code = create_link(db, org, "acme", "https://shop.example/", campaign="spring").code
     create_code(db, org, "beta", "BETA10", CodeKind.COUPON)

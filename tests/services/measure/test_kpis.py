@@ -12,18 +12,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crosspromo.cli.output import jsonable
-from crosspromo.domain import OrgKind, PartnershipStatus
+from crosspromo.domain import OrgKind
 from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.agree.partnerships import change_status, propose_partnership
 from crosspromo.services.measure.kpis import partner_kpis, read_costs
 from crosspromo.services.track.conversions import ConversionInput, create_code, record_conversions
 from crosspromo.store.database import Database
 from crosspromo.web.app import create_server
 from tests.cli.test_cli import cli_here
 from tests.compare import close
-from tests.conftest import Snapshot, sample_with_keys
+from tests.conftest import Snapshot, agreed, sample_with_keys
 
 
 def at(day: str) -> datetime:
@@ -45,9 +44,7 @@ def lead(day: str, customer: str, code: str) -> ConversionInput:
 def shop(db: Database) -> int:
     shop = create_organization(db, "shop", "Shop", OrgKind.BRAND).id
     cafe = create_organization(db, "cafe", "Cafe", OrgKind.PARTNER).id
-    partnership = propose_partnership(db, shop, "cafe", "Shop x Cafe").id
-    change_status(db, shop, partnership, PartnershipStatus.NEGOTIATING)
-    change_status(db, cafe, partnership, PartnershipStatus.ACTIVE)
+    agreed(db, shop, "cafe", name="Shop x Cafe")
     create_code(db, shop, "cafe", "CAFE10", CodeKind.REFERRAL)
     create_code(db, cafe, "shop", "SHOP5", CodeKind.REFERRAL)
     record_conversions(db, shop, [

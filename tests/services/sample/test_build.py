@@ -13,7 +13,8 @@ from crosspromo.errors import ConflictError
 from crosspromo.security import customer_id_hash
 from crosspromo.services.accounts.organizations import get_organization, list_organizations
 from crosspromo.services.accounts.secrets import identity_secret
-from crosspromo.services.agree.partnerships import history, list_partnerships
+from crosspromo.services.agree.history import history
+from crosspromo.services.agree.partnerships import list_partnerships
 from crosspromo.services.sample.build import build_sample, sample_summary
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import CustomerRepository, PartnershipRepository

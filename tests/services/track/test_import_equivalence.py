@@ -19,13 +19,13 @@ from crosspromo.domain import OrgKind
 from crosspromo.domain.conversions import CodeKind
 from crosspromo.errors import CrossPromoError, InvalidInputError
 from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.agree.partnerships import propose_partnership
 from crosspromo.services.track.conversions import Lookups, conversion_values, create_code
 from crosspromo.services.track.imports import COLUMNS, _parse, import_conversions
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.store import tables as t
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ClickRepository, LinkRepository
+from tests.conftest import agreed
 
 # Per column: values both paths accept, values only the row rules accept (spellings the column
 # checks leave to them), and values neither accepts. Most cells are plain, so files that store
@@ -74,7 +74,7 @@ def shop(db: Database) -> int:
     other = create_organization(db, "other", "Other", OrgKind.BRAND)
     create_organization(db, "friend", "Friend", OrgKind.PARTNER)
     for owner in (org, other):
-        propose_partnership(db, owner.id, "friend", "referrals")
+        agreed(db, owner.id, "friend", name="referrals")
         add_domain(db, owner.id, "example.com")
     create_code(db, org.id, "friend", "FRIEND", CodeKind.REFERRAL)
     create_code(db, org.id, "friend", "SAVE10", CodeKind.COUPON)

@@ -13,12 +13,12 @@ from crosspromo.domain import OrgKind
 from crosspromo.domain.conversions import CodeKind
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.agree.partnerships import propose_partnership
 from crosspromo.services.track.conversions import create_code
 from crosspromo.services.track.imports import import_conversions
 from crosspromo.services.track.outbound import add_endpoint, list_deliveries
 from crosspromo.store import tables as t
 from crosspromo.store.database import Database
+from tests.conftest import agreed
 
 GOOD = """type,occurred_at,amount_minor,currency,order_id,referral_code
 sale,2026-03-01T10:00:00Z,2500,EUR,o-1,FRIEND
@@ -31,7 +31,7 @@ refund,2026-03-02T09:00:00Z,500,EUR,o-1,
 def shop(db: Database) -> int:
     org = create_organization(db, "shop", "Shop", OrgKind.BRAND)
     create_organization(db, "friend", "Friend", OrgKind.PARTNER)
-    propose_partnership(db, org.id, "friend", "referrals")
+    agreed(db, org.id, "friend", name="referrals")
     create_code(db, org.id, "friend", "FRIEND", CodeKind.REFERRAL)
     return org.id
 

@@ -9,6 +9,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session
+
+from crosspromo.config import Settings
 from crosspromo.domain import Role, User
 from crosspromo.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 from crosspromo.security import hash_password, token_digest
@@ -56,9 +59,6 @@ def invite(
 ) -> Issued:
     """Invite ``email`` as ``role`` into the inviter's organization, or (``partner``: a slug,
     role partner) as a user of that partner, which must have an open partnership with it."""
-    email = email.strip().lower()
-    if not EMAIL.match(email):
-        raise InvalidInputError(f"{email!r} is not an e-mail address", field="email")
     allowed = MAY_INVITE.get(inviter.role, ())
     if not allowed:
         raise InvalidInputError(f"an {inviter.role.value} cannot invite anyone", field="role")
@@ -69,31 +69,41 @@ def invite(
     if role is not Role.PARTNER and role not in allowed:
         names = ", ".join(r.value for r in allowed)
         raise InvalidInputError(f"an {inviter.role.value} may invite: {names}", field="role")
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
     with db.transaction() as session:
-        orgs = OrganizationRepository(session)
         target = inviter.org_id
         if partner is not None:
-            other = orgs.find_slug(partner)
+            other = OrganizationRepository(session).find_slug(partner)
             if (
                 other is None
                 or PartnershipRepository(session).open_between(inviter.org_id, other.id) is None
             ):
                 raise NotFoundError(f"no open partnership with {partner!r}", field="partner")
             target = other.id
-        if UserRepository(session).credentials(email) is not None:
-            raise ConflictError(f"{email} already has a login")
-        values = {
-            "org_id": target, "email": email, "role": str(role), "token_hash": token_digest(token),
-            "invited_by_org_id": inviter.org_id, "invited_by": inviter.email,
-            "created_at": now, "expires_at": now + LIFETIME,
-        }  # fmt: skip
-        InvitationRepository(session).add(values)
-        row = InvitationRepository(session).by_digest(token_digest(token))
-        assert row is not None
-        view = _view(row, orgs.get(target).name, now)
-    return Issued(view, f"{db.settings.public_url.rstrip('/')}/invite/{token}")
+        return issue(session, db.settings, inviter.org_id, inviter.email, email, role, target)
+
+
+def issue(
+    session: Session, settings: Settings, inviter_org_id: int, invited_by: str, email: str,
+    role: Role, target: int,
+) -> Issued:  # fmt: skip
+    """Write an invitation of ``email`` as ``role`` of organization ``target``, inside the
+    caller's transaction; its link, shown once."""
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise InvalidInputError(f"{email!r} is not an e-mail address", field="email")
+    if UserRepository(session).credentials(email) is not None:
+        raise ConflictError(f"{email} already has a login")
+    token, now = secrets.token_urlsafe(32), utcnow()
+    values = {
+        "org_id": target, "email": email, "role": str(role), "token_hash": token_digest(token),
+        "invited_by_org_id": inviter_org_id, "invited_by": invited_by,
+        "created_at": now, "expires_at": now + LIFETIME,
+    }  # fmt: skip
+    InvitationRepository(session).add(values)
+    row = InvitationRepository(session).by_digest(token_digest(token))
+    assert row is not None
+    view = _view(row, OrganizationRepository(session).get(target).name, now)
+    return Issued(view, f"{settings.public_url.rstrip('/')}/invite/{token}")
 
 
 def sent_invitations(db: Database, org_id: int) -> list[InvitationView]:

@@ -11,9 +11,10 @@ from typing import Annotated
 
 from nacl.signing import SigningKey
 from pydantic import Field
+from sqlalchemy.orm import Session
 
-from crosspromo.domain.record import fingerprint, is_public_key, public_key_of
-from crosspromo.errors import InvalidInputError
+from crosspromo.config import Settings
+from crosspromo.domain.record import fingerprint, public_key_of
 from crosspromo.keyring import seal, unseal
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, SigningKeyRepository
@@ -44,40 +45,29 @@ class PublishedKeys:
 
 def current_key(db: Database, org_id: int) -> PublicKey:
     """The organization's key in force, made (and sealed on the server) on first use."""
-    return PublicKey.of(_current(db, org_id))
-
-
-def _current(db: Database, org_id: int) -> SigningKeyRow:
     with db.transaction() as session:
-        repository = SigningKeyRepository(session)
-        found = repository.current(org_id)
-        if found is None:
-            made = SigningKey.generate()
-            public = public_key_of(made)
-            found = repository.add(org_id, public, fingerprint(public),
-                                   seal(db.settings, bytes(made).hex()))  # fmt: skip
-        return found
+        return PublicKey.of(key_in_force(session, db.settings, org_id))
 
 
-def hold_key_locally(db: Database, org_id: int, public_key: str) -> PublicKey:
-    """From now on the organization signs with its own key, kept off the server: only
-    ``public_key`` is stored, and the server's copy of the key before is retired."""
-    public_key = public_key.strip().lower()
-    if not is_public_key(public_key):
-        raise InvalidInputError("an Ed25519 public key is 64 hex digits", field="public_key")
-    with db.transaction() as session:
-        added = SigningKeyRepository(session).add(org_id, public_key, fingerprint(public_key),
-                                                   None)  # fmt: skip
-        return PublicKey.of(added)
+def key_in_force(session: Session, settings: Settings, org_id: int) -> SigningKeyRow:
+    """``current_key`` inside the caller's transaction."""
+    repository = SigningKeyRepository(session)
+    found = repository.current(org_id)
+    if found is None:
+        made = SigningKey.generate()
+        public = public_key_of(made)
+        found = repository.add(org_id, public, fingerprint(public),
+                               seal(settings, bytes(made).hex()))  # fmt: skip
+    return found
 
 
-def server_signer(db: Database, org_id: int) -> SigningKey | None:
+def signer(session: Session, settings: Settings, org_id: int) -> SigningKey | None:
     """The key the server signs with in the organization's name; None when the organization
     holds its key (its entries are then signed where it keeps it)."""
-    found = _current(db, org_id)
+    found = key_in_force(session, settings, org_id)
     if found.private_key is None:
         return None
-    secret, _ = unseal(db.settings, found.private_key)
+    secret, _ = unseal(settings, found.private_key)
     return SigningKey(bytes.fromhex(secret))
 
 

@@ -14,12 +14,8 @@ from crosspromo.domain.models import allowed_transitions
 from crosspromo.errors import CrossPromoError
 from crosspromo.services import latest
 from crosspromo.services.accounts.organizations import OrganizationView
-from crosspromo.services.agree.partnerships import (
-    PartnershipView,
-    StatusStep,
-    get_partnership,
-    history,
-)
+from crosspromo.services.agree.history import StatusStep, history
+from crosspromo.services.agree.partnerships import PartnershipView, get_partnership
 from crosspromo.services.measure.experiments import ExperimentView, list_experiments
 from crosspromo.services.track import stats
 from crosspromo.services.track.conversions import CodeView
@@ -84,18 +80,23 @@ def partnership_page(
                  if c.partner_org_id == holder]  # fmt: skip
     view = get_partnership(db, org_id, partnership_id)
     links = links_between(db, owner, holder, stats.day_window(first, last))
-    figures = _figures(db, owner, orgs[holder].slug, first, last, brand_side=not portal)
+    found = figures(db, owner, orgs[holder].slug, first, last, brand_side=not portal)
     involved = [] if portal else [e for e in list_experiments(db, org_id)
                                   if e.partner == orgs[other_id].slug]  # fmt: skip
-    next_steps = [] if portal else [s for s in PartnershipStatus
-                                    if s in allowed_transitions(item.status)]  # fmt: skip
+    # before terms are proposed, the status moves by hand, except to active (only both
+    # parties' acceptance of the same terms makes it active); afterwards by the record
+    by_hand = allowed_transitions(item.status) - {PartnershipStatus.ACTIVE}
+    next_steps: list[PartnershipStatus] = [] if portal else [s for s in PartnershipStatus
+                                                            if s in by_hand]  # fmt: skip
     return PartnershipPage(view, OrganizationView.of(orgs[org_id]), steps, next_steps, links,
-                           codes, figures, involved)  # fmt: skip
+                           codes, found, involved)  # fmt: skip
 
 
-def _figures(
+def figures(
     db: Database, brand_id: int, partner: str, first: date, last: date, *, brand_side: bool
 ) -> Figures:
+    """What ``partner``'s links and codes from ``brand_id`` brought from ``first`` to ``last``;
+    ``brand_side``: also the brand's own analyses (new customers, credit, customer value)."""
     rows = [r for r in stats.daily_stats(db, brand_id, first, last) if r.partner == partner]
     revenue: dict[str, int] = {}
     for row in rows:

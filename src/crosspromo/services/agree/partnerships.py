@@ -9,14 +9,16 @@ from typing import Annotated
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from crosspromo.domain import Event, Organization, Partnership, PartnershipStatus
+from crosspromo.domain import Organization, Partnership, PartnershipStatus
 from crosspromo.domain.choices import one_of
 from crosspromo.domain.models import check_slug, check_transition
-from crosspromo.errors import ConflictError, InvalidInputError
+from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
 from crosspromo.services.accounts.organizations import OrganizationView
+from crosspromo.services.agree.agreements import move_body
+from crosspromo.services.agree.history import record_step
+from crosspromo.services.agree.records import append, load
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
-    EventRepository,
     OrganizationRepository,
     PartnershipRepository,
 )
@@ -58,11 +60,26 @@ def parse_status(value: str | None) -> PartnershipStatus | None:
     return one_of(PartnershipStatus, value, "status")
 
 
-def open_partners(session: Session, org_id: int) -> list[str]:
+def open_partners(session: Session, org_id: int, *, active: bool = False) -> list[str]:
     """Slugs of the organizations with an open (not ended) partnership with ``org_id``: whom
-    links, codes and experiments may involve."""
-    ids = PartnershipRepository(session).open_partner_ids(org_id)
+    experiments may involve; ``active``: only those under terms in force (whom links and
+    codes may be issued to)."""
+    repo = PartnershipRepository(session)
+    ids = repo.active_partner_ids(org_id) if active else repo.open_partner_ids(org_id)
     return sorted(o.slug for o in OrganizationRepository(session).many(ids).values())
+
+
+def check_agreed(session: Session, org_id: int, partner_slug: str) -> Organization:
+    """The partner named ``partner_slug``; NotFound (naming it) unless it and ``org_id`` have
+    an active partnership: links, codes and credit only exist under terms both accepted."""
+    partner = OrganizationRepository(session).find_slug(partner_slug)
+    if partner is None or PartnershipRepository(session).active_between(org_id, partner.id) is None:
+        raise NotFoundError(
+            f"no active partnership with {partner_slug!r}: links and codes are issued under "
+            "terms both sides accepted",
+            field="partner",
+        )
+    return partner
 
 
 def partner_choices(db: Database, org_id: int) -> list[str]:
@@ -105,7 +122,7 @@ def propose_partnership(
         if repo.open_between(org_id, partner.id) is not None:
             raise ConflictError(f"a partnership with {partner_slug!r} is already open")
         item = repo.add(org_id, partner.id, name, PartnershipStatus.PROSPECT)
-        _record(session, org_id, item.id, None, item.status, item.created_at, actor=actor)
+        record_step(session, org_id, item.id, None, item.status, item.created_at, actor=actor)
     return _views(org_id, [item], {partner.id: partner})[0]
 
 
@@ -113,98 +130,34 @@ def change_status(
     db: Database, org_id: int, partnership_id: int, target: PartnershipStatus, *,
     reason: str = "", actor: str | None = None,
 ) -> PartnershipView:  # fmt: skip
-    """Move a partnership along its lifecycle; the step is recorded as an event with its
-    ``reason`` and ``actor``. (The agreements stage makes ``active`` need the other party's
-    acceptance: that check belongs here, where every caller passes.)"""
-    reason = reason.strip()
-    if len(reason) > 500:
-        raise InvalidInputError("a reason is at most 500 characters", field="reason")
+    """Move a partnership along its lifecycle, with its ``reason`` and ``actor`` kept in the
+    history. Once terms are proposed the record decides: pausing, resuming and ending are
+    signed entries, and nothing makes a partnership active but both parties' acceptance of
+    the same terms (``agreements.accept``). Every caller passes here."""
     with db.transaction() as session:
-        repo = PartnershipRepository(session)
-        item = repo.get_for_org(org_id, partnership_id)
+        loaded = load(session, org_id, partnership_id)
+        item = loaded.partnership
         check_transition(item.status, target)
-        when = repo.set_status(item.id, target)
-        _record(session, org_id, item.id, item.status, target, when, reason=reason, actor=actor)
-        updated = repo.get_for_org(org_id, partnership_id)
-        other = OrganizationRepository(session).get(updated.other_party(org_id))
-    return _views(org_id, [updated], {other.id: other})[0]
+        kind = _ENTRY_FOR.get(target)
+        if target is PartnershipStatus.ACTIVE and item.status is not PartnershipStatus.PAUSED:
+            raise ConflictError(
+                "a partnership becomes active when both parties accept the same terms: propose "
+                "terms, and the other party accepts them"
+            )
+        if loaded.entries or target is PartnershipStatus.ACTIVE:
+            if kind is None:
+                raise ConflictError(f"terms are proposed: a {item.status} partnership moves on "
+                                    "by its record (accept, counter, decline or end)")  # fmt: skip
+            append(session, db.settings, loaded, kind, move_body(loaded, kind, reason),
+                   actor=actor)  # fmt: skip
+        else:
+            move_body(loaded, "end", reason)  # the reason's checks
+            when = PartnershipRepository(session).set_status(item.id, target)
+            record_step(session, org_id, item.id, item.status, target, when,
+                        reason=reason.strip(), actor=actor)  # fmt: skip
+        updated = PartnershipRepository(session).get_for_org(org_id, partnership_id)
+    return _views(org_id, [updated], {loaded.other.id: loaded.other})[0]
 
 
-def _record(
-    session: Session,
-    org_id: int,
-    partnership_id: int,
-    previous: PartnershipStatus | None,
-    status: PartnershipStatus,
-    when: datetime,
-    *,
-    reason: str = "",
-    actor: str | None = None,
-) -> None:
-    payload: dict[str, object] = {
-        "partnership_id": partnership_id,
-        "from": None if previous is None else str(previous),
-        "to": str(status),
-    }
-    if reason:
-        payload["reason"] = reason
-    if actor:
-        payload["by"] = actor
-    EventRepository(session).append(
-        org_id, STATUS_CHANGED, f"{_history_key(partnership_id)}{status}:{when.isoformat()}",
-        when, payload,
-    )  # fmt: skip
-
-
-# The usual way to each status from the first contact.
-_WAY = (PartnershipStatus.PROSPECT, PartnershipStatus.NEGOTIATING, PartnershipStatus.ACTIVE)
-
-
-def record_history(
-    session: Session, item: Partnership, started: datetime, changed: datetime, reason: str
-) -> None:
-    """The history of a partnership stored with its status already set (the sample, an
-    import): from prospect at ``started`` along the usual steps to its status at ``changed``,
-    the steps between spread evenly, each by the initiator with ``reason``."""
-    way = list(_WAY[: _WAY.index(item.status) + 1]) if item.status in _WAY else [*_WAY, item.status]
-    gap = (changed - started) / max(len(way) - 1, 1)
-    for number, status in enumerate(way):
-        when = changed if number == len(way) - 1 else started + gap * number
-        previous = way[number - 1] if number else None
-        _record(session, item.initiator_org_id, item.id, previous, status, when, reason=reason)
-
-
-STATUS_CHANGED = "partnership.status_changed"
-
-
-def _history_key(partnership_id: int) -> str:
-    return f"partnership:{partnership_id}:"
-
-
-@dataclass(frozen=True, slots=True)
-class StatusStep:
-    """One step of a partnership's lifecycle: when, to what, by which side and why."""
-
-    at: datetime
-    status: PartnershipStatus
-    previous: PartnershipStatus | None
-    by_org: str
-    by: str | None
-    reason: str
-
-
-def history(session: Session, item: Partnership) -> list[StatusStep]:
-    """Every step of ``item``, by either party, oldest first."""
-    parties = (item.initiator_org_id, item.partner_org_id)
-    names = {i: o.name for i, o in OrganizationRepository(session).many(parties).items()}
-    steps = EventRepository(session).keyed(parties, STATUS_CHANGED, _history_key(item.id))
-    return [_step(e, names[e.org_id]) for e in steps]
-
-
-def _step(event: Event, by_org: str) -> StatusStep:
-    before = event.payload.get("from")
-    return StatusStep(
-        event.occurred_at, PartnershipStatus(event.payload["to"]),
-        PartnershipStatus(before) if before else None, by_org, event.payload.get("by"),
-        event.payload.get("reason", ""),
-    )  # fmt: skip
+_ENTRY_FOR = {PartnershipStatus.PAUSED: "pause", PartnershipStatus.ACTIVE: "resume",
+              PartnershipStatus.ENDED: "end"}  # fmt: skip

@@ -44,6 +44,7 @@ from crosspromo.errors import (
 )
 from crosspromo.security import customer_id_hashes
 from crosspromo.services.accounts.secrets import identity_secret
+from crosspromo.services.agree.records import terms_in_force
 from crosspromo.services.discover.lists import ListOptions, read_identifiers
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
@@ -153,12 +154,23 @@ def check_level(level: SharingLevel, disclosure: Disclosure, who: str) -> None:
 
 
 def _check_records(session: Any, org_id: int, partner_id: int | None) -> None:
+    """Records are shared only under signed terms in force that allow it: data sharing at the
+    ``records`` level for overlap measurement."""
     if partner_id is None:
         return
-    found = PartnershipRepository(session).open_between(org_id, partner_id)
-    if found is None or found.status != "active":
+    found = PartnershipRepository(session).active_between(org_id, partner_id)
+    terms = None if found is None else terms_in_force(session, found.id)
+    if terms is None:
         raise PermissionDeniedError(
-            "sharing the overlapping records needs an active partnership between the two"
+            "sharing the overlapping records needs an active partnership: terms both sides "
+            "signed that allow it"
+        )
+    sharing = terms["data_sharing"]
+    if sharing["overlap_level"] != "records" or "overlap_measurement" not in sharing["purposes"]:
+        raise PermissionDeniedError(
+            f"the signed terms allow overlap at the {sharing['overlap_level']!r} level for "
+            f"{', '.join(sharing['purposes']) or 'no purpose'}; sharing records needs data-"
+            "sharing terms with overlap_level 'records' for overlap_measurement: amend them"
         )
 
 

@@ -24,7 +24,7 @@ from crosspromo.sample.purchases import SamplePurchases, generate_purchases
 from crosspromo.sample.tracking import SampleTracking, generate_tracking
 from crosspromo.security import customer_id_hash, customer_id_hashes, normalize_external_id
 from crosspromo.services.accounts.secrets import identity_secret
-from crosspromo.services.agree.partnerships import record_history
+from crosspromo.services.sample.agreements import write_agreement
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ClickRepository,
@@ -125,8 +125,9 @@ def build_sample(
         for (initiator, partner, name, status), (started, changed) in zip(
             ecosystem.partnerships, ecosystem.partnership_dates, strict=True
         ):
-            item = partnerships.add(ids[initiator], ids[partner], name, status, started, changed)
-            record_history(session, item, started, changed, "sample data")
+            item = partnerships.add(ids[initiator], ids[partner], name, PartnershipStatus.PROSPECT,
+                                    started, started)  # fmt: skip
+            write_agreement(session, db.settings, item, status, started, changed)
         tracking = generate_tracking(
             seed, scale, ecosystem.partnerships, ecosystem.partnership_dates
         )

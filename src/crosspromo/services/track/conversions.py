@@ -22,6 +22,7 @@ from crosspromo.domain.money import MAX_MINOR, Money
 from crosspromo.errors import ConflictError, CrossPromoError, InvalidInputError, NotFoundError
 from crosspromo.security import customer_id_hash
 from crosspromo.services.accounts.secrets import identity_secret
+from crosspromo.services.agree.partnerships import check_agreed
 from crosspromo.services.track.outbound import enqueue_conversions
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
@@ -192,6 +193,8 @@ class Lookups:
             kind: repository.many(org_id, codes.get(kind, set()), kind) for kind in CodeKind
         }
         self.orders = ConversionRepository(session).order_states(org_id, refund_orders)
+        # credit goes only to partners under terms both sides accepted (active, not paused)
+        self.credited = PartnershipRepository(session).active_partner_ids(org_id)
 
     @classmethod
     def for_items(cls, session: Session, org_id: int, items: list[ConversionInput]) -> Lookups:
@@ -299,6 +302,8 @@ def _values(db: Database, org_id: int, item: ConversionInput, lookups: Lookups) 
                 )
             values["code_id"] = found.id
             values["partner_org_id"] = values["partner_org_id"] or found.partner_org_id
+    if values["partner_org_id"] not in lookups.credited:  # kept as a fact, credited to nobody
+        values["partner_org_id"] = None
     return values
 
 
@@ -326,16 +331,11 @@ def _refund_source(item: ConversionInput, lookups: Lookups) -> dict[str, Any]:
 def create_code(
     db: Database, org_id: int, partner_slug: str, code: str, kind: CodeKind
 ) -> CodeView:
-    """A referral or coupon code for a partner with an open partnership."""
+    """A referral or coupon code for a partner whose partnership is active."""
     check_slug(partner_slug, "partner")
     check_custom_slug(code)
     with db.transaction() as session:
-        partner = OrganizationRepository(session).find_slug(partner_slug)
-        if (
-            partner is None
-            or PartnershipRepository(session).open_between(org_id, partner.id) is None
-        ):
-            raise NotFoundError(f"no open partnership with {partner_slug!r}", field="partner")
+        partner = check_agreed(session, org_id, partner_slug)
         added = PartnerCodeRepository(session).add(org_id, partner.id, code, kind)
         return CodeView.of(added, partner.slug)
 

@@ -20,7 +20,7 @@ from crosspromo.domain.links import (
 )
 from crosspromo.domain.models import check_slug
 from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
-from crosspromo.services.agree.partnerships import open_partners
+from crosspromo.services.agree.partnerships import check_agreed, open_partners
 from crosspromo.services.track.conversions import CodeView
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
@@ -30,7 +30,6 @@ from crosspromo.store.repositories import (
     LinkRepository,
     OrganizationRepository,
     PartnerCodeRepository,
-    PartnershipRepository,
 )
 from crosspromo.store.repositories.stats import Window
 
@@ -94,22 +93,14 @@ def create_link(
     medium: str = "partner",
     content: str = "",
 ) -> IssuedLink:
-    """A link for ``partner_slug`` to share. The partner must be in a partnership with the
-    organization that is not ended; the destination host must be allow-listed."""
+    """A link for ``partner_slug`` to share. The partnership must be active (terms both
+    sides accepted); the destination host must be allow-listed."""
     check_slug(partner_slug, "partner")
     if len(campaign) > 200:
         raise InvalidInputError("campaign must be at most 200 characters", field="campaign")
     code = check_custom_slug(slug) if slug else None
     with db.transaction() as session:
-        partner = OrganizationRepository(session).find_slug(partner_slug)
-        if (
-            partner is None
-            or PartnershipRepository(session).open_between(org_id, partner.id) is None
-        ):
-            raise NotFoundError(
-                f"no open partnership with {partner_slug!r}; links are issued to partners",
-                field="partner",
-            )
+        partner = check_agreed(session, org_id, partner_slug)
         allowed = DomainRepository(session).list(org_id)
         final = tagged_destination(
             destination,
@@ -273,7 +264,7 @@ def links_page(db: Database, org_id: int) -> LinksPage:
         orgs = OrganizationRepository(session)
         wanted = {i.partner_org_id for i in items} | {c.partner_org_id for c in codes}
         slugs = {o.id: o.slug for o in orgs.many(wanted).values()}
-        partners = open_partners(session, org_id)
+        partners = open_partners(session, org_id, active=True)
         domains = sorted(DomainRepository(session).list(org_id))
     links = [IssuedLink.of(db, i, slugs[i.partner_org_id]) for i in items]
     shown = [CodeView.of(c, slugs[c.partner_org_id]) for c in reversed(codes)]

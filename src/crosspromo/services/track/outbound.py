@@ -232,6 +232,21 @@ def has_endpoints(session: Session, org_id: int) -> bool:
     return bool(WebhookEndpointRepository(session).for_org(org_id))
 
 
+def enqueue_event(session: Session, org_id: int, event: str, payload: dict[str, Any]) -> None:
+    """Write one event to the outbox of each of the organization's endpoints that subscribe
+    to it, inside the caller's transaction."""
+    _enqueue(session, WebhookEndpointRepository(session).for_org(org_id), event, payload)
+
+
+def _enqueue(
+    session: Session, endpoints: Sequence[WebhookEndpoint], event: str, payload: dict[str, Any]
+) -> None:
+    deliveries = WebhookDeliveryRepository(session)
+    for endpoint in endpoints:
+        if event in endpoint.events:
+            deliveries.enqueue(endpoint, event, f"msg_{secrets.token_hex(12)}", payload)
+
+
 def enqueue_conversions(session: Session, org_id: int, conversions: Sequence[Conversion]) -> None:
     """Write conversion events to the outbox, inside the caller's transaction."""
     endpoints = WebhookEndpointRepository(session).for_org(org_id)
@@ -240,7 +255,6 @@ def enqueue_conversions(session: Session, org_id: int, conversions: Sequence[Con
     partners = OrganizationRepository(session).many(
         c.partner_org_id for c in conversions if c.partner_org_id
     )
-    deliveries = WebhookDeliveryRepository(session)
     for conversion in conversions:
         event = (
             "conversion.refunded"
@@ -262,10 +276,7 @@ def enqueue_conversions(session: Session, org_id: int, conversions: Sequence[Con
                 "occurred_at": conversion.occurred_at.isoformat(),
             },
         }
-        for endpoint in endpoints:
-            if event in endpoint.events:
-                message_id = f"msg_{secrets.token_hex(12)}"
-                deliveries.enqueue(endpoint, event, message_id, payload)
+        _enqueue(session, endpoints, event, payload)
 
 
 class Dispatcher:

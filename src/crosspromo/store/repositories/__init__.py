@@ -10,7 +10,11 @@ from crosspromo.store.repositories.accounts import (
     OrganizationRepository,
     UserRepository,
 )
-from crosspromo.store.repositories.agreements import SigningKeyRepository, SigningKeyRow
+from crosspromo.store.repositories.agreements import (
+    RecordRepository,
+    SigningKeyRepository,
+    SigningKeyRow,
+)
 from crosspromo.store.repositories.base import Repository, utcnow
 from crosspromo.store.repositories.conversions import (
     ConversionRepository,
@@ -62,6 +66,7 @@ __all__ = [
     "PartnerCodeRepository",
     "PartnershipRepository",
     "ProfileRepository",
+    "RecordRepository",
     "Repository",
     "SaltRepository",
     "SampleRunRepository",

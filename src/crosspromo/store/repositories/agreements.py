@@ -1,13 +1,15 @@
-"""Signing keys of the organizations' partnership records."""
+"""Partnership records (their signed entries) and the organizations' signing keys."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select, update
 
+from crosspromo.domain.record import Entry, canonical
 from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository, utcnow
 
@@ -62,3 +64,36 @@ class SigningKeyRepository(Repository):
 def _key(row: Row[Any]) -> SigningKeyRow:
     return SigningKeyRow(row.id, row.org_id, row.public_key, row.fingerprint, row.private_key,
                          row.created_at, row.retired_at)  # fmt: skip
+
+
+class RecordRepository(Repository):
+    """Each partnership's record: entries are only ever added, at the next place (the database
+    refuses a second entry at the same place, and any change or removal)."""
+
+    def entries(self, partnership_id: int) -> list[Entry]:
+        c = t.record_entries.c
+        rows = self.session.execute(
+            select(c.document).where(c.partnership_id == partnership_id).order_by(c.idx)
+        )
+        return [Entry(**json.loads(r[0])) for r in rows]
+
+    def append(self, partnership_id: int, entry: Entry, signer_org_id: int) -> None:
+        values = {
+            "partnership_id": partnership_id,
+            "idx": entry.index,
+            "kind": entry.kind,
+            "signer_org_id": signer_org_id,
+            "hash": entry.hash,
+            "document": canonical(entry.document()).decode(),
+            "created_at": utcnow(),
+        }
+        moved = "the record moved on while this entry was made: load it and try again"
+        self._insert(t.record_entries, values, moved)
+
+    def with_records(self, partnership_ids: list[int]) -> set[int]:
+        """Those of ``partnership_ids`` that have a record."""
+        c = t.record_entries.c
+        rows = self.session.execute(
+            select(c.partnership_id).where(c.partnership_id.in_(partnership_ids), c.idx == 0)
+        )
+        return {int(r[0]) for r in rows}

@@ -62,6 +62,15 @@ class PartnershipRepository(Repository):
             raise NotFoundError(f"no partnership with id {partnership_id}")
         return _partnership(row)
 
+    def active_partner_ids(self, org_id: int) -> set[int]:
+        """The organizations ``org_id`` has an active partnership with (terms both accepted,
+        not paused): whom links, codes and conversions may credit."""
+        return {p.other_party(org_id) for p in self.for_org(org_id, PartnershipStatus.ACTIVE)}
+
+    def active_between(self, org_a: int, org_b: int) -> Partnership | None:
+        found = self.open_between(org_a, org_b)
+        return found if found is not None and found.status is PartnershipStatus.ACTIVE else None
+
     def open_between(self, org_a: int, org_b: int) -> Partnership | None:
         pair = or_(
             (t.partnerships.c.initiator_org_id == org_a)
@@ -74,8 +83,10 @@ class PartnershipRepository(Repository):
         ).first()
         return None if row is None else _partnership(row)
 
-    def set_status(self, partnership_id: int, status: PartnershipStatus) -> datetime:
-        now = utcnow()
+    def set_status(
+        self, partnership_id: int, status: PartnershipStatus, when: datetime | None = None
+    ) -> datetime:
+        now = when or utcnow()
         self.session.execute(
             update(t.partnerships)
             .where(t.partnerships.c.id == partnership_id)

@@ -3,6 +3,7 @@ portal), the API key's organization, and customers with their consents."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -43,7 +44,10 @@ from crosspromo.services.accounts.organizations import (
 )
 from crosspromo.services.accounts.overview import organization_overview
 from crosspromo.services.accounts.users import parse_role, team
+from crosspromo.services.agree.keys import current_key
 from crosspromo.services.agree.partnerships import parse_status, partner_choices
+from crosspromo.services.agree.rotation import hold_key_locally, rotate_key
+from crosspromo.services.agree.terms import template
 from crosspromo.services.track.links import partner_links, partner_qr_code
 from crosspromo.services.track.stats import day_window
 from crosspromo.store.database import Database
@@ -222,13 +226,18 @@ def overview(request: Request, user: Manager, db: DB, status: str | None = None)
 
 def overview_page(
     request: Request, user: User, db: Database, status: str | None, *, status_code: int = 200,
-    error: str | None = None, form: dict[str, str] | None = None,
+    error: str | None = None, form: dict[str, str] | None = None, **extra: object,
 ) -> Response:  # fmt: skip
+    """The Partnerships tab; ``extra``: what an invitation form gives back (the link made, or
+    why it was refused)."""
     data = organization_overview(db, user.org_id, parse_status(status))
+    starting = template(data.organization.slug, "their-slug").document()
     return page(
         request, "accounts/overview.html", user=user, data=data,
         statuses=list(PartnershipStatus), selected=status or "", error=error, form=form or {},
         others=organization_choices(db, user.org_id), status_code=status_code,
+        invite_terms=json.dumps(starting, indent=2),
+        **({"invited": None, "invite_error": None} | extra),
     )  # fmt: skip
 
 
@@ -259,8 +268,35 @@ def _keys_page(
     request: Request, user: User, db: Database, *, status_code: int = 200, **context: object
 ) -> Response:
     keys = list_api_keys(db, _slug(db, user.org_id))
+    context = {"signing_error": None, "signing": current_key(db, user.org_id)} | context
     return page(request, "accounts/keys.html", user=user, keys=keys, status_code=status_code,
                 **context)  # fmt: skip
+
+
+@pages.post("/settings/keys/signing/rotate")
+def signing_rotate(request: Request, user: Editor, db: DB, csrf: Csrf = "") -> Response:
+    """A new signing key kept on the server; the old one signs the hand-over and retires."""
+    check_csrf(request, csrf)
+    try:
+        rotate_key(db, user.org_id)
+    except ConflictError as exc:
+        return _keys_page(request, user, db, signing_error=exc.message, status_code=409)
+    return RedirectResponse("/settings/keys#signing", status_code=303)
+
+
+@pages.post("/settings/keys/signing/hold")
+def signing_hold(
+    request: Request, user: Editor, db: DB,
+    public_key: Annotated[str, Form(max_length=64)] = "", csrf: Csrf = "",
+) -> Response:  # fmt: skip
+    """From now on the organization signs with its own key; the server keeps its public key."""
+    check_csrf(request, csrf)
+    try:
+        hold_key_locally(db, user.org_id, public_key)
+    except (InvalidInputError, ConflictError) as exc:
+        return _keys_page(request, user, db, signing_error=exc.message,
+                          status_code=exc.http_status)  # fmt: skip
+    return RedirectResponse("/settings/keys#signing", status_code=303)
 
 
 @pages.get("/settings/keys")

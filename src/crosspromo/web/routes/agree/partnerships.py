@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -13,8 +13,12 @@ from crosspromo.domain import PartnershipStatus, User
 from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
 from crosspromo.services.agree import keys, partnerships
 from crosspromo.services.agree import partnership_page as detail
+from crosspromo.services.agree.agreement_view import agreement_view
+from crosspromo.services.agree.invited import propose_to_newcomer
 from crosspromo.services.agree.keys import PublishedKeys
 from crosspromo.services.agree.partnerships import PartnershipView
+from crosspromo.services.agree.performance import targets
+from crosspromo.services.agree.terms import read_terms
 from crosspromo.store.database import Database
 from crosspromo.web.deps import DB, ApiOrg, check_csrf
 from crosspromo.web.pages import Csrf, Editor, Manager, Partner, chosen_range, page
@@ -96,6 +100,30 @@ def partnerships_propose(
     return RedirectResponse(f"/partnerships/{made.id}", status_code=303)
 
 
+@pages.post("/partnerships/invite")
+def partnerships_invite(
+    request: Request,
+    user: Editor,
+    db: DB,
+    name: Annotated[str, Form(max_length=200)] = "",
+    slug: Annotated[str, Form(max_length=64)] = "",
+    email: Annotated[str, Form(max_length=320)] = "",
+    terms: Annotated[str, Form(max_length=100_000)] = "",
+    csrf: Csrf = "",
+) -> Response:
+    """Propose terms to a business not on this server yet: it is made, with the proposal
+    waiting, and the one-time link that makes its owner is shown once."""
+    check_csrf(request, csrf)
+    form = {"new_name": name, "slug": slug, "email": email, "terms": terms}
+    try:
+        made = propose_to_newcomer(db, user.org_id, user.email, slug, name, email,
+                                   read_terms(terms, "the terms"))  # fmt: skip
+    except (InvalidInputError, NotFoundError, ConflictError) as exc:
+        return overview_page(request, user, db, None, form=form, invite_error=exc.message,
+                             status_code=exc.http_status)  # fmt: skip
+    return overview_page(request, user, db, None, invited=made)
+
+
 @pages.get("/partnerships/{partnership_id}")
 def partnership(
     request: Request, user: Manager, db: DB, partnership_id: SmallId, start: From = None,
@@ -103,7 +131,7 @@ def partnership(
 ) -> Response:  # fmt: skip
     """One partnership: both parties, its history, links and codes, figures for a range,
     experiments with the partner, and the lifecycle's next steps."""
-    return _partnership(request, user, db, partnership_id, start, end, portal=False)
+    return partnership_view(request, user, db, partnership_id, start, end, portal=False)
 
 
 @pages.get("/portal/partnerships/{partnership_id}")
@@ -113,18 +141,22 @@ def portal_partnership(
 ) -> Response:  # fmt: skip
     """The partner's view of one partnership: the parties, its history, and the links and
     codes issued to the partner with their numbers."""
-    return _partnership(request, user, db, partnership_id, start, end, portal=True)
+    return partnership_view(request, user, db, partnership_id, start, end, portal=True)
 
 
-def _partnership(
-    request: Request, user: User, db: Database, partnership_id: int, start: date | None,
-    end: date | None, *, portal: bool, status_code: int = 200, error: str | None = None,
+def partnership_view(
+    request: Request, user: User, db: Database, partnership_id: int, start: date | None = None,
+    end: date | None = None, *, portal: bool, status_code: int = 200, error: str | None = None,
 ) -> Response:  # fmt: skip
+    """The partnership's page for ``user``'s side, with the reason a step was refused."""
     chosen = chosen_range(start, end)
     found = detail.partnership_page(db, user.org_id, partnership_id, chosen.start, chosen.end,
                                     portal=portal)  # fmt: skip
+    agreement = agreement_view(db, user.org_id, partnership_id)
+    goals = targets(db, user.org_id, partnership_id)
     return page(request, "agree/partnership.html", user=user, p=found, portal=portal,
-                chosen=chosen, error=error,
+                chosen=chosen, error=error, a=agreement, targets=goals,
+                last_month=(date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m"),
                 status_code=status_code if chosen.error is None else 422)  # fmt: skip
 
 
@@ -144,6 +176,6 @@ def partnership_step(
         partnerships.change_status(db, user.org_id, partnership_id, status, reason=reason,
                                    actor=user.email)  # fmt: skip
     except (InvalidInputError, ConflictError) as exc:
-        return _partnership(request, user, db, partnership_id, None, None, portal=False,
-                            error=exc.message, status_code=exc.http_status)  # fmt: skip
+        return partnership_view(request, user, db, partnership_id, portal=False,
+                                error=exc.message, status_code=exc.http_status)  # fmt: skip
     return RedirectResponse(f"/partnerships/{partnership_id}", status_code=303)
