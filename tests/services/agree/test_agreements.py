@@ -6,6 +6,7 @@ own acceptance, and the server cannot make one for it (acceptance 1 and 3)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -22,7 +23,11 @@ from crosspromo.services.agree import agreements
 from crosspromo.services.agree.agreements import accept, decline, move, offer, propose
 from crosspromo.services.agree.invited import propose_to_newcomer
 from crosspromo.services.agree.keys import signer
-from crosspromo.services.agree.partnerships import change_status, get_partnership
+from crosspromo.services.agree.partnerships import (
+    change_status,
+    get_partnership,
+    propose_partnership,
+)
 from crosspromo.services.agree.performance import add_statement, targets
 from crosspromo.services.agree.records import export, load
 from crosspromo.services.agree.rotation import hold_key_locally, rotate_key
@@ -258,3 +263,38 @@ def test_targets_and_monthly_statements_come_from_the_terms_in_force(
     with pytest.raises(InvalidInputError, match="not YYYY-MM"):
         add_statement(db, acme, pid, "2026-13")
     assert verify(_bundle(db, acme, pid)).valid
+
+
+def test_terms_offered_on_a_prospect_propose_and_an_ended_one_takes_none(
+    db: Database, orgs: dict[str, int]
+) -> None:
+    acme, beans = orgs["acme"], orgs["beans"]
+    prospect = get_partnership(db, acme, propose(db, acme, "beans", template("acme", "beans"))
+                               .partnership_id)  # fmt: skip
+    move(db, beans, prospect.id, "end", "not this year")
+    later = propose_partnership(db, beans, "acme", "Second try")
+    change_status(db, acme, later.id, PartnershipStatus.ENDED, reason="no")
+    with pytest.raises(ConflictError, match="has ended"):
+        offer(db, beans, later.id, template("acme", "beans"))
+    again = propose_partnership(db, beans, "acme", "Third try")
+    made = offer(db, beans, again.id, template("acme", "beans"))  # a proposal: no record yet
+    assert (made.version, made.status) == (1, PartnershipStatus.NEGOTIATING)
+
+
+def test_terms_signed_off_the_server_are_held_to_the_schema(
+    db: Database, orgs: dict[str, int]
+) -> None:
+    """An organization signing its own counter cannot slip in terms the schema refuses, or
+    terms spelled otherwise than the schema writes them (each reader must read the same)."""
+    acme, beans = orgs["acme"], orgs["beans"]
+    pid = propose(db, acme, "beans", template("acme", "beans")).partnership_id
+    own = SigningKey(b"q" * 32)
+    hold_key_locally(db, beans, public_key_of(own))
+    draft = agreements.draft_entry(db, beans, pid, "counter", terms=template("acme", "beans"))
+    bad = {**draft.body["terms"], "commission": {"currency": "EUR", "rules": []}}
+    short = {k: v for k, v in draft.body["terms"].items() if k != "assets"}  # a default left out
+    for terms, refused in ((bad, "commission.rules"), (short, "as the schema writes them")):
+        forged = replace(draft, body={"version": 2, "terms": terms}).signed_with(own)
+        with pytest.raises(InvalidInputError, match=refused):
+            agreements.submit_entry(db, beans, pid, forged)
+    assert agreements.submit_entry(db, beans, pid, draft.signed_with(own)).version == 2

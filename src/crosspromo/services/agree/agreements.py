@@ -68,19 +68,21 @@ def propose_in(
     if loaded.entries:
         raise ConflictError(f"terms with {partner_slug!r} are already proposed (partnership "
                             f"{found.id}): counter or amend them")  # fmt: skip
-    return append(session, settings, loaded, "proposal", _offer(loaded, terms, 1), at=at,
+    return append(session, settings, loaded, "proposal", terms_body(loaded, terms), at=at,
                   actor=actor)  # fmt: skip
 
 
 def offer(
     db: Database, org_id: int, partnership_id: int, terms: Terms, *, actor: str | None = None
 ) -> AgreementStep:
-    """New terms: a counter while negotiating, an amendment once terms are in force (they stay
-    in force until the other party accepts the amendment)."""
+    """New terms: the proposal of a partnership without a record yet, a counter while
+    negotiating, an amendment once terms are in force (they stay in force until the other
+    party accepts the amendment)."""
     with db.transaction() as session:
         loaded = load(session, org_id, partnership_id)
-        kind = "counter" if loaded.state.in_force is None else "amendment"
-        body = _offer(loaded, terms, len(loaded.state.offers) + 1)
+        kind = ("proposal" if not loaded.entries
+                else "counter" if loaded.state.in_force is None else "amendment")  # fmt: skip
+        body = terms_body(loaded, terms)
         return append(session, db.settings, loaded, kind, body, actor=actor)
 
 
@@ -141,17 +143,7 @@ def acceptance_body(loaded: Loaded, version: int) -> dict[str, Any]:
 
 def terms_body(loaded: Loaded, terms: Terms) -> dict[str, Any]:
     """An offer's body: the next version and its terms."""
-    return _offer(loaded, terms, len(loaded.state.offers) + 1)
-
-
-def _offer(loaded: Loaded, terms: Terms, version: int) -> dict[str, Any]:
-    named = {p.org for p in terms.parties}
-    if named != {loaded.me.slug, loaded.other.slug}:
-        raise InvalidInputError(
-            f"the terms' parties must be {loaded.me.slug} and {loaded.other.slug}, not "
-            f"{', '.join(sorted(named))}", field="terms",
-        )  # fmt: skip
-    return {"version": version, "terms": terms.document()}
+    return {"version": len(loaded.state.offers) + 1, "terms": terms.document()}
 
 
 def _reason(reason: str) -> dict[str, Any]:

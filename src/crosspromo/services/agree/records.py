@@ -32,6 +32,7 @@ from crosspromo.domain.record import GENESIS, KINDS, Entry, bundle, next_entry
 from crosspromo.errors import ConflictError, InvalidInputError
 from crosspromo.services.agree.history import record_step
 from crosspromo.services.agree.keys import key_in_force, signer
+from crosspromo.services.agree.terms import parse_terms
 from crosspromo.services.track.outbound import enqueue_event
 from crosspromo.store.repositories import (
     OrganizationRepository,
@@ -155,11 +156,15 @@ def commit(
 ) -> AgreementStep:  # fmt: skip
     """Store a signed entry that follows the rules; the status follows it (from ``at``, now
     unless the sample or an import says when), both parties hear."""
+    item = loaded.partnership
+    if not loaded.entries and item.status is PartnershipStatus.ENDED:
+        raise ConflictError("this partnership has ended: propose terms anew, as a new one")
+    if entry.kind in OFFERS:
+        _check_terms(loaded, entry.body.get("terms"))
     try:
         state = step(loaded.state, entry)
     except StepRefused as refused:
         raise ConflictError(str(refused)) from None
-    item = loaded.partnership
     RecordRepository(session).append(item.id, entry, loaded.me.id)
     if state.status is not None and state.status is not item.status:
         when = PartnershipRepository(session).set_status(item.id, state.status, at)
@@ -173,6 +178,23 @@ def commit(
     version = entry.body.get("version") if entry.kind in _ABOUT_A_VERSION else None
     return AgreementStep(item.id, version if isinstance(version, int) else state.in_force,
                          state.status or item.status, entry.hash)  # fmt: skip
+
+
+def _check_terms(loaded: Loaded, written: Any) -> None:
+    """Offered terms are valid by the one schema, written as it writes them (so every reader
+    reads the same), and name the two parties."""
+    terms = parse_terms(written)
+    if terms.document() != written:
+        raise InvalidInputError(
+            "the terms must be written as the schema writes them, every field included (see "
+            "`agreements template`)", field="terms",
+        )  # fmt: skip
+    named = {p.org for p in terms.parties}
+    if named != {loaded.me.slug, loaded.other.slug}:
+        raise InvalidInputError(
+            f"the terms' parties must be {loaded.me.slug} and {loaded.other.slug}, not "
+            f"{', '.join(sorted(named))}", field="terms",
+        )  # fmt: skip
 
 
 def export(session: Session, loaded: Loaded) -> bytes:

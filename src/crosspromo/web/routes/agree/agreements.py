@@ -4,6 +4,7 @@ the REST API, in the dashboard (owners and managers) and in the partner portal."
 
 # No ``from __future__ import annotations`` here: the dashboard's and the portal's forms are
 # made in one function, and FastAPI reads their parameters' annotations as evaluated objects.
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request, Response
@@ -169,23 +170,33 @@ def _add_side(prefix: str, Actor: Any) -> None:
         return partnership_view(request, user, db, partnership_id, portal=bool(prefix),
                                 error=exc.message, status_code=exc.http_status)  # fmt: skip
 
+    def act(request: Request, user: User, db: Database, partnership_id: int, csrf: str,
+            take: Callable[[], object]) -> Response:  # fmt: skip
+        """Take the step (after the form token's check): back to the agreement, or the page
+        with the reason it was refused."""
+        check_csrf(request, csrf)
+        try:
+            take()
+        except _REFUSED as exc:
+            return back(request, user, db, partnership_id, exc)
+        return RedirectResponse(f"{prefix}/partnerships/{partnership_id}#agreement", 303)
+
     @pages.post(base + "/agreement/terms")
     def terms_form(
         request: Request, user: Actor, db: DB, partnership_id: SmallId,
         terms: Annotated[str, Form(max_length=100_000)] = "", csrf: Csrf = "",
     ) -> Response:  # fmt: skip
         """Propose terms (no record yet), counter them, or propose an amendment."""
-        check_csrf(request, csrf)
-        try:
-            parsed = read_terms(terms, "the terms")
-            if agreement_view(db, user.org_id, partnership_id).versions:
-                agreements.offer(db, user.org_id, partnership_id, parsed, actor=user.email)
-            else:
-                other = _other_slug(db, user, partnership_id)
-                agreements.propose(db, user.org_id, other, parsed, actor=user.email)
-        except _REFUSED as exc:
-            return back(request, user, db, partnership_id, exc)
-        return RedirectResponse(f"{prefix}/partnerships/{partnership_id}#agreement", 303)
+        return act(
+            request,
+            user,
+            db,
+            partnership_id,
+            csrf,
+            lambda: agreements.offer(
+                db, user.org_id, partnership_id, read_terms(terms, "the terms"), actor=user.email
+            ),
+        )
 
     @pages.post(base + "/agreement/answer")
     def answer_form(
@@ -195,16 +206,27 @@ def _add_side(prefix: str, Actor: Any) -> None:
         reason: Annotated[str, Form(max_length=500)] = "", csrf: Csrf = "",
     ) -> Response:  # fmt: skip
         """Accept or decline the other party's newest version."""
-        check_csrf(request, csrf)
-        try:
-            if answer == "accept":
-                agreements.accept(db, user.org_id, partnership_id, version, actor=user.email)
-            else:
-                agreements.decline(db, user.org_id, partnership_id, version, reason,
-                                   actor=user.email)  # fmt: skip
-        except _REFUSED as exc:
-            return back(request, user, db, partnership_id, exc)
-        return RedirectResponse(f"{prefix}/partnerships/{partnership_id}#agreement", 303)
+        if answer == "accept":
+            return act(
+                request,
+                user,
+                db,
+                partnership_id,
+                csrf,
+                lambda: agreements.accept(
+                    db, user.org_id, partnership_id, version, actor=user.email
+                ),
+            )
+        return act(
+            request,
+            user,
+            db,
+            partnership_id,
+            csrf,
+            lambda: agreements.decline(
+                db, user.org_id, partnership_id, version, reason, actor=user.email
+            ),
+        )
 
     @pages.post(base + "/agreement/move")
     def move_form(
@@ -213,12 +235,16 @@ def _add_side(prefix: str, Actor: Any) -> None:
         reason: Annotated[str, Form(max_length=500)] = "", csrf: Csrf = "",
     ) -> Response:  # fmt: skip
         """Pause, resume or end the partnership, with a reason."""
-        check_csrf(request, csrf)
-        try:
-            agreements.move(db, user.org_id, partnership_id, kind, reason, actor=user.email)
-        except _REFUSED as exc:
-            return back(request, user, db, partnership_id, exc)
-        return RedirectResponse(f"{prefix}/partnerships/{partnership_id}#agreement", 303)
+        return act(
+            request,
+            user,
+            db,
+            partnership_id,
+            csrf,
+            lambda: agreements.move(
+                db, user.org_id, partnership_id, kind, reason, actor=user.email
+            ),
+        )
 
     @pages.post(base + "/agreement/statement")
     def statement_form(
@@ -226,23 +252,21 @@ def _add_side(prefix: str, Actor: Any) -> None:
         month: Annotated[str, Form(max_length=7)] = "", csrf: Csrf = "",
     ) -> Response:  # fmt: skip
         """Sign a finished month's statement into the record."""
-        check_csrf(request, csrf)
-        try:
-            performance.add_statement(db, user.org_id, partnership_id, month, actor=user.email)
-        except _REFUSED as exc:
-            return back(request, user, db, partnership_id, exc)
-        return RedirectResponse(f"{prefix}/partnerships/{partnership_id}#agreement", 303)
+        return act(
+            request,
+            user,
+            db,
+            partnership_id,
+            csrf,
+            lambda: performance.add_statement(
+                db, user.org_id, partnership_id, month, actor=user.email
+            ),
+        )
 
     @pages.get(base + "/record.json")
     def record_download(partnership_id: SmallId, user: Actor, db: DB) -> Response:
         """The record as a bundle, to keep or to check with `crosspromo agreements verify`."""
         return _bundle(db, user.org_id, partnership_id)
-
-
-def _other_slug(db: Database, user: User, partnership_id: int) -> str:
-    from crosspromo.services.agree.partnerships import get_partnership
-
-    return get_partnership(db, user.org_id, partnership_id).partner.slug
 
 
 for _prefix, _guard in _SIDES:
