@@ -108,3 +108,56 @@ def test_propose_counter_accept_across_dashboard_and_portal(
     _shot(portal, "agreement-active-portal-390")
     manager.close()
     portal.close()
+
+
+def test_a_business_not_here_yet_gets_the_proposal_by_link_and_keys_are_shown(
+    browser: Any, demo_server: DemoServer, store: Database
+) -> None:
+    """The brand proposes to a newcomer from the Partnerships tab; the one-time link makes its
+    owner, who finds the proposal waiting and accepts it; Settings shows the brand's signing
+    key as it is published."""
+    manager = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    settle(manager)
+    form = manager.locator("[data-testid=invite-partner-form]")
+    form.locator("input[name=name]").fill("Lakeside Kayaks")
+    form.locator("input[name=slug]").fill("lakeside-kayaks")
+    form.locator("input[name=email]").fill("owner@lakeside.example")
+    written = json.loads(form.locator("textarea[name=terms]").input_value())
+    assert "their-slug" in json.dumps(written)
+    form.locator("textarea[name=terms]").fill(
+        json.dumps(written).replace("their-slug", "lakeside-kayaks")
+    )
+    form.locator("button[type=submit]").click()
+    settle(manager)
+    link = manager.locator("[data-testid=invitation-link]").inner_text()
+    assert "/invite/" in link
+    manager.locator("#invite-partner").scroll_into_view_if_needed()
+    manager.screenshot(path=str(ARTIFACTS / "agreement-invited-1366.png"), full_page=True)
+
+    newcomer = browser.new_context().new_page()
+    newcomer.goto(f"{demo_server.url}/invite/{link.rsplit('/invite/', 1)[1]}")
+    settle(newcomer)
+    newcomer.fill("input[name=password]", "kayaks on the lake 2026")
+    newcomer.click("button[type=submit]")
+    settle(newcomer)
+    row = newcomer.locator("[data-testid=partnerships] tbody tr").first
+    expect(row.locator(".status")).to_have_text("negotiating")
+    row.locator("a").click()
+    settle(newcomer)
+    newcomer.click("[data-testid=accept]")
+    settle(newcomer)
+    expect(newcomer.locator("[data-testid=status]")).to_have_text("active")
+    expect(newcomer.locator("[data-testid=verified]")).to_be_visible()
+    _shot(newcomer, "agreement-newcomer-accepted-1366")
+
+    manager.goto(f"{demo_server.url}/settings/keys")
+    settle(manager)
+    shown = manager.locator("[data-testid=fingerprint]").inner_text()
+    published = manager.request.get(
+        f"{demo_server.url}/.well-known/crosspromo/keys/{DEMO_BRAND}"
+    ).json()
+    assert shown == published["keys"][-1]["fingerprint"]
+    manager.locator("[data-testid=signing-key]").scroll_into_view_if_needed()
+    manager.screenshot(path=str(ARTIFACTS / "settings-signing-key-1366.png"), full_page=True)
+    newcomer.close()
+    manager.close()

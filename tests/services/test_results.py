@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from crosspromo.errors import NotFoundError
+from crosspromo.errors import DatabaseError, NotFoundError
 from crosspromo.services.results import Computing, ResultCache, progress_after, progress_wait
 
 
@@ -90,7 +90,9 @@ def test_an_asker_that_will_not_wait_gets_the_progress() -> None:
     other.gate.set()
 
 
-def test_a_failed_computation_is_raised_and_not_kept() -> None:
+def test_a_refusal_is_raised_and_kept_for_its_data_version() -> None:
+    """A computation the data refuse is refused again for the same data without running
+    again, and computed anew when the data change; a database failure is tried again."""
     cache, runs = ResultCache(), []
 
     def fail() -> object:
@@ -100,7 +102,43 @@ def test_a_failed_computation_is_raised_and_not_kept() -> None:
     for _ in range(2):
         with pytest.raises(NotFoundError, match="no customers yet"):
             cache.latest((4, "sources"), (1,), fail)
-    assert len(runs) == 2  # tried again: a failure is not a result
+    assert len(runs) == 1
+    assert cache.latest((4, "sources"), (2,), Counted("fitted")).value == "fitted"
+
+    def down() -> object:
+        runs.append(1)
+        raise DatabaseError("database unavailable")
+
+    for _ in range(2):
+        with pytest.raises(DatabaseError):
+            cache.latest((4, "other"), (1,), down)
+    assert len(runs) == 3
+
+
+def test_an_asker_that_will_not_wait_gets_the_refusal_once_it_is_known() -> None:
+    """A page that shows progress rather than wait (a dashboard page on a new server) gets the
+    refusal once the computation has failed: not progress again, with the computation started
+    anew on every reload (a new organization's partnership page looped so for ever)."""
+    cache, gate, runs = ResultCache(), threading.Event(), []
+
+    def slow_refusal() -> object:
+        runs.append(1)
+        assert gate.wait(30)
+        raise NotFoundError("no purchases to fit")
+
+    with pytest.raises(Computing):
+        cache.latest((5, "kpis"), (1,), slow_refusal, wait=0)
+    gate.set()
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cache.latest((5, "kpis"), (1,), slow_refusal, wait=0)
+        except NotFoundError:
+            break
+        except Computing:
+            assert time.monotonic() < deadline, "still computing"
+            time.sleep(0.01)
+    assert len(runs) == 1
 
 
 def test_one_page_waits_once_for_all_its_results() -> None:

@@ -128,6 +128,20 @@ case(
     leaks=lambda w, body: "partnership_id" in body,
 )  # the intruder would propose to itself
 case(
+    "POST",
+    "/api/v1/agreements/invitations",
+    path=lambda w: "/api/v1/agreements/invitations",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {
+        "slug": "newco",
+        "name": "Newco",
+        "email": "boss@newco.example",
+        "terms": _terms("acme", "newco"),
+    },
+    leaks=lambda w, body: "partnership_id" in body,
+)  # the intruder's terms name acme, not itself: refused, nothing made
+case(
     "GET",
     "/api/v1/partnerships/{partnership_id}/agreement",
     path=_shared,
@@ -165,6 +179,14 @@ case(
     owner="acme",
     intruder="other",
     body=lambda w: {"reason": "audit"},
+)
+case(
+    "POST",
+    "/api/v1/partnerships/{partnership_id}/agreement/statements",
+    path=lambda w: _shared(w) + "/statements",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"month": "2026-01"},
 )
 case(
     "GET",

@@ -9,8 +9,11 @@ amendment (a new version, the old one staying in force until it is accepted). Of
 version is accepting it. The other party accepts the newest version (naming the hash of its
 terms) or declines it; a version both parties accepted is in force, and the first makes the
 partnership active. Either party may pause, resume (only terms in force) or end it; ended is
-final. Statements and key rotations may be added at any time, also after the end (the last
-month's figures; a party's new key).
+final. An end under terms in force takes effect when the terms' notice runs out (the entry's
+``effective_on``): until that day the partnership keeps its status and nothing new may be
+agreed; from that day on it is ended (``status_on``), as an entry made then finds it.
+Statements and key rotations may be added at any time, also after the end (the last month's
+figures; a party's new key).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class AgreementState:
     in_force: int | None = None  # the newest version both accepted
     pending: int | None = None  # the newest version offered and not yet answered
     status: PartnershipStatus | None = None  # None before the proposal
+    ends_on: str | None = None  # an end given with notice: the day it takes effect (ISO)
 
     @property
     def latest(self) -> Offer | None:
@@ -68,6 +72,12 @@ class AgreementState:
         """Whether ``party`` has a version to answer."""
         return self.pending is not None and party not in self.accepted[self.pending]
 
+    def status_on(self, day: str) -> PartnershipStatus | None:
+        """The status on ``day`` (ISO date): ended once a notice given has run out."""
+        if self.ends_on is not None and day >= self.ends_on:
+            return PartnershipStatus.ENDED
+        return self.status
+
 
 def step(state: AgreementState, entry: Entry) -> AgreementState:
     """The state after ``entry``, or StepRefused naming why it may not come next."""
@@ -78,26 +88,28 @@ def step(state: AgreementState, entry: Entry) -> AgreementState:
         return _offered(state, by, body, PartnershipStatus.NEGOTIATING, _parties(body, by))
     if by not in state.parties:
         raise StepRefused(f"{by!r} is not a party to this agreement")
-    if kind in (
-        "statement",
-        "key_rotation",
-    ):  # the last month's figures, a new key: also after the end
+    if kind in ("statement", "key_rotation"):  # a month's figures, a new key: also after the end
         return state
-    if state.status is PartnershipStatus.ENDED:
+    current = state.status_on(entry.at[:10]) or state.status
+    state = replace(state, status=current)
+    if current is PartnershipStatus.ENDED:
         raise StepRefused("the agreement has ended: nothing more may be agreed")
+    if state.ends_on is not None and kind not in ("pause", "resume"):
+        raise StepRefused(f"the agreement ends on {state.ends_on} (notice given): nothing new "
+                          "may be agreed meanwhile")  # fmt: skip
     if kind == "proposal":
         raise StepRefused("the terms are proposed once: counter or amend them")
     if kind == "counter":
-        if state.status is not PartnershipStatus.NEGOTIATING:
+        if current is not PartnershipStatus.NEGOTIATING:
             raise StepRefused("terms in force are changed by an amendment, not a counter")
-        return _offered(state, by, body, state.status, state.parties)
+        return _offered(state, by, body, current, state.parties)
     if kind == "amendment":
-        if state.status is PartnershipStatus.NEGOTIATING:
+        if current is PartnershipStatus.NEGOTIATING:
             raise StepRefused("while negotiating, new terms are a counter")
-        return _offered(state, by, body, state.status, state.parties)
+        return _offered(state, by, body, current, state.parties)
     if kind in ("acceptance", "decline"):
         return _answered(state, by, body, accept=kind == "acceptance")
-    return _moved(state, kind)
+    return _moved(state, entry)
 
 
 def replay(entries: Iterable[Entry]) -> AgreementState:
@@ -165,12 +177,16 @@ _MOVES = {
 }
 
 
-def _moved(state: AgreementState, kind: str) -> AgreementState:
+def _moved(state: AgreementState, entry: Entry) -> AgreementState:
+    kind = entry.kind
     if kind not in _MOVES:
         raise StepRefused(f"unknown entry kind {kind!r}")
     allowed, target = _MOVES[kind]
     if state.status not in allowed:
         raise StepRefused(f"a {state.status} partnership cannot {kind}")
+    effective = entry.body.get("effective_on")
+    if kind == "end" and isinstance(effective, str) and effective > entry.at[:10]:
+        return replace(state, ends_on=effective, pending=None)  # the notice runs
     return replace(state, status=target)
 
 

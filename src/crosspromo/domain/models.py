@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -125,6 +125,7 @@ class Partnership:
     status: PartnershipStatus
     created_at: datetime
     updated_at: datetime
+    ends_on: date | None = None  # an end given with notice: the day it takes effect
 
     def involves(self, org_id: int) -> bool:
         return org_id in (self.initiator_org_id, self.partner_org_id)

@@ -9,7 +9,8 @@ of every table the analyses read. A page asks for the latest result of a key:
   computed, while one background thread per key computes the new one (the page says so and
   offers a reload);
 - nothing is kept yet: computed now (concurrent askers of the same key wait for one
-  computation rather than each doing it). A page view that may show progress instead
+  computation rather than each doing it). A computation these data refuse (no customers yet)
+  is kept as a refusal for their version, like a result. A page view that may show progress instead
   (``progress_after``: a dashboard page's GET) waits only that long, then gets ``Computing``:
   what is being computed, since when, and how long the last computation of its kind took, so
   the page can show progress and come back.
@@ -35,7 +36,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import func, select
 
-from crosspromo.errors import CrossPromoError
+from crosspromo.errors import CrossPromoError, DatabaseError
 from crosspromo.store import tables as t
 from crosspromo.store.database import Database
 
@@ -116,6 +117,7 @@ class _Entry:
     version: tuple[Any, ...]
     value: Any
     computed_at: datetime
+    error: CrossPromoError | None = None  # what the computation refused (kept like a result)
 
 
 class ResultCache:
@@ -145,7 +147,7 @@ class ResultCache:
             with self._lock:
                 entry = self._entries.get(key)
             if entry is not None and entry.version == version:
-                return Latest(entry.value, entry.computed_at, stale=False)
+                return _answer(entry)
             done = _Entry(version, compute(), datetime.now(UTC))
             self._store(key, done)
             return Latest(done.value, done.computed_at, stale=False)
@@ -154,7 +156,9 @@ class ResultCache:
             if entry is not None:
                 self._entries.move_to_end(key)
                 if entry.version == version:
-                    return Latest(entry.value, entry.computed_at, stale=False)
+                    return _answer(entry)
+                if entry.error is not None:  # nothing to show meanwhile
+                    entry = None
             running = self._running.get(key)
             if running is None:
                 future = self._pool.submit(self._compute, key, version, compute)
@@ -179,8 +183,13 @@ class ResultCache:
                 self._took[key[:2]] = time.monotonic() - began
             self._store(key, entry)  # kept before the key stops running: no second start
             return entry
-        except CrossPromoError:
-            raise  # the page shows it, as it would without the cache
+        except CrossPromoError as refused:  # the page shows it, as it would without the cache;
+            # a refusal of these data is kept for their version, so an asker who would not
+            # wait gets it next time rather than a computation started again (and again, for
+            # ever); a database failure may pass, so it is tried again
+            if not isinstance(refused, DatabaseError):
+                self._store(key, _Entry(version, None, datetime.now(UTC), refused))
+            raise
         except Exception:
             _LOG.exception("computing %r failed", key)
             raise
@@ -194,6 +203,12 @@ class ResultCache:
             self._entries.move_to_end(key)
             while len(self._entries) > MAX_KEPT:
                 self._entries.popitem(last=False)
+
+
+def _answer(entry: _Entry) -> Latest[Any]:
+    if entry.error is not None:
+        raise entry.error
+    return Latest(entry.value, entry.computed_at, stale=False)
 
 
 _CACHE = "results"

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -111,6 +112,7 @@ partnerships = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("ends_on", Date, nullable=True),  # an end given with notice (migration 0017)
     CheckConstraint("initiator_org_id <> partner_org_id", name="distinct_parties"),
     Index("ix_partnerships_initiator_org_id", "initiator_org_id"),
     Index("ix_partnerships_partner_org_id", "partner_org_id"),

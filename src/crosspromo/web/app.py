@@ -16,6 +16,7 @@ from crosspromo import __version__
 from crosspromo.config import Settings, load_settings
 from crosspromo.services import latest
 from crosspromo.services.accounts.secrets import reseal_all
+from crosspromo.services.agree.records import end_due
 from crosspromo.services.database import open_database
 from crosspromo.services.track.outbound import DispatcherThread
 from crosspromo.tracking.clicks import ClickWriter
@@ -38,7 +39,8 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     ``warm``: compute the dashboards' heavy results in the background once started."""
     db = open_database(settings)
     writer = ClickWriter(db)
-    dispatcher = DispatcherThread(db, settings.webhook_dispatch_seconds)
+    dispatcher = DispatcherThread(db, settings.webhook_dispatch_seconds,
+                                  chores=[lambda: end_due(db)])  # fmt: skip
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

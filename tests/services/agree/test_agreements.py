@@ -29,7 +29,7 @@ from crosspromo.services.agree.partnerships import (
     propose_partnership,
 )
 from crosspromo.services.agree.performance import add_statement, targets
-from crosspromo.services.agree.records import export, load
+from crosspromo.services.agree.records import end_due, export, load
 from crosspromo.services.agree.rotation import hold_key_locally, rotate_key
 from crosspromo.services.agree.terms import parse_terms, template
 from crosspromo.services.track.conversions import ConversionInput, create_code, record_conversions
@@ -116,14 +116,18 @@ def test_counter_accept_amend_decline_and_end_are_signed_entries(
     with db.transaction() as session:
         state = load(session, acme, pid).state
     assert state.in_force == 2
-    ended = move(db, beans, pid, "end", "season over", at=datetime(2026, 12, 1, tzinfo=UTC))
-    assert ended.status is PartnershipStatus.ENDED
+    ending = move(db, beans, pid, "end", "season over", at=datetime(2026, 12, 1, tzinfo=UTC))
+    assert ending.status is PartnershipStatus.ACTIVE  # the terms' 30 days' notice runs
     with db.transaction() as session:
         last = load(session, acme, pid).entries[-1]
     assert last.body == {"reason": "season over", "effective_on": "2026-12-31",
                          "survives": ["earned_commissions", "data_deletion"]}  # fmt: skip
-    with pytest.raises(ConflictError, match="has ended"):
-        offer(db, acme, pid, terms)
+    assert get_partnership(db, acme, pid).ends_on == date(2026, 12, 31)
+    with pytest.raises(ConflictError, match=r"ends on 2026-12-31|has ended"):
+        offer(db, acme, pid, terms)  # nothing new is agreed during the notice, nor after it
+    assert end_due(db, date(2026, 12, 30)) == 0
+    assert end_due(db, date(2026, 12, 31)) == 1
+    assert get_partnership(db, beans, pid).status is PartnershipStatus.ENDED
     kinds = [e["kind"] for e in json.loads(_bundle(db, acme, pid))["entries"]]
     assert kinds == ["proposal", "counter", "acceptance", "amendment", "decline", "end"]
     assert verify(_bundle(db, acme, pid)).valid

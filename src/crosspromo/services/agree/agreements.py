@@ -10,7 +10,7 @@ An organization that keeps its signing key off the server takes the same steps i
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -129,7 +129,7 @@ def move_body(loaded: Loaded, kind: str, reason: str, at: datetime | None = None
     terms = loaded.state.terms_in_force()
     if kind == "end" and terms is not None:
         notice = int(terms["termination"]["notice_days"])
-        today = (at or datetime.now()).date()
+        today = (at or datetime.now(UTC)).astimezone(UTC).date()
         body |= {"effective_on": (today + timedelta(days=notice)).isoformat(),
                  "survives": list(terms["termination"]["survives"])}  # fmt: skip
     return body

@@ -22,6 +22,7 @@ from crosspromo.services.track.conversions import CodeView
 from crosspromo.services.track.links import LinkFigures, links_between
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
+    ConversionRepository,
     OrganizationRepository,
     PartnerCodeRepository,
     PartnershipRepository,
@@ -107,6 +108,11 @@ def figures(
                    conversion_rate=sales / clicks if clicks else None)  # fmt: skip
     if not brand_side:
         return base
+    with db.reading() as session:
+        if not ConversionRepository(session).any_for(brand_id):  # a new organization: the
+            # analyses would only refuse, after waiting behind others' computations
+            return replace(base, notes=["customer value and credit come with the first sales "
+                                        "recorded"])  # fmt: skip
     notes: list[str] = []
     extra: dict[str, object] = {}
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from pydantic import Field
@@ -35,20 +35,23 @@ class PartnershipView:
     partner: Annotated[OrganizationView, Field(description="the other organization")]
     created_at: datetime
     updated_at: datetime
+    ends_on: Annotated[date | None, Field(description="an end given with notice: its day")]
 
 
 def _views(
     org_id: int, items: list[Partnership], orgs: dict[int, Organization]
 ) -> list[PartnershipView]:
+    today = datetime.now(UTC).date()
     return [
         PartnershipView(
             p.id,
             p.name,
-            p.status,
+            PartnershipStatus.ENDED if p.ends_on is not None and p.ends_on <= today else p.status,
             "initiator" if p.initiator_org_id == org_id else "partner",
             OrganizationView.of(orgs[p.other_party(org_id)]),
             p.created_at,
             p.updated_at,
+            p.ends_on,
         )
         for p in items
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 from nacl.exceptions import BadSignatureError
@@ -34,6 +34,7 @@ from crosspromo.services.agree.history import record_step
 from crosspromo.services.agree.keys import key_in_force, signer
 from crosspromo.services.agree.terms import parse_terms
 from crosspromo.services.track.outbound import enqueue_event
+from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     OrganizationRepository,
     PartnershipRepository,
@@ -166,6 +167,8 @@ def commit(
     except StepRefused as refused:
         raise ConflictError(str(refused)) from None
     RecordRepository(session).append(item.id, entry, loaded.me.id)
+    if state.ends_on is not None and state.ends_on != loaded.state.ends_on:
+        PartnershipRepository(session).set_ends_on(item.id, date.fromisoformat(state.ends_on))
     if state.status is not None and state.status is not item.status:
         when = PartnershipRepository(session).set_status(item.id, state.status, at)
         reason = str(entry.body.get("reason", "")) or in_words(entry)
@@ -178,6 +181,28 @@ def commit(
     version = entry.body.get("version") if entry.kind in _ABOUT_A_VERSION else None
     return AgreementStep(item.id, version if isinstance(version, int) else state.in_force,
                          state.status or item.status, entry.hash)  # fmt: skip
+
+
+def end_due(db: Database, today: date | None = None) -> int:
+    """Mark ended the partnerships whose notice ran out by ``today`` (their links, codes and
+    credit stopped that day already); how many. The server runs it with its other chores."""
+    today = today or datetime.now(UTC).date()
+    with db.reading() as session:  # most passes find nothing: no write lock for them
+        if not PartnershipRepository(session).notice_run_out(today):
+            return 0
+    with db.transaction() as session:
+        repo = PartnershipRepository(session)
+        due = repo.notice_run_out(today)
+        for item in due:
+            assert item.ends_on is not None
+            ending = next(e for e in reversed(RecordRepository(session).entries(item.id))
+                          if e.kind == "end")  # fmt: skip
+            by = OrganizationRepository(session).by_slug(ending.signer).id
+            when = datetime.combine(item.ends_on, time(), UTC)
+            repo.set_status(item.id, PartnershipStatus.ENDED, when)
+            record_step(session, by, item.id, item.status, PartnershipStatus.ENDED, when,
+                        reason=f"the notice given on {ending.at[:10]} ran out")  # fmt: skip
+    return len(due)
 
 
 def _check_terms(loaded: Loaded, written: Any) -> None:

@@ -44,8 +44,10 @@ def write_agreement(
     if status in _AFTER_ACCEPTANCE:
         kind = _AFTER_ACCEPTANCE[status]
         last = load(session, item.initiator_org_id, item.id)
-        append(session, settings, last, kind, move_body(last, kind, "sample data", changed),
-               at=changed)  # fmt: skip
+        body = move_body(last, kind, "sample data", changed)
+        if kind == "end":  # the sample's end took effect when its status last changed
+            body["effective_on"] = changed.date().isoformat()
+        append(session, settings, last, kind, body, at=changed)
 
 
 def _strategy(name: str) -> Strategy:

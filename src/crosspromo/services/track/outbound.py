@@ -10,8 +10,9 @@ import logging
 import secrets
 import socket
 import threading
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -419,12 +420,19 @@ class Dispatcher:
             WebhookDeliveryRepository(session).settle(delivery.id, values)
 
 
-class DispatcherThread:
-    """Runs a Dispatcher every ``interval`` seconds inside the server process."""
+CHORE_SECONDS = 60.0
 
-    def __init__(self, db: Database, interval: float) -> None:
+
+class DispatcherThread:
+    """Runs a Dispatcher every ``interval`` seconds inside the server process, and the
+    server's ``chores`` (the ends whose notice ran out) every minute."""
+
+    def __init__(
+        self, db: Database, interval: float, chores: Sequence[Callable[[], object]] = ()
+    ) -> None:
         self.dispatcher = Dispatcher(db)
         self.interval = interval
+        self.chores = tuple(chores)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -441,11 +449,19 @@ class DispatcherThread:
         self.dispatcher.close()
 
     def _run(self) -> None:
+        due = 0.0  # the chores run on the first pass, then every CHORE_SECONDS
         while not self._stop.wait(self.interval):
             try:
                 self.dispatcher.dispatch()  # starts sends and returns: the next pass is on time
             except Exception:
                 log.exception("webhook dispatch failed; retrying")
+            if time.monotonic() >= due:
+                due = time.monotonic() + CHORE_SECONDS
+                for chore in self.chores:
+                    try:
+                        chore()
+                    except Exception:
+                        log.exception("a server chore failed; it runs again in a minute")
 
 
 @dataclass(frozen=True, slots=True)

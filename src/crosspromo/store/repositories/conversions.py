@@ -69,6 +69,12 @@ class PartnerCodeRepository(Repository):
 
 
 class ConversionRepository(Repository):
+    def any_for(self, org_id: int) -> bool:
+        """Whether the organization has recorded any conversion at all (one indexed lookup)."""
+        c = t.conversions.c
+        found = self.session.execute(select(c.id).where(c.org_id == org_id).limit(1)).first()
+        return found is not None
+
     def add_many(self, rows: Sequence[dict[str, Any]]) -> list[Conversion]:
         """Insert rows in one statement per chunk; returns them with their new ids, in order."""
         recorded = utcnow()

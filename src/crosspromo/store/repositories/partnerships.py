@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Row, func, or_, select, update
@@ -64,12 +64,28 @@ class PartnershipRepository(Repository):
 
     def active_partner_ids(self, org_id: int) -> set[int]:
         """The organizations ``org_id`` has an active partnership with (terms both accepted,
-        not paused): whom links, codes and conversions may credit."""
-        return {p.other_party(org_id) for p in self.for_org(org_id, PartnershipStatus.ACTIVE)}
+        not paused, no notice run out): whom links, codes and conversions may credit."""
+        return {p.other_party(org_id) for p in self.for_org(org_id, PartnershipStatus.ACTIVE)
+                if _running(p)}  # fmt: skip
 
     def active_between(self, org_a: int, org_b: int) -> Partnership | None:
         found = self.open_between(org_a, org_b)
-        return found if found is not None and found.status is PartnershipStatus.ACTIVE else None
+        if found is None or found.status is not PartnershipStatus.ACTIVE or not _running(found):
+            return None
+        return found
+
+    def set_ends_on(self, partnership_id: int, day: date) -> None:
+        self.session.execute(
+            update(t.partnerships).where(t.partnerships.c.id == partnership_id).values(ends_on=day)
+        )
+
+    def notice_run_out(self, today: date) -> list[Partnership]:
+        """Partnerships not marked ended whose notice ran out by ``today``."""
+        c = t.partnerships.c
+        rows = self.session.execute(
+            select(t.partnerships).where(c.ends_on <= today, c.status != "ended").order_by(c.id)
+        )
+        return [_partnership(r) for r in rows]
 
     def open_between(self, org_a: int, org_b: int) -> Partnership | None:
         pair = or_(
@@ -106,6 +122,10 @@ class PartnershipRepository(Repository):
         return counts
 
 
+def _running(item: Partnership) -> bool:
+    return item.ends_on is None or item.ends_on > datetime.now(UTC).date()
+
+
 def _party(org_id: int) -> Any:
     return or_(
         t.partnerships.c.initiator_org_id == org_id, t.partnerships.c.partner_org_id == org_id
@@ -121,4 +141,5 @@ def _partnership(row: Row[Any]) -> Partnership:
         PartnershipStatus(row.status),
         row.created_at,
         row.updated_at,
+        row.ends_on,
     )

@@ -3,6 +3,7 @@ acceptances, pauses, ends, statements, key rotations), append-only in the databa
 
 A partnership is active only under terms both parties accepted, and no partnership has a record
 yet: active and paused ones go back to negotiating (either party could set them so alone).
+partnerships.ends_on: the day an end given with notice takes effect.
 
 Revision ID: 0017
 Revises: 0016
@@ -47,6 +48,7 @@ def upgrade() -> None:
     op.execute(
         "UPDATE partnerships SET status = 'negotiating' WHERE status IN ('active', 'paused')"
     )
+    op.add_column("partnerships", sa.Column("ends_on", sa.Date, nullable=True))
     if op.get_bind().dialect.name == "postgresql":  # the guard function comes from 0004
         op.execute(
             "CREATE TRIGGER record_entries_append_only BEFORE UPDATE OR DELETE ON record_entries "
@@ -64,3 +66,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS record_entries_append_only ON record_entries")
     op.drop_table("record_entries")
+    with op.batch_alter_table("partnerships") as batch:
+        batch.drop_column("ends_on")
