@@ -29,7 +29,7 @@ from crosspromo.services.agree.partnerships import (
     propose_partnership,
 )
 from crosspromo.services.agree.performance import add_statement, targets
-from crosspromo.services.agree.records import end_due, export, load
+from crosspromo.services.agree.records import commit, end_due, export, load
 from crosspromo.services.agree.rotation import hold_key_locally, rotate_key
 from crosspromo.services.agree.terms import parse_terms, template
 from crosspromo.services.track.conversions import ConversionInput, create_code, record_conversions
@@ -128,8 +128,24 @@ def test_counter_accept_amend_decline_and_end_are_signed_entries(
     assert end_due(db, date(2026, 12, 30)) == 0
     assert end_due(db, date(2026, 12, 31)) == 1
     assert get_partnership(db, beans, pid).status is PartnershipStatus.ENDED
+    with db.transaction() as session:  # a statement after the end leaves it ended
+        loaded = load(session, acme, pid)
+        key = signer(session, db.settings, acme)
+        assert key is not None
+        late = next_entry(loaded.record_id, loaded.entries, "statement", "acme", key,
+                          "2027-01-05T00:00:00Z", {"month": "2026-12"})  # fmt: skip
+        assert commit(session, loaded, late).status is PartnershipStatus.ENDED
+    assert get_partnership(db, acme, pid).status is PartnershipStatus.ENDED
     kinds = [e["kind"] for e in json.loads(_bundle(db, acme, pid))["entries"]]
-    assert kinds == ["proposal", "counter", "acceptance", "amendment", "decline", "end"]
+    assert kinds == [
+        "proposal",
+        "counter",
+        "acceptance",
+        "amendment",
+        "decline",
+        "end",
+        "statement",
+    ]
     assert verify(_bundle(db, acme, pid)).valid
 
 

@@ -169,18 +169,19 @@ def commit(
     RecordRepository(session).append(item.id, entry, loaded.me.id)
     if state.ends_on is not None and state.ends_on != loaded.state.ends_on:
         PartnershipRepository(session).set_ends_on(item.id, date.fromisoformat(state.ends_on))
-    if state.status is not None and state.status is not item.status:
-        when = PartnershipRepository(session).set_status(item.id, state.status, at)
+    status = state.status_on(entry.at[:10])  # a notice run out: ended, whatever came since
+    if status is not None and status is not item.status:
+        when = PartnershipRepository(session).set_status(item.id, status, at)
         reason = str(entry.body.get("reason", "")) or in_words(entry)
-        record_step(session, loaded.me.id, item.id, item.status, state.status, when,
-                    reason=reason, actor=actor)  # fmt: skip
+        record_step(session, loaded.me.id, item.id, item.status, status, when, reason=reason,
+                    actor=actor)  # fmt: skip
     data = {"partnership_id": item.id, "entry": entry.document(), "keys": _keys(session, loaded)}
     payload = {"type": ENTRY_EVENT, "timestamp": entry.at, "data": data}
     for org in (loaded.me, loaded.other):
         enqueue_event(session, org.id, ENTRY_EVENT, payload)
     version = entry.body.get("version") if entry.kind in _ABOUT_A_VERSION else None
     return AgreementStep(item.id, version if isinstance(version, int) else state.in_force,
-                         state.status or item.status, entry.hash)  # fmt: skip
+                         status or item.status, entry.hash)  # fmt: skip
 
 
 def end_due(db: Database, today: date | None = None) -> int:
