@@ -107,3 +107,19 @@ def test_propose_counter_accept_export_and_sign_from_the_command_line(
     verdict = run("verify", str(bundle_file))
     assert verdict["valid"] is True, verdict
     assert (verdict["entries"], verdict["head"]) == (6, resumed["entry_hash"])
+
+
+def test_the_template_takes_the_commission_rules_it_is_given() -> None:
+    done = cli_here("agreements", "template", "--percent-of-sale", "10", "--per-lead-minor",
+                    "250", "--holding-days", "45", "--currency", "GBP", "--start", "2026-03-01",
+                    "--format", "json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    terms = json.loads(done.stdout)
+    assert terms["start"] == "2026-03-01"
+    assert terms["commission"]["currency"] == "GBP"
+    assert terms["commission"]["holding_days"] == 45
+    assert [(r["kind"], r["rate_bp"], r["flat_minor"]) for r in terms["commission"]["rules"]] == [
+        ("percent", 1000, None), ("flat", None, 250)]  # fmt: skip
+    bad = cli_here("agreements", "template", "--percent-of-sale", "ten")
+    assert bad.returncode == 5
+    assert "--percent-of-sale 'ten' is not a number" in bad.stderr

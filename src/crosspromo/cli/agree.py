@@ -248,13 +248,32 @@ def agreements_sign(
 def agreements_template(
     brand: str = typer.Option("your-brand", help="slug of the brand"),
     partner: str = typer.Option("your-partner", help="slug of the partner"),
+    percent_of_sale: str = typer.Option(None, help="commission: this % of each sale (e.g. 12.5)"),
+    per_lead_minor: int = typer.Option(None, help="commission: this flat amount per lead"),
+    holding_days: int = typer.Option(30, help="days a commission is held before approval"),
+    currency: str = typer.Option("EUR", help="the commission's currency"),
+    start: str = typer.Option(None, help="effective start, YYYY-MM-DD (may precede acceptance)"),
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Print a complete, valid terms document to start from (JSON in every format: a terms
-    document has no table form)."""
-    from crosspromo.services.agree.terms import template
+    document has no table form); with commission options, exactly those rules."""
+    from datetime import date
+    from decimal import Decimal, InvalidOperation
 
-    emit(template(brand, partner), OutputFormat.JSON if fmt is OutputFormat.TABLE else fmt)
+    from crosspromo.services.agree.terms import CommissionChoice, template
+
+    try:
+        percent = None if percent_of_sale is None else Decimal(percent_of_sale)
+    except InvalidOperation:
+        raise InvalidInputError(f"--percent-of-sale {percent_of_sale!r} is not a number",
+                                field="percent_of_sale") from None  # fmt: skip
+    chosen = CommissionChoice(percent, per_lead_minor, holding_days, currency)
+    try:
+        first = None if start is None else date.fromisoformat(start)
+    except ValueError:
+        raise InvalidInputError(f"--start {start!r} is not YYYY-MM-DD", field="start") from None
+    made = template(brand, partner, chosen, first)
+    emit(made, OutputFormat.JSON if fmt is OutputFormat.TABLE else fmt)
 
 
 @agreements_app.command("verify")

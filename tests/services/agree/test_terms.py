@@ -4,12 +4,21 @@ wrong, and two versions are compared field by field."""
 from __future__ import annotations
 
 import json
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.agree.terms import Terms, diff, parse_terms, read_terms, template
+from crosspromo.services.agree.terms import (
+    CommissionChoice,
+    Terms,
+    diff,
+    parse_terms,
+    read_terms,
+    template,
+)
 from tests.cli.test_cli import cli_here
 
 
@@ -95,3 +104,21 @@ def test_terms_that_are_not_json_are_named() -> None:
     with pytest.raises(InvalidInputError, match=r"terms\.json is not JSON"):
         read_terms("{", "terms.json")
     assert json.loads(template().model_dump_json())["format"] == "crosspromo-terms/1"
+
+
+def test_a_template_with_chosen_commission_rules_and_start() -> None:
+    made = template("acme", "beans", CommissionChoice(Decimal("12.5"), 150, 14, "USD"),
+                    date(2026, 6, 1))  # fmt: skip
+    assert parse_terms(made.document()) == made
+    c = made.commission
+    assert (c.currency, c.holding_days) == ("USD", 14)
+    assert [(r.applies_to, r.kind, r.rate_bp, r.flat_minor) for r in c.rules] == [
+        ("sale", "percent", 1250, None), ("lead", "flat", None, 150)]  # fmt: skip
+    assert (made.start, made.end) == (date(2026, 6, 1), date(2026, 12, 31))
+    only_sales = template("acme", "beans", CommissionChoice(Decimal(10)))
+    assert [r.kind for r in only_sales.commission.rules] == ["percent"]
+    with pytest.raises(InvalidInputError, match="at most two decimals"):
+        template("acme", "beans", CommissionChoice(Decimal("10.125")))
+    with pytest.raises(InvalidInputError, match="commission: currency"):
+        template("acme", "beans", CommissionChoice(Decimal(10), currency="euro"))
+    assert template() == template("your-brand", "your-partner", CommissionChoice())

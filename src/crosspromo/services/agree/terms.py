@@ -9,7 +9,9 @@ stage computes commissions from ``commission`` as written here.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -185,10 +187,13 @@ def parse_terms(data: Any, source: str = "terms") -> Terms:
     try:
         return Terms.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'terms'}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidInputError(f"{source}: {problems}", field="terms") from None
+        raise InvalidInputError(f"{source}: {_problems(exc)}", field="terms") from None
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'terms'}: {e['msg']}" for e in exc.errors()
+    )
 
 
 def read_terms(text: str, source: str) -> Terms:
@@ -199,9 +204,44 @@ def read_terms(text: str, source: str) -> Terms:
     return parse_terms(data, source)
 
 
-def template(brand: str = "your-brand", partner: str = "your-partner") -> Terms:
+@dataclass(frozen=True, slots=True)
+class CommissionChoice:
+    """The commission a template is made with: a percentage of each sale (up to two decimals,
+    e.g. ``12.5``), a flat amount per lead in minor units (neither: 10% and 2.00 per lead,
+    capped at 500.00 a month), the holding period, the currency."""
+
+    percent_of_sale: Decimal | None = None
+    per_lead_minor: int | None = None
+    holding_days: int = 30
+    currency: str = "EUR"
+
+
+def template(
+    brand: str = "your-brand", partner: str = "your-partner",
+    commission: CommissionChoice | None = None, start: date | None = None,
+) -> Terms:  # fmt: skip
     """A complete, valid starting point: a referral program paying 10% of each first sale,
-    a flat 2.00 per lead, counts-level overlap, 30 days' notice."""
+    a flat 2.00 per lead, counts-level overlap, 30 days' notice; or, given ``commission``,
+    exactly its rules (and effective from ``start``: it may precede the acceptance)."""
+    start = start or date(2027, 1, 1)
+    chosen = commission or CommissionChoice()
+    rules = []
+    if chosen.percent_of_sale is None and chosen.per_lead_minor is None:  # the usual pair
+        rules = [
+            Rule(applies_to="sale", kind="percent", rate_bp=1000),
+            Rule(applies_to="lead", kind="flat", flat_minor=200, cap_minor=50_000),
+        ]
+    if chosen.percent_of_sale is not None:
+        rules.append(Rule(applies_to="sale", kind="percent",
+                          rate_bp=_basis_points(chosen.percent_of_sale)))  # fmt: skip
+    if chosen.per_lead_minor is not None:
+        rules.append(Rule(applies_to="lead", kind="flat", flat_minor=chosen.per_lead_minor))
+    try:
+        paid = Commission(currency=chosen.currency, holding_days=chosen.holding_days,
+                          rules=rules)  # fmt: skip
+    except ValidationError as exc:
+        raise InvalidInputError(f"commission: {_problems(exc)}", field="commission") from None
+    end = date(start.year, 12, 31)
     return Terms(
         parties=[Party(org=brand, role="brand", responsibilities=["issue links and codes",
                                                                   "pay commissions monthly"]),
@@ -209,16 +249,23 @@ def template(brand: str = "your-brand", partner: str = "your-partner") -> Terms:
                        responsibilities=["share the offer with its audience"])],
         strategy=Strategy.REFERRAL,
         objectives=[Objective(goal="sales", metric="new_customers", target=50,
-                              review_on=date(2027, 3, 31))],
-        start=date(2027, 1, 1), end=date(2027, 12, 31), renewal="yearly",
+                              review_on=date(start.year, 3, 31) if start.month <= 3 else end)],
+        start=start, end=end, renewal="yearly",
         contributions=[Contribution(org=brand, cost_share_bp=7000, budget_minor=100_000),
                        Contribution(org=partner, cost_share_bp=3000)],
-        commission=Commission(currency="EUR", rules=[
-            Rule(applies_to="sale", kind="percent", rate_bp=1000),
-            Rule(applies_to="lead", kind="flat", flat_minor=200, cap_minor=50_000),
-        ]),
+        commission=paid,
         data_sharing=DataSharing(purposes=["overlap_measurement", "attribution"]),
     )  # fmt: skip
+
+
+def _basis_points(percent: Decimal) -> int:
+    points = percent * 100
+    if points != points.to_integral_value() or not 0 <= points <= BASIS:
+        raise InvalidInputError(
+            f"a percentage of sale is 0 to 100 with at most two decimals, not {percent}",
+            field="percent_of_sale",
+        )
+    return int(points)
 
 
 def diff(before: Terms, after: Terms) -> list[str]:
