@@ -47,6 +47,7 @@ COMMANDS: dict[str, Entry] = {
     "agreements": Entry(
         f"{_CLI}.agree", "agreements_app", "Agreements: terms, and the record both sides sign."
     ),
+    "ledger": Entry(f"{_CLI}.pay", "ledger_app", "The double-entry ledger of commissions."),
     "partners": Entry(
         f"{_CLI}.discover", "partners_app", "Partner discovery: profiles, ranking, outreach."
     ),

@@ -137,6 +137,35 @@ record_entries = Table(  # each partnership's signed record; append-only (migrat
     UniqueConstraint("partnership_id", "idx", name="uq_record_entries_place"),
 )
 
+ledger_transactions = Table(  # append-only (migration 0018): corrections are new transactions
+    "ledger_transactions",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    org_ref("org_id"),  # the organization whose action it records (the brand, for commissions)
+    Column("key", String(200), nullable=False, unique=True),  # posting it again changes nothing
+    Column("kind", String(32), nullable=False),
+    Column("memo", String(500), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+ledger_postings = Table(  # append-only (migration 0018)
+    "ledger_postings",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column(
+        "transaction_id",
+        BigId,
+        ForeignKey("ledger_transactions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    org_ref("org_id"),
+    Column("account", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),  # > 0 debit, < 0 credit
+    Index("ix_ledger_postings_org_account", "org_id", "account", "currency"),
+    Index("ix_ledger_postings_transaction_id", "transaction_id"),
+)
+
 customers = Table(
     "customers",
     metadata,

@@ -28,6 +28,7 @@ from crosspromo.store.repositories.experiments import (
     ExperimentRepository,
 )
 from crosspromo.store.repositories.journeys import JourneyRepository, TouchpointRepository
+from crosspromo.store.repositories.ledger import LedgerRepository, Totals
 from crosspromo.store.repositories.links import (
     ClickRepository,
     DomainRepository,
@@ -57,6 +58,7 @@ __all__ = [
     "InvitationRepository",
     "InvitationRow",
     "JourneyRepository",
+    "LedgerRepository",
     "LinkRepository",
     "LoginSessionRepository",
     "LoginSessionRow",
@@ -73,6 +75,7 @@ __all__ = [
     "SigningKeyRepository",
     "SigningKeyRow",
     "StatsRepository",
+    "Totals",
     "TouchpointRepository",
     "UserRepository",
     "WebhookDeliveryRepository",

@@ -1,0 +1,1 @@
+"""Pay: commissions from the agreed rules, the ledger they move through, payouts."""

@@ -1,0 +1,48 @@
+"""The ledger as its users see it: transactions posted whole and once, each organization's
+balances and its trial balance (debits and credits per currency, equal when its books hold)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crosspromo.domain.ledger import Transaction, Unbalanced, check
+from crosspromo.errors import InvalidInputError
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import LedgerRepository, Totals
+
+
+@dataclass(frozen=True, slots=True)
+class TrialBalance:
+    currencies: list[Totals]
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    transaction_id: int
+    new: bool  # False: the same transaction was posted before, nothing changed
+
+
+def post(db: Database, org_id: int, transaction: Transaction) -> Posted:
+    """Post a balanced transaction, whole and once (its key again with the same postings
+    changes nothing; with others it is a conflict)."""
+    with db.transaction() as session:
+        return Posted(*LedgerRepository(session).post(org_id, _checked(transaction)))
+
+
+def _checked(transaction: Transaction) -> Transaction:
+    try:
+        return check(transaction)
+    except Unbalanced as exc:
+        raise InvalidInputError(f"ledger transaction {transaction.key!r}: {exc}",
+                                field="postings") from None  # fmt: skip
+
+
+def trial_balance(db: Database, org_id: int) -> TrialBalance:
+    with db.reading() as session:
+        return TrialBalance(LedgerRepository(session).trial_balance(org_id))
+
+
+def balances(db: Database, org_id: int) -> dict[tuple[str, str], int]:
+    """The organization's balance on each (account, currency) it has postings on."""
+    with db.reading() as session:
+        return LedgerRepository(session).balances(org_id)
