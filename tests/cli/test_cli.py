@@ -266,12 +266,14 @@ def test_serve_with_two_workers(sample_db: str) -> None:
 
 
 def test_links_domains_and_conversion_import(sample_db: str, tmp_path: Path) -> None:
+    """What the commands compute and refuse, run in this process (the process around them is
+    tested for real above)."""
     org = "--org", "wanderlust-travel"
-    added = cli(
+    added = cli_here(
         "orgs", "domains", "add", *org, "Trips.Example", "--format", "json", db_url=sample_db
     )
     assert json.loads(added.stdout) == {"domain": "trips.example", "added": True}
-    made = cli(
+    made = cli_here(
         "links", "create", *org, "--partner", "nomad-insurance", "--campaign", "summer",
         "--destination", "https://book.trips.example/?lang=en", "--format", "json",
         db_url=sample_db,
@@ -282,7 +284,7 @@ def test_links_domains_and_conversion_import(sample_db: str, tmp_path: Path) -> 
         "https://book.trips.example/?lang=en&utm_source=nomad-insurance&utm_medium=partner"
         "&utm_campaign=summer"
     )
-    refused = cli(
+    refused = cli_here(
         "links", "create", *org, "--partner", "nomad-insurance", "--destination", "https://x.test/",
         db_url=sample_db,
     )  # fmt: skip
@@ -292,11 +294,11 @@ def test_links_domains_and_conversion_import(sample_db: str, tmp_path: Path) -> 
     csv_file.write_text(
         "type,occurred_at,amount_minor,currency\nsale,2026-01-01T00:00:00Z,100,EUR\n"
     )
-    imported = cli(
+    imported = cli_here(
         "conversions", "import", str(csv_file), *org, "--format", "json", db_url=sample_db
     )
     assert json.loads(imported.stdout)["imported"] == 1
     csv_file.write_text("type,occurred_at,amount_minor,currency\nsale,2026-01-01T00:00:00Z,1,eur\n")
-    bad = cli("conversions", "import", str(csv_file), *org, db_url=sample_db)
+    bad = cli_here("conversions", "import", str(csv_file), *org, db_url=sample_db)
     assert bad.returncode == 5
     assert bad.stderr.startswith("error: line 2, column currency: currency 'eur'")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tests.cli.test_cli import cli
+from tests.cli.test_cli import cli, cli_here
 
 
 def write(path: Path, header: str, rows: list[str]) -> Path:
@@ -102,7 +102,9 @@ def _org_with_customers(url: str, secret: str, slug: str, ids: range, level: str
 
 def test_two_servers_run_the_protocol_over_http(tmp_path: Path) -> None:
     """Server B offers; A's CLI, on A's own database and secret, answers over HTTP; B keeps
-    the counts. Each side's consents apply; the token is the only thing handed over."""
+    the counts. Each side's consents apply; the token is the only thing handed over. B's
+    server is a real process; the commands run in this process (what they compute and send is
+    the subject; the command-line process itself is tested with real processes elsewhere)."""
     import os
     import signal
     import subprocess
@@ -119,7 +121,7 @@ def test_two_servers_run_the_protocol_over_http(tmp_path: Path) -> None:
     _org_with_customers(url_b, SECRET_B, "beta", range(200, 500), "counts")
     list_a = write(tmp_path / "a.csv", "email", [f"p{i}@example.com" for i in range(0, 300)])
     list_b = write(tmp_path / "b.csv", "email", [f"P{i}@EXAMPLE.com" for i in range(200, 500)])
-    offer = cli("overlap", "offer", str(list_b), "--org", "beta", "--format", "json",
+    offer = cli_here("overlap", "offer", str(list_b), "--org", "beta", "--format", "json",
                 db_url=url_b, CROSSPROMO_SECRET_KEY=SECRET_B)  # fmt: skip
     assert offer.returncode == 0, offer.stderr
     made = json.loads(offer.stdout)
@@ -140,34 +142,36 @@ def test_two_servers_run_the_protocol_over_http(tmp_path: Path) -> None:
                 time.sleep(0.2)
         args = ["overlap", "request", str(list_a), "--url", f"http://127.0.0.1:{port}",
                 "--session", made["session"], "--org", "alpha", "--format", "json"]  # fmt: skip
-        wrong = cli(*args, "--token", "A" * 43, db_url=url_a)
+        wrong = cli_here(*args, "--token", "A" * 43, db_url=url_a)
         assert wrong.returncode == 9, wrong.stderr
         assert "does not verify" in wrong.stderr
-        answered = cli(*args, "--token", made["token"], db_url=url_a)
+        answered = cli_here(*args, "--token", made["token"], db_url=url_a)
         assert answered.returncode == 0, answered.stderr
         # both consent: 200..299 without multiples of 3 on either side
         expected = sum(1 for i in range(200, 300) if i % 3)
         result = json.loads(answered.stdout)
         sizes = (result["size_requester"], result["size_responder"], result["intersection"])
         assert sizes == (200, 200, expected)
-        replay = cli(*args, "--token", made["token"], db_url=url_a)
+        replay = cli_here(*args, "--token", made["token"], db_url=url_a)
         assert replay.returncode == 9
         assert "already answered" in replay.stderr
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-    kept = cli("overlap", "sessions", "--org", "beta", "--format", "json",
+    kept = cli_here("overlap", "sessions", "--org", "beta", "--format", "json",
                db_url=url_b, CROSSPROMO_SECRET_KEY=SECRET_B)  # fmt: skip
     stored = json.loads(kept.stdout)[0]
     assert (stored["status"], stored["intersection"], stored["partner"]) == ("done", expected, None)
 
 
 def test_partners_commands_on_the_sample(tmp_path: Path) -> None:
-    """Profile, rank (JSON), graph and outreach from the command line on a built sample."""
+    """Profile, rank (JSON), graph and outreach from the command line on a built sample (run in
+    this process: the subject is what the commands compute; the process around them is tested
+    with real processes elsewhere)."""
     url = f"sqlite:///{tmp_path / 's.db'}"
-    assert cli("db", "upgrade", db_url=url).returncode == 0
-    assert cli("sample", "--scale", "5", "--format", "json", db_url=url).returncode == 0
-    ranked = cli("partners", "rank", "--org", "trailhead-outfitters", "--top", "3",
+    assert cli_here("db", "upgrade", db_url=url).returncode == 0
+    assert cli_here("sample", "--scale", "5", "--format", "json", db_url=url).returncode == 0
+    ranked = cli_here("partners", "rank", "--org", "trailhead-outfitters", "--top", "3",
                  "--format", "json", db_url=url)  # fmt: skip
     assert ranked.returncode == 0, ranked.stderr
     data = json.loads(ranked.stdout)
@@ -176,13 +180,13 @@ def test_partners_commands_on_the_sample(tmp_path: Path) -> None:
     assert abs(sum(first["parts"].values()) - first["score"]) < 1e-9
     assert first["reasons"]
     out = tmp_path / "eco.graphml"
-    assert cli("partners", "graph", "--org", "trailhead-outfitters", "--out", str(out),
+    assert cli_here("partners", "graph", "--org", "trailhead-outfitters", "--out", str(out),
                db_url=url).returncode == 0  # fmt: skip
     assert "<graphml" in out.read_text()
-    draft = cli("partners", "outreach", "--org", "trailhead-outfitters", "--candidate",
+    draft = cli_here("partners", "outreach", "--org", "trailhead-outfitters", "--candidate",
                 "peak-fitness", db_url=url)  # fmt: skip
     assert "Trailhead Outfitters x Peak Fitness" in draft.stdout
-    gone = cli("partners", "profile", "delete", "--org", "peak-fitness", db_url=url)
+    gone = cli_here("partners", "profile", "delete", "--org", "peak-fitness", db_url=url)
     assert "removed the profile of peak-fitness" in gone.stdout
-    missing = cli("partners", "profile", "show", "--org", "peak-fitness", db_url=url)
+    missing = cli_here("partners", "profile", "show", "--org", "peak-fitness", db_url=url)
     assert missing.returncode == 4
