@@ -127,6 +127,10 @@ class Partnership:
     updated_at: datetime
     ends_on: date | None = None  # an end given with notice: the day it takes effect
 
+    def notice_ran_out(self, day: date) -> bool:
+        """Whether an end given with notice has taken effect by ``day``."""
+        return self.ends_on is not None and self.ends_on <= day
+
     def involves(self, org_id: int) -> bool:
         return org_id in (self.initiator_org_id, self.partner_org_id)
 

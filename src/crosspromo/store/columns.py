@@ -1,12 +1,32 @@
-"""The column types every table shares: big ids, aware UTC datetimes, a reference to an
-organization. Migrations use them as the tables do."""
+"""What every table shares: the schema's MetaData (one naming convention for constraints),
+big ids, aware UTC datetimes, a reference to an organization. Migrations use the column types
+as the tables do."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, Dialect, ForeignKey, Integer, TypeDecorator
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    TypeDecorator,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 

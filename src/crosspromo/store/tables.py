@@ -1,5 +1,6 @@
 """SQLAlchemy 2 table definitions. Migrations in ``migrations/`` create exactly these
-(a test compares them)."""
+(a test compares them). What the parties sign and owe (keys, records, the ledger) is defined in
+``record_tables`` and named here too, so ``tables.x`` reaches every table."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
@@ -24,16 +24,11 @@ from sqlalchemy import (
 )
 
 from crosspromo.store.columns import BigId, UTCDateTime, org_ref
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = MetaData(naming_convention=NAMING)
+from crosspromo.store.columns import metadata as metadata
+from crosspromo.store.record_tables import ledger_postings as ledger_postings
+from crosspromo.store.record_tables import ledger_transactions as ledger_transactions
+from crosspromo.store.record_tables import record_entries as record_entries
+from crosspromo.store.record_tables import signing_keys as signing_keys
 
 organizations = Table(
     "organizations",
@@ -76,19 +71,6 @@ invitations = Table(  # one-time links that make a user when followed
     Index("ix_invitations_invited_by_org_id", "invited_by_org_id"),
 )
 
-signing_keys = Table(  # each organization's Ed25519 keys for the partnership records
-    "signing_keys",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    org_ref("org_id"),
-    Column("public_key", String(64), nullable=False),  # hex
-    Column("fingerprint", String(64), nullable=False, unique=True),  # SHA-256 of the key, hex
-    Column("private_key", Text, nullable=True),  # sealed; null: the organization holds it
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("retired_at", UTCDateTime, nullable=True),
-    Index("ix_signing_keys_org_id", "org_id"),
-)
-
 api_keys = Table(
     "api_keys",
     metadata,
@@ -116,54 +98,6 @@ partnerships = Table(
     CheckConstraint("initiator_org_id <> partner_org_id", name="distinct_parties"),
     Index("ix_partnerships_initiator_org_id", "initiator_org_id"),
     Index("ix_partnerships_partner_org_id", "partner_org_id"),
-)
-
-record_entries = Table(  # each partnership's signed record; append-only (migration 0017)
-    "record_entries",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column(
-        "partnership_id",
-        Integer,
-        ForeignKey("partnerships.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("idx", Integer, nullable=False),  # its place in the record, from 0
-    Column("kind", String(16), nullable=False),
-    org_ref("signer_org_id"),
-    Column("hash", String(64), nullable=False),
-    Column("document", Text, nullable=False),  # the entry, canonical JSON (RFC 8785)
-    Column("created_at", UTCDateTime, nullable=False),
-    UniqueConstraint("partnership_id", "idx", name="uq_record_entries_place"),
-)
-
-ledger_transactions = Table(  # append-only (migration 0018): corrections are new transactions
-    "ledger_transactions",
-    metadata,
-    Column("id", BigId, primary_key=True),
-    org_ref("org_id"),  # the organization whose action it records (the brand, for commissions)
-    Column("key", String(200), nullable=False, unique=True),  # posting it again changes nothing
-    Column("kind", String(32), nullable=False),
-    Column("memo", String(500), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-)
-
-ledger_postings = Table(  # append-only (migration 0018)
-    "ledger_postings",
-    metadata,
-    Column("id", BigId, primary_key=True),
-    Column(
-        "transaction_id",
-        BigId,
-        ForeignKey("ledger_transactions.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    org_ref("org_id"),
-    Column("account", String(32), nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("amount_minor", BigInteger, nullable=False),  # > 0 debit, < 0 credit
-    Index("ix_ledger_postings_org_account", "org_id", "account", "currency"),
-    Index("ix_ledger_postings_transaction_id", "transaction_id"),
 )
 
 customers = Table(

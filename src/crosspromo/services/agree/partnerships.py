@@ -46,7 +46,7 @@ def _views(
         PartnershipView(
             p.id,
             p.name,
-            PartnershipStatus.ENDED if p.ends_on is not None and p.ends_on <= today else p.status,
+            PartnershipStatus.ENDED if p.notice_ran_out(today) else p.status,
             "initiator" if p.initiator_org_id == org_id else "partner",
             OrganizationView.of(orgs[p.other_party(org_id)]),
             p.created_at,

@@ -123,7 +123,7 @@ class PartnershipRepository(Repository):
 
 
 def _running(item: Partnership) -> bool:
-    return item.ends_on is None or item.ends_on > datetime.now(UTC).date()
+    return not item.notice_ran_out(datetime.now(UTC).date())
 
 
 def _party(org_id: int) -> Any:
