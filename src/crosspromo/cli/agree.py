@@ -257,9 +257,9 @@ def agreements_template(
 ) -> None:
     """Print a complete, valid terms document to start from (JSON in every format: a terms
     document has no table form); with commission options, exactly those rules."""
-    from datetime import date
     from decimal import Decimal, InvalidOperation
 
+    from crosspromo.domain.clock import parse_date
     from crosspromo.services.agree.terms import CommissionChoice, template
 
     try:
@@ -268,11 +268,7 @@ def agreements_template(
         raise InvalidInputError(f"--percent-of-sale {percent_of_sale!r} is not a number",
                                 field="percent_of_sale") from None  # fmt: skip
     chosen = CommissionChoice(percent, per_lead_minor, holding_days, currency)
-    try:
-        first = None if start is None else date.fromisoformat(start)
-    except ValueError:
-        raise InvalidInputError(f"--start {start!r} is not YYYY-MM-DD", field="start") from None
-    made = template(brand, partner, chosen, first)
+    made = template(brand, partner, chosen, parse_date(start, "start"))
     emit(made, OutputFormat.JSON if fmt is OutputFormat.TABLE else fmt)
 
 

@@ -48,6 +48,10 @@ COMMANDS: dict[str, Entry] = {
         f"{_CLI}.agree", "agreements_app", "Agreements: terms, and the record both sides sign."
     ),
     "ledger": Entry(f"{_CLI}.pay", "ledger_app", "The double-entry ledger of commissions."),
+    "commissions": Entry(
+        f"{_CLI}.pay", "commissions_app", "Commissions from the agreed rules; fraud holds."
+    ),
+    "payouts": Entry(f"{_CLI}.pay", "payouts_app", "Payouts to partners: runs, files, payment."),
     "partners": Entry(
         f"{_CLI}.discover", "partners_app", "Partner discovery: profiles, ranking, outreach."
     ),

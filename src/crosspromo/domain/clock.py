@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+
+from crosspromo.errors import InvalidInputError
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -24,3 +26,17 @@ def aware_time(raw: Any, *, bounded: bool = True) -> datetime:
     if bounded and not EARLIEST <= moment <= LATEST:
         raise ValueError("must lie between 2000-01-01 and 2100-01-01")
     return moment.astimezone(UTC)
+
+
+def parse_date(text: str | None, field: str) -> date | None:
+    """``YYYY-MM-DD`` (1900 to 2100) as a date, or a clear error naming ``field``."""
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        message = f"{field} {text!r} is not a date (YYYY-MM-DD)"
+        raise InvalidInputError(message, field=field) from None
+    if not date(1900, 1, 1) <= day <= date(2100, 1, 1):
+        raise InvalidInputError(f"{field} {day} must lie between 1900 and 2100", field=field)
+    return day

@@ -2,16 +2,20 @@
 balance, on accounts named per organization and currency. A transaction balances for each
 organization and currency on its own (the brand's expense against its payable, the partner's
 receivable against its income), so each party's books balance and both see the same movement
-from their side.
+from their side. A posting names the other party it concerns (``counterparty``), which gives
+balances per partner.
 
 A posting's amount is in integer minor units: positive debits, negative credits. The accounts
 commissions move through, from the brand's side to the partner's:
 
-- ``commission_expense`` (brand, debit when earned, credit when reversed),
+- ``commission_expense`` (brand, debit when approved, credit when reversed),
 - ``commission_payable`` (brand: what it owes the partner),
 - ``commission_receivable`` (partner: what it is owed), with ``commission_income`` against it,
-- ``payouts_in_transit`` (brand: a payout run sent, not yet confirmed paid),
 - ``cash`` (the party's money: paid out by the brand, received by the partner).
+
+A commission is posted when it is approved (pending and held lines owe nothing yet), so the
+payable and the receivable always equal what is approved and not yet paid; a payout marked
+paid moves it to cash on both sides.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from crosspromo.domain.money import MAX_MINOR, check_currency
 
 ACCOUNTS = frozenset({
     "commission_expense", "commission_payable", "commission_receivable", "commission_income",
-    "payouts_in_transit", "cash",
+    "cash",
 })  # fmt: skip
 
 
@@ -37,6 +41,7 @@ class Posting:
     account: str
     currency: str
     amount_minor: int  # > 0 debit, < 0 credit
+    counterparty: int | None = None  # the other organization it concerns
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +78,25 @@ def check(transaction: Transaction) -> Transaction:
         )
         raise Unbalanced(f"debits and credits differ: {shown}")
     return transaction
+
+
+def approved(brand: int, partner: int, currency: str, amount_minor: int) -> tuple[Posting, ...]:
+    """Commissions approved (negative: reversals approved): the brand's expense and payable,
+    the partner's receivable and income."""
+    return (
+        Posting(brand, "commission_expense", currency, amount_minor, partner),
+        Posting(brand, "commission_payable", currency, -amount_minor, partner),
+        Posting(partner, "commission_receivable", currency, amount_minor, brand),
+        Posting(partner, "commission_income", currency, -amount_minor, brand),
+    )
+
+
+def paid(brand: int, partner: int, currency: str, amount_minor: int) -> tuple[Posting, ...]:
+    """A payout paid: the brand's payable settled from its cash, the partner's receivable
+    into its cash."""
+    return (
+        Posting(brand, "commission_payable", currency, amount_minor, partner),
+        Posting(brand, "cash", currency, -amount_minor, partner),
+        Posting(partner, "cash", currency, amount_minor, brand),
+        Posting(partner, "commission_receivable", currency, -amount_minor, brand),
+    )

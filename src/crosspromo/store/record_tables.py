@@ -75,6 +75,8 @@ ledger_postings = Table(  # append-only (migration 0018)
     Column("account", String(32), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),  # > 0 debit, < 0 credit
+    Column("counterparty_org_id", Integer, nullable=True),  # the other party it concerns (0019)
     Index("ix_ledger_postings_org_account", "org_id", "account", "currency"),
+    Index("ix_ledger_postings_counterparty", "org_id", "counterparty_org_id", "account"),
     Index("ix_ledger_postings_transaction_id", "transaction_id"),
 )

@@ -25,6 +25,13 @@ from sqlalchemy import (
 
 from crosspromo.store.columns import BigId, UTCDateTime, org_ref
 from crosspromo.store.columns import metadata as metadata
+from crosspromo.store.pay_tables import commission_holds as commission_holds
+from crosspromo.store.pay_tables import commission_lines as commission_lines
+from crosspromo.store.pay_tables import commission_runs as commission_runs
+from crosspromo.store.pay_tables import costs as costs
+from crosspromo.store.pay_tables import fraud_settings as fraud_settings
+from crosspromo.store.pay_tables import payout_details as payout_details
+from crosspromo.store.pay_tables import payouts as payouts
 from crosspromo.store.record_tables import ledger_postings as ledger_postings
 from crosspromo.store.record_tables import ledger_transactions as ledger_transactions
 from crosspromo.store.record_tables import record_entries as record_entries

@@ -11,10 +11,11 @@ import typer
 from crosspromo.analytics.survival import HazardRatio
 from crosspromo.cli.context import organization, settings
 from crosspromo.cli.output import FORMAT_OPTION, OutputFormat, console, emit
+from crosspromo.domain.clock import parse_date
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.measure import clv
 from crosspromo.services.measure.churn import churn_file, organization_churn
-from crosspromo.services.measure.clv import ClvFit, ClvReport, TransactionColumns, parse_date
+from crosspromo.services.measure.clv import ClvFit, ClvReport, TransactionColumns
 from crosspromo.services.measure.kpis import partner_kpis, read_costs
 
 clv_app = typer.Typer(no_args_is_help=True)

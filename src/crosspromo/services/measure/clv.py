@@ -4,7 +4,6 @@ each customer, BG/NBD and Gamma-Gamma are fitted, and customers are scored."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +24,7 @@ from crosspromo.analytics.clv.summary import (
 )
 from crosspromo.analytics.clv.value import HoldoutRow, calibration_holdout, lifetime_value
 from crosspromo.config import Settings
+from crosspromo.domain.clock import parse_date
 from crosspromo.engine.backend import Engine, engine_for
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.shown import WHEN_GIVEN
@@ -100,20 +100,6 @@ class ClvReport:
     notes: list[str]
     value: Annotated[Value | None, WHEN_GIVEN] = None
     by_source: Annotated[dict[str, ClvReport] | None, WHEN_GIVEN] = None
-
-
-def parse_date(text: str | None, field: str) -> date | None:
-    """``YYYY-MM-DD`` (1900 to 2100) as a date, or a clear error naming ``field``."""
-    if text is None:
-        return None
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError:
-        message = f"{field} {text!r} is not a date (YYYY-MM-DD)"
-        raise InvalidInputError(message, field=field) from None
-    if not date(1900, 1, 1) <= day <= date(2100, 1, 1):
-        raise InvalidInputError(f"{field} {day} must lie between 1900 and 2100", field=field)
-    return day
 
 
 def parse_day(text: str | None, field: str) -> int | None:

@@ -33,8 +33,9 @@ def _checked(transaction: Transaction) -> Transaction:
     try:
         return check(transaction)
     except Unbalanced as exc:
-        raise InvalidInputError(f"ledger transaction {transaction.key!r}: {exc}",
-                                field="postings") from None  # fmt: skip
+        raise InvalidInputError(
+            f"ledger transaction {transaction.key!r}: {exc}", field="postings"
+        ) from None
 
 
 def trial_balance(db: Database, org_id: int) -> TrialBalance:

@@ -16,6 +16,11 @@ from crosspromo.store.repositories.agreements import (
     SigningKeyRow,
 )
 from crosspromo.store.repositories.base import Repository, utcnow
+from crosspromo.store.repositories.commissions import (
+    CommissionRepository,
+    FraudSettingsRepository,
+    HoldRepository,
+)
 from crosspromo.store.repositories.conversions import (
     ConversionRepository,
     IdempotencyRepository,
@@ -37,6 +42,11 @@ from crosspromo.store.repositories.links import (
 )
 from crosspromo.store.repositories.overlap import OverlapRepository
 from crosspromo.store.repositories.partnerships import PartnershipRepository
+from crosspromo.store.repositories.payouts import (
+    PayoutDetailsRepository,
+    PayoutRepository,
+    PayoutRow,
+)
 from crosspromo.store.repositories.profiles import ProfileRepository
 from crosspromo.store.repositories.stats import StatsRepository
 from crosspromo.store.repositories.webhooks import (
@@ -48,12 +58,15 @@ from crosspromo.store.repositories.webhooks import (
 __all__ = [
     "ApiKeyRepository",
     "ClickRepository",
+    "CommissionRepository",
     "ConversionRepository",
     "CustomerRepository",
     "DomainRepository",
     "EventRepository",
     "ExperimentOutcomeRepository",
     "ExperimentRepository",
+    "FraudSettingsRepository",
+    "HoldRepository",
     "IdempotencyRepository",
     "InvitationRepository",
     "InvitationRow",
@@ -67,6 +80,9 @@ __all__ = [
     "OverlapRepository",
     "PartnerCodeRepository",
     "PartnershipRepository",
+    "PayoutDetailsRepository",
+    "PayoutRepository",
+    "PayoutRow",
     "ProfileRepository",
     "RecordRepository",
     "Repository",

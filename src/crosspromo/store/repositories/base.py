@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -50,9 +54,11 @@ class Repository:
         changed = {k: statement.excluded[k] for k in values if k != key}
         self.session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))
 
-    def _insert_new(self, table: Any, rows: Sequence[dict[str, Any]], key: list[str]) -> int:
+    def _insert_new(
+        self, table: Any, rows: Sequence[dict[str, Any]], key: list[str], stamp: str = "recorded_at"
+    ) -> int:
         """Insert the rows whose ``key`` columns are not stored yet (replays add nothing), each
-        stamped ``recorded_at``; how many were new."""
+        stamped with the time in column ``stamp``; how many were new."""
         if not rows:
             return 0
         dialect = self.session.connection().dialect.name
@@ -63,6 +69,40 @@ class Repository:
         now = utcnow()
         added = 0
         for start in range(0, len(rows), 5_000):
-            chunk = [{**r, "recorded_at": now} for r in rows[start : start + 5_000]]
+            chunk = [{**r, stamp: now} for r in rows[start : start + 5_000]]
             added += len(self.session.execute(statement, chunk).all())
         return added
+
+    def _copy_in(self, table: Any, tables: Iterable[pa.Table]) -> None:
+        """Insert Arrow tables whose columns are ``table``'s: through one COPY on PostgreSQL,
+        fed from a worker thread so the next Arrow table can be prepared meanwhile; in chunked
+        multi-row inserts elsewhere."""
+        connection = self.session.connection()
+        if connection.dialect.name != "postgresql":
+            for item in tables:
+                for batch in item.to_batches(max_chunksize=20_000):
+                    self.session.execute(insert(table), batch.to_pylist())
+            return
+        connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        stream = iter(tables)
+        first = next(stream, None)
+        if first is None:
+            return
+        statement = f"COPY {table.name} ({', '.join(first.column_names)}) FROM STDIN (FORMAT csv)"
+        options = pa_csv.WriteOptions(include_header=False)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy,
+        ):
+            for item in itertools.chain([first], stream):
+                # Times go as UTC wall-clock text: formatting zoned times costs Arrow ten times
+                # more, and the session's zone is UTC.
+                naive = [
+                    c.cast(pa.timestamp("us")) if pa.types.is_timestamp(c.type) else c
+                    for c in item.columns
+                ]
+                sink = pa.BufferOutputStream()
+                pa_csv.write_csv(pa.table(naive, names=item.column_names), sink, options)
+                copy.write(sink.getvalue().to_pybytes())

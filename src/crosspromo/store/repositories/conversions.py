@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pa_csv
-from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Row, func, insert, select
 
 from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, PartnerCode
@@ -90,38 +87,10 @@ class ConversionRepository(Repository):
 
     def add_tables(self, tables: Iterable[pa.Table]) -> None:
         """Insert Arrow tables whose columns are conversions columns (all but id and
-        recorded_at): through one COPY on PostgreSQL, fed from a worker thread so the next
-        table can be prepared meanwhile; in chunked multi-row inserts elsewhere."""
+        recorded_at), each stamped recorded now; in one COPY on PostgreSQL."""
         recorded = pa.scalar(utcnow(), pa.timestamp("us", tz="UTC"))
         stamped = (x.append_column("recorded_at", pa.repeat(recorded, len(x))) for x in tables)
-        connection = self.session.connection()
-        if connection.dialect.name != "postgresql":
-            for table in stamped:
-                for batch in table.to_batches(max_chunksize=20_000):
-                    self.session.execute(insert(t.conversions), batch.to_pylist())
-            return
-        connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        first = next(stamped, None)
-        if first is None:
-            return
-        statement = f"COPY conversions ({', '.join(first.column_names)}) FROM STDIN (FORMAT csv)"
-        options = pa_csv.WriteOptions(include_header=False)
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy,
-        ):
-            for table in itertools.chain([first], stamped):
-                # Times go as UTC wall-clock text: formatting zoned times costs Arrow ten times
-                # more, and the session's zone is UTC.
-                naive = [
-                    c.cast(pa.timestamp("us")) if pa.types.is_timestamp(c.type) else c
-                    for c in table.columns
-                ]
-                sink = pa.BufferOutputStream()
-                pa_csv.write_csv(pa.table(naive, names=table.column_names), sink, options)
-                copy.write(sink.getvalue().to_pybytes())
+        self._copy_in(t.conversions, stamped)
 
     def order_states(
         self, org_id: int, orders: set[str]
@@ -147,6 +116,20 @@ class ConversionRepository(Repository):
                     refunded += int(row.amount_minor)
                 states[row.order_id] = (sale, refunded)
         return states
+
+    def credited_to(
+        self, org_id: int, partner_org_id: int, until: datetime
+    ) -> list[tuple[Any, ...]]:
+        """(id, kind, occurred_at, amount, currency, customer, order, click) of the brand's
+        conversions credited to the partner that occurred before ``until``, in time order."""
+        c = t.conversions.c
+        rows = self.session.execute(
+            select(c.id, c.kind, c.occurred_at, c.amount_minor, c.currency, c.customer_hash,
+                   c.order_id, c.click_id)
+            .where(c.org_id == org_id, c.partner_org_id == partner_org_id, c.occurred_at < until)
+            .order_by(c.occurred_at, c.id)
+        )  # fmt: skip
+        return [tuple(r) for r in rows]
 
     def many_for_org(self, org_id: int, ids: Sequence[int]) -> list[Conversion]:
         rows = self.session.execute(

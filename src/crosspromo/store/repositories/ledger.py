@@ -37,7 +37,8 @@ class LedgerRepository(Repository):
         new_id = self._insert(t.ledger_transactions, values, busy)
         self.session.execute(insert(t.ledger_postings), [
             {"transaction_id": new_id, "org_id": p.org_id, "account": p.account,
-             "currency": p.currency, "amount_minor": p.amount_minor}
+             "currency": p.currency, "amount_minor": p.amount_minor,
+             "counterparty_org_id": p.counterparty}
             for p in transaction.postings
         ])  # fmt: skip
         return new_id, True
@@ -45,11 +46,11 @@ class LedgerRepository(Repository):
     def postings(self, transaction_id: int) -> list[Posting]:
         p = t.ledger_postings.c
         rows = self.session.execute(
-            select(p.org_id, p.account, p.currency, p.amount_minor).where(
+            select(p.org_id, p.account, p.currency, p.amount_minor, p.counterparty_org_id).where(
                 p.transaction_id == transaction_id
             )
         )
-        return sorted((Posting(int(r[0]), r[1], r[2], int(r[3])) for r in rows), key=_order)
+        return sorted((Posting(int(r[0]), r[1], r[2], int(r[3]), r[4]) for r in rows), key=_order)
 
     def balances(self, org_id: int) -> dict[tuple[str, str], int]:
         """Each of the organization's accounts by (account, currency): the sum of its postings."""
@@ -60,6 +61,16 @@ class LedgerRepository(Repository):
             .group_by(p.account, p.currency)
         )
         return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def by_counterparty(self, org_id: int, account: str) -> dict[tuple[int, str], int]:
+        """The organization's balance on ``account`` per (other party, currency)."""
+        p = t.ledger_postings.c
+        rows = self.session.execute(
+            select(p.counterparty_org_id, p.currency, func.sum(p.amount_minor))
+            .where(p.org_id == org_id, p.account == account, p.counterparty_org_id.is_not(None))
+            .group_by(p.counterparty_org_id, p.currency)
+        )
+        return {(int(r[0]), r[1]): int(r[2]) for r in rows}
 
     def trial_balance(self, org_id: int) -> list[Totals]:
         """Per currency, the organization's debits and credits (equal when its books hold)."""
@@ -75,5 +86,6 @@ class LedgerRepository(Repository):
         return [Totals(r[0], int(r[1]), int(r[2])) for r in rows]
 
 
-def _order(posting: Posting) -> tuple[int, str, str, int]:
-    return (posting.org_id, posting.account, posting.currency, posting.amount_minor)
+def _order(posting: Posting) -> tuple[int, str, str, int, int]:
+    return (posting.org_id, posting.account, posting.currency, posting.amount_minor,
+            posting.counterparty or 0)  # fmt: skip

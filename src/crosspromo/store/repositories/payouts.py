@@ -1,0 +1,108 @@
+"""Payouts (a brand's run per partner and currency: open, then paid or cancelled) and each
+organization's sealed payout details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from crosspromo.errors import NotFoundError
+from crosspromo.store import tables as t
+from crosspromo.store.repositories.base import Repository, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutRow:
+    id: int
+    org_id: int
+    partner_org_id: int
+    currency: str
+    amount_minor: int
+    lines: int
+    as_of: date
+    status: str
+    reference: str | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class PayoutRepository(Repository):
+    def add(
+        self,
+        org_id: int,
+        partner_org_id: int,
+        currency: str,
+        amount_minor: int,
+        lines: int,
+        as_of: date,
+    ) -> int:
+        values = {
+            "org_id": org_id,
+            "partner_org_id": partner_org_id,
+            "currency": currency,
+            "amount_minor": amount_minor,
+            "lines": lines,
+            "as_of": as_of,
+            "status": "open",
+            "created_at": utcnow(),
+        }
+        return self._insert(t.payouts, values, "a payout is being made")
+
+    def get(self, org_id: int, payout_id: int, party: str = "org_id") -> PayoutRow:
+        c = t.payouts.c
+        row = self.session.execute(
+            select(t.payouts).where(c.id == payout_id, c[party] == org_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no payout with id {payout_id}")
+        return PayoutRow(**row._mapping)
+
+    def list(self, org_id: int, party: str = "org_id") -> list[PayoutRow]:
+        c = t.payouts.c
+        rows = self.session.execute(
+            select(t.payouts).where(c[party] == org_id).order_by(c.id.desc())
+        )
+        return [PayoutRow(**r._mapping) for r in rows]
+
+    def set_lines(self, payout_id: int, lines: int) -> None:
+        c = t.payouts.c
+        self.session.execute(update(t.payouts).where(c.id == payout_id).values(lines=lines))
+
+    def close(self, payout_id: int, status: str, reference: str | None) -> bool:
+        """Close an open payout as paid or cancelled; False if it was not open."""
+        c = t.payouts.c
+        done = self.session.execute(
+            update(t.payouts)
+            .where(c.id == payout_id, c.status == "open")
+            .values(status=status, reference=reference, closed_at=utcnow())
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+class PayoutDetailsRepository(Repository):
+    def get(self, org_id: int) -> tuple[str, int] | None:
+        """(sealed details, payout threshold) of the organization, if it gave them."""
+        c = t.payout_details.c
+        row = self.session.execute(
+            select(c.sealed, c.threshold_minor).where(c.org_id == org_id)
+        ).first()
+        return None if row is None else (row[0], int(row[1]))
+
+    def thresholds(self, org_ids: list[int]) -> dict[int, int]:
+        c = t.payout_details.c
+        rows = self.session.execute(
+            select(c.org_id, c.threshold_minor).where(c.org_id.in_(org_ids))
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def put(self, org_id: int, sealed: str, threshold_minor: int) -> None:
+        values: dict[str, Any] = {
+            "org_id": org_id,
+            "sealed": sealed,
+            "threshold_minor": threshold_minor,
+            "updated_at": utcnow(),
+        }
+        self._upsert(t.payout_details, values)
