@@ -30,8 +30,14 @@ def rule(applies_to: str, kind: str, **more: Any) -> dict[str, Any]:
 
 
 def commission(*rules: dict[str, Any], **more: Any) -> dict[str, Any]:
-    return {"currency": "EUR", "rounding": "half_even", "holding_days": 30, "clawback_days": 90,
-            "rules": list(rules), **more}  # fmt: skip
+    return {
+        "currency": "EUR",
+        "rounding": "half_even",
+        "holding_days": 30,
+        "clawback_days": 90,
+        "rules": list(rules),
+        **more,
+    }
 
 
 class Program:
@@ -46,16 +52,30 @@ class Program:
         create_code(db, self.brand, "beans", "BEANS", CodeKind.REFERRAL)
         self.orders = 0
 
-    def add(self, kind: ConversionKind, day: str, amount: int = 0, currency: str | None = "EUR",
-            *, customer: str | None = None, order: str | None = None) -> str:  # fmt: skip
+    def add(
+        self,
+        kind: ConversionKind,
+        day: str,
+        amount: int = 0,
+        currency: str | None = "EUR",
+        *,
+        customer: str | None = None,
+        order: str | None = None,
+    ) -> str:
         """Record a conversion on ``day`` (noon UTC); a sale gets a new order id."""
         if kind is SALE and order is None:
             self.orders += 1
             order = f"o{self.orders}"
         moment = datetime.fromisoformat(f"{day}T12:00:00+00:00")
-        item = ConversionInput(kind, moment, amount, currency if kind is not LEAD else None,
-                               customer, referral_code=None if kind is REFUND else "BEANS",
-                               order_id=order)  # fmt: skip
+        item = ConversionInput(
+            kind,
+            moment,
+            amount,
+            currency if kind is not LEAD else None,
+            customer,
+            referral_code=None if kind is REFUND else "BEANS",
+            order_id=order,
+        )
         record_conversions(self.db, self.brand, [item])
         return order or ""
 
@@ -64,9 +84,16 @@ class Program:
 
     def summary(self, day: str) -> dict[str, dict[str, int]]:
         found = earnings.summary(self.db, self.brand, date.fromisoformat(day))
-        return {p.currency: {"pending": p.pending_minor, "approved": p.approved_minor,
-                             "paid": p.paid_minor, "held": p.held_minor,
-                             "reversed": p.reversed_minor} for p in found.partners}  # fmt: skip
+        return {
+            p.currency: {
+                "pending": p.pending_minor,
+                "approved": p.approved_minor,
+                "paid": p.paid_minor,
+                "held": p.held_minor,
+                "reversed": p.reversed_minor,
+            }
+            for p in found.partners
+        }
 
     def owed(self, day: str) -> int:
         """Pending and approved together, in euros' minor units."""
@@ -75,21 +102,35 @@ class Program:
 
     def receivable(self) -> dict[str, int]:
         """The partner's receivable per currency, from its ledger."""
-        return {c: v for (a, c), v in balances(self.db, self.partner).items()
-                if a == "commission_receivable"}  # fmt: skip
+        return {
+            c: v
+            for (a, c), v in balances(self.db, self.partner).items()
+            if a == "commission_receivable"
+        }
 
 
-def figures(pending: int = 0, approved: int = 0, paid: int = 0, held: int = 0,
-            reversed_: int = 0) -> dict[str, int]:  # fmt: skip
-    return {"pending": pending, "approved": approved, "paid": paid, "held": held,
-            "reversed": reversed_}  # fmt: skip
+def figures(
+    pending: int = 0, approved: int = 0, paid: int = 0, held: int = 0, reversed_: int = 0
+) -> dict[str, int]:
+    return {
+        "pending": pending,
+        "approved": approved,
+        "paid": paid,
+        "held": held,
+        "reversed": reversed_,
+    }
 
 
 def test_percent_of_sales_and_a_fee_per_lead_with_a_hold_a_refund_and_a_payout(
     db: Database,
 ) -> None:
-    program = Program(db, commission(rule("sale", "percent", rate_bp=1000, recurring_months=120),
-                                     rule("lead", "flat", flat_minor=200)))  # fmt: skip
+    program = Program(
+        db,
+        commission(
+            rule("sale", "percent", rate_bp=1000, recurring_months=120),
+            rule("lead", "flat", flat_minor=200),
+        ),
+    )
     program.add(LEAD, "2026-03-01")  # 2.00, due 03-31
     first = program.add(SALE, "2026-03-02", 10_000)  # 10% of 100.00 = 10.00, due 04-01
     second = program.add(SALE, "2026-03-10", 5_555)  # 5.555 → 5.56 (half to even), due 04-09
@@ -103,10 +144,12 @@ def test_percent_of_sales_and_a_fee_per_lead_with_a_hold_a_refund_and_a_payout(
     program.add(REFUND, "2026-03-20", 4_000, order=first)  # 60.00 left: 6.00, reverses 4.00
     made = program.compute("2026-04-05")
     assert (made.lines, made.approved) == (1, 3)  # the reversal; lead, sale and its reversal
-    assert program.summary("2026-04-05") == {"EUR": figures(pending=556, approved=800,
-                                                            reversed_=400)}  # fmt: skip
-    assert program.summary("2026-03-31") == {"EUR": figures(pending=1000 - 400 + 556,
-                                                            approved=200, reversed_=400)}  # fmt: skip
+    assert program.summary("2026-04-05") == {
+        "EUR": figures(pending=556, approved=800, reversed_=400)
+    }
+    assert program.summary("2026-03-31") == {
+        "EUR": figures(pending=1000 - 400 + 556, approved=200, reversed_=400)
+    }
     assert program.receivable() == {"EUR": 800}
 
     run = payouts.run(db, program.brand, date(2026, 4, 5))
@@ -119,16 +162,16 @@ def test_percent_of_sales_and_a_fee_per_lead_with_a_hold_a_refund_and_a_payout(
     assert payouts.mark_paid(db, program.brand, paid.id, "TX-1").status == "paid"  # replayed
     with pytest.raises(InvalidTransitionError):
         payouts.mark_paid(db, program.brand, paid.id, "TX-2")
-    assert program.summary("2026-04-05") == {"EUR": figures(pending=556, paid=800,
-                                                            reversed_=400)}  # fmt: skip
+    assert program.summary("2026-04-05") == {"EUR": figures(pending=556, paid=800, reversed_=400)}
     assert program.receivable() == {"EUR": 0}
 
     program.compute("2026-04-10")  # the second sale's hold ends on 04-09
     assert program.receivable() == {"EUR": 556}
     program.add(REFUND, "2026-04-20", 1_555, order=second)  # 40.00 left: 4.00, reverses 1.56
     program.compute("2026-04-25")
-    assert program.summary("2026-04-25") == {"EUR": figures(approved=556 - 156, paid=800,
-                                                            reversed_=400 + 156)}  # fmt: skip
+    assert program.summary("2026-04-25") == {
+        "EUR": figures(approved=556 - 156, paid=800, reversed_=400 + 156)
+    }
     assert program.receivable() == {"EUR": 400}
     program.add(REFUND, "2026-02-01", 100, order="o3")  # the pre-start sale: still nothing
     assert program.compute("2026-04-25").lines == 0
@@ -137,8 +180,14 @@ def test_percent_of_sales_and_a_fee_per_lead_with_a_hold_a_refund_and_a_payout(
 def test_a_refund_after_payment_carries_into_the_next_payout_as_a_negative_line(
     db: Database,
 ) -> None:
-    program = Program(db, commission(rule("sale", "percent", rate_bp=1000, recurring_months=120),
-                                     holding_days=10, clawback_days=60))  # fmt: skip
+    program = Program(
+        db,
+        commission(
+            rule("sale", "percent", rate_bp=1000, recurring_months=120),
+            holding_days=10,
+            clawback_days=60,
+        ),
+    )
     first = program.add(SALE, "2026-05-01", 20_000)  # 20.00, due 05-11
     program.compute("2026-05-12")
     run = payouts.run(db, program.brand, date(2026, 5, 12))
@@ -146,8 +195,9 @@ def test_a_refund_after_payment_carries_into_the_next_payout_as_a_negative_line(
     program.add(REFUND, "2026-05-20", 20_000, order=first)  # refunded whole: -20.00
     program.add(SALE, "2026-05-21", 50_000)  # 50.00, due 05-31
     program.compute("2026-06-01")
-    assert program.summary("2026-06-01") == {"EUR": figures(approved=3000, paid=2000,
-                                                            reversed_=2000)}  # fmt: skip
+    assert program.summary("2026-06-01") == {
+        "EUR": figures(approved=3000, paid=2000, reversed_=2000)
+    }
     run = payouts.run(db, program.brand, date(2026, 6, 1))
     assert [(p.amount_minor, p.lines) for p in run.payouts] == [(3000, 2)]  # 50.00 - 20.00
     cancelled = payouts.cancel(db, program.brand, run.payouts[0].id)
@@ -157,8 +207,9 @@ def test_a_refund_after_payment_carries_into_the_next_payout_as_a_negative_line(
 
 
 def test_a_refund_leaving_a_negative_balance_makes_no_payout(db: Database) -> None:
-    program = Program(db, commission(rule("sale", "percent", rate_bp=1000, recurring_months=120),
-                                     holding_days=0))  # fmt: skip
+    program = Program(
+        db, commission(rule("sale", "percent", rate_bp=1000, recurring_months=120), holding_days=0)
+    )
     first = program.add(SALE, "2026-05-01", 20_000)
     program.compute("2026-05-02")
     run = payouts.run(db, program.brand, date(2026, 5, 2))
@@ -175,15 +226,18 @@ def test_a_refund_leaving_a_negative_balance_makes_no_payout(db: Database) -> No
 
 @pytest.mark.parametrize(
     ("scope", "first_two", "total"),
-    [("marginal", [500, 500], 500 + 500 + 1000 + 1000),  # each sale at its own tier
-     ("whole_period", [500, 500], 4 * 1000)],  # the month's count sets every sale's tier
-)  # fmt: skip
+    [
+        ("marginal", [500, 500], 500 + 500 + 1000 + 1000),  # each sale at its own tier
+        ("whole_period", [500, 500], 4 * 1000),
+    ],  # the month's count sets every sale's tier
+)
 def test_a_tier_crossing_mid_month(
     db: Database, scope: str, first_two: list[int], total: int
 ) -> None:
     tiers = [{"from_count": 1, "rate_bp": 500}, {"from_count": 3, "rate_bp": 1000}]
-    program = Program(db, commission(rule("sale", "tiered", tiers=tiers, tier_scope=scope,
-                                          recurring_months=120)))  # fmt: skip
+    program = Program(
+        db, commission(rule("sale", "tiered", tiers=tiers, tier_scope=scope, recurring_months=120))
+    )
     program.add(SALE, "2026-03-03", 10_000)
     program.add(SALE, "2026-03-09", 10_000)
     program.compute("2026-03-10")
@@ -215,14 +269,21 @@ def test_a_recurring_rules_last_month(db: Database) -> None:
 
 
 def test_two_currencies(db: Database) -> None:
-    program = Program(db, commission(rule("sale", "percent", rate_bp=1250, recurring_months=120),
-                                     rule("lead", "flat", flat_minor=300)))  # fmt: skip
+    program = Program(
+        db,
+        commission(
+            rule("sale", "percent", rate_bp=1250, recurring_months=120),
+            rule("lead", "flat", flat_minor=300),
+        ),
+    )
     program.add(SALE, "2026-03-01", 10_000, "EUR")  # 12.50 EUR
     program.add(SALE, "2026-03-02", 8_001, "USD")  # 10.00125 → 10.00 USD
     program.add(LEAD, "2026-03-03")  # 3.00 in the terms' currency
     program.compute("2026-04-10")
-    assert program.summary("2026-04-10") == {"EUR": figures(approved=1250 + 300),
-                                             "USD": figures(approved=1000)}  # fmt: skip
+    assert program.summary("2026-04-10") == {
+        "EUR": figures(approved=1250 + 300),
+        "USD": figures(approved=1000),
+    }
     assert program.receivable() == {"EUR": 1550, "USD": 1000}
     made = payouts.run(db, program.brand, date(2026, 4, 10)).payouts
     assert sorted((p.currency, p.amount_minor) for p in made) == [("EUR", 1550), ("USD", 1000)]

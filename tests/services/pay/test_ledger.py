@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from crosspromo.domain import OrgKind
-from crosspromo.domain.ledger import Posting, Transaction, Unbalanced, check
+from crosspromo.domain.ledger import Posting, Transaction, Unbalanced, approved, check
+from crosspromo.domain.ledger import paid as settled
 from crosspromo.errors import ConflictError, InvalidInputError
 from crosspromo.services.accounts.organizations import create_organization
 from crosspromo.services.pay.ledger import balances, post, trial_balance
@@ -28,24 +29,14 @@ EXAMPLES = itertools.count()
 
 def earned(key: str, amount: int, currency: str = "EUR", brand: int = BRAND,
            partner: int = PARTNER) -> Transaction:  # fmt: skip
-    """A commission earned: the brand's expense against its payable, the partner's receivable
-    against its income (a negative amount: the same movement reversed)."""
-    return Transaction(key, "commission", "earned", (
-        Posting(brand, "commission_expense", currency, amount),
-        Posting(brand, "commission_payable", currency, -amount),
-        Posting(partner, "commission_receivable", currency, amount),
-        Posting(partner, "commission_income", currency, -amount),
-    ))  # fmt: skip
+    """A commission approved: the brand's expense against its payable, the partner's
+    receivable against its income (a negative amount: the same movement reversed)."""
+    return Transaction(key, "commission", "approved", approved(brand, partner, currency, amount))
 
 
 def paid(key: str, amount: int, currency: str = "EUR", brand: int = BRAND,
          partner: int = PARTNER) -> Transaction:  # fmt: skip
-    return Transaction(key, "payout", "paid", (
-        Posting(brand, "commission_payable", currency, amount),
-        Posting(brand, "cash", currency, -amount),
-        Posting(partner, "cash", currency, amount),
-        Posting(partner, "commission_receivable", currency, -amount),
-    ))  # fmt: skip
+    return Transaction(key, "payout", "paid", settled(brand, partner, currency, amount))
 
 
 @pytest.fixture
