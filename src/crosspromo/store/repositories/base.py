@@ -75,13 +75,20 @@ class Repository:
 
     def _copy_in(self, table: Any, tables: Iterable[pa.Table]) -> None:
         """Insert Arrow tables whose columns are ``table``'s: through one COPY on PostgreSQL,
-        fed from a worker thread so the next Arrow table can be prepared meanwhile; in chunked
-        multi-row inserts elsewhere."""
+        fed from a worker thread so the next Arrow table can be prepared meanwhile; on SQLite
+        through the driver's ``executemany`` with values written as SQLAlchemy writes them
+        (times as UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` text, days as ``YYYY-MM-DD``)."""
         connection = self.session.connection()
         if connection.dialect.name != "postgresql":
+            driver = connection.connection.driver_connection
+            assert driver is not None
             for item in tables:
-                for batch in item.to_batches(max_chunksize=20_000):
-                    self.session.execute(insert(table), batch.to_pylist())
+                names = ", ".join(item.column_names)
+                marks = ", ".join("?" * item.num_columns)
+                statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 - our names
+                for batch in item.to_batches(max_chunksize=50_000):
+                    values = [_sqlite_column(c).to_pylist() for c in batch.columns]
+                    driver.executemany(statement, zip(*values, strict=True))
             return
         connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
         driver = connection.connection.driver_connection
@@ -106,3 +113,12 @@ class Repository:
                 sink = pa.BufferOutputStream()
                 pa_csv.write_csv(pa.table(naive, names=item.column_names), sink, options)
                 copy.write(sink.getvalue().to_pybytes())
+
+
+def _sqlite_column(column: pa.Array) -> pa.Array:
+    """An Arrow column as SQLite keeps it when SQLAlchemy writes it (see columns.UTCDateTime)."""
+    if pa.types.is_timestamp(column.type):
+        return column.cast(pa.timestamp("us")).cast(pa.string())
+    if pa.types.is_date(column.type):
+        return column.cast(pa.string())
+    return column

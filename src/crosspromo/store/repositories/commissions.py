@@ -366,23 +366,19 @@ class FraudFacts:
 
     def earlier_orders(self, orders: dict[str, int]) -> dict[int, int]:
         """For each (order id, sale) given: the earliest other sale of the brand that claimed
-        the same order id before it, by conversion."""
+        the same order id before it, by conversion (one query for the brand's order ids that
+        more than one sale claimed)."""
         c = t.conversions.c
+        rows = self.session.execute(
+            select(c.order_id, func.min(c.id))
+            .where(c.org_id == self.brand, c.kind == "sale", c.order_id.is_not(None))
+            .group_by(c.order_id)
+            .having(func.count() > 1)
+        )
         found: dict[int, int] = {}
-        wanted = sorted(orders)
-        for start in range(0, len(wanted), 500):
-            rows = self.session.execute(
-                select(c.order_id, func.min(c.id))
-                .where(
-                    c.org_id == self.brand,
-                    c.kind == "sale",
-                    c.order_id.in_(wanted[start : start + 500]),
-                )
-                .group_by(c.order_id)
-            )
-            for order, first in rows:
-                if int(first) != orders[order]:
-                    found[orders[order]] = int(first)
+        for order, first in rows:
+            if order in orders and int(first) != orders[order]:
+                found[orders[order]] = int(first)
         return found
 
     def daily_clicks(self, since: date, until: datetime) -> dict[date, int]:
