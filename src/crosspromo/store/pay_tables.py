@@ -41,11 +41,10 @@ commission_lines = Table(
     "commission_lines",
     metadata,
     Column("id", BigId, primary_key=True),
-    org_ref("org_id"),  # the brand that owes it
-    org_ref("partner_org_id"),
-    Column(
-        "partnership_id", Integer, ForeignKey("partnerships.id", ondelete="CASCADE"), nullable=False
-    ),
+    # plain columns, as on conversions: bulk writes skip a foreign-key check per line
+    Column("org_id", Integer, nullable=False),  # the brand that owes it
+    Column("partner_org_id", Integer, nullable=False),
+    Column("partnership_id", Integer, nullable=False),
     Column("conversion_id", BigInteger, nullable=False),
     Column("version", Integer, nullable=False),  # the terms version it is computed under
     Column("rule", Integer, nullable=False),  # the rule's place in those terms

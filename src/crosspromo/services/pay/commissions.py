@@ -44,6 +44,7 @@ from crosspromo.store.repositories.base import utcnow
 from crosspromo.store.repositories.commissions import Posted
 
 HELD_EVENT = "commission.held"
+Due = defaultdict[tuple[int, str], list[int]]  # (partner, currency) → [amount, lines]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,7 @@ def compute(db: Database, org_id: int, as_of: date | None = None) -> Computed:
         run = repo.start_run(org_id, day)
         brand = OrganizationRepository(session).get(org_id)
         lines = held = 0
+        approved_now: Due = defaultdict(lambda: [0, 0])
         for partnership in PartnershipRepository(session).for_org(org_id):
             versions = paying_versions(
                 RecordRepository(session).entries(partnership.id), brand.slug
@@ -139,7 +141,7 @@ def compute(db: Database, org_id: int, as_of: date | None = None) -> Computed:
                     session, secret, run, day, partnership.id, parties, versions
                 )
                 lines, held = lines + added, held + holds
-        count = approve_due(session, org_id, day, f"commissions:run:{run}")
+        count = approve_due(session, org_id, day, f"commissions:run:{run}", approved_now)
         repo.finish_run(run, lines, count, held)
         return Computed(day, lines, count, held)
 
@@ -252,21 +254,29 @@ def _line(
     }
 
 
-def approve_due(session: Session, org_id: int, day: date, key: str) -> int:
-    """Approve the brand's pending lines due by ``day`` and post them to the ledger (one
-    transaction per partner and currency, keyed ``key``); how many lines."""
+def approve_due(
+    session: Session, org_id: int, day: date, key: str, approved_now: Due | None = None
+) -> int:
+    """Approve the brand's pending lines due by ``day`` and post them, with the lines
+    ``approved_now`` (added approved), to the ledger: one transaction per partner and currency,
+    keyed ``key``; how many lines."""
     repo = CommissionRepository(session)
-    due = repo.due(org_id, day)
-    repo.approve_due(org_id, day)
+    due: Due = defaultdict(lambda: [0, 0], approved_now or {})
+    waiting = repo.due(org_id, day)
+    for partner, currency, amount, count in waiting:
+        due[(partner, currency)][0] += amount
+        due[(partner, currency)][1] += count
+    if waiting:
+        repo.approve_due(org_id, day)
     ledger = LedgerRepository(session)
-    for partner, currency, amount, _ in due:
+    for (partner, currency), (amount, _) in sorted(due.items()):
         if amount:
             moves = approved(org_id, partner, currency, amount)
             memo = f"commissions approved as of {day}"
             ledger.post(
                 org_id, check(Transaction(f"{key}:{partner}:{currency}", "commission", memo, moves))
             )
-    return sum(lines for *_, lines in due)
+    return sum(count for _, count in due.values())
 
 
 def _log_holds(

@@ -1,5 +1,6 @@
 """Payout details: where an organization is paid as a partner (and pays from as a brand), its
-IBAN checked (checksum and country format, ``schwifty``) and sealed at rest; others see only a
+IBAN checked (checksum and country format, ``schwifty``; the BIC taken from it when not given
+and the bank is known) and sealed at rest; others see only a
 masked IBAN. The payout threshold is the least a payout to it may be."""
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ def checked(holder: str, iban: str, bic: str | None) -> Account:
             code = str(BIC(bic.strip()))
         except (SchwiftyException, ValueError) as exc:
             raise InvalidInputError(f"BIC {bic!r} is not valid: {exc}", field="bic") from None
+    if code is None and number.bic is not None:  # the bank's BIC, known from its IBAN
+        code = str(number.bic)
     return Account(name, number.compact, code)
 
 

@@ -168,16 +168,15 @@ def export(db: Database, org_id: int, payout_id: int, fmt: str) -> bytes:
         )
     if payee is None:
         raise ConflictError(f"{view.partner} has not given its payout details yet")
-    transfer = SepaTransfer(
-        {
-            "name": payer.holder,
-            "IBAN": payer.iban,
-            "BIC": payer.bic,
-            "batch": True,
-            "currency": "EUR",
-        },
-        clean=True,
-    )
+    debtor: dict[str, object] = {
+        "name": payer.holder,
+        "IBAN": payer.iban,
+        "batch": True,
+        "currency": "EUR",
+    }
+    if payer.bic:  # without it the file says the bank is not provided, as SEPA allows
+        debtor["BIC"] = payer.bic
+    transfer = SepaTransfer(debtor, clean=True)
     payment = {
         "name": payee.holder,
         "IBAN": payee.iban,

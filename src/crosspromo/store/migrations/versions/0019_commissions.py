@@ -79,7 +79,7 @@ def upgrade() -> None:
         sa.Column("id", BigId, primary_key=True),
         sa.Column("org_id", sa.Integer, nullable=False),
         sa.Column("partner_org_id", sa.Integer, nullable=False),
-        *_partnership("commission_lines", nullable=False),
+        sa.Column("partnership_id", sa.Integer, nullable=False),
         sa.Column("conversion_id", sa.BigInteger, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("rule", sa.Integer, nullable=False),
@@ -97,8 +97,6 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "conversion_id", "version", "rule", "seq", name="uq_commission_lines_place"
         ),
-        _org("commission_lines"),
-        _org("commission_lines", "partner_org_id"),
     )
     op.create_index(
         "ix_commission_lines_org_partner",
