@@ -52,6 +52,7 @@ COMMANDS: dict[str, Entry] = {
         f"{_CLI}.pay", "commissions_app", "Commissions from the agreed rules; fraud holds."
     ),
     "payouts": Entry(f"{_CLI}.pay", "payouts_app", "Payouts to partners: runs, files, payment."),
+    "costs": Entry(f"{_CLI}.pay", "costs_app", "What partnerships cost, per channel and month."),
     "partners": Entry(
         f"{_CLI}.discover", "partners_app", "Partner discovery: profiles, ranking, outreach."
     ),

@@ -11,7 +11,7 @@ from crosspromo.cli.context import organization
 from crosspromo.cli.output import FORMAT_OPTION, OutputFormat, emit
 from crosspromo.domain.clock import parse_date
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.pay import details, earnings, fraud, holds, ledger, payouts
+from crosspromo.services.pay import costs, details, earnings, fraud, holds, ledger, payouts
 from crosspromo.services.pay.commissions import compute
 
 ORG = typer.Option(..., help="slug of the organization")
@@ -201,3 +201,20 @@ def payouts_details(
     """Set where the organization is paid (and, as a brand, pays from); sealed at rest."""
     db, org_id = organization(ctx, org)
     emit(details.save(db, org_id, holder, iban, bic, threshold_minor), fmt)
+
+
+costs_app = typer.Typer(no_args_is_help=True)
+
+
+@costs_app.command("import")
+def costs_import(
+    ctx: typer.Context,
+    file: Path = typer.Argument(
+        ..., help="CSV or Parquet: partner, channel, month, kind, amount_minor, currency[, note]"
+    ),
+    org: str = ORG,
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Import spend per partnership, channel and month (all or nothing; again: nothing new)."""
+    db, org_id = organization(ctx, org)
+    emit(costs.import_costs(db, org_id, file), fmt)

@@ -40,3 +40,16 @@ def parse_date(text: str | None, field: str) -> date | None:
     if not date(1900, 1, 1) <= day <= date(2100, 1, 1):
         raise InvalidInputError(f"{field} {day} must lie between 1900 and 2100", field=field)
     return day
+
+
+def parse_month(text: str, field: str = "month") -> date:
+    """``YYYY-MM`` (years 1900 to 2099) as the month's first day, or a clear error."""
+    raw = str(text).strip()
+    if len(raw) != 7 or raw[4] != "-" or not (raw[:4] + raw[5:]).isdigit():
+        raise InvalidInputError(f"{field} {text!r} is not YYYY-MM", field=field)
+    year, month = int(raw[:4]), int(raw[5:])
+    if not 1900 <= year <= 2099 or not 1 <= month <= 12:
+        raise InvalidInputError(
+            f"{field} {text!r} is not a month between 1900 and 2099", field=field
+        )
+    return date(year, month, 1)

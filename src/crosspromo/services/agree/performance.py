@@ -5,17 +5,15 @@ same signed account of each month."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from crosspromo.domain.clock import parse_month
 from crosspromo.errors import ConflictError, InvalidInputError
 from crosspromo.services.agree.partnership_page import Figures, figures
 from crosspromo.services.agree.records import AgreementStep, Loaded, append, load
 from crosspromo.store.database import Database
-
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +62,7 @@ def add_statement(
     """Sign the statement of a finished ``month`` (YYYY-MM) into the record: the partner's
     clicks, leads, sales and net revenue by currency that month, and each objective's monthly
     target beside it. One statement per month."""
-    found = _MONTH.fullmatch(month)
-    if found is None:
-        raise InvalidInputError(f"month {month!r} is not YYYY-MM", field="month")
-    first = date(int(found[1]), int(found[2]), 1)
+    first = parse_month(month)
     last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
     if last >= (today or datetime.now(UTC).date()):
         raise InvalidInputError(f"{month} is not over yet: a statement covers a whole month",

@@ -15,6 +15,7 @@ from typing import Any
 from crosspromo.domain.money import minor_per_major
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.measure.clv import ORGANIC, ClvReport, organization_clv
+from crosspromo.services.pay.costs import kpi_costs
 from crosspromo.services.tabular import read_table, require_columns
 from crosspromo.services.track import stats
 from crosspromo.store.database import Database
@@ -125,6 +126,8 @@ def partner_kpis(
     for key, (referred, bought) in _referred(leads, purchases, first, last).items():
         per[key]["referred"] += referred
         per[key]["referred_bought"] += bought
+    if costs is None and chosen is not None:  # what is recorded: costs, commissions approved
+        costs = kpi_costs(db, org_id, chosen)
     for key, cost in (costs or {}).items():
         if first.isoformat()[:7] <= key[1] <= last.isoformat()[:7]:
             per[key]["cost"] += cost

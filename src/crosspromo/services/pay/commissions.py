@@ -20,10 +20,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
+from crosspromo.analytics.commissions import LEAD, REFUND, SALE, Credits, owed_lines
 from crosspromo.domain.agreement import replay
-from crosspromo.domain.commission import Credited, Owed, owed
 from crosspromo.domain.ledger import Transaction, approved, check
 from crosspromo.domain.record import Entry
 from crosspromo.errors import ConflictError, InvalidInputError
@@ -41,7 +46,6 @@ from crosspromo.store.repositories import (
     RecordRepository,
 )
 from crosspromo.store.repositories.base import utcnow
-from crosspromo.store.repositories.commissions import Posted
 
 HELD_EVENT = "commission.held"
 Due = defaultdict[tuple[int, str], list[int]]  # (partner, currency) → [amount, lines]
@@ -138,7 +142,7 @@ def compute(db: Database, org_id: int, as_of: date | None = None) -> Computed:
             if versions:
                 parties = (org_id, partnership.other_party(org_id))
                 added, holds = _partner(
-                    session, secret, run, day, partnership.id, parties, versions
+                    session, secret, run, day, partnership.id, parties, versions, approved_now
                 )
                 lines, held = lines + added, held + holds
         count = approve_due(session, org_id, day, f"commissions:run:{run}", approved_now)
@@ -154,104 +158,209 @@ def _partner(
     partnership_id: int,
     parties: tuple[int, int],
     versions: Sequence[Paying],
+    approved_now: Due,
 ) -> tuple[int, int]:
-    """New lines for one partner's conversions; (lines added, holds made)."""
+    """New lines for one partner's conversions (those due and not held are approved as they
+    are written, and added to ``approved_now``); (lines added, holds made). Whole columns at
+    a time: the rules by ``analytics.commissions``, the differences by one join."""
     brand, partner = parties
-    rows = ConversionRepository(session).credited_to(brand, partner, end_of(day))
-    sale_of_order: dict[str, int] = {}
-    version_of: dict[int, Paying] = {}
-    latest: dict[int, datetime] = {}
-    due_of: dict[int, date] = {}
-    items: dict[int, list[Credited]] = defaultdict(list)
-    for cid, kind, at, amount, currency, customer, order, _ in rows:
-        refund_of = sale_of_order.get(order) if kind == "refund" else None
-        version = version_of.get(refund_of) if refund_of else governing(versions, at.date())
-        if kind == "sale" and order is not None:
-            sale_of_order.setdefault(order, cid)
-        if version is None:
-            continue
-        version_of[cid] = version
-        latest[refund_of or cid] = at
-        if kind != "refund":
-            due_of[cid] = at.date() + timedelta(days=int(version.commission["holding_days"]))
-        items[version.version].append(
-            Credited(cid, kind, at, int(amount), currency, customer, refund_of)
-        )
-    targets: dict[tuple[int, int, int], Owed] = {}
-    for version in versions:
-        for line in owed(version.commission, version.start, items.get(version.version, ())):
-            targets[(line.conversion, version.version, line.rule)] = line
-    posted = CommissionRepository(session).posted(brand, partner)
-    holds = HoldRepository(session)
-    fresh = {key[0] for key in targets} - {key[0] for key in posted}
-    suspects = [fraud.Suspect(r[0], r[1], r[2], r[7], r[6], r[5]) for r in rows if r[0] in fresh]
+    table = ConversionRepository(session).credited_to(brand, partner, end_of(day))
+    credits = _credits(table)
+    version_at = _governing(credits, versions)
+    targets = _targets(credits, versions, version_at)
+    posted = CommissionRepository(session).posted(brand, partner).to_pandas()
+    merged = targets.merge(
+        posted, on=["conversion", "version", "rule"], how="outer", suffixes=("", "_posted")
+    )
+    merged["delta"] = merged["target"].fillna(0).astype("int64") - merged["amount"].fillna(
+        0
+    ).astype("int64")
+    fresh = np.setdiff1d(targets["conversion"].to_numpy(), posted["conversion"].to_numpy())
+    suspects = table.select(["id", "kind", "occurred_at", "click_id", "order_id", "customer"])
+    suspects = suspects.filter(pc.is_in(table["id"], value_set=pa.array(fresh, pa.int64())))
     found = fraud.holds(
         session, secret, brand, partner, suspects, end_of(day), fraud.settings_of(session, brand)
     )
+    holds = HoldRepository(session)
     made = holds.add_many(
         [
             {
                 "org_id": brand,
                 "partner_org_id": partner,
                 "conversion_id": c,
-                "check_name": check_name,
+                "check_name": name,
                 "reason": reason,
             }
-            for c, check_name, reason in found
+            for c, name, reason in found
         ]
     )
     _log_holds(session, brand, partner, found)
-    standing = holds.for_conversions(brand, partner)
-    new_lines = []
+    new = merged[merged["delta"] != 0].sort_values(["conversion", "version", "rule"])
+    if new.empty:
+        return 0, made
+    lines = _new_lines(new, credits, versions, version_at, day)
+    standing = pd.Series(holds.for_conversions(brand, partner), dtype="object")
+    held = lines["conversion_id"].map(standing)
+    due = pd.to_datetime(lines["due_on"]).dt.date <= day
+    lines["status"] = held.where(held.notna(), np.where(due, "approved", "pending"))
+    lines["approved_on"] = lines["due_on"].where(lines["status"] == "approved", None)
+    for currency, amount, count in (
+        lines[lines["status"] == "approved"]
+        .groupby("currency")["amount_minor"]
+        .agg(["sum", "count"])
+        .itertuples()
+    ):
+        approved_now[(partner, str(currency))][0] += int(amount)
+        approved_now[(partner, str(currency))][1] += int(count)
     now = utcnow()
-    for key in sorted(targets.keys() | posted.keys()):
-        values = _line(key, targets.get(key), posted.get(key), due_of)
-        if values is None:
+    lines = lines.assign(
+        org_id=brand,
+        partner_org_id=partner,
+        partnership_id=partnership_id,
+        run_id=run,
+        created_at=now,
+    )
+    CommissionRepository(session).add_frame(lines)
+    return len(lines), made
+
+
+def _credits(table: pa.Table) -> Credits:
+    """The conversions as arrays: currencies and customers coded, each refund pointing at the
+    first sale with its order id."""
+    kinds = table["kind"].to_numpy(zero_copy_only=False)
+    kind = np.select([kinds == "lead", kinds == "sale"], [LEAD, SALE], REFUND).astype(np.int64)
+    currency = pc.dictionary_encode(table["currency"]).combine_chunks()
+    customer = pc.dictionary_encode(table["customer"]).combine_chunks()
+    refund_of = np.full(table.num_rows, -1, np.int64)
+    orders = table["order_id"].to_numpy(zero_copy_only=False)
+    refunds = np.flatnonzero(kind == REFUND)
+    if len(refunds):
+        wanted = set(orders[refunds].tolist())
+        first: dict[str, int] = {}
+        for place in np.flatnonzero((kind == SALE) & np.isin(orders, list(wanted))).tolist():
+            first.setdefault(orders[place], place)
+        refund_of[refunds] = [first.get(o, -1) for o in orders[refunds].tolist()]
+    return Credits(
+        id=table["id"].to_numpy(),
+        kind=kind,
+        at=pc.cast(table["occurred_at"], pa.timestamp("us")).to_numpy(zero_copy_only=False),
+        amount=table["amount_minor"].to_numpy(),
+        currency=_codes(currency),
+        currencies=currency.dictionary.to_pylist(),
+        customer=_codes(customer),
+        refund_of=refund_of,
+    )
+
+
+def _codes(encoded: pa.DictionaryArray) -> npt.NDArray[np.int64]:
+    return np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+
+
+def _governing(credits: Credits, versions: Sequence[Paying]) -> npt.NDArray[np.int64]:
+    """Per conversion, the index of the version that governs its day (-1: none); a refund
+    follows its sale."""
+    day = credits.at.astype("datetime64[D]")
+    starts = np.array([np.datetime64(v.start, "D") for v in versions])
+    newest = np.searchsorted(starts, day, side="right") - 1
+    ends = np.array([np.datetime64(v.end or date.max, "D") for v in versions])
+    chosen = np.where((newest >= 0) & (day <= ends[np.maximum(newest, 0)]), newest, -1)
+    refunds = np.flatnonzero(credits.kind == REFUND)
+    chosen[refunds] = np.where(
+        credits.refund_of[refunds] >= 0, chosen[np.maximum(credits.refund_of[refunds], 0)], -1
+    )
+    return chosen
+
+
+def _targets(
+    credits: Credits, versions: Sequence[Paying], version_at: npt.NDArray[np.int64]
+) -> pd.DataFrame:
+    frames = []
+    for index, version in enumerate(versions):
+        mine = np.flatnonzero(version_at == index)
+        if not len(mine):
             continue
-        conversion = key[0]
-        new_lines.append(
+        part = _subset(credits, mine)
+        found = owed_lines(version.commission, version.start, part)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "conversion": found.conversion,
+                    "version": version.version,
+                    "rule": found.rule,
+                    "target": found.amount,
+                    "currency_target": np.array(found.currencies, dtype=object)[found.currency],
+                    "period_target": found.period,
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(
             {
-                **values,
-                "org_id": brand,
-                "partner_org_id": partner,
-                "partnership_id": partnership_id,
-                "run_id": run,
-                "created_at": now,
-                "occurred_at": latest.get(conversion, now),
-                "approved_on": None,
-                "status": standing.get(conversion, "pending"),
+                "conversion": pd.Series(dtype="int64"),
+                "version": pd.Series(dtype="int64"),
+                "rule": pd.Series(dtype="int64"),
+                "target": pd.Series(dtype="int64"),
+                "currency_target": pd.Series(dtype="object"),
+                "period_target": pd.Series(dtype="object"),
             }
         )
-    CommissionRepository(session).add_lines(new_lines)
-    return len(new_lines), made
+    return pd.concat(frames, ignore_index=True)
 
 
-def _line(
-    key: tuple[int, int, int],
-    target: Owed | None,
-    before: Posted | None,
-    due_of: Mapping[int, date],
-) -> dict[str, Any] | None:
-    """The line that brings what is posted for ``key`` to its target, or None if it is there."""
-    amount = (target.amount_minor if target else 0) - (before.amount_minor if before else 0)
-    if amount == 0:
-        return None
-    conversion, version, rule = key
-    if before is not None:
-        due, currency, period, seq = before.due_on, before.currency, before.period, before.lines
-    else:
-        assert target is not None
-        due, currency, period, seq = due_of[conversion], target.currency, target.period, 0
-    return {
-        "conversion_id": conversion,
-        "version": version,
-        "rule": rule,
-        "seq": seq,
-        "currency": currency,
-        "amount_minor": amount,
-        "period": period,
-        "due_on": due,
-    }
+def _subset(credits: Credits, rows: npt.NDArray[np.int64]) -> Credits:
+    """Some of the conversions (in time order), refunds pointing into the subset."""
+    where = np.full(len(credits), -1, np.int64)
+    where[rows] = np.arange(len(rows))
+    refund_of = credits.refund_of[rows]
+    refund_of = np.where(refund_of >= 0, where[np.maximum(refund_of, 0)], -1)
+    return Credits(
+        credits.id[rows],
+        credits.kind[rows],
+        credits.at[rows],
+        credits.amount[rows],
+        credits.currency[rows],
+        credits.currencies,
+        credits.customer[rows],
+        refund_of,
+    )
+
+
+def _new_lines(
+    new: pd.DataFrame,
+    credits: Credits,
+    versions: Sequence[Paying],
+    version_at: npt.NDArray[np.int64],
+    day: date,
+) -> pd.DataFrame:
+    """The lines that bring each (conversion, version, rule) to its target: a correction keeps
+    the first line's due day, currency and period; a first line is due its conversion's day
+    plus the terms' holding days."""
+    place = pd.Index(credits.id).get_indexer(new["conversion"].to_numpy())
+    latest = credits.at.copy()  # each sale's latest event: itself or a refund of it
+    refunds = np.flatnonzero((credits.kind == REFUND) & (credits.refund_of >= 0))
+    np.maximum.at(latest, credits.refund_of[refunds], credits.at[refunds])
+    holding = np.array([int(v.commission["holding_days"]) for v in versions] + [0], np.int64)
+    first_due = (credits.at.astype("datetime64[D]") + holding[version_at].astype("timedelta64[D]"))[
+        place
+    ]
+    before = new["lines"].notna().to_numpy()
+    due = np.where(
+        before, pd.to_datetime(new["due_on"]).to_numpy().astype("datetime64[D]"), first_due
+    )
+    occurred = pd.to_datetime(latest[place]).tz_localize("UTC")
+    return pd.DataFrame(
+        {
+            "conversion_id": new["conversion"].to_numpy(np.int64),
+            "version": new["version"].to_numpy(np.int64),
+            "rule": new["rule"].to_numpy(np.int64),
+            "seq": new["lines"].fillna(0).to_numpy(np.int64),
+            "currency": np.where(before, new["currency"], new["currency_target"]),
+            "amount_minor": new["delta"].to_numpy(np.int64),
+            "period": np.where(before, new["period"], new["period_target"]),
+            "occurred_at": occurred,
+            "due_on": pd.Series(due).dt.date.to_numpy(),
+        }
+    )
 
 
 def approve_due(

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
@@ -107,58 +109,76 @@ def holds(
     secret: str,
     brand: int,
     partner: int,
-    suspects: Sequence[Suspect],
+    suspects: pa.Table,
     until: datetime,
     settings: FraudSettings,
 ) -> list[tuple[int, str, str]]:
-    """(conversion, check, reason) for each new conversion a rule holds."""
-    if not suspects:
+    """(conversion, check, reason) for each new conversion a rule holds; ``suspects`` has the
+    columns id, kind, occurred_at, click_id, order_id and customer. Whole columns are filtered
+    at once; rows are looked at one by one only where a rule needs them (clicks, orders)."""
+    if suspects.num_rows == 0:
         return []
     facts = FraudFacts(session, brand, partner)
     found: list[tuple[int, str, str]] = []
     if settings.runs("self_referral"):
         emails = [u.email for u in UserRepository(session).for_org(partner)]
-        staff = set(customer_id_hashes(secret, brand, emails))
+        staff = pa.array(sorted(set(customer_id_hashes(secret, brand, emails))), pa.string())
+        hit = suspects.filter(pc.is_in(suspects["customer"], value_set=staff))
         found += [
-            (s.id, "self_referral", "the customer is one of the partner's own staff")
-            for s in suspects
-            if s.customer in staff
+            (i, "self_referral", "the customer is one of the partner's own staff")
+            for i in hit["id"].to_pylist()
         ]
-    clicked = facts.clicks_of({s.click_id for s in suspects if s.click_id})
+    clicking = _rows(suspects.filter(pc.is_valid(suspects["click_id"])))
+    clicked = facts.clicks_of({s.click_id for s in clicking if s.click_id})
     if settings.runs("too_soon"):
-        for s in suspects:
-            click = clicked.get(s.click_id or "")
-            if click is not None and s.occurred_at - click[0] < timedelta(
-                seconds=settings.min_seconds
-            ):
-                seconds = (s.occurred_at - click[0]).total_seconds()
+        found += _too_soon(clicking, clicked, settings)
+    if settings.runs("click_burst"):
+        found += _bursts(facts, clicking, clicked, settings)
+    if settings.runs("duplicate_order"):
+        claimed = facts.duplicate_orders()
+        names = pa.array(sorted(claimed), pa.string())
+        sales = pc.equal(suspects["kind"], "sale")
+        for s in _rows(suspects.filter(pc.and_(sales, pc.is_in(suspects["order_id"], names)))):
+            first = claimed[s.order_id or ""]
+            if first != s.id:
                 found.append(
                     (
                         s.id,
-                        "too_soon",
-                        f"converted {seconds:.0f} s after the click "
-                        f"(under {settings.min_seconds} s)",
+                        "duplicate_order",
+                        f"order {s.order_id!r} was claimed before by conversion {first}",
                     )
                 )
-    if settings.runs("click_burst"):
-        found += _bursts(facts, suspects, clicked, settings)
-    if settings.runs("duplicate_order"):
-        claimed = facts.earlier_orders(
-            {s.order_id: s.id for s in suspects if s.kind == "sale" and s.order_id}
-        )
-        found += [
-            (
-                s.id,
-                "duplicate_order",
-                f"order {s.order_id!r} was claimed before by conversion {claimed[s.id]}",
-            )
-            for s in suspects
-            if s.id in claimed
-        ]
     if settings.runs("rate_outlier"):
         found += _rate_outliers(facts, suspects, until, settings)
     if settings.runs("refund_rate"):
         found += _refund_rate(facts, suspects, until, settings)
+    return found
+
+
+def _rows(table: pa.Table) -> list[Suspect]:
+    return [
+        Suspect(r["id"], r["kind"], r["occurred_at"], r["click_id"], r["order_id"], r["customer"])
+        for r in table.to_pylist()
+    ]
+
+
+def _too_soon(
+    clicking: Sequence[Suspect],
+    clicked: Mapping[str, tuple[datetime, str]],
+    settings: FraudSettings,
+) -> list[tuple[int, str, str]]:
+    found = []
+    for s in clicking:
+        click = clicked.get(s.click_id or "")
+        if click is not None and s.occurred_at - click[0] < timedelta(seconds=settings.min_seconds):
+            seconds = (s.occurred_at - click[0]).total_seconds()
+            found.append(
+                (
+                    s.id,
+                    "too_soon",
+                    f"converted {seconds:.0f} s after the click (under {settings.min_seconds} s)",
+                )
+            )
     return found
 
 
@@ -201,9 +221,10 @@ def robust_z(value: float, history: Sequence[float]) -> float | None:
 
 
 def _rate_outliers(
-    facts: FraudFacts, suspects: Sequence[Suspect], until: datetime, settings: FraudSettings
+    facts: FraudFacts, suspects: pa.Table, until: datetime, settings: FraudSettings
 ) -> list[tuple[int, str, str]]:
-    days = {s.occurred_at.date() for s in suspects}
+    day_of = pc.cast(suspects["occurred_at"], pa.date32())
+    days = set(pc.unique(day_of).to_pylist())
     earliest = min(days) - timedelta(days=settings.rate_history_days * 4)
     clicks = facts.daily_clicks(earliest, until)
     busy = {d for d in days if clicks.get(d, 0) >= settings.rate_min_clicks}
@@ -221,15 +242,19 @@ def _rate_outliers(
                 f"conversion rate {rate:.1%} on {day} is {z:.1f} robust z above "
                 f"its history (over {settings.rate_z})"
             )
+    if not flagged:
+        return []
+    hit = suspects.filter(pc.is_in(day_of, value_set=pa.array(sorted(flagged), pa.date32())))
     return [
-        (s.id, "rate_outlier", flagged[s.occurred_at.date()])
-        for s in suspects
-        if s.occurred_at.date() in flagged
+        (i, "rate_outlier", flagged[d])
+        for i, d in zip(
+            hit["id"].to_pylist(), pc.cast(hit["occurred_at"], pa.date32()).to_pylist(), strict=True
+        )
     ]
 
 
 def _refund_rate(
-    facts: FraudFacts, suspects: Sequence[Suspect], until: datetime, settings: FraudSettings
+    facts: FraudFacts, suspects: pa.Table, until: datetime, settings: FraudSettings
 ) -> list[tuple[int, str, str]]:
     since = until - timedelta(days=settings.refund_window_days)
     sales, sold, refunded = facts.refunds(since, until)
@@ -241,4 +266,5 @@ def _refund_rate(
         f"the partner's refunds are {refunded / sold:.0%} of its sales over "
         f"{settings.refund_window_days} days (over {settings.refund_rate_bp / 100:g}%)"
     )
-    return [(s.id, "refund_rate", reason) for s in suspects if s.kind == "sale"]
+    sales = suspects.filter(pc.equal(suspects["kind"], "sale"))
+    return [(i, "refund_rate", reason) for i in sales["id"].to_pylist()]

@@ -43,6 +43,7 @@ from crosspromo.store.repositories.links import (
 from crosspromo.store.repositories.overlap import OverlapRepository
 from crosspromo.store.repositories.partnerships import PartnershipRepository
 from crosspromo.store.repositories.payouts import (
+    CostRepository,
     PayoutDetailsRepository,
     PayoutRepository,
     PayoutRow,
@@ -60,6 +61,7 @@ __all__ = [
     "ClickRepository",
     "CommissionRepository",
     "ConversionRepository",
+    "CostRepository",
     "CustomerRepository",
     "DomainRepository",
     "EventRepository",

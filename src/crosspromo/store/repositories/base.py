@@ -114,6 +114,63 @@ class Repository:
                 pa_csv.write_csv(pa.table(naive, names=item.column_names), sink, options)
                 copy.write(sink.getvalue().to_pybytes())
 
+    def _arrow(self, statement: Any, types: dict[str, pa.DataType]) -> pa.Table:
+        """The rows of a Core ``select`` as an Arrow table with these column types (names in
+        the select's order), read past SQLAlchemy's row objects: through COPY on PostgreSQL,
+        the driver's cursor on SQLite. Times come as UTC ``timestamp[us]``."""
+        connection = self.session.connection()
+        compiled = statement.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        names = list(types)
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            data = bytearray()
+            with (
+                driver.cursor() as cursor,
+                cursor.copy(
+                    f"COPY ({compiled.string}) TO STDOUT (FORMAT csv)", compiled.params
+                ) as copy,
+            ):
+                for chunk in copy:
+                    data += chunk
+            if not data:
+                return pa.table({n: pa.array([], t) for n, t in types.items()})
+            table = pa_csv.read_csv(
+                pa.py_buffer(bytes(data)),
+                read_options=pa_csv.ReadOptions(column_names=names),
+                convert_options=pa_csv.ConvertOptions(column_types=types, strings_can_be_null=True),
+            )
+        else:
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            positional = [compiled.params[k] for k in compiled.positiontup or ()]
+            rows = driver.execute(compiled.string, positional).fetchall()
+            columns: list[Sequence[Any]] = (
+                list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+            )
+            table = pa.table(
+                {
+                    n: pa.array(c, pa.string() if _as_text(types[n]) else types[n])
+                    for n, c in zip(names, columns, strict=True)
+                }
+            )
+        return pa.table({n: _typed(table[n], t) for n, t in types.items()})
+
+
+def _typed(column: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
+    """A column read back as ``kind``; times as written (UTC wall-clock) then zoned."""
+    if pa.types.is_timestamp(kind) and not pa.types.is_timestamp(column.type):
+        column = column.cast(pa.timestamp(kind.unit))
+    return column.cast(kind)
+
+
+def _as_text(kind: pa.DataType) -> bool:
+    """Whether SQLite hands a column of this type over as text (times and days)."""
+    return bool(pa.types.is_timestamp(kind) or pa.types.is_date(kind))
+
 
 def _sqlite_column(column: pa.Array) -> pa.Array:
     """An Arrow column as SQLite keeps it when SQLAlchemy writes it (see columns.UTCDateTime)."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 from sqlalchemy import and_, case, func, select, text, update
 from sqlalchemy.orm import Session
@@ -37,15 +38,16 @@ LINE_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Posted:
-    """What the lines of one (conversion, version, rule) add up to so far."""
-
-    amount_minor: int
-    lines: int
-    due_on: date
-    currency: str
-    period: str
+POSTED = {
+    "conversion": pa.int64(),
+    "version": pa.int64(),
+    "rule": pa.int64(),
+    "amount": pa.int64(),
+    "lines": pa.int64(),
+    "due_on": pa.date32(),
+    "currency": pa.string(),
+    "period": pa.string(),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +95,11 @@ class CommissionRepository(Repository):
             .values(lines=lines, approved=approved, held=held)
         )
 
-    def posted(self, org_id: int, partner_org_id: int) -> dict[tuple[int, int, int], Posted]:
-        """Per (conversion, version, rule): the sum of its lines, how many, when the first is
-        due, its currency and period."""
+    def posted(self, org_id: int, partner_org_id: int) -> pa.Table:
+        """Per (conversion, version, rule) with lines: their sum, how many, when the first is
+        due, its currency and period, as Arrow columns."""
         c = t.commission_lines.c
-        rows = self.session.execute(
+        statement = (
             select(
                 c.conversion_id,
                 c.version,
@@ -111,23 +113,27 @@ class CommissionRepository(Repository):
             .where(c.org_id == org_id, c.partner_org_id == partner_org_id)
             .group_by(c.conversion_id, c.version, c.rule)
         )
-        return {
-            (int(r[0]), int(r[1]), int(r[2])): Posted(int(r[3]), int(r[4]), _day(r[5]), r[6], r[7])
-            for r in rows
-        }
+        return self._arrow(statement, POSTED)
 
-    def add_lines(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert new lines (each with every LINE_COLUMNS value), in bulk."""
-        if not rows:
+    def add_frame(self, lines: pd.DataFrame) -> None:
+        """Insert new lines (a frame with every LINE_COLUMNS column), in bulk."""
+        if lines.empty:
             return
-        columns = {name: [r[name] for r in rows] for name in LINE_COLUMNS}
         types = {
             "occurred_at": pa.timestamp("us", tz="UTC"),
             "created_at": pa.timestamp("us", tz="UTC"),
             "due_on": pa.date32(),
             "approved_on": pa.date32(),
+            "currency": pa.string(),
+            "period": pa.string(),
+            "status": pa.string(),
         }
-        table = pa.table({n: pa.array(v, type=types.get(n)) for n, v in columns.items()})
+        table = pa.table(
+            {
+                n: pa.array(lines[n], type=types.get(n, pa.int64()), from_pandas=True)
+                for n in LINE_COLUMNS
+            }
+        )
         self._copy_in(t.commission_lines, [table])
 
     def due(self, org_id: int, as_of: date) -> list[tuple[int, str, int, int]]:
@@ -311,10 +317,6 @@ class HoldRepository(Repository):
         )
 
 
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
 class FraudSettingsRepository(Repository):
     def get(self, org_id: int) -> dict[str, Any] | None:
         c = t.fraud_settings.c
@@ -364,10 +366,8 @@ class FraudFacts:
                 found.setdefault(visitor, []).append(moment)
         return found
 
-    def earlier_orders(self, orders: dict[str, int]) -> dict[int, int]:
-        """For each (order id, sale) given: the earliest other sale of the brand that claimed
-        the same order id before it, by conversion (one query for the brand's order ids that
-        more than one sale claimed)."""
+    def duplicate_orders(self) -> dict[str, int]:
+        """The brand's order ids that more than one sale claimed, each with its first sale."""
         c = t.conversions.c
         rows = self.session.execute(
             select(c.order_id, func.min(c.id))
@@ -375,11 +375,7 @@ class FraudFacts:
             .group_by(c.order_id)
             .having(func.count() > 1)
         )
-        found: dict[int, int] = {}
-        for order, first in rows:
-            if order in orders and int(first) != orders[order]:
-                found[orders[order]] = int(first)
-        return found
+        return {r[0]: int(r[1]) for r in rows}
 
     def daily_clicks(self, since: date, until: datetime) -> dict[date, int]:
         c = t.clicks.c

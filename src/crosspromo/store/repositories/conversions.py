@@ -15,6 +15,17 @@ from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository, utcnow
 from crosspromo.store.repositories.stats import Window, add_conversions, empty_totals
 
+CREDITED = {
+    "id": pa.int64(),
+    "kind": pa.string(),
+    "occurred_at": pa.timestamp("us", tz="UTC"),
+    "amount_minor": pa.int64(),
+    "currency": pa.string(),
+    "customer": pa.string(),
+    "order_id": pa.string(),
+    "click_id": pa.string(),
+}
+
 
 class PartnerCodeRepository(Repository):
     def add(self, org_id: int, partner_org_id: int, code: str, kind: CodeKind) -> PartnerCode:
@@ -117,19 +128,26 @@ class ConversionRepository(Repository):
                 states[row.order_id] = (sale, refunded)
         return states
 
-    def credited_to(
-        self, org_id: int, partner_org_id: int, until: datetime
-    ) -> list[tuple[Any, ...]]:
-        """(id, kind, occurred_at, amount, currency, customer, order, click) of the brand's
-        conversions credited to the partner that occurred before ``until``, in time order."""
+    def credited_to(self, org_id: int, partner_org_id: int, until: datetime) -> pa.Table:
+        """The brand's conversions credited to the partner that occurred before ``until``, in
+        time order, as Arrow columns: id, kind, occurred_at, amount_minor, currency, customer,
+        order_id, click_id."""
         c = t.conversions.c
-        rows = self.session.execute(
-            select(c.id, c.kind, c.occurred_at, c.amount_minor, c.currency, c.customer_hash,
-                   c.order_id, c.click_id)
+        statement = (
+            select(
+                c.id,
+                c.kind,
+                c.occurred_at,
+                c.amount_minor,
+                c.currency,
+                c.customer_hash,
+                c.order_id,
+                c.click_id,
+            )
             .where(c.org_id == org_id, c.partner_org_id == partner_org_id, c.occurred_at < until)
             .order_by(c.occurred_at, c.id)
-        )  # fmt: skip
-        return [tuple(r) for r in rows]
+        )
+        return self._arrow(statement, CREDITED)
 
     def many_for_org(self, org_id: int, ids: Sequence[int]) -> list[Conversion]:
         rows = self.session.execute(

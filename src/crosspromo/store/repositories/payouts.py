@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 
 from crosspromo.errors import NotFoundError
 from crosspromo.store import tables as t
@@ -106,3 +106,41 @@ class PayoutDetailsRepository(Repository):
             "updated_at": utcnow(),
         }
         self._upsert(t.payout_details, values)
+
+
+class CostRepository(Repository):
+    def add_new(self, org_id: int, rows: list[dict[str, Any]]) -> int:
+        """Add the cost rows whose key is new for the organization; how many."""
+        return self._insert_new(
+            t.costs, [{**r, "org_id": org_id} for r in rows], ["org_id", "key"], "created_at"
+        )
+
+    def by_partner_month(self, org_id: int, currency: str) -> list[tuple[str, str, int]]:
+        """(partner slug, YYYY-MM, amount) of the organization's costs with partners in
+        ``currency``, and of the commissions it approved, by the month approved."""
+        c, p, o = t.costs.c, t.partnerships.c, t.organizations.c
+        other = case((p.initiator_org_id == org_id, p.partner_org_id), else_=p.initiator_org_id)
+        stored = self.session.execute(
+            select(o.slug, c.month, func.sum(c.amount_minor))
+            .select_from(
+                t.costs.join(t.partnerships, p.id == c.partnership_id).join(
+                    t.organizations, o.id == other
+                )
+            )
+            .where(c.org_id == org_id, c.currency == currency)
+            .group_by(o.slug, c.month)
+        )
+        found = [(r[0], r[1], int(r[2])) for r in stored]
+        lines = t.commission_lines.c
+        earned = self.session.execute(
+            select(o.slug, lines.approved_on, func.sum(lines.amount_minor))
+            .select_from(t.commission_lines.join(t.organizations, o.id == lines.partner_org_id))
+            .where(
+                lines.org_id == org_id,
+                lines.currency == currency,
+                lines.status.in_(("approved", "paid")),
+            )
+            .group_by(o.slug, lines.approved_on)
+        )
+        found += [(r[0], str(r[1])[:7], int(r[2])) for r in earned]
+        return found
