@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
+
+from babel.numbers import format_currency, format_decimal
 
 from crosspromo.errors import InvalidInputError
 
@@ -61,3 +64,12 @@ class Money:
             raise InvalidInputError(
                 f"amount {self.amount_minor} is out of range", field="amount_minor"
             )
+
+
+def money_text(minor: int, currency: str, *, symbol: bool = True) -> str:
+    """An amount in minor units as a reader expects it (1701 EUR → €17.01; ``symbol=False``:
+    EUR 17.01, for documents whose fonts lack currency signs), babel's English format."""
+    major = Decimal(minor) / minor_per_major(currency)
+    if symbol:
+        return str(format_currency(major, currency, locale="en"))
+    return f"{currency} {format_decimal(major, '#,##0.00', locale='en')}"

@@ -8,7 +8,7 @@ from decimal import Decimal
 from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import Environment
 
-from crosspromo.domain.money import minor_per_major
+from crosspromo.domain.money import minor_per_major, money_text
 
 LOCALE = "en"
 DASH = "—"
@@ -20,6 +20,8 @@ def money(minor: int | float | None, currency: str | None) -> str:
         return DASH
     if not currency:
         return number(minor)
+    if isinstance(minor, int):
+        return money_text(minor, currency)
     major = Decimal(str(minor)) / minor_per_major(currency)
     return format_currency(major, currency, locale=LOCALE)
 

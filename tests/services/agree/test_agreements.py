@@ -275,7 +275,8 @@ def test_targets_and_monthly_statements_come_from_the_terms_in_force(
     assert last.body == {"month": "2026-11",
                          "kpis": {"clicks": 0, "leads": 0, "sales": 1,
                                   "revenue_minor": {"EUR": 5000}},
-                         "targets": [{"metric": "sales", "target": 4, "actual": 1}]}  # fmt: skip
+                         "targets": [{"metric": "sales", "target": 4, "actual": 1}],
+                         "commissions": {}}  # nothing approved in November  # fmt: skip
     with pytest.raises(ConflictError, match="already in the record"):
         add_statement(db, acme, pid, "2026-11", today=date(2026, 12, 3))
     with pytest.raises(InvalidInputError, match="not over yet"):

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
-from babel.numbers import format_currency
 from pydantic import Field
 
 from crosspromo.domain import PartnershipStatus
 from crosspromo.domain.agreement import in_words
-from crosspromo.domain.money import minor_per_major
+from crosspromo.domain.money import money_text
 from crosspromo.domain.record import Entry, Verdict, verify
 from crosspromo.services.agree.records import Loaded, export, load
 from crosspromo.services.agree.terms import Terms, diff, parse_terms, template
@@ -131,4 +130,4 @@ def describe(terms: Terms) -> list[str]:
 
 
 def _money(minor: int, currency: str) -> str:
-    return format_currency(Decimal(minor) / minor_per_major(currency), currency, locale="en")
+    return money_text(minor, currency)

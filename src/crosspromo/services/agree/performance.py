@@ -13,6 +13,7 @@ from crosspromo.domain.clock import parse_month
 from crosspromo.errors import ConflictError, InvalidInputError
 from crosspromo.services.agree.partnership_page import Figures, figures
 from crosspromo.services.agree.records import AgreementStep, Loaded, append, load
+from crosspromo.services.pay.statements import record_totals, statement
 from crosspromo.store.database import Database
 
 
@@ -60,8 +61,9 @@ def add_statement(
     today: date | None = None,
 ) -> AgreementStep:  # fmt: skip
     """Sign the statement of a finished ``month`` (YYYY-MM) into the record: the partner's
-    clicks, leads, sales and net revenue by currency that month, and each objective's monthly
-    target beside it. One statement per month."""
+    clicks, leads, sales and net revenue by currency that month, each objective's monthly
+    target beside it, and the commissions' totals per currency (earned, reversed, paid and the
+    balance owed, ``pay.statements``). One statement per month."""
     first = parse_month(month)
     last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
     if last >= (today or datetime.now(UTC).date()):
@@ -80,6 +82,7 @@ def add_statement(
         "targets": [{"metric": o["metric"], "target": o["target"],
                      "actual": _actual(brought, o["metric"], currency)}
                     for o in terms["objectives"] if o["per"] == "month"],
+        "commissions": record_totals(statement(db, org_id, partnership_id, month)),
     }  # fmt: skip
     with db.transaction() as session:
         loaded = load(session, org_id, partnership_id)

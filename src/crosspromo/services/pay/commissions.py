@@ -203,7 +203,13 @@ def _partner(
     held = lines["conversion_id"].map(standing)
     due = pd.to_datetime(lines["due_on"]).dt.date <= day
     lines["status"] = held.where(held.notna(), np.where(due, "approved", "pending"))
-    lines["approved_on"] = lines["due_on"].where(lines["status"] == "approved", None)
+    # approved when its holding ended, or when the event it follows came, if later (a refund's
+    # reversal of a sale approved before)
+    on = np.maximum(
+        pd.to_datetime(lines["due_on"]).to_numpy(),
+        lines["occurred_at"].dt.tz_localize(None).dt.normalize().to_numpy(),
+    )
+    lines["approved_on"] = pd.Series(on).dt.date.where(lines["status"] == "approved", None)
     for currency, amount, count in (
         lines[lines["status"] == "approved"]
         .groupby("currency")["amount_minor"]

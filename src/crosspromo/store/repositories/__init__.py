@@ -47,6 +47,7 @@ from crosspromo.store.repositories.payouts import (
     PayoutDetailsRepository,
     PayoutRepository,
     PayoutRow,
+    StatementRepository,
 )
 from crosspromo.store.repositories.profiles import ProfileRepository
 from crosspromo.store.repositories.stats import StatsRepository
@@ -92,6 +93,7 @@ __all__ = [
     "SampleRunRepository",
     "SigningKeyRepository",
     "SigningKeyRow",
+    "StatementRepository",
     "StatsRepository",
     "Totals",
     "TouchpointRepository",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import and_, case, func, select, update
 
 from crosspromo.errors import NotFoundError
 from crosspromo.store import tables as t
@@ -144,3 +144,56 @@ class CostRepository(Repository):
         )
         found += [(r[0], str(r[1])[:7], int(r[2])) for r in earned]
         return found
+
+
+class StatementRepository(Repository):
+    """What a partnership's monthly statement sums."""
+
+    def earned(self, partnership_id: int, first: date, last: date) -> list[tuple[Any, ...]]:
+        """(version, rule, currency, lines, amount) of the commissions approved in the days,
+        before reversals."""
+        c = t.commission_lines.c
+        rows = self.session.execute(
+            select(c.version, c.rule, c.currency, func.count(), func.sum(c.amount_minor))
+            .where(
+                c.partnership_id == partnership_id,
+                c.status.in_(("approved", "paid")),
+                c.amount_minor > 0,
+                c.approved_on >= first,
+                c.approved_on <= last,
+            )
+            .group_by(c.version, c.rule, c.currency)
+            .order_by(c.version, c.rule, c.currency)
+        )
+        return [(int(r[0]), int(r[1]), r[2], int(r[3]), int(r[4])) for r in rows]
+
+    def movements(
+        self, partnership_id: int, brand: int, partner: int, first: date, last: date
+    ) -> list[tuple[str, str, int]]:
+        """(currency, what, amount): approved before the days, earned and reversed in them,
+        and paid before and in them."""
+        c, p = t.commission_lines.c, t.payouts.c
+        when = case(
+            (c.approved_on < first, "approved_before"),
+            (c.amount_minor > 0, "earned"),
+            else_="reversed",
+        )
+        sign = case((and_(c.approved_on >= first, c.amount_minor < 0), -1), else_=1)
+        lines = self.session.execute(
+            select(c.currency, when, func.sum(c.amount_minor * sign))
+            .where(
+                c.partnership_id == partnership_id,
+                c.status.in_(("approved", "paid")),
+                c.approved_on <= last,
+            )
+            .group_by(c.currency, when)
+        )
+        paid_when = case((p.as_of < first, "paid_before"), else_="paid")
+        paid = self.session.execute(
+            select(p.currency, paid_when, func.sum(p.amount_minor))
+            .where(
+                p.org_id == brand, p.partner_org_id == partner, p.status == "paid", p.as_of <= last
+            )
+            .group_by(p.currency, paid_when)
+        )
+        return [(r[0], r[1], int(r[2])) for r in [*lines, *paid]]
