@@ -28,7 +28,7 @@ from crosspromo.web.headers import SecurityHeadersMiddleware, hsts_seconds
 from crosspromo.web.limits import BodyLimitMiddleware
 from crosspromo.web.pages import install_redirects
 from crosspromo.web.progress import install_progress
-from crosspromo.web.routes import accounts, agree, discover, docs, health, measure, track
+from crosspromo.web.routes import accounts, agree, discover, docs, health, measure, pay, track
 from crosspromo.web.server import ACCESS_LOG_ENV
 
 HERE = Path(__file__).parent
@@ -83,13 +83,13 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(docs.router)
     app.include_router(health.router)
-    for stage in (accounts, agree, discover, track, measure):  # API routes, then pages
+    for stage in (accounts, agree, discover, track, measure, pay):  # API routes, then pages
         app.include_router(stage.api)
     app.include_router(discover.overlap)
     app.include_router(discover.protocol)
     app.include_router(track.hooks)
     app.include_router(agree.public)
-    for stage in (accounts, agree, discover, track, measure):
+    for stage in (accounts, agree, discover, track, measure, pay):
         app.include_router(stage.pages)
     return app
 

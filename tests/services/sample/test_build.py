@@ -143,4 +143,23 @@ def test_sample_journeys_are_stored_and_attributable(db: Database) -> None:
     offer_sales = summary.truth["experiment"]["conversions"]
     assert summary.truth["purchases"]["brand"] == truth["brand"]
     history = summary.truth["purchases"]["purchases"]
-    assert tracked.conversions == truth["sales"] + link_sales + offer_sales + history
+    claimed_twice = len(summary.truth["pay"]["claimed_twice"].get(truth["brand"], []))
+    assert (
+        tracked.conversions == truth["sales"] + link_sales + offer_sales + history + claimed_twice
+    )
+
+
+def test_sample_commissions_hold_every_sale_claimed_twice(db: Database) -> None:
+    from crosspromo.services.pay import holds, payouts
+
+    summary = build_sample(db, seed=5, scale=5)
+    planted = summary.truth["pay"]["claimed_twice"]
+    assert planted, "the sample claims some sales twice"
+    paid = 0
+    for slug, orders in planted.items():
+        brand = get_organization(db, slug).id
+        held = holds.holds(db, brand)
+        assert {h.check for h in held} == {"duplicate_order"}
+        assert len(held) == len(orders)
+        paid += sum(p.status == "paid" for p in payouts.payouts(db, brand))
+    assert paid == 1

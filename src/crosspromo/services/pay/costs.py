@@ -43,15 +43,23 @@ def import_costs(db: Database, org_id: int, path: Path) -> CostsImported:
     own channels —, channel, month YYYY-MM, kind, amount_minor, currency, optional note)."""
     table = read_table(path, text=["partner", "channel", "month", "kind", "currency", "note"])
     require_columns(path.name, table.column_names, COLUMNS)
-    records = table.to_pylist()
+    return add_costs(db, org_id, table.to_pylist(), path.name)
+
+
+def add_costs(
+    db: Database, org_id: int, records: list[dict[str, Any]], source: str = "costs"
+) -> CostsImported:
+    """Store cost rows (as ``import_costs`` reads them), all or none; a row stored before is
+    not stored again."""
     with db.transaction() as session:
         rows, seen = [], Counter[str]()
         for number, record in enumerate(records, start=1):
             try:
                 values = _row(session, org_id, record)
             except CrossPromoError as exc:
-                raise InvalidInputError(f"{path.name}, row {number}: {exc.message}",
-                                        row=number) from None  # fmt: skip
+                raise InvalidInputError(
+                    f"{source}, row {number}: {exc.message}", row=number
+                ) from None
             digest = hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()[:40]
             seen[digest] += 1  # the same row twice in a file is two costs
             rows.append({**values, "key": f"{digest}:{seen[digest]}"})
@@ -65,8 +73,9 @@ def _row(session: Session, org_id: int, record: dict[str, Any]) -> dict[str, Any
         raise InvalidInputError(f"kind {kind!r} is not one of {list(KINDS)}", field="kind")
     amount = record.get("amount_minor")
     if not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount <= MAX_MINOR:
-        raise InvalidInputError("amount_minor is a whole number of minor units >= 0",
-                                field="amount_minor")  # fmt: skip
+        raise InvalidInputError(
+            "amount_minor is a whole number of minor units >= 0", field="amount_minor"
+        )
     currency = check_currency(str(record.get("currency") or ""))
     channel = str(record.get("channel") or "").strip()
     if not 1 <= len(channel) <= 64:
@@ -82,18 +91,26 @@ def _row(session: Session, org_id: int, record: dict[str, Any]) -> dict[str, Any
         if kind == "shared_budget":
             amount = _my_share(session, org_id, found.id, amount)
     elif kind == "shared_budget":
-        raise InvalidInputError("a shared budget is shared with a partner: name it",
-                                field="partner")  # fmt: skip
-    return {"partnership_id": partnership_id, "channel": channel, "month": month, "kind": kind,
-            "amount_minor": amount, "currency": currency,
-            "note": str(record.get("note") or "")[:500]}  # fmt: skip
+        raise InvalidInputError(
+            "a shared budget is shared with a partner: name it", field="partner"
+        )
+    return {
+        "partnership_id": partnership_id,
+        "channel": channel,
+        "month": month,
+        "kind": kind,
+        "amount_minor": amount,
+        "currency": currency,
+        "note": str(record.get("note") or "")[:500],
+    }
 
 
 def _my_share(session: Session, org_id: int, partnership_id: int, amount: int) -> int:
     terms = terms_in_force(session, partnership_id)
     if terms is None:
-        raise InvalidInputError("a shared budget is split as agreed: no terms are in force",
-                                field="kind")  # fmt: skip
+        raise InvalidInputError(
+            "a shared budget is split as agreed: no terms are in force", field="kind"
+        )
     me = OrganizationRepository(session).get(org_id).slug
     share = next((c["cost_share_bp"] for c in terms["contributions"] if c["org"] == me), 0)
     return part(amount * int(share), 10_000, "half_even")

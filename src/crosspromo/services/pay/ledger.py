@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from crosspromo.domain.ledger import Transaction, Unbalanced, check
 from crosspromo.errors import InvalidInputError
 from crosspromo.store.database import Database
-from crosspromo.store.repositories import LedgerRepository, Totals
+from crosspromo.store.repositories import LedgerRepository, OrganizationRepository, Totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +47,21 @@ def balances(db: Database, org_id: int) -> dict[tuple[str, str], int]:
     """The organization's balance on each (account, currency) it has postings on."""
     with db.reading() as session:
         return LedgerRepository(session).balances(org_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """What the organization owes one partner (as a brand) in a currency: approved commissions
+    not yet paid, from its ledger."""
+
+    partner: str
+    currency: str
+    owed_minor: int
+
+
+def partner_balances(db: Database, org_id: int) -> list[Balance]:
+    with db.reading() as session:
+        found = LedgerRepository(session).by_counterparty(org_id, "commission_payable")
+        names = OrganizationRepository(session).many({p for p, _ in found})
+    made = [Balance(names[p].slug, c, -v) for (p, c), v in found.items() if v]
+    return sorted(made, key=lambda b: (b.partner, b.currency))

@@ -111,6 +111,19 @@ def _statement(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StatementMonth:
+    partnership_id: int
+    other: str
+    month: str
+
+
+def months_of(db: Database, org_id: int) -> list[StatementMonth]:
+    """The months the organization's partnerships have statements of, newest first."""
+    with db.reading() as session:
+        return [StatementMonth(*m) for m in StatementRepository(session).months(org_id)]
+
+
 def describe(rule: Mapping[str, Any], commission: Mapping[str, Any]) -> str:
     """A rule in words: "10% of each sale", "EUR 2.00 per lead", "tiers on sales"."""
     what = rule["applies_to"]

@@ -25,6 +25,7 @@ from crosspromo.sample.tracking import SampleTracking, generate_tracking
 from crosspromo.security import customer_id_hash, customer_id_hashes, normalize_external_id
 from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.services.sample.agreements import write_agreement
+from crosspromo.services.sample.payments import plant_duplicates, settle
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ClickRepository,
@@ -133,6 +134,8 @@ def build_sample(
         )
         _write_tracking(session, tracking, ids)
         truth["tracking"] = tracking.truth()
+        paying = {o.slug: ids[o.slug] for o in ecosystem.organizations if o.kind is OrgKind.BRAND}
+        truth["pay"] = {"claimed_twice": plant_duplicates(session, paying)}
         journeys = _journeys(seed, ecosystem)
         if journeys is not None:
             _write_journeys(session, journeys, ids, secret)
@@ -154,6 +157,9 @@ def build_sample(
             "overlaps": write_discovery(session, ecosystem, ids, brands[0][0] if brands else None),
         }
         SampleRunRepository(session).add(seed, scale, truth)
+    settle(
+        db, list(paying.values())
+    )  # commissions and payouts, each in its own transaction as in use
     return _summary(seed, scale, truth, reused=False)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from crosspromo.errors import NotFoundError
 from crosspromo.store import tables as t
@@ -197,3 +197,17 @@ class StatementRepository(Repository):
             .group_by(p.currency, paid_when)
         )
         return [(r[0], r[1], int(r[2])) for r in [*lines, *paid]]
+
+    def months(self, org_id: int) -> list[tuple[int, str, str]]:
+        """(partnership, other party's slug, YYYY-MM) of each month a partnership of the
+        organization had commissions approved, newest first."""
+        c, o = t.commission_lines.c, t.organizations.c
+        other = case((c.org_id == org_id, c.partner_org_id), else_=c.org_id)
+        rows = self.session.execute(
+            select(c.partnership_id, o.slug, c.approved_on)
+            .select_from(t.commission_lines.join(t.organizations, o.id == other))
+            .where(or_(c.org_id == org_id, c.partner_org_id == org_id), c.approved_on.is_not(None))
+            .distinct()
+        )
+        found = {(int(r[0]), r[1], str(r[2])[:7]) for r in rows}
+        return sorted(found, key=lambda m: (m[2], m[0]), reverse=True)

@@ -1,0 +1,61 @@
+"""The sample's money: a few sales claimed twice by their partner (the fraud checks' ground
+truth: each is held), commissions computed as of the sample's today for every brand, a payout
+run, the first payout paid and the rest left open."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crosspromo.sample.tracking import SAMPLE_TODAY
+from crosspromo.services.pay import payouts
+from crosspromo.services.pay.commissions import compute
+from crosspromo.store import tables as t
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import ConversionRepository
+
+CLAIMED_TWICE = 3  # sales per brand its partner sends a second time
+
+
+def plant_duplicates(session: Session, brands: dict[str, int]) -> dict[str, list[str]]:
+    """Send again the last few credited sales of each brand (same order id and partner, a day
+    later, through no link): per brand, the order ids the duplicate-order check must hold."""
+    c = t.conversions.c
+    planted: dict[str, list[str]] = {}
+    rows = []
+    for slug, brand in brands.items():
+        found = session.execute(
+            select(t.conversions).where(c.org_id == brand, c.kind == "sale",
+                                        c.partner_org_id.is_not(None), c.order_id.is_not(None))
+            .order_by(c.occurred_at.desc(), c.id.desc()).limit(CLAIMED_TWICE)
+        ).all()  # fmt: skip
+        for row in found:
+            values = dict(row._mapping)
+            values.pop("id")
+            values.pop("recorded_at")
+            values["occurred_at"] = values["occurred_at"] + timedelta(days=1)
+            values.update(link_id=None, click_id=None, code_id=None)
+            rows.append(values)
+            planted.setdefault(slug, []).append(values["order_id"])
+    ConversionRepository(session).add_many(rows)
+    return planted
+
+
+def settle(db: Database, brand_ids: list[int]) -> dict[str, Any]:
+    """Compute every brand's commissions as of the sample's today and run its payouts; the
+    first payout is marked paid. What was made, for the sample's summary."""
+    made: dict[str, Any] = {"held": 0, "payouts": 0, "paid": 0}
+    first = True
+    for brand in brand_ids:
+        done = compute(db, brand, SAMPLE_TODAY)
+        made["held"] += done.held
+        for payout in payouts.run(db, brand, SAMPLE_TODAY).payouts:
+            made["payouts"] += 1
+            if first:
+                payouts.mark_paid(db, brand, payout.id, f"SAMPLE-{payout.id}")
+                made["paid"] += 1
+                first = False
+    return made
