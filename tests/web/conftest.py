@@ -27,6 +27,8 @@ from crosspromo.services.discover.lists import ListOptions
 from crosspromo.services.discover.profiles import ProfileInput, save_profile
 from crosspromo.services.discover.sessions import open_offer, set_sharing
 from crosspromo.services.measure.experiments import create_experiment
+from crosspromo.services.pay import holds, payouts
+from crosspromo.services.pay.commissions import compute
 from crosspromo.services.track.conversions import ConversionInput, create_code, record_conversions
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.services.track.outbound import add_endpoint, list_deliveries
@@ -48,6 +50,8 @@ class World:
     delivery_ids: dict[str, int] = field(default_factory=dict)
     experiment_ids: dict[str, int] = field(default_factory=dict)
     overlap_sessions: dict[str, str] = field(default_factory=dict)
+    hold_ids: dict[str, int] = field(default_factory=dict)
+    payout_ids: dict[str, int] = field(default_factory=dict)
 
     def auth(self, slug: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[slug]}"}
@@ -66,7 +70,7 @@ def build_world(settings: Settings) -> dict[str, Any]:
         ]
     }
     keys = {slug: create_api_key(db, slug).key for slug in orgs}
-    shared = agreed(db, orgs["acme"], "beans", name="Acme x Beans")
+    shared = agreed(db, orgs["acme"], "beans", name="Acme x Beans", start="2025-01-01")
     amended = template("acme", "beans").document() | {"strategy": "bundle"}
     agreements.offer(db, orgs["beans"], shared, parse_terms(amended))  # version 2, waiting for acme
     foreign = propose_partnership(db, orgs["other"], "beans", "Other x Beans").id
@@ -82,10 +86,38 @@ def build_world(settings: Settings) -> dict[str, Any]:
     ).conversions[0]
     delivery = list_deliveries(db, orgs["acme"])[0]
     record_conversions(  # a repeat buyer, for the customer-value routes
-        db, orgs["acme"],
-        [ConversionInput(ConversionKind.SALE, datetime(2025, month, 3, tzinfo=UTC), 2500, "EUR",
-                         "c1@example.com", order_id=f"repeat-{month}") for month in (2, 5)],
-    )  # fmt: skip
+        db,
+        orgs["acme"],
+        [
+            ConversionInput(
+                ConversionKind.SALE,
+                datetime(2025, month, 3, tzinfo=UTC),
+                2500,
+                "EUR",
+                "c1@example.com",
+                order_id=f"repeat-{month}",
+            )
+            for month in (2, 5)
+        ],
+    )
+    for day in (1, 2):  # a sale through beans, claimed twice: commissions, a hold, a payout
+        record_conversions(
+            db,
+            orgs["acme"],
+            [
+                ConversionInput(
+                    ConversionKind.SALE,
+                    datetime(2025, 3, day, tzinfo=UTC),
+                    10_000,
+                    "EUR",
+                    referral_code="BEANS10",
+                    order_id="beans-order-1",
+                )
+            ],
+        )
+    compute(db, orgs["acme"])
+    payout = payouts.run(db, orgs["acme"]).payouts[0]
+    hold = holds.holds(db, orgs["acme"])[0]
     experiment = create_experiment(db, orgs["acme"], "Partner offer")
     share = frozenset({ConsentPurpose.PARTNER_SHARING})
     for i in range(6):  # acme and beans share c2..c5 (consenting); acme's offer is to beans
@@ -117,6 +149,8 @@ def build_world(settings: Settings) -> dict[str, Any]:
         "delivery_ids": {"acme": delivery.id},
         "experiment_ids": {"acme": experiment.id},
         "overlap_sessions": {"acme": offer.session.id},
+        "hold_ids": {"acme": hold.id},
+        "payout_ids": {"acme": payout.id},
     }
 
 

@@ -33,9 +33,11 @@ class Case:
         headers = world.auth(slug) if slug else {}
         if self.content is not None:
             return world.client.request(
-                self.method, self.path(world), content=self.content(world),
+                self.method,
+                self.path(world),
+                content=self.content(world),
                 headers={**headers, "content-type": "text/csv"},
-            )  # fmt: skip
+            )
         body = self.body(world) if self.body else None
         return world.client.request(self.method, self.path(world), json=body, headers=headers)
 
@@ -221,9 +223,13 @@ case(
     body=lambda w: {"external_id": "c1@example.com"},
     leaks=lambda w, body: body["id"] == w.customer_ids["acme"],
 )
-case("GET", "/api/v1/customers/{customer_id}",
-     path=lambda w: f"/api/v1/customers/{w.customer_ids['acme']}",
-     owner="acme", intruder="other")  # fmt: skip
+case(
+    "GET",
+    "/api/v1/customers/{customer_id}",
+    path=lambda w: f"/api/v1/customers/{w.customer_ids['acme']}",
+    owner="acme",
+    intruder="other",
+)
 
 case(
     "GET",
@@ -626,4 +632,122 @@ case(
     owner="acme",
     intruder="other",
     leaks=lambda w, body: "Acme" in body["text"],
+)
+
+
+# Pay: acme's commissions, its hold and payout; the partner's earnings.
+def _no(w: World, body: Any) -> bool:
+    return False
+
+
+case(
+    "POST",
+    "/api/v1/commissions/compute",
+    path=lambda w: "/api/v1/commissions/compute",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {},
+    leaks=lambda w, body: body.get("lines", 0) > 0,
+)
+case(
+    "GET",
+    "/api/v1/commissions/summary",
+    path=lambda w: "/api/v1/commissions/summary",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: any(p["partner"] == "beans" for p in body["partners"]),
+)
+case(
+    "GET",
+    "/api/v1/commissions/holds",
+    path=lambda w: "/api/v1/commissions/holds?status=all",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: any(h["id"] == w.hold_ids["acme"] for h in body),
+)
+case(
+    "POST",
+    "/api/v1/commissions/holds/{hold_id}/decision",
+    path=lambda w: f"/api/v1/commissions/holds/{w.hold_ids['acme']}/decision",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"decision": "approve", "note": "ok"},
+)
+case(
+    "GET",
+    "/api/v1/earnings",
+    path=lambda w: "/api/v1/earnings",
+    owner="beans",
+    intruder="other",
+    leaks=lambda w, body: any(e["brand"] == "acme" for e in body["brands"]),
+)
+case(
+    "POST",
+    "/api/v1/payouts/runs",
+    path=lambda w: "/api/v1/payouts/runs",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {},
+    leaks=lambda w, body: bool(body["payouts"]),
+    owner_status=201,
+)
+case(
+    "GET",
+    "/api/v1/payouts",
+    path=lambda w: "/api/v1/payouts",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: any(p["id"] == w.payout_ids["acme"] for p in body),
+)
+for action, payload in (("paid", {"reference": "BANK-1"}), ("cancel", None)):
+    case(
+        "POST",
+        f"/api/v1/payouts/{{payout_id}}/{action}",
+        path=lambda w, action=action: f"/api/v1/payouts/{w.payout_ids['acme']}/{action}",
+        owner="acme",
+        intruder="other",
+        body=(lambda w, p=payload: p) if payload else None,
+    )
+case(
+    "GET",
+    "/api/v1/payouts/{payout_id}/export",
+    path=lambda w: f"/api/v1/payouts/{w.payout_ids['acme']}/export?format=csv",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "PUT",
+    "/api/v1/payout-details",
+    path=lambda w: "/api/v1/payout-details",
+    owner="acme",
+    intruder="other",
+    leaks=_no,
+    body=lambda w: {"holder": "Own account", "iban": "DE89 3704 0044 0532 0130 00"},
+)
+case(
+    "POST",
+    "/api/v1/costs",
+    path=lambda w: "/api/v1/costs",
+    owner="acme",
+    intruder="other",
+    leaks=_no,
+    owner_status=201,
+    body=lambda w: {
+        "rows": [
+            {
+                "channel": "search",
+                "month": "2026-10",
+                "kind": "other",
+                "amount_minor": 100,
+                "currency": "EUR",
+            }
+        ]
+    },
+)
+case(
+    "GET",
+    "/api/v1/partnerships/{partnership_id}/statements/{month}",
+    path=lambda w: f"/api/v1/partnerships/{w.partnership_ids['acme-beans']}/statements/2025-04",
+    owner="acme",
+    intruder="other",
 )

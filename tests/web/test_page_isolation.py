@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from crosspromo.config import Settings
 from crosspromo.domain import PartnershipStatus, Role
-from crosspromo.domain.conversions import CodeKind
+from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.domain.experiments import ExperimentStatus
 from crosspromo.services.accounts.invitations import invite, sent_invitations
 from crosspromo.services.accounts.keys import create_api_key, list_api_keys
@@ -29,23 +30,38 @@ from crosspromo.services.agree.partnerships import get_partnership, list_partner
 from crosspromo.services.agree.terms import template
 from crosspromo.services.database import open_database
 from crosspromo.services.measure.experiments import create_experiment, list_experiments
-from crosspromo.services.track.conversions import create_code, list_codes
+from crosspromo.services.pay import details, holds, payouts
+from crosspromo.services.pay.commissions import compute
+from crosspromo.services.track.conversions import (
+    ConversionInput,
+    create_code,
+    list_codes,
+    record_conversions,
+)
 from crosspromo.services.track.links import add_domain, create_link, list_links
 from crosspromo.services.track.outbound import add_endpoint, list_endpoints
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, UserRepository
-from crosspromo.web.routes import accounts, agree, discover, measure, track
+from crosspromo.web.routes import accounts, agree, discover, measure, pay, track
 from tests.web.test_dashboard import PASSWORD, _csrf, demo_settings, login  # noqa: F401
 
 BRAND, PARTNER, INTRUDER, OUTSIDER = (
-    "trailhead-outfitters", "summit-coffee", "alpine-gear-co", "pixel-pets",
-)  # fmt: skip
+    "trailhead-outfitters",
+    "summit-coffee",
+    "alpine-gear-co",
+    "pixel-pets",
+)
 # Pages with no tenant's records: logging in and out, one's own account, an invitation link.
 OWN_OR_PUBLIC = {
-    ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/account"),
-    ("POST", "/account/password"), ("POST", "/account/sign-out-everywhere"),
-    ("GET", "/invite/{token}"), ("POST", "/invite/{token}"),
-}  # fmt: skip
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/account"),
+    ("POST", "/account/password"),
+    ("POST", "/account/sign-out-everywhere"),
+    ("GET", "/invite/{token}"),
+    ("POST", "/invite/{token}"),
+}
 
 
 @dataclass
@@ -64,6 +80,8 @@ class Records:
     experiment_name: str
     partnership_name: str
     code: str
+    hold: int
+    payout: int
 
 
 def _make(db: Database) -> Records:
@@ -72,20 +90,51 @@ def _make(db: Database) -> Records:
         brand_id = orgs.by_slug(BRAND).id
         owner = next(u for u in UserRepository(session).for_org(brand_id) if u.role is Role.OWNER)
     partnership = next(p for p in list_partnerships(db, brand_id) if p.partner.slug == PARTNER)
-    experiment = create_experiment(db, brand_id, "Secret spring test", layer="isolation",
-                                   partner=PARTNER)  # fmt: skip
+    experiment = create_experiment(
+        db, brand_id, "Secret spring test", layer="isolation", partner=PARTNER
+    )
     add_domain(db, brand_id, "secret-shop.example")
     link = create_link(db, brand_id, PARTNER, "https://secret-shop.example/spring", "secret")
-    endpoint = add_endpoint(db, brand_id, "https://hooks.secret-shop.example/in",
-                            ["conversion.created"])  # fmt: skip
+    endpoint = add_endpoint(
+        db, brand_id, "https://hooks.secret-shop.example/in", ["conversion.created"]
+    )
     issued = invite(db, owner, "colleague@secret-shop.example", Role.ANALYST)
     key = create_api_key(db, BRAND, "secret backend")
     code = create_code(db, brand_id, PARTNER, "SECRETSPRING", CodeKind.COUPON)
+    for day in (1, 2):  # a sale claimed twice with the code: held for review
+        record_conversions(
+            db,
+            brand_id,
+            [
+                ConversionInput(
+                    ConversionKind.SALE,
+                    datetime(2026, 11, day, tzinfo=UTC),
+                    5_000,
+                    "EUR",
+                    coupon_code="SECRETSPRING",
+                    order_id="secret-order",
+                )
+            ],
+        )
+    compute(db, brand_id)
+    hold = holds.holds(db, brand_id)[0]
+    payout = next(p for p in payouts.payouts(db, brand_id) if p.status == "open")
     return Records(
-        partnership.id, experiment.id, link.code, endpoint.id, issued.invitation.id,
-        key.prefix, "secret backend", "colleague@secret-shop.example", endpoint.url,
-        experiment.name, partnership.name, code.code,
-    )  # fmt: skip
+        partnership.id,
+        experiment.id,
+        link.code,
+        endpoint.id,
+        issued.invitation.id,
+        key.prefix,
+        "secret backend",
+        "colleague@secret-shop.example",
+        endpoint.url,
+        experiment.name,
+        partnership.name,
+        code.code,
+        hold.id,
+        payout.id,
+    )
 
 
 def _state(db: Database, r: Records) -> tuple[Any, ...]:
@@ -102,6 +151,9 @@ def _state(db: Database, r: Records) -> tuple[Any, ...]:
         [(k.prefix, k.revoked_at) for k in list_api_keys(db, BRAND)],
         [(lk.code, lk.active) for lk in list_links(db, brand_id)],
         [(c.code, c.active) for c in list_codes(db, brand_id)],
+        [(h.id, h.status) for h in holds.holds(db, brand_id, status=None)],
+        [(p.id, p.status, p.amount_minor) for p in payouts.payouts(db, brand_id)],
+        details.shown(db, brand_id),
     )
 
 
@@ -123,105 +175,187 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/"): Case(lambda r: "/", hidden=_listing("partnership_name"), status=200),
     ("GET", "/partnerships/{partnership_id}"): Case(lambda r: f"/partnerships/{r.partnership}"),
     ("POST", "/partnerships/{partnership_id}/status"): Case(
-        lambda r: f"/partnerships/{r.partnership}/status", {"status": "paused"}),
+        lambda r: f"/partnerships/{r.partnership}/status", {"status": "paused"}
+    ),
     ("GET", "/portal/partnerships/{partnership_id}"): Case(
-        lambda r: f"/portal/partnerships/{r.partnership}", who="outsider"),
+        lambda r: f"/portal/partnerships/{r.partnership}", who="outsider"
+    ),
     ("POST", "/partnerships/invite"): Case(  # terms between us and a newcomer: not theirs
         lambda r: "/partnerships/invite",
-        {"name": "Newco", "slug": "newco", "email": "a@newco.example",
-         "terms": json.dumps(template(BRAND, "newco").document())}, status=422),
+        {
+            "name": "Newco",
+            "slug": "newco",
+            "email": "a@newco.example",
+            "terms": json.dumps(template(BRAND, "newco").document()),
+        },
+        status=422,
+    ),
     ("POST", "/partnerships"): Case(  # proposing is the intruder's own business: none of ours
-        lambda r: "/partnerships", {"partner": OUTSIDER, "name": "theirs"}, status=303),
-    ("GET", "/portal"): Case(lambda r: "/portal", who="outsider", hidden=_listing("link"),
-                             status=200),
-    ("GET", "/experiments"): Case(lambda r: "/experiments", hidden=_listing("experiment_name"),
-                                  status=200),
+        lambda r: "/partnerships", {"partner": OUTSIDER, "name": "theirs"}, status=303
+    ),
+    ("GET", "/portal"): Case(
+        lambda r: "/portal", who="outsider", hidden=_listing("link"), status=200
+    ),
+    ("GET", "/experiments"): Case(
+        lambda r: "/experiments", hidden=_listing("experiment_name"), status=200
+    ),
     ("POST", "/experiments"): Case(  # naming our partner: they have no partnership with it
-        lambda r: "/experiments", {"name": "x", "partner": PARTNER}, status=422),
+        lambda r: "/experiments", {"name": "x", "partner": PARTNER}, status=422
+    ),
     ("POST", "/experiments/{experiment_id}/status"): Case(
-        lambda r: f"/experiments/{r.experiment}/status", {"status": "stopped"}),
+        lambda r: f"/experiments/{r.experiment}/status", {"status": "stopped"}
+    ),
     ("GET", "/links"): Case(lambda r: "/links", hidden=_listing("link", "code"), status=200),
-    ("POST", "/links/codes"): Case(lambda r: "/links/codes", {"partner": PARTNER,
-                                   "code": "INTRUDER1", "kind": "coupon"}),
-    ("POST", "/links"): Case(lambda r: "/links", {"partner": PARTNER,
-                             "destination": "https://secret-shop.example/x"}),
+    ("POST", "/links/codes"): Case(
+        lambda r: "/links/codes", {"partner": PARTNER, "code": "INTRUDER1", "kind": "coupon"}
+    ),
+    ("POST", "/links"): Case(
+        lambda r: "/links", {"partner": PARTNER, "destination": "https://secret-shop.example/x"}
+    ),
     ("GET", "/links/{code}/qr.svg"): Case(lambda r: f"/links/{r.link}/qr.svg"),
     ("POST", "/links/{code}/active"): Case(lambda r: f"/links/{r.link}/active", {"active": "0"}),
-    ("POST", "/links/codes/{code}/active"): Case(lambda r: f"/links/codes/{r.code}/active",
-                                                 {"active": "0"}),
-    ("GET", "/portal/links/{code}/qr.svg"): Case(lambda r: f"/portal/links/{r.link}/qr.svg",
-                                                 who="outsider"),
+    ("POST", "/links/codes/{code}/active"): Case(
+        lambda r: f"/links/codes/{r.code}/active", {"active": "0"}
+    ),
+    ("GET", "/portal/links/{code}/qr.svg"): Case(
+        lambda r: f"/portal/links/{r.link}/qr.svg", who="outsider"
+    ),
     ("GET", "/tracking"): Case(lambda r: "/tracking", hidden=_listing("link"), status=200),
-    ("GET", "/tracking.csv"): Case(lambda r: "/tracking.csv", hidden=lambda r: [PARTNER],
-                                   status=200),
+    ("GET", "/tracking.csv"): Case(
+        lambda r: "/tracking.csv", hidden=lambda r: [PARTNER], status=200
+    ),
     ("GET", "/attribution"): Case(lambda r: "/attribution", status=200),
     ("GET", "/customers"): Case(lambda r: "/customers", status=200),
     ("GET", "/partners"): Case(lambda r: "/partners", status=200),
-    ("GET", "/partners/outreach"): Case(lambda r: f"/partners/outreach?candidate={PARTNER}",
-                                        status=200),
-    ("GET", "/settings/keys"): Case(lambda r: "/settings/keys", hidden=_listing("key_name"),
-                                    status=200),
+    ("GET", "/partners/outreach"): Case(
+        lambda r: f"/partners/outreach?candidate={PARTNER}", status=200
+    ),
+    ("GET", "/settings/keys"): Case(
+        lambda r: "/settings/keys", hidden=_listing("key_name"), status=200
+    ),
     ("POST", "/settings/keys"): Case(lambda r: "/settings/keys", {"name": "theirs"}, status=200),
     ("POST", "/settings/keys/signing/rotate"): Case(  # the intruder's own key, which it holds
         # itself since the hold case before it (cases run in path order): refused, ours unchanged
-        lambda r: "/settings/keys/signing/rotate", {}, status=409),
+        lambda r: "/settings/keys/signing/rotate",
+        {},
+        status=409,
+    ),
     ("POST", "/settings/keys/signing/hold"): Case(
-        lambda r: "/settings/keys/signing/hold", {"public_key": "ab" * 32}, status=303),
+        lambda r: "/settings/keys/signing/hold", {"public_key": "ab" * 32}, status=303
+    ),
     ("POST", "/settings/keys/{prefix}/revoke"): Case(
-        lambda r: f"/settings/keys/{r.key_prefix}/revoke", {}),
-    ("GET", "/settings/domains"): Case(lambda r: "/settings/domains",
-                                       hidden=lambda r: ["secret-shop.example"], status=200),
-    ("POST", "/settings/domains"): Case(lambda r: "/settings/domains",
-                                        {"domain": "theirs.example"}, status=303),
+        lambda r: f"/settings/keys/{r.key_prefix}/revoke", {}
+    ),
+    ("GET", "/settings/domains"): Case(
+        lambda r: "/settings/domains", hidden=lambda r: ["secret-shop.example"], status=200
+    ),
+    ("POST", "/settings/domains"): Case(
+        lambda r: "/settings/domains", {"domain": "theirs.example"}, status=303
+    ),
     ("POST", "/settings/domains/remove"): Case(  # ours is not on their list
-        lambda r: "/settings/domains/remove", {"domain": "secret-shop.example"}),
+        lambda r: "/settings/domains/remove", {"domain": "secret-shop.example"}
+    ),
     ("GET", "/settings/sharing"): Case(lambda r: "/settings/sharing", status=200),
-    ("POST", "/settings/sharing"): Case(lambda r: "/settings/sharing", {"level": "counts"},
-                                        status=303),
-    ("GET", "/settings/team"): Case(lambda r: "/settings/team", hidden=_listing("invited"),
-                                    status=200),
+    ("POST", "/settings/sharing"): Case(
+        lambda r: "/settings/sharing", {"level": "counts"}, status=303
+    ),
+    ("GET", "/settings/team"): Case(
+        lambda r: "/settings/team", hidden=_listing("invited"), status=200
+    ),
     ("POST", "/settings/team/invite"): Case(
         lambda r: "/settings/team/invite",
-        {"email": "spy@example.com", "role": "partner", "partner": PARTNER}),
+        {"email": "spy@example.com", "role": "partner", "partner": PARTNER},
+    ),
     ("POST", "/settings/team/invitations/{invitation_id}/revoke"): Case(
-        lambda r: f"/settings/team/invitations/{r.invitation}/revoke", {}),
-    ("GET", "/settings/webhooks"): Case(lambda r: "/settings/webhooks",
-                                        hidden=_listing("endpoint_url"), status=200),
+        lambda r: f"/settings/team/invitations/{r.invitation}/revoke", {}
+    ),
+    ("GET", "/settings/webhooks"): Case(
+        lambda r: "/settings/webhooks", hidden=_listing("endpoint_url"), status=200
+    ),
     ("POST", "/settings/webhooks/endpoints"): Case(
         lambda r: "/settings/webhooks/endpoints",
         {"url": "https://theirs.example/h", "events": "conversion.created"},
-        status=200),
+        status=200,
+    ),
     ("POST", "/settings/webhooks/endpoints/{endpoint_id}/remove"): Case(
-        lambda r: f"/settings/webhooks/endpoints/{r.endpoint}/remove", {}),
+        lambda r: f"/settings/webhooks/endpoints/{r.endpoint}/remove", {}
+    ),
     ("POST", "/settings/webhooks/deliveries/{delivery_id}/replay"): Case(
-        lambda r: "/settings/webhooks/deliveries/1/replay", {}),
+        lambda r: "/settings/webhooks/deliveries/1/replay", {}
+    ),
     ("POST", "/settings/webhooks/inbound-secret"): Case(
-        lambda r: "/settings/webhooks/inbound-secret", {}, status=200),
+        lambda r: "/settings/webhooks/inbound-secret", {}, status=200
+    ),
     ("GET", "/settings/profile"): Case(lambda r: "/settings/profile", status=200),
-    ("POST", "/settings/profile"): Case(lambda r: "/settings/profile",
-                                        {"description": "theirs"}, status=303),
+    ("POST", "/settings/profile"): Case(
+        lambda r: "/settings/profile", {"description": "theirs"}, status=303
+    ),
     **{
         ("POST", f"{side}/partnerships/{{partnership_id}}/agreement/{step}"): Case(
             lambda r, side=side, step=step: f"{side}/partnerships/{r.partnership}/agreement/{step}",
-            form, who="outsider" if side else "intruder")
+            form,
+            who="outsider" if side else "intruder",
+        )
         for side in ("", "/portal")
-        for step, form in (("terms", {"terms": "{}"}), ("move", {"kind": "pause", "reason": "x"}),
-                           ("answer", {"version": "1", "answer": "accept"}),
-                           ("statement", {"month": "2026-10"}))
+        for step, form in (
+            ("terms", {"terms": "{}"}),
+            ("move", {"kind": "pause", "reason": "x"}),
+            ("answer", {"version": "1", "answer": "accept"}),
+            ("statement", {"month": "2026-10"}),
+        )
     },
+    ("GET", "/commissions"): Case(
+        lambda r: "/commissions",
+        status=200,
+        hidden=lambda r: [f'data-hold="{r.hold}"', f'data-payout="{r.payout}"'],
+    ),
+    ("POST", "/commissions/compute"): Case(lambda r: "/commissions/compute", {}, status=303),
+    ("POST", "/commissions/holds/{hold_id}"): Case(
+        lambda r: f"/commissions/holds/{r.hold}", {"decision": "approve", "note": "mine"}
+    ),
+    ("POST", "/payouts/run"): Case(lambda r: "/payouts/run", {}, status=303),
+    ("POST", "/payouts/{payout_id}/paid"): Case(
+        lambda r: f"/payouts/{r.payout}/paid", {"reference": "STOLEN"}
+    ),
+    ("POST", "/payouts/{payout_id}/cancel"): Case(lambda r: f"/payouts/{r.payout}/cancel", {}),
+    ("GET", "/payouts/{payout_id}/export"): Case(lambda r: f"/payouts/{r.payout}/export"),
+    ("POST", "/commissions/details"): Case(  # the intruder's own account
+        lambda r: "/commissions/details",
+        {"holder": "Alpine", "iban": "DE89 3704 0044 0532 0130 00"},
+        status=303,
+    ),
+    ("POST", "/commissions/costs"): Case(  # the intruder's own channel
+        lambda r: "/commissions/costs",
+        {"channel": "search", "month": "2026-10", "kind": "other", "amount_minor": "100"},
+        status=303,
+    ),
+    ("GET", "/portal/earnings"): Case(lambda r: "/portal/earnings", who="outsider", status=200),
+    ("POST", "/portal/earnings/details"): Case(  # the outsider's own account
+        lambda r: "/portal/earnings/details",
+        {"holder": "Pixel", "iban": "DE89 3704 0044 0532 0130 00"},
+        who="outsider",
+        status=303,
+    ),
+    ("GET", "/partnerships/{partnership_id}/statements/{month}"): Case(
+        lambda r: f"/partnerships/{r.partnership}/statements/2026-10"
+    ),
+    ("GET", "/portal/partnerships/{partnership_id}/statements/{month}"): Case(
+        lambda r: f"/portal/partnerships/{r.partnership}/statements/2026-10", who="outsider"
+    ),
     **{
         ("GET", f"{side}/partnerships/{{partnership_id}}/record.json"): Case(
             lambda r, side=side: f"{side}/partnerships/{r.partnership}/record.json",
-            who="outsider" if side else "intruder")
+            who="outsider" if side else "intruder",
+        )
         for side in ("", "/portal")
     },
-}  # fmt: skip
+}
 
 
 def _page_routes() -> set[tuple[str, str]]:
     return {
         (method, route.path)
-        for stage in (accounts, agree, discover, measure, track)
+        for stage in (accounts, agree, discover, measure, pay, track)
         for route in stage.pages.routes
         for method in route.methods  # type: ignore[attr-defined]
     }
@@ -249,8 +383,10 @@ def setup(demo_settings: Settings) -> Iterator[Setup]:  # noqa: F811 - the fixtu
         db.dispose()
     from crosspromo.web.app import create_app
 
-    with TestClient(create_app(demo_settings)) as intruder, \
-            TestClient(create_app(demo_settings)) as outsider:  # fmt: skip
+    with (
+        TestClient(create_app(demo_settings)) as intruder,
+        TestClient(create_app(demo_settings)) as outsider,
+    ):
         login(intruder, "owner@alpine.test")
         login(outsider, "partner@pixel.test")
         yield Setup(records, demo_settings, {"intruder": intruder, "outsider": outsider})
@@ -267,8 +403,9 @@ def test_no_page_or_form_reaches_another_organization(setup: Setup) -> None:
                 answer = client.get(path, follow_redirects=False)
             else:
                 token = _csrf(client.get("/account").text)
-                answer = client.post(path, data=(case.form or {}) | {"csrf": token},
-                                     follow_redirects=False)  # fmt: skip
+                answer = client.post(
+                    path, data=(case.form or {}) | {"csrf": token}, follow_redirects=False
+                )
             assert answer.status_code == case.status, f"{method} {template}: {answer.text[-3000:]}"
             for secret in case.hidden(setup.records) if case.hidden else []:
                 assert secret not in answer.text, f"{method} {template} shows {secret!r}"
@@ -297,8 +434,10 @@ def test_the_owner_reaches_each_record(setup: Setup, demo_settings: Settings) ->
     try:
         with db.transaction() as session:
             brand_id = OrganizationRepository(session).by_slug(BRAND).id
-        assert next(e for e in list_experiments(db, brand_id)
-                    if e.id == r.experiment).status is ExperimentStatus.STOPPED  # fmt: skip
+        assert (
+            next(e for e in list_experiments(db, brand_id) if e.id == r.experiment).status
+            is ExperimentStatus.STOPPED
+        )
         assert get_partnership(db, brand_id, r.partnership).status is PartnershipStatus.ACTIVE
     finally:
         db.dispose()

@@ -28,16 +28,23 @@ def plant_duplicates(session: Session, brands: dict[str, int]) -> dict[str, list
     rows = []
     for slug, brand in brands.items():
         found = session.execute(
-            select(t.conversions).where(c.org_id == brand, c.kind == "sale",
-                                        c.partner_org_id.is_not(None), c.order_id.is_not(None))
-            .order_by(c.occurred_at.desc(), c.id.desc()).limit(CLAIMED_TWICE)
-        ).all()  # fmt: skip
+            select(t.conversions)
+            .where(
+                c.org_id == brand,
+                c.kind == "sale",
+                c.partner_org_id.is_not(None),
+                c.order_id.is_not(None),
+            )
+            .order_by(c.occurred_at.desc(), c.id.desc())
+            .limit(CLAIMED_TWICE)
+        ).all()
         for row in found:
             values = dict(row._mapping)
             values.pop("id")
             values.pop("recorded_at")
             values["occurred_at"] = values["occurred_at"] + timedelta(days=1)
-            values.update(link_id=None, click_id=None, code_id=None)
+            # the claim names no customer: a sale without one earns as a first sale would
+            values.update(link_id=None, click_id=None, code_id=None, customer_hash=None)
             rows.append(values)
             planted.setdefault(slug, []).append(values["order_id"])
     ConversionRepository(session).add_many(rows)
