@@ -751,3 +751,20 @@ case(
     owner="acme",
     intruder="other",
 )
+case(
+    "GET",
+    "/api/v1/fraud-settings",
+    path=lambda w: "/api/v1/fraud-settings",
+    owner="acme",
+    intruder="other",
+    leaks=_no,
+)
+case(
+    "PUT",
+    "/api/v1/fraud-settings",
+    path=lambda w: "/api/v1/fraud-settings",
+    owner="acme",
+    intruder="other",
+    leaks=_no,
+    body=lambda w: {"min_seconds": 30},
+)

@@ -336,6 +336,25 @@ def test_portal_lists_the_partners_own_links_with_their_numbers(
     assert client.get(f"/portal/links/{others[0]}/qr.svg").status_code == 404, "not theirs"
 
 
+def test_portal_lists_the_partners_codes_to_copy_with_a_qr(
+    client: TestClient, demo_settings: Settings
+) -> None:
+    db = open_database(demo_settings)
+    try:
+        brand = get_organization(db, "trailhead-outfitters").id
+        create_code(db, brand, "summit-coffee", "SUMMIT15", CodeKind.COUPON)
+        create_code(db, brand, "ridge-bikes", "RIDGE15", CodeKind.COUPON)
+    finally:
+        db.dispose()
+    login(client, DEMO_PARTNER_EMAIL)
+    page = client.get("/portal").text
+    assert 'data-copy="SUMMIT15"' in page
+    assert "RIDGE15" not in page, "another partner's code"
+    qr = client.get("/portal/codes/SUMMIT15/qr.svg")
+    assert qr.headers["content-type"] == "image/svg+xml"
+    assert client.get("/portal/codes/RIDGE15/qr.svg").status_code == 404, "not theirs"
+
+
 def sample_summary_truth(settings: Settings) -> dict[str, object]:
     from crosspromo.services.database import open_database
     from crosspromo.services.sample.build import sample_summary

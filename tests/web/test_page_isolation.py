@@ -30,7 +30,7 @@ from crosspromo.services.agree.partnerships import get_partnership, list_partner
 from crosspromo.services.agree.terms import template
 from crosspromo.services.database import open_database
 from crosspromo.services.measure.experiments import create_experiment, list_experiments
-from crosspromo.services.pay import details, holds, payouts
+from crosspromo.services.pay import details, fraud, holds, payouts
 from crosspromo.services.pay.commissions import compute
 from crosspromo.services.track.conversions import (
     ConversionInput,
@@ -154,6 +154,7 @@ def _state(db: Database, r: Records) -> tuple[Any, ...]:
         [(h.id, h.status) for h in holds.holds(db, brand_id, status=None)],
         [(p.id, p.status, p.amount_minor) for p in payouts.payouts(db, brand_id)],
         details.shown(db, brand_id),
+        fraud.current(db, brand_id),
     )
 
 
@@ -194,7 +195,7 @@ CASES: dict[tuple[str, str], Case] = {
         lambda r: "/partnerships", {"partner": OUTSIDER, "name": "theirs"}, status=303
     ),
     ("GET", "/portal"): Case(
-        lambda r: "/portal", who="outsider", hidden=_listing("link"), status=200
+        lambda r: "/portal", who="outsider", hidden=_listing("link", "code"), status=200
     ),
     ("GET", "/experiments"): Case(
         lambda r: "/experiments", hidden=_listing("experiment_name"), status=200
@@ -219,6 +220,9 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/portal/links/{code}/qr.svg"): Case(
         lambda r: f"/portal/links/{r.link}/qr.svg", who="outsider"
+    ),
+    ("GET", "/portal/codes/{code}/qr.svg"): Case(
+        lambda r: f"/portal/codes/{r.code}/qr.svg", who="outsider"
     ),
     ("GET", "/tracking"): Case(lambda r: "/tracking", hidden=_listing("link"), status=200),
     ("GET", "/tracking.csv"): Case(
@@ -322,6 +326,11 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/commissions/details"): Case(  # the intruder's own account
         lambda r: "/commissions/details",
         {"holder": "Alpine", "iban": "DE89 3704 0044 0532 0130 00"},
+        status=303,
+    ),
+    ("POST", "/commissions/fraud-settings"): Case(  # the intruder's own thresholds
+        lambda r: "/commissions/fraud-settings",
+        {"checks": "too_soon", "min_seconds": "5"},
         status=303,
     ),
     ("POST", "/commissions/costs"): Case(  # the intruder's own channel

@@ -83,6 +83,12 @@ def settings_of(session: Session, org_id: int) -> FraudSettings:
     return FraudSettings() if stored is None else parse_settings(stored)
 
 
+def current(db: Database, org_id: int) -> FraudSettings:
+    """The organization's thresholds (the defaults until it changes any)."""
+    with db.reading() as session:
+        return settings_of(session, org_id)
+
+
 def save_settings(db: Database, org_id: int, changes: Mapping[str, Any]) -> FraudSettings:
     """Change some thresholds (the others keep their value)."""
     with db.transaction() as session:

@@ -51,9 +51,14 @@ class IssuedLink:
     @classmethod
     def of(cls, db: Database, link: Link, partner_slug: str) -> IssuedLink:
         return cls(
-            link.code, short_url(db, link.code), link.destination, partner_slug, link.campaign,
-            link.active, link.created_at,
-        )  # fmt: skip
+            link.code,
+            short_url(db, link.code),
+            link.destination,
+            partner_slug,
+            link.campaign,
+            link.active,
+            link.created_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,10 +204,15 @@ def partner_links(
         items = LinkRepository(session).for_partner(partner_org_id)
         brands = OrganizationRepository(session).many(i.org_id for i in items)
         return [
-            PartnerLink(item, short_url(db, item.code), brands[item.org_id].slug,
-                        brands[item.org_id].name, _stats(session, item.id, window))
+            PartnerLink(
+                item,
+                short_url(db, item.code),
+                brands[item.org_id].slug,
+                brands[item.org_id].name,
+                _stats(session, item.id, window),
+            )
             for item in items
-        ]  # fmt: skip
+        ]
 
 
 def partner_qr_code(db: Database, partner_org_id: int, code: str) -> bytes:
@@ -212,6 +222,35 @@ def partner_qr_code(db: Database, partner_org_id: int, code: str) -> bytes:
     if not issued:
         raise NotFoundError(f"no link {code!r} issued to you")
     return _qr(short_url(db, code), "svg")
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerCodeView:
+    """A referral or coupon code a brand issued to the partner."""
+
+    code: str
+    kind: str
+    brand: str
+    brand_name: str
+    active: bool
+
+
+def partner_codes(db: Database, partner_org_id: int) -> list[PartnerCodeView]:
+    """The codes issued to a partner organization (nobody else's), newest first."""
+    with db.reading() as session:
+        codes = PartnerCodeRepository(session).for_partner(partner_org_id)
+        brands = OrganizationRepository(session).many(c.org_id for c in codes)
+    return [
+        PartnerCodeView(c.code, str(c.kind), brands[c.org_id].slug, brands[c.org_id].name, c.active)
+        for c in codes
+    ]
+
+
+def partner_code_qr(db: Database, partner_org_id: int, code: str) -> bytes:
+    """The QR code (SVG) of a code issued to the partner (its text); any other is not found."""
+    if not any(c.code == code for c in partner_codes(db, partner_org_id)):
+        raise NotFoundError(f"no code {code!r} issued to you")
+    return _qr(code, "svg")
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,11 +267,16 @@ def links_between(
     """The links ``owner_org_id`` issued to ``partner_org_id``, newest first, with numbers
     (all time, or in [start, end) of ``window``)."""
     with db.transaction() as session:
-        items = [i for i in LinkRepository(session).for_org(owner_org_id)
-                 if i.partner_org_id == partner_org_id]  # fmt: skip
+        items = [
+            i
+            for i in LinkRepository(session).for_org(owner_org_id)
+            if i.partner_org_id == partner_org_id
+        ]
         slug = OrganizationRepository(session).get(partner_org_id).slug
-        return [LinkFigures(IssuedLink.of(db, i, slug), _stats(session, i.id, window))
-                for i in reversed(items)]  # fmt: skip
+        return [
+            LinkFigures(IssuedLink.of(db, i, slug), _stats(session, i.id, window))
+            for i in reversed(items)
+        ]
 
 
 def qr_code(db: Database, org_id: int, code: str, kind: str) -> bytes:

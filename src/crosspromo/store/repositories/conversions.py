@@ -67,6 +67,14 @@ class PartnerCodeRepository(Repository):
         ).one()
         return _code(row)
 
+    def for_partner(self, partner_org_id: int) -> list[PartnerCode]:
+        """The codes brands issued to the partner organization, newest first."""
+        c = t.partner_codes.c
+        rows = self.session.execute(
+            select(t.partner_codes).where(c.partner_org_id == partner_org_id).order_by(c.id.desc())
+        )
+        return [_code(r) for r in rows]
+
     def for_org(self, org_id: int) -> list[PartnerCode]:
         rows = self.session.execute(
             select(t.partner_codes)

@@ -48,7 +48,12 @@ from crosspromo.services.agree.keys import current_key
 from crosspromo.services.agree.partnerships import parse_status, partner_choices
 from crosspromo.services.agree.rotation import hold_key_locally, rotate_key
 from crosspromo.services.agree.terms import template
-from crosspromo.services.track.links import partner_links, partner_qr_code
+from crosspromo.services.track.links import (
+    partner_code_qr,
+    partner_codes,
+    partner_links,
+    partner_qr_code,
+)
 from crosspromo.services.track.stats import day_window
 from crosspromo.store.database import Database
 from crosspromo.web.deps import (
@@ -248,13 +253,19 @@ def portal(request: Request, user: Partner, db: DB, start: From = None, end: To 
     chosen = chosen_range(start, end)
     links = partner_links(db, user.org_id, day_window(chosen.start, chosen.end))
     return page(request, "accounts/portal.html", user=user, links=links, chosen=chosen,
-                status_code=chosen.status_code)  # fmt: skip
+                codes=partner_codes(db, user.org_id), status_code=chosen.status_code)  # fmt: skip
 
 
 @pages.get("/portal/links/{code}/qr.svg")
 def portal_link_qr(code: LinkCode, user: PartnerOr401, db: DB) -> Response:
     """The QR code of a link issued to the partner, for print and slides."""
     return Response(partner_qr_code(db, user.org_id, code), media_type="image/svg+xml")
+
+
+@pages.get("/portal/codes/{code}/qr.svg")
+def portal_code_qr(code: LinkCode, user: PartnerOr401, db: DB) -> Response:
+    """The QR code of a referral or coupon code issued to the partner."""
+    return Response(partner_code_qr(db, user.org_id, code), media_type="image/svg+xml")
 
 
 KeyPrefix = Annotated[str, PathParam(pattern="^[0-9a-f]{10}$")]

@@ -14,11 +14,21 @@ from pydantic import Field
 from crosspromo.domain import User
 from crosspromo.domain.clock import parse_date
 from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
-from crosspromo.services.pay import costs, details, earnings, holds, ledger, payouts, statements
+from crosspromo.services.pay import (
+    costs,
+    details,
+    earnings,
+    fraud,
+    holds,
+    ledger,
+    payouts,
+    statements,
+)
 from crosspromo.services.pay.commissions import Computed, compute
 from crosspromo.services.pay.costs import CostsImported
 from crosspromo.services.pay.details import PayoutDetails
 from crosspromo.services.pay.earnings import CommissionSummary, Earnings
+from crosspromo.services.pay.fraud import CHECKS, FraudSettings
 from crosspromo.services.pay.holds import HoldView
 from crosspromo.services.pay.payouts import PayoutRun, PayoutView
 from crosspromo.services.pay.statements import Statement
@@ -137,6 +147,33 @@ def export_payout(
     return _payout_file(db, org.id, payout_id, format)
 
 
+class FraudChanges(Body):
+    """Thresholds to change (the others keep their value); see ``FraudSettings``."""
+
+    checks: list[str] | None = Field(None, max_length=10)
+    burst_clicks: int | None = Field(None, ge=1, le=1_000_000)
+    burst_minutes: int | None = Field(None, ge=1, le=1_000_000)
+    min_seconds: int | None = Field(None, ge=0, le=86_400)
+    rate_z: float | None = Field(None, gt=0, le=100)
+    rate_history_days: int | None = Field(None, ge=3, le=365)
+    rate_min_clicks: int | None = Field(None, ge=1, le=1_000_000)
+    refund_rate_bp: int | None = Field(None, ge=0, le=10_000)
+    refund_min_sales: int | None = Field(None, ge=1, le=1_000_000)
+    refund_window_days: int | None = Field(None, ge=1, le=730)
+
+
+@api.get("/fraud-settings")
+def get_fraud_settings(org: ApiOrg, db: DB) -> FraudSettings:
+    """The fraud checks the organization runs before approving a commission, and their
+    thresholds."""
+    return fraud.current(db, org.id)
+
+
+@api.put("/fraud-settings")
+def set_fraud_settings(body: FraudChanges, org: ApiOrg, db: DB) -> FraudSettings:
+    return fraud.save_settings(db, org.id, body.model_dump(exclude_none=True))
+
+
 @api.put("/payout-details")
 def set_payout_details(body: Account, org: ApiOrg, db: DB) -> PayoutDetails:
     """Where the organization is paid (and pays from); sealed at rest, shown masked."""
@@ -184,6 +221,8 @@ def commissions_page(
         balances=ledger.partner_balances(db, user.org_id),
         mine=details.shown(db, user.org_id),
         today=date.today().isoformat(),
+        fraud=fraud.current(db, user.org_id),
+        checks=CHECKS,
     )
 
 
@@ -291,6 +330,29 @@ def brand_details_form(
     return _act(
         request, user, db, csrf, lambda: details.save(db, user.org_id, holder, iban, bic or None)
     )
+
+
+@pages.post("/commissions/fraud-settings")
+def fraud_form(
+    request: Request,
+    user: Editor,
+    db: DB,
+    checks: Annotated[list[str], Form(max_length=10)] = [],  # noqa: B006 - FastAPI's form default
+    burst_clicks: Annotated[int, Form(ge=1, le=1_000_000)] = 20,
+    min_seconds: Annotated[int, Form(ge=0, le=86_400)] = 10,
+    rate_z: Annotated[float, Form(gt=0, le=100)] = 3.5,
+    refund_rate_bp: Annotated[int, Form(ge=0, le=10_000)] = 3000,
+    csrf: Csrf = "",
+) -> Response:
+    """Which fraud checks run, and their main thresholds."""
+    changes = {
+        "checks": checks,
+        "burst_clicks": burst_clicks,
+        "min_seconds": min_seconds,
+        "rate_z": rate_z,
+        "refund_rate_bp": refund_rate_bp,
+    }
+    return _act(request, user, db, csrf, lambda: fraud.save_settings(db, user.org_id, changes))
 
 
 @pages.post("/commissions/costs")
