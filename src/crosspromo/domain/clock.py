@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from crosspromo.errors import InvalidInputError
@@ -53,3 +53,23 @@ def parse_month(text: str, field: str = "month") -> date:
             f"{field} {text!r} is not a month between 1900 and 2099", field=field
         )
     return date(year, month, 1)
+
+
+def today() -> date:
+    """Today in UTC."""
+    return datetime.now(UTC).date()
+
+
+def checked_day(as_of: date | None, field: str = "as_of") -> date:
+    """``as_of`` (today when None), refused when it is in the future."""
+    now = today()
+    if as_of is None:
+        return now
+    if as_of > now:
+        raise InvalidInputError(f"as of {as_of} is in the future (today is {now})", field=field)
+    return as_of
+
+
+def end_of(day: date) -> datetime:
+    """The first moment after ``day`` (UTC): what occurred before it counts as of that day."""
+    return datetime.combine(day + timedelta(days=1), time(), UTC)

@@ -15,10 +15,9 @@ payouts run one at a time, each in one transaction: a crash half-way leaves noth
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import date
 
 import numpy as np
 import numpy.typing as npt
@@ -28,12 +27,12 @@ import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from crosspromo.analytics.commissions import LEAD, REFUND, SALE, Credits, owed_lines
-from crosspromo.domain.agreement import replay
+from crosspromo.domain.clock import checked_day, end_of
 from crosspromo.domain.ledger import Transaction, approved, check
-from crosspromo.domain.record import Entry
-from crosspromo.errors import ConflictError, InvalidInputError
+from crosspromo.errors import ConflictError
 from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.services.pay import fraud
+from crosspromo.services.pay.versions import Paying, paying_versions
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     CommissionRepository,
@@ -59,62 +58,6 @@ class Computed:
     lines: int
     approved: int
     held: int
-
-
-@dataclass(frozen=True, slots=True)
-class Paying:
-    """A terms version both parties accepted under which ``brand`` pays commissions."""
-
-    version: int
-    commission: Mapping[str, Any]
-    start: date
-    end: date | None
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-def checked_day(as_of: date | None) -> date:
-    """``as_of`` (today when None), refused when in the future."""
-    now = today()
-    if as_of is None:
-        return now
-    if as_of > now:
-        raise InvalidInputError(f"as of {as_of} is in the future (today is {now})", field="as_of")
-    return as_of
-
-
-def end_of(day: date) -> datetime:
-    """The first moment after ``day`` (UTC): what occurred before it counts as of that day."""
-    return datetime.combine(day + timedelta(days=1), time(), UTC)
-
-
-def paying_versions(entries: Sequence[Entry], brand_slug: str) -> list[Paying]:
-    """The versions of a record both parties accepted in which ``brand_slug`` is the brand."""
-    state = replay(entries)
-    found = []
-    for offer in state.offers:
-        roles = {p["org"]: p["role"] for p in offer.terms["parties"]}
-        if len(state.accepted.get(offer.version, ())) == 2 and roles.get(brand_slug) == "brand":
-            end = offer.terms.get("end")
-            found.append(
-                Paying(
-                    offer.version,
-                    offer.terms["commission"],
-                    date.fromisoformat(offer.terms["start"]),
-                    None if end is None else date.fromisoformat(end),
-                )
-            )
-    return found
-
-
-def governing(versions: Sequence[Paying], day: date) -> Paying | None:
-    """The newest accepted version whose start is on or before ``day``, if it has not ended."""
-    for version in reversed(versions):
-        if version.start <= day:
-            return version if version.end is None or day <= version.end else None
-    return None
 
 
 def compute(db: Database, org_id: int, as_of: date | None = None) -> Computed:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from crosspromo.services.pay.commissions import checked_day, end_of
+from crosspromo.domain.clock import checked_day, end_of
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import CommissionRepository, OrganizationRepository
 

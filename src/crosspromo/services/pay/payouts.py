@@ -15,9 +15,9 @@ from datetime import date, datetime
 from sepaxml import SepaTransfer
 from sqlalchemy.orm import Session
 
+from crosspromo.domain.clock import checked_day, today
 from crosspromo.domain.ledger import Transaction, check, paid
 from crosspromo.errors import ConflictError, InvalidInputError, InvalidTransitionError
-from crosspromo.services.pay.commissions import checked_day, today
 from crosspromo.services.pay.details import account
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from crosspromo.domain.clock import parse_month
 from crosspromo.domain.money import money_text
-from crosspromo.services.pay.commissions import paying_versions
+from crosspromo.services.pay.versions import paying_versions
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     OrganizationRepository,
@@ -150,6 +149,8 @@ def record_totals(found: Statement) -> dict[str, Any]:
 
 def pdf(found: Statement) -> bytes:
     """The statement as a one-page PDF (fpdf2; amounts with their ISO codes)."""
+    from fpdf import FPDF  # loaded when a PDF is asked for
+
     doc = FPDF(format="A4")
     doc.set_title(f"Statement {found.month}: {found.brand} / {found.partner}")
     doc.add_page()
@@ -198,7 +199,7 @@ def pdf(found: Statement) -> bytes:
     return bytes(doc.output())
 
 
-def _table(doc: FPDF, head: list[str], rows: list[list[str]], widths: list[int]) -> None:
+def _table(doc: Any, head: list[str], rows: list[list[str]], widths: list[int]) -> None:
     doc.set_font("Helvetica", "B", 10)
     for text, width in zip(head, widths, strict=True):
         doc.cell(width, 8, text, border=1)

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from crosspromo.sample.tracking import SAMPLE_TODAY
 from crosspromo.services.pay import payouts
-from crosspromo.services.pay.commissions import compute
 from crosspromo.store import tables as t
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ConversionRepository
@@ -54,6 +53,8 @@ def plant_duplicates(session: Session, brands: dict[str, int]) -> dict[str, list
 def settle(db: Database, brand_ids: list[int]) -> dict[str, Any]:
     """Compute every brand's commissions as of the sample's today and run its payouts; the
     first payout is marked paid. What was made, for the sample's summary."""
+    from crosspromo.services.pay.commissions import compute  # numpy and pandas: loaded here
+
     made: dict[str, Any] = {"held": 0, "payouts": 0, "paid": 0}
     first = True
     for brand in brand_ids:

@@ -7,9 +7,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 from sqlalchemy import and_, case, func, select, text, update
 from sqlalchemy.orm import Session
@@ -17,6 +16,9 @@ from sqlalchemy.orm import Session
 from crosspromo.errors import ConflictError, NotFoundError
 from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository, utcnow
+
+if TYPE_CHECKING:  # pandas loads only with the commands that compute
+    import pandas as pd
 
 LINE_COLUMNS = (
     "org_id",
