@@ -86,16 +86,18 @@ def checked(holder: str, iban: str, bic: str | None) -> Account:
 def shown(db: Database, org_id: int) -> PayoutDetails | None:
     """The organization's details as it sees them (masked), or None if it gave none."""
     with db.reading() as session:
-        found = account(db, session, org_id)
         stored = PayoutDetailsRepository(session).get(org_id)
-    return None if found is None or stored is None else _shown(found, stored[1])
+    return None if stored is None else _shown(_opened(db, stored[0]), stored[1])
 
 
 def account(db: Database, session: Session, org_id: int) -> Account | None:
+    """The organization's details in full, for a payment file; None if it gave none."""
     stored = PayoutDetailsRepository(session).get(org_id)
-    if stored is None:
-        return None
-    data: dict[str, Any] = json.loads(unseal(db.settings, stored[0])[0])
+    return None if stored is None else _opened(db, stored[0])
+
+
+def _opened(db: Database, sealed: str) -> Account:
+    data: dict[str, Any] = json.loads(unseal(db.settings, sealed)[0])
     return Account(data["holder"], data["iban"], data.get("bic"))
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sepaxml import SepaTransfer
 from sqlalchemy.orm import Session
 
+from crosspromo.domain import Organization
 from crosspromo.domain.clock import checked_day, today
 from crosspromo.domain.ledger import Transaction, check, paid
 from crosspromo.errors import ConflictError, InvalidInputError, InvalidTransitionError
@@ -93,7 +95,7 @@ def mark_paid(db: Database, org_id: int, payout_id: int, reference: str) -> Payo
         repo = PayoutRepository(session)
         payout = repo.get(org_id, payout_id)
         if payout.status == "paid" and payout.reference == reference:
-            return _view(session, payout)
+            return _one(session, payout)
         if not repo.close(payout_id, "paid", reference):
             raise InvalidTransitionError(
                 f"payout {payout_id} is {payout.status}: only an open payout can be marked paid"
@@ -111,7 +113,7 @@ def mark_paid(db: Database, org_id: int, payout_id: int, reference: str) -> Payo
                 )
             ),
         )
-        return _view(session, repo.get(org_id, payout_id))
+        return _one(session, repo.get(org_id, payout_id))
 
 
 def cancel(db: Database, org_id: int, payout_id: int) -> PayoutView:
@@ -133,14 +135,18 @@ def cancel(db: Database, org_id: int, payout_id: int) -> PayoutView:
             None,
             from_payout=payout_id,
         )
-        return _view(session, repo.get(org_id, payout_id))
+        return _one(session, repo.get(org_id, payout_id))
 
 
 def payouts(db: Database, org_id: int, side: str = "brand") -> list[PayoutView]:
     """The brand's payouts, newest first (``side="partner"``: those paid to the organization)."""
     party = "org_id" if side == "brand" else "partner_org_id"
     with db.reading() as session:
-        return [_view(session, p) for p in PayoutRepository(session).list(org_id, party)]
+        found = PayoutRepository(session).list(org_id, party)
+        names = OrganizationRepository(session).many(
+            {p.org_id for p in found} | {p.partner_org_id for p in found}
+        )
+    return [_view(p, names) for p in found]
 
 
 def export(db: Database, org_id: int, payout_id: int, fmt: str) -> bytes:
@@ -149,7 +155,7 @@ def export(db: Database, org_id: int, payout_id: int, fmt: str) -> bytes:
         raise InvalidInputError(f"format must be one of {list(FORMATS)}", field="format")
     with db.reading() as session:
         payout = PayoutRepository(session).get(org_id, payout_id)
-        view = _view(session, payout)
+        view = _one(session, payout)
         payer, payee = account(db, session, org_id), account(db, session, payout.partner_org_id)
     if payout.status == "cancelled":
         raise InvalidTransitionError(f"payout {payout_id} was cancelled: nothing to pay")
@@ -227,8 +233,13 @@ def _csv(view: PayoutView, holder: str, iban: str) -> bytes:
     return out.getvalue().encode()
 
 
-def _view(session: Session, payout: PayoutRow) -> PayoutView:
-    names = OrganizationRepository(session).many((payout.org_id, payout.partner_org_id))
+def _one(session: Session, payout: PayoutRow) -> PayoutView:
+    return _view(
+        payout, OrganizationRepository(session).many((payout.org_id, payout.partner_org_id))
+    )
+
+
+def _view(payout: PayoutRow, names: Mapping[int, Organization]) -> PayoutView:
     return PayoutView(
         payout.id,
         names[payout.org_id].slug,

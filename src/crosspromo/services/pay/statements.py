@@ -78,14 +78,13 @@ def _statement(
     item = PartnershipRepository(session).get_for_org(org_id, partnership_id)
     orgs = OrganizationRepository(session).many((item.initiator_org_id, item.partner_org_id))
     entries = RecordRepository(session).entries(partnership_id)
-    brand_id = next(
-        (o for o in orgs if paying_versions(entries, orgs[o].slug)), item.initiator_org_id
-    )
+    paying = {o: paying_versions(entries, orgs[o].slug) for o in orgs}  # the record, read once
+    brand_id = next((o for o, versions in paying.items() if versions), item.initiator_org_id)
     partner_id = item.other_party(brand_id)
     described = {
         (v.version, n): describe(rule, v.commission)
-        for o in orgs
-        for v in paying_versions(entries, orgs[o].slug)
+        for versions in paying.values()
+        for v in versions
         for n, rule in enumerate(v.commission["rules"])
     }
     repo = StatementRepository(session)

@@ -246,14 +246,6 @@ class CommissionRepository(Repository):
             .values(status="paid")
         )
 
-    def lines(self, org_id: int, **where: Any) -> list[Any]:
-        """The brand's lines matching ``where`` (column = value), in order."""
-        c = t.commission_lines.c
-        query = select(t.commission_lines).where(
-            c.org_id == org_id, *(c[k] == v for k, v in where.items())
-        )
-        return list(self.session.execute(query.order_by(c.id)))
-
 
 class HoldRepository(Repository):
     def add_many(self, rows: Sequence[dict[str, Any]]) -> int:
@@ -283,19 +275,22 @@ class HoldRepository(Repository):
         org_id: int,
         *,
         status: str | None = None,
-        partner_org_id: int | None = None,
         party: str = "org_id",
+        hold_id: int | None = None,
     ) -> list[HoldRow]:
+        """The holds on the organization's conversions (``party="partner_org_id"``: on those
+        credited to it), by status or one by its id."""
         c = t.commission_holds.c
         query = select(t.commission_holds).where(c[party] == org_id)
         if status is not None:
             query = query.where(c.status == status)
-        if partner_org_id is not None:
-            query = query.where(c.partner_org_id == partner_org_id)
+        if hold_id is not None:
+            query = query.where(c.id == hold_id)
         return [HoldRow(**r._mapping) for r in self.session.execute(query.order_by(c.id))]
 
     def get(self, org_id: int, hold_id: int) -> HoldRow:
-        found = [h for h in self.list(org_id) if h.id == hold_id]
+        """One of the brand's holds (NotFound for anyone else's)."""
+        found = self.list(org_id, hold_id=hold_id)
         if not found:
             raise NotFoundError(f"no hold with id {hold_id}")
         return found[0]
