@@ -211,6 +211,16 @@ def test_customers_show_value_and_churn_by_source(browser: Any, demo_server: Dem
     assert page.locator("[data-testid=cohorts] tbody tr").count() >= 9  # 39 weeks of joining
     partners = page.locator("[data-testid=kpis] tbody tr td:first-child").all_inner_texts()
     assert {"Summit Coffee Roasters", "Ridge Bikes"} <= set(partners)
+    costs = page.locator("[data-testid=kpis] tbody tr td:nth-child(8)").all_inner_texts()
+    assert all(re.fullmatch(r"€[\d,]+\.\d\d", c) for c in costs), costs  # fees, commissions
+    sources = page.locator("[data-testid=channels] tbody tr td:first-child").all_inner_texts()
+    assert {"search own channel", "brand email own channel", "display own channel"} <= set(
+        sources
+    ), sources
+    assert "Summit Coffee Roasters partner" in sources
+    search = page.locator("[data-testid=channels] tbody tr", has_text="search own channel")
+    assert search.locator("td:nth-child(5)").inner_text() == "€1,800.00"  # two months' spend
+    assert re.fullmatch(r"-?[\d,]+%", search.locator("td:nth-child(8)").inner_text())
     page.screenshot(path=str(ARTIFACTS / "customers.png"), full_page=True)
     page.close()
 

@@ -163,3 +163,28 @@ def test_sample_commissions_hold_every_sale_claimed_twice(db: Database) -> None:
         assert len(held) == len(orders)
         paid += sum(p.status == "paid" for p in payouts.payouts(db, brand))
     assert paid == 1
+    # what the journeys brand's own channels and its partners cost stand side by side
+    from crosspromo.services.measure.journeys import attribute_tracked
+    from crosspromo.services.measure.kpis import partner_kpis
+    from crosspromo.services.sample.payments import OWN_CHANNEL_MINOR, PARTNER_FEE_MINOR
+
+    journeys = summary.truth["journeys"]
+    report = partner_kpis(db, get_organization(db, journeys["brand"]).id)
+    own = {c.channel: c for c in report.channels if c.partner is None}
+    assert set(own) == set(OWN_CHANNEL_MINOR)
+    for channel, monthly in OWN_CHANNEL_MINOR.items():
+        assert own[channel].cost == pytest.approx(2 * monthly / 100)  # October and November
+        assert own[channel].sales > 0
+    partners = set(journeys["true_partner_effect"])
+    fees = {c.partner: c.cost for c in report.channels if c.partner in partners}
+    assert set(fees) == partners
+    assert all(fee is not None and fee >= 2 * PARTNER_FEE_MINOR / 100 for fee in fees.values())
+    # the sources share exactly the sales the same model credits by channel over the range
+    whole = attribute_tracked(
+        db, get_organization(db, journeys["brand"]).id, model="shapley",
+        start=report.start, end=report.end,
+    )  # fmt: skip
+    credited = sum(c.conversions for c in whole.models[0].channels)
+    assert sum(c.sales for c in report.channels) == pytest.approx(credited)
+    costs = summary.truth["pay"]["costs_minor"][journeys["brand"]]
+    assert costs == 2 * (sum(OWN_CHANNEL_MINOR.values()) + len(fees) * PARTNER_FEE_MINOR)

@@ -21,16 +21,26 @@ import ibis
 SEPARATOR = " > "
 OWN = "own"  # the label of touches no partner made, when journeys are told by partner
 DIMENSIONS = ("channel", "partner")
+SOURCE = "source"  # journeys told by who made each touch: a partner, or the brand's channel
+PARTNER_PREFIX, OWN_PREFIX = "partner:", "own:"  # a source label: ``partner:slug``, ``own:email``
 
 
 def journey_paths(events: ibis.Table, lookback: timedelta, by: str = "channel") -> ibis.Table:
-    """Distinct paths of labels (``by`` channel or partner) with ``conversions``, ``value``
-    and ``nulls``, sorted by path."""
-    if by not in DIMENSIONS:
-        raise ValueError(f"journeys are told by channel or partner, not {by!r}")
+    """Distinct paths of labels (``by`` channel, partner or source: the partner who made the
+    touch, or for the brand's own touches their channel) with ``conversions``, ``value`` and
+    ``nulls``, sorted by path."""
+    if by not in (*DIMENSIONS, SOURCE):
+        raise ValueError(f"journeys are told by channel, partner or source, not {by!r}")
     e = events
     if by == "partner":
         e = e.mutate(channel=ibis.ifelse(e.converted, e.channel, e.partner.fill_null(OWN)))
+    elif by == SOURCE:
+        own = ibis.literal(OWN_PREFIX).concat(e.channel)
+        e = e.mutate(
+            channel=ibis.ifelse(
+                e.partner.isnull(), own, ibis.literal(PARTNER_PREFIX).concat(e.partner)
+            )
+        )
     # A conversion sorts after touches at the same instant, so it closes their journey.
     earlier = ibis.window(group_by=e.customer, order_by=[e.at, e.converted], rows=(None, -1))
     e = e.mutate(journey=e.converted.cast("int64").sum().over(earlier).fill_null(0))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.table import Table
 
 from crosspromo.analytics.survival import HazardRatio
 from crosspromo.cli.context import organization, settings
@@ -14,6 +15,7 @@ from crosspromo.cli.output import FORMAT_OPTION, OutputFormat, console, emit
 from crosspromo.domain.clock import parse_date
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.measure import clv
+from crosspromo.services.measure.attribution import model_words
 from crosspromo.services.measure.churn import churn_file, organization_churn
 from crosspromo.services.measure.clv import ClvFit, ClvReport, TransactionColumns
 from crosspromo.services.measure.kpis import partner_kpis, read_costs
@@ -244,6 +246,18 @@ def kpis_command(
                "payback months")  # fmt: skip
     emit(report, fmt, columns=columns, rows=rows)
     if fmt is OutputFormat.TABLE:
+        channels = Table(
+            "partner or own channel", "credited sales", "credited leads", "revenue", "cost",
+            "cost/sale", "cost/lead", "ROI",
+            title=f"Partners beside own channels ({model_words(report.channel_model)[0]})",
+        )  # fmt: skip
+        for c in report.channels:
+            channels.add_row(
+                c.partner or f"own: {c.channel}", f"{c.sales:,.1f}", f"{c.leads:,.1f}",
+                f"{c.revenue:,.2f}", _number(c.cost), _number(c.cost_per_sale),
+                _number(c.cost_per_lead), _number(c.roi),
+            )  # fmt: skip
+        console.print(channels)
         organic = _number(report.organic_clv_12m)
         console.print(
             f"{report.start} to {report.end}, {report.currency or 'no sales'}; "

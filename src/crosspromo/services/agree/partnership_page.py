@@ -16,6 +16,7 @@ from crosspromo.services import latest
 from crosspromo.services.accounts.organizations import OrganizationView
 from crosspromo.services.agree.history import StatusStep, history
 from crosspromo.services.agree.partnerships import PartnershipView, get_partnership
+from crosspromo.services.measure.attribution import MODEL_QUOTED
 from crosspromo.services.measure.experiments import ExperimentView, list_experiments
 from crosspromo.services.track import stats
 from crosspromo.services.track.conversions import CodeView
@@ -27,8 +28,6 @@ from crosspromo.store.repositories import (
     PartnerCodeRepository,
     PartnershipRepository,
 )
-
-MODEL_SHOWN = "shapley"  # the attribution model the page quotes (the Attribution tab has all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +124,7 @@ def figures(
         notes.append(f"customer value not available: {exc.message}")
     try:
         report = latest.attribution(db, brand_id, 30, "sale", bootstrap_rounds=0).value
-        model = next((m for m in report.models if m.model == MODEL_SHOWN), None)
+        model = next((m for m in report.models if m.model == MODEL_QUOTED), None)
         if model is not None:
             credited = {p.partner: p.conversions for p in model.partners}
             total = sum(credited.values())

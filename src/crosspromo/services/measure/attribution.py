@@ -98,6 +98,9 @@ MODEL_WORDS = {  # the model's name in words, and what it does in one line
 }  # fmt: skip
 
 
+MODEL_QUOTED = "shapley"  # the model pages quote where they give one figure (Attribution: all)
+
+
 def model_words(model: str) -> tuple[str, str]:
     """A model's name in words and a one-line explanation ("markov_2" → the Markov chain
     model's words, of order 2)."""

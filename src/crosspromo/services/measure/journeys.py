@@ -13,7 +13,14 @@ import pyarrow as pa
 
 from crosspromo.analytics.attribution import Attribution, Paths
 from crosspromo.analytics.attribution.bootstrap import Interval, bootstrap
-from crosspromo.analytics.attribution.journeys import DIMENSIONS, conversion_totals, journey_paths
+from crosspromo.analytics.attribution.journeys import (
+    DIMENSIONS,
+    OWN_PREFIX,
+    PARTNER_PREFIX,
+    SOURCE,
+    conversion_totals,
+    journey_paths,
+)
 from crosspromo.analytics.attribution.journeys import SEPARATOR as JOURNEY_SEPARATOR
 from crosspromo.domain.conversions import ConversionKind
 from crosspromo.engine.backend import Engine, engine_for
@@ -106,17 +113,10 @@ def attribute_tracked(
         raise InvalidInputError("kind must be sale or lead", field="kind")
     if bootstrap_rounds and not 2 <= bootstrap_rounds <= 2000:
         raise InvalidInputError("bootstrap must be 0 or 2-2000 rounds", field="bootstrap")
-    with db.reading() as session:
-        journeys = JourneyRepository(session)
-        if kind == ConversionKind.SALE:
-            currency = journeys.sales_currency(org_id, currency)
-        events = journeys.events(org_id, kind, currency, *_event_window(start, end, lookback_days))
-    with engine_for(db.settings, engine) as runner:
-        window = timedelta(days=lookback_days)
-        table = ibis.memtable(events)
-        by = {d: runner.to_arrow(journey_paths(table, window, d)) for d in DIMENSIONS}
-        totals = runner.to_arrow(conversion_totals(table)).to_pylist()[0]
-    channel_paths, partner_paths = paths_from_table(by["channel"]), paths_from_table(by["partner"])
+    currency, by, totals = _journeys(
+        db, org_id, kind, currency, start, end, lookback_days, DIMENSIONS, engine
+    )
+    channel_paths, partner_paths = by["channel"], by["partner"]
     results = []
     if channel_paths is not None and partner_paths is not None:
         for name in names:
@@ -150,6 +150,76 @@ def attribute_tracked(
         value=float(totals["value"]),
         models=results,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCredit:
+    """One model's credit of the conversions of one kind, by source: each partner, and each of
+    the brand's own channels (``partner`` None). Value in minor units of ``currency``."""
+
+    currency: str | None
+    model: str
+    credit: list[tuple[str | None, str | None, float, float]]  # partner, channel, conversions,
+    # value
+
+
+def source_credit(
+    db: Database,
+    org_id: int,
+    *,
+    model: str,
+    kind: str,
+    currency: str | None,
+    start: date,
+    end: date,
+    lookback_days: int = 30,
+) -> SourceCredit:
+    """Credit the conversions of ``kind`` from ``start`` to ``end`` with ``model`` by who made
+    the touches: a partner (all its channels as one), or the brand through one of its own
+    channels, so each partner stands beside the organization's other channels."""
+    fit = model_function(model_names(model)[0], ModelOptions())
+    currency, by, _ = _journeys(
+        db, org_id, kind, currency, start, end, lookback_days, (SOURCE,), None
+    )
+    paths = by[SOURCE]
+    if paths is None:
+        return SourceCredit(currency, model, [])
+    credit: list[tuple[str | None, str | None, float, float]] = []
+    for entry in credits(fit(paths), None):
+        label: str = entry["name"]
+        if label.startswith(PARTNER_PREFIX):
+            partner, channel = label.removeprefix(PARTNER_PREFIX), None
+        else:
+            partner, channel = None, label.removeprefix(OWN_PREFIX)
+        credit.append((partner, channel, entry["conversions"], entry["value"]))
+    return SourceCredit(currency, model, credit)
+
+
+def _journeys(
+    db: Database,
+    org_id: int,
+    kind: str,
+    currency: str | None,
+    start: date | None,
+    end: date | None,
+    lookback_days: int,
+    dimensions: tuple[str, ...],
+    engine: Engine | None,
+) -> tuple[str | None, dict[str, Paths | None], dict[str, float]]:
+    """(the currency, the paths told by each of ``dimensions``, the totals of every conversion
+    of ``kind``) of the journeys whose conversions fall from ``start`` to ``end``."""
+    with db.reading() as session:
+        journeys = JourneyRepository(session)
+        if kind == ConversionKind.SALE:
+            currency = journeys.sales_currency(org_id, currency)
+        events = journeys.events(org_id, kind, currency, *_event_window(start, end, lookback_days))
+    with engine_for(db.settings, engine) as runner:
+        window = timedelta(days=lookback_days)
+        table = ibis.memtable(events)
+        by = {d: paths_from_table(runner.to_arrow(journey_paths(table, window, d)))
+              for d in dimensions}  # fmt: skip
+        totals = runner.to_arrow(conversion_totals(table)).to_pylist()[0]
+    return currency, by, totals
 
 
 def _event_window(

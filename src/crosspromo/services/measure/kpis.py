@@ -14,8 +14,10 @@ from typing import Any
 
 from crosspromo.domain.money import minor_per_major
 from crosspromo.errors import InvalidInputError
+from crosspromo.services.measure.attribution import MODEL_QUOTED
 from crosspromo.services.measure.clv import ORGANIC, ClvReport, organization_clv
-from crosspromo.services.pay.costs import kpi_costs
+from crosspromo.services.measure.journeys import source_credit
+from crosspromo.services.pay.costs import channel_costs, kpi_costs
 from crosspromo.services.tabular import read_table, require_columns
 from crosspromo.services.track import stats
 from crosspromo.store.database import Database
@@ -49,6 +51,24 @@ class PartnerKpis:
 
 
 @dataclass(frozen=True)
+class ChannelKpis:
+    """Over the whole range, what one source of the organization's sales and leads returned for
+    what it cost: a partner (``partner``, all its channels as one) or one of the organization's
+    own channels (``channel``). Sales, leads and revenue are as the attribution model credits
+    them (shares of journeys, so fractions), so partners and own channels are judged alike."""
+
+    partner: str | None
+    channel: str | None
+    sales: float
+    leads: float
+    revenue: float
+    cost: float | None
+    cost_per_sale: float | None
+    cost_per_lead: float | None
+    roi: float | None
+
+
+@dataclass(frozen=True)
 class Fairness:
     """Sales revenue each side of a partnership got through the other."""
 
@@ -68,6 +88,8 @@ class KpiReport:
     partners: list[PartnerKpis]
     organic_clv_12m: float | None
     fairness: list[Fairness]
+    channels: list[ChannelKpis]
+    channel_model: str  # the attribution model that credits ``channels``
 
 
 def read_costs(path: Path) -> dict[tuple[str, str], float]:
@@ -126,8 +148,10 @@ def partner_kpis(
     for key, (referred, bought) in _referred(leads, purchases, first, last).items():
         per[key]["referred"] += referred
         per[key]["referred_bought"] += bought
+    own: dict[tuple[str, str], float] = {}
     if costs is None and chosen is not None:  # what is recorded: costs, commissions approved
         costs = kpi_costs(db, org_id, chosen)
+        own = channel_costs(db, org_id, chosen)
     for key, cost in (costs or {}).items():
         if first.isoformat()[:7] <= key[1] <= last.isoformat()[:7]:
             per[key]["cost"] += cost
@@ -143,7 +167,53 @@ def partner_kpis(
     ]
     received = {p: v.get("revenue", 0.0) for p, v in totals.items()}
     fairness = _fairness(db, org_id, first, last, chosen, unit, imbalance, received)
-    return KpiReport(chosen, first, last, months, partners, value.get(ORGANIC), fairness)
+    costed = costs is not None or bool(own)
+    spent: dict[tuple[str | None, str | None], float] = {
+        (p, None): v.get("cost", 0.0) for p, v in totals.items()
+    }
+    for (channel, month), cost in own.items():
+        if first.isoformat()[:7] <= month <= last.isoformat()[:7]:
+            spent[(None, channel)] = spent.get((None, channel), 0.0) + cost
+    channels = _channels(db, org_id, first, last, chosen, unit, spent, costed)
+    return KpiReport(
+        chosen, first, last, months, partners, value.get(ORGANIC), fairness, channels,
+        MODEL_QUOTED,
+    )  # fmt: skip
+
+
+def _channels(
+    db: Database, org_id: int, first: date, last: date, currency: str | None, unit: int,
+    spent: Mapping[tuple[str | None, str | None], float], costed: bool,
+) -> list[ChannelKpis]:  # fmt: skip
+    """Each partner and own channel that was credited a sale or lead or cost something, the
+    largest revenue first."""
+    cells: dict[tuple[str | None, str | None], dict[str, float]] = defaultdict(
+        lambda: defaultdict(float)
+    )
+    for kind, chosen in (("sale", currency), ("lead", None)):
+        if kind == "sale" and currency is None:
+            continue
+        found = source_credit(
+            db, org_id, model=MODEL_QUOTED, kind=kind, currency=chosen, start=first, end=last
+        )
+        for partner, channel, conversions, value in found.credit:
+            cells[(partner, channel)][kind] += conversions
+            if kind == "sale":
+                cells[(partner, channel)]["revenue"] += value / unit
+    for key, cost in spent.items():
+        cells[key]["cost"] += cost
+    rows = []
+    for (partner, channel), v in cells.items():
+        paid = v.get("cost", 0.0) if costed else None
+        sales, leads, revenue = v.get("sale", 0.0), v.get("lead", 0.0), v.get("revenue", 0.0)
+        row = ChannelKpis(
+            partner, channel, sales, leads, revenue, paid,
+            paid / sales if paid is not None and sales else None,
+            paid / leads if paid is not None and leads else None,
+            (revenue - paid) / paid if paid else None,
+        )  # fmt: skip
+        rows.append(row)
+    return sorted(rows, key=lambda r: (-r.revenue, -r.leads, r.partner or "", r.channel or ""))
 
 
 def _new_customers(

@@ -52,18 +52,23 @@ def add_costs(
     """Store cost rows (as ``import_costs`` reads them), all or none; a row stored before is
     not stored again."""
     with db.transaction() as session:
-        rows, seen = [], Counter[str]()
-        for number, record in enumerate(records, start=1):
-            try:
-                values = _row(session, org_id, record)
-            except CrossPromoError as exc:
-                raise InvalidInputError(
-                    f"{source}, row {number}: {exc.message}", row=number
-                ) from None
-            digest = hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()[:40]
-            seen[digest] += 1  # the same row twice in a file is two costs
-            rows.append({**values, "key": f"{digest}:{seen[digest]}"})
-        return CostsImported(len(rows), CostRepository(session).add_new(org_id, rows))
+        return store_costs(session, org_id, records, source)
+
+
+def store_costs(
+    session: Session, org_id: int, records: list[dict[str, Any]], source: str = "costs"
+) -> CostsImported:
+    """``add_costs`` inside the caller's transaction."""
+    rows, seen = [], Counter[str]()
+    for number, record in enumerate(records, start=1):
+        try:
+            values = _row(session, org_id, record)
+        except CrossPromoError as exc:
+            raise InvalidInputError(f"{source}, row {number}: {exc.message}", row=number) from None
+        digest = hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()[:40]
+        seen[digest] += 1  # the same row twice in a file is two costs
+        rows.append({**values, "key": f"{digest}:{seen[digest]}"})
+    return CostsImported(len(rows), CostRepository(session).add_new(org_id, rows))
 
 
 def _row(session: Session, org_id: int, record: dict[str, Any]) -> dict[str, Any]:
@@ -121,10 +126,19 @@ def kpi_costs(db: Database, org_id: int, currency: str) -> dict[tuple[str, str],
     commissions approved that month; None when the organization has recorded neither."""
     with db.reading() as session:
         rows = CostRepository(session).by_partner_month(org_id, currency)
-    if not rows:
-        return None
+    return _in_major(rows, currency) if rows else None
+
+
+def channel_costs(db: Database, org_id: int, currency: str) -> dict[tuple[str, str], float]:
+    """Spend on the organization's own channels per (channel, month), in major units."""
+    with db.reading() as session:
+        rows = CostRepository(session).own_by_channel_month(org_id, currency)
+    return _in_major(rows, currency)
+
+
+def _in_major(rows: list[tuple[str, str, int]], currency: str) -> dict[tuple[str, str], float]:
     unit = minor_per_major(currency)
     costs: dict[tuple[str, str], float] = defaultdict(float)
-    for partner, month, amount in rows:
-        costs[(partner, month)] += amount / unit
+    for name, month, amount in rows:
+        costs[(name, month)] += amount / unit
     return dict(costs)

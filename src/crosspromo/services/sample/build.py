@@ -25,7 +25,7 @@ from crosspromo.sample.tracking import SampleTracking, generate_tracking
 from crosspromo.security import customer_id_hash, customer_id_hashes, normalize_external_id
 from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.services.sample.agreements import write_agreement
-from crosspromo.services.sample.payments import plant_duplicates, settle
+from crosspromo.services.sample.payments import plant_costs, plant_duplicates, settle
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ClickRepository,
@@ -144,6 +144,11 @@ def build_sample(
             experiment = generate_experiment(seed, units)
             _write_experiment(session, experiment, ids[journeys.brand], secret)
             truth["experiment"] = experiment.truth()
+        active = dict(_brands_with_partners(ecosystem))
+        truth["pay"]["costs_minor"] = plant_costs(
+            session, {b: paying[b] for b in active}, {b: list(p) for b, p in active.items()},
+            journeys.brand if journeys is not None else "",
+        )  # fmt: skip
         purchases = _purchases(seed, ecosystem)
         if purchases is not None:
             _write_purchases(session, purchases, ids, secret)

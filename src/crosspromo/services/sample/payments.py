@@ -1,6 +1,7 @@
 """The sample's money: a few sales claimed twice by their partner (the fraud checks' ground
-truth: each is held), commissions computed as of the sample's today for every brand, a payout
-run, the first payout paid and the rest left open."""
+truth: each is held), what the partnerships and the journeys brand's own channels cost,
+commissions computed as of the sample's today for every brand, a payout run, the first payout
+paid and the rest left open."""
 
 from __future__ import annotations
 
@@ -48,6 +49,37 @@ def plant_duplicates(session: Session, brands: dict[str, int]) -> dict[str, list
             planted.setdefault(slug, []).append(values["order_id"])
     ConversionRepository(session).add_many(rows)
     return planted
+
+
+COST_MONTHS = ("2026-10", "2026-11")  # the months the sample's journeys run in
+PARTNER_FEE_MINOR = 20_000  # a fixed fee per partner and month, for its newsletter
+OWN_CHANNEL_MINOR = {"search": 90_000, "brand email": 12_000, "display": 60_000}  # a month
+
+
+def plant_costs(
+    session: Session, brands: dict[str, int], partners: dict[str, list[str]], journeys_brand: str
+) -> dict[str, int]:
+    """Record what each brand's partnerships cost (a fixed fee per partner and month) and what
+    the journeys brand's own channels cost, in the months the journeys run in: per brand, the
+    total in minor units (EUR)."""
+    from crosspromo.services.pay.costs import store_costs  # the costs service, its imports
+
+    totals: dict[str, int] = {}
+    for slug, brand in brands.items():
+        records: list[dict[str, Any]] = [
+            {"partner": partner, "channel": "newsletter", "month": month, "kind": "fixed_fee",
+             "amount_minor": PARTNER_FEE_MINOR, "currency": "EUR", "note": "sample fee"}
+            for partner in partners.get(slug, []) for month in COST_MONTHS
+        ]  # fmt: skip
+        if slug == journeys_brand:
+            records += [
+                {"partner": "", "channel": channel, "month": month, "kind": "other",
+                 "amount_minor": amount, "currency": "EUR", "note": "sample spend"}
+                for channel, amount in OWN_CHANNEL_MINOR.items() for month in COST_MONTHS
+            ]  # fmt: skip
+        store_costs(session, brand, records, "the sample's costs")
+        totals[slug] = sum(int(r["amount_minor"]) for r in records)
+    return totals
 
 
 def settle(db: Database, brand_ids: list[int]) -> dict[str, Any]:

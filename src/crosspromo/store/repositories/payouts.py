@@ -145,6 +145,17 @@ class CostRepository(Repository):
         found += [(r[0], str(r[1])[:7], int(r[2])) for r in earned]
         return found
 
+    def own_by_channel_month(self, org_id: int, currency: str) -> list[tuple[str, str, int]]:
+        """(channel, YYYY-MM, amount) of the organization's costs of its own channels (with no
+        partner) in ``currency``."""
+        c = t.costs.c
+        rows = self.session.execute(
+            select(c.channel, c.month, func.sum(c.amount_minor))
+            .where(c.org_id == org_id, c.currency == currency, c.partnership_id.is_(None))
+            .group_by(c.channel, c.month)
+        )
+        return [(r[0], r[1], int(r[2])) for r in rows]
+
 
 class StatementRepository(Repository):
     """What a partnership's monthly statement sums."""

@@ -218,8 +218,10 @@ def get_kpis(
     currency: Currency = None,
     imbalance: Annotated[float, Query(gt=0.5, lt=1)] = 0.7,
 ) -> KpiReport:
-    """Partnership KPIs per partner and month (costs are not stored yet: cost, CPA, cost per
-    lead, ROI and payback are null here; ``crosspromo kpis --costs FILE`` fills them)."""
+    """Partnership KPIs per partner and month, with the recorded costs (``/costs``) and the
+    approved commissions: cost, CPA, cost per lead, ROI and payback (null until a cost is
+    recorded); and ``channels``: each partner beside the organization's own channels, sales,
+    leads and revenue as one attribution model credits them, against what each cost."""
     return partner_kpis(db, org.id, start=start, end=end, currency=currency, imbalance=imbalance)
 
 
@@ -378,6 +380,7 @@ def customers(request: Request, user: Manager, db: DB) -> Response:
         request, "measure/customers.html", user=user, problem=None, value=value, churn=churn,
         latest=found, label=label,
         kpis=kpis, fairness={f.partner: f for f in kpis.fairness},
+        model_title=model_words(kpis.channel_model)[0],
         value_chart=bar_chart([label(s) for s in by_source],
                               {"12-month value per customer": means}),
         survival_chart=line_chart([f"day {d}" for d in grid], retained, trim=4, totals=False),
