@@ -134,8 +134,10 @@ def test_results_join_sales_after_exposure(world: World) -> None:
         assert result["metrics"]["value"]["mean"] == 1000 * len(buyers) / len(mine)
         if arm != body["control"]:
             sequential = result["metrics"]["converted"]["sequential_p_value"]
+            # the always-valid p-value is the least over the looks (two days here), so it may
+            # fall below the last look's fixed-horizon p-value: a share, nothing more, is sure
             assert sequential is not None
-            assert result["metrics"]["converted"]["p_value"] <= sequential <= 1
+            assert 0 < sequential <= 1
     # 60 units over three arms: the figures are shown, no decision is drawn from them
     assert body["decision"]["action"] == "collecting_data"
     assert "100 per arm are needed" in body["decision"]["reason"]
