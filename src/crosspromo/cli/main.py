@@ -47,6 +47,15 @@ COMMANDS: dict[str, Entry] = {
     "agreements": Entry(
         f"{_CLI}.agree", "agreements_app", "Agreements: terms, and the record both sides sign."
     ),
+    "strategies": Entry(
+        f"{_CLI}.plan", "strategies_app", "Cross-promotion strategies, ranked for a goal."
+    ),
+    "campaigns": Entry(
+        f"{_CLI}.plan", "campaigns_app", "Campaigns with partners, and their plans."
+    ),
+    "calendar": Entry(
+        f"{_CLI}.plan", "calendar_app", "The shared calendar: items, conflicts, blackouts, feeds."
+    ),
     "ledger": Entry(f"{_CLI}.pay", "ledger_app", "The double-entry ledger of commissions."),
     "commissions": Entry(
         f"{_CLI}.pay", "commissions_app", "Commissions from the agreed rules; fraud holds."

@@ -32,6 +32,14 @@ from crosspromo.store.pay_tables import costs as costs
 from crosspromo.store.pay_tables import fraud_settings as fraud_settings
 from crosspromo.store.pay_tables import payout_details as payout_details
 from crosspromo.store.pay_tables import payouts as payouts
+from crosspromo.store.plan_tables import blackouts as blackouts
+from crosspromo.store.plan_tables import calendar_feeds as calendar_feeds
+from crosspromo.store.plan_tables import calendar_items as calendar_items
+from crosspromo.store.plan_tables import campaign_parties as campaign_parties
+from crosspromo.store.plan_tables import campaign_partnerships as campaign_partnerships
+from crosspromo.store.plan_tables import campaigns as campaigns
+from crosspromo.store.plan_tables import checklist_items as checklist_items
+from crosspromo.store.plan_tables import plan_settings as plan_settings
 from crosspromo.store.record_tables import ledger_postings as ledger_postings
 from crosspromo.store.record_tables import ledger_transactions as ledger_transactions
 from crosspromo.store.record_tables import record_entries as record_entries
@@ -202,7 +210,9 @@ links = Table(
     Column("campaign", String(200), nullable=False, server_default=""),
     Column("active", Boolean, nullable=False, server_default="1"),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("campaign_id", Integer, nullable=True),  # the campaign it belongs to (Plan)
     Index("ix_links_org_id", "org_id"),
+    Index("ix_links_campaign", "campaign_id"),
 )
 
 clicks = Table(
@@ -239,7 +249,9 @@ partner_codes = Table(
     Column("kind", String(16), nullable=False),
     Column("active", Boolean, nullable=False, server_default="1"),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("campaign_id", Integer, nullable=True),  # the campaign it belongs to (Plan)
     UniqueConstraint("org_id", "code", name="uq_partner_codes_org_code"),
+    Index("ix_partner_codes_campaign", "campaign_id"),
 )
 
 conversions = Table(
@@ -310,7 +322,9 @@ experiments = Table(
     ),  # the partner the experiment involves, if any
     # what the decision follows: converted or value (the other is reported beside it)
     Column("primary_metric", String(16), nullable=False, server_default="converted"),
+    Column("campaign_id", Integer, nullable=True),  # the campaign it belongs to (Plan)
     UniqueConstraint("salt", name="uq_experiments_salt"),
+    Index("ix_experiments_campaign", "campaign_id"),
 )
 
 exposures = Table(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from crosspromo.domain.money import MAX_MINOR
 from crosspromo.domain.overlap import SharingLevel
+from crosspromo.domain.strategies import Strategy
 from crosspromo.errors import InvalidInputError
 
 FORMAT = "crosspromo-terms/1"
@@ -28,17 +29,6 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 Minor = Annotated[int, Field(ge=0, le=MAX_MINOR)]
 BasisPoints = Annotated[int, Field(ge=0, le=BASIS)]
-
-
-class Strategy(StrEnum):
-    CONTENT = "content_collaboration"
-    EMAIL_SWAP = "email_swap"
-    BUNDLE = "bundle"
-    EVENT = "co_hosted_event"
-    SOCIAL = "social"
-    REFERRAL = "referral_program"
-    SYNDICATION = "content_syndication"
-    CO_SELLING = "co_selling"
 
 
 class Rounding(StrEnum):

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from crosspromo.config import Settings
 from crosspromo.domain import Partnership, PartnershipStatus
+from crosspromo.domain.strategies import Strategy
 from crosspromo.services.agree.agreements import acceptance_body, move_body, terms_body
 from crosspromo.services.agree.history import record_step
 from crosspromo.services.agree.records import append, load
-from crosspromo.services.agree.terms import Strategy, parse_terms, template
+from crosspromo.services.agree.terms import parse_terms, template
 
 _AFTER_ACCEPTANCE = {PartnershipStatus.PAUSED: "pause", PartnershipStatus.ENDED: "end"}
 

@@ -49,6 +49,14 @@ from crosspromo.store.repositories.payouts import (
     PayoutRow,
     StatementRepository,
 )
+from crosspromo.store.repositories.plan import (
+    BlackoutRepository,
+    CalendarRepository,
+    CampaignRepository,
+    ChecklistRepository,
+    FeedRepository,
+    PlanSettingsRepository,
+)
 from crosspromo.store.repositories.profiles import ProfileRepository
 from crosspromo.store.repositories.stats import StatsRepository
 from crosspromo.store.repositories.webhooks import (
@@ -59,6 +67,10 @@ from crosspromo.store.repositories.webhooks import (
 
 __all__ = [
     "ApiKeyRepository",
+    "BlackoutRepository",
+    "CalendarRepository",
+    "CampaignRepository",
+    "ChecklistRepository",
     "ClickRepository",
     "CommissionRepository",
     "ConversionRepository",
@@ -68,6 +80,7 @@ __all__ = [
     "EventRepository",
     "ExperimentOutcomeRepository",
     "ExperimentRepository",
+    "FeedRepository",
     "FraudSettingsRepository",
     "HoldRepository",
     "IdempotencyRepository",
@@ -86,6 +99,7 @@ __all__ = [
     "PayoutDetailsRepository",
     "PayoutRepository",
     "PayoutRow",
+    "PlanSettingsRepository",
     "ProfileRepository",
     "RecordRepository",
     "Repository",

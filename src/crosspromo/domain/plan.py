@@ -1,0 +1,85 @@
+"""The Plan stage's records: campaigns and their lifecycle, calendar items, blackout periods,
+an organization's calendar rules, and the conflicts found among its items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+CAMPAIGN_STEPS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
+    CampaignStatus.DRAFT: frozenset({CampaignStatus.SCHEDULED, CampaignStatus.CANCELLED}),
+    CampaignStatus.SCHEDULED: frozenset(
+        {CampaignStatus.DRAFT, CampaignStatus.LIVE, CampaignStatus.CANCELLED}
+    ),
+    CampaignStatus.LIVE: frozenset({CampaignStatus.DONE, CampaignStatus.CANCELLED}),
+    CampaignStatus.DONE: frozenset(),
+    CampaignStatus.CANCELLED: frozenset(),
+}
+
+
+class ItemKind(StrEnum):
+    SEND = "send"
+    POST = "post"
+    PUBLISH = "publish"
+    LAUNCH = "launch"
+    EVENT = "event"
+    WEBINAR = "webinar"
+
+
+class ConflictKind(StrEnum):
+    SAME_AUDIENCE_CHANNEL = "same_audience_channel"
+    BLACKOUT = "blackout"
+    COMPETING_LAUNCH = "competing_launch"
+    OVERLOAD = "overload"
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarRules:
+    """An organization's calendar rules: the least time between two items for one audience
+    segment on one channel, the most items a segment gets in a week, how near a competitor's
+    launch a launch may be, and the zone its days and weeks are counted in."""
+
+    min_gap_days: int = 3
+    weekly_max: int = 3
+    launch_days: int = 7
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class Blackout:
+    id: int
+    starts_on: date
+    ends_on: date  # included
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarItem:
+    id: int
+    campaign_id: int
+    campaign: str
+    org: str  # the side that put it in
+    kind: ItemKind
+    title: str
+    starts_at: datetime  # aware, UTC
+    timezone: str
+    channel: str
+    audience: str
+    parties: tuple[str, ...]  # the organizations of its campaign (slugs)
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    kind: ConflictKind
+    items: list[int]
+    reason: str

@@ -1,0 +1,277 @@
+"""Campaigns: planned under one agreement (one partner) or several (a multi-partner campaign),
+with a strategy, an objective, channels, audience segments, a budget and each party's share of
+it, an owner per party, and a checklist from the strategy's steps. Every party sees the
+campaign; the organization that planned it moves its status (draft → scheduled → live → done,
+or cancelled)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crosspromo.domain import PartnershipStatus
+from crosspromo.domain.money import MAX_MINOR, check_currency
+from crosspromo.domain.plan import CAMPAIGN_STEPS, CampaignStatus
+from crosspromo.domain.strategies import PROFILES, Goal
+from crosspromo.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from crosspromo.services.plan.strategies import strategy_of
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import OrganizationRepository, PartnershipRepository
+from crosspromo.store.repositories.plan import CampaignRepository, ChecklistRepository
+
+BASIS = 10_000
+MAX_LIST = 20  # channels, segments, targets, partnerships
+MAX_DAYS = 3 * 366
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignInput:
+    name: str
+    strategy: str
+    start: date
+    end: date
+    partnerships: Sequence[int]
+    objective: str | None = None  # default: the goal the strategy serves best
+    budget_minor: int = 0
+    currency: str = "EUR"
+    channels: Sequence[str] = ()  # default: the strategy's channels
+    segments: Sequence[str] = ()  # default: everyone ("all")
+    targets: Mapping[str, float] = field(default_factory=dict)
+    shares: Mapping[str, int] | None = None  # organization slug -> basis points; default equal
+    owners: Mapping[str, str] = field(default_factory=dict)  # organization slug -> who
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    org: str
+    name: str
+    share_bp: int
+    owner: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    id: int
+    title: str
+    org: str  # the side that does it
+    due_on: date
+    done_at: datetime | None
+    done_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignView:
+    id: int
+    name: str
+    strategy: str
+    objective: str
+    status: str
+    starts_on: date
+    ends_on: date
+    budget_minor: int
+    currency: str
+    channels: list[str]
+    segments: list[str]
+    targets: dict[str, float]
+    planned_by: str  # the organization that planned it and moves its status
+    partnerships: list[int]
+    parties: list[Party]
+    next_statuses: list[str]
+    checklist: list[ChecklistItem]
+    created_at: datetime
+    updated_at: datetime
+
+
+def _words(values: Sequence[str], name: str) -> list[str]:
+    found: list[str] = []
+    for value in values:
+        text = " ".join(str(value).split())
+        if not 1 <= len(text) <= 64:
+            raise InvalidInputError(f"each of {name} is 1-64 characters", field=name)
+        if text.casefold() not in {f.casefold() for f in found}:
+            found.append(text)
+    if len(found) > MAX_LIST:
+        raise InvalidInputError(f"at most {MAX_LIST} {name}", field=name)
+    return found
+
+
+def _check(given: CampaignInput) -> tuple[str, str]:
+    name = " ".join(given.name.split())
+    if not 1 <= len(name) <= 200:
+        raise InvalidInputError("name is 1-200 characters", field="name")
+    strategy = strategy_of(given.strategy)
+    objective = given.objective or max(PROFILES[strategy].goals.items(), key=lambda g: g[1])[0]
+    if objective not in {g.value for g in Goal}:
+        raise InvalidInputError(
+            f"objective {objective!r} is not one of {', '.join(g.value for g in Goal)}",
+            field="objective",
+        )
+    if given.end < given.start:
+        raise InvalidInputError("the campaign ends before it starts", field="end")
+    if (given.end - given.start).days > MAX_DAYS:
+        raise InvalidInputError("a campaign runs at most three years", field="end")
+    if isinstance(given.budget_minor, bool) or not 0 <= given.budget_minor <= MAX_MINOR:
+        raise InvalidInputError("budget_minor is a whole number >= 0", field="budget_minor")
+    if not given.partnerships or len(given.partnerships) > MAX_LIST:
+        raise InvalidInputError(
+            f"a campaign runs under 1-{MAX_LIST} partnerships", field="partnerships"
+        )
+    if len(given.targets) > MAX_LIST or any(
+        not 1 <= len(k) <= 64 or not isinstance(v, int | float) or v < 0
+        for k, v in given.targets.items()
+    ):
+        raise InvalidInputError(
+            "targets name up to 20 metrics (1-64 characters), each a number >= 0",
+            field="targets",
+        )
+    return name, str(objective)
+
+
+def create_campaign(db: Database, org_id: int, given: CampaignInput) -> CampaignView:
+    """A draft campaign of ``org_id`` under the given partnerships (each open and ``org_id``'s
+    own), with the strategy's checklist."""
+    name, objective = _check(given)
+    strategy = strategy_of(given.strategy)
+    with db.transaction() as session:
+        orgs = OrganizationRepository(session)
+        partnerships = PartnershipRepository(session)
+        members = [org_id]
+        for partnership_id in dict.fromkeys(given.partnerships):
+            found = partnerships.get_for_org(org_id, partnership_id)
+            if found.status in (PartnershipStatus.ENDED, PartnershipStatus.PAUSED):
+                raise ConflictError(
+                    f"partnership {partnership_id} is {found.status}: campaigns run under "
+                    "open partnerships",
+                    partnership_id=partnership_id,
+                )
+            other = found.other_party(org_id)
+            if other not in members:
+                members.append(other)
+        slugs = {o.id: o.slug for o in orgs.many(members).values()}
+        shares = _shares(given.shares, [slugs[m] for m in members])
+        parties = [(m, shares[slugs[m]], given.owners.get(slugs[m], "")[:200]) for m in members]
+        channels = _words(given.channels or PROFILES[strategy].channels, "channels")
+        values = {
+            "name": name, "strategy": str(strategy), "objective": objective,
+            "status": str(CampaignStatus.DRAFT), "starts_on": given.start,
+            "ends_on": given.end, "budget_minor": given.budget_minor,
+            "currency": check_currency(given.currency), "channels": channels,
+            "segments": _words(given.segments or ["all"], "segments"),
+            "targets": {k: float(v) for k, v in given.targets.items()},
+        }  # fmt: skip
+        repo = CampaignRepository(session)
+        campaign_id = repo.add(org_id, values, list(dict.fromkeys(given.partnerships)), parties)
+        ChecklistRepository(session).add_many(
+            _checklist(campaign_id, strategy, given.start, org_id, members)
+        )
+        return _view(session, repo.get(org_id, campaign_id), org_id)
+
+
+def _shares(given: Mapping[str, int] | None, slugs: Sequence[str]) -> dict[str, int]:
+    if given is None:  # equal parts; the remainder to the organization that plans
+        part, rest = divmod(BASIS, len(slugs))
+        return {s: part + (rest if n == 0 else 0) for n, s in enumerate(slugs)}
+    unknown = sorted(set(given) - set(slugs))
+    if unknown:
+        raise InvalidInputError(
+            f"shares name {', '.join(unknown)}, who take no part", field="shares"
+        )
+    values = {s: given.get(s, 0) for s in slugs}
+    if any(isinstance(v, bool) or not 0 <= v <= BASIS for v in values.values()):
+        raise InvalidInputError("each share is 0-10000 basis points", field="shares")
+    if sum(values.values()) != BASIS:
+        raise InvalidInputError(
+            f"the shares add up to {sum(values.values())} basis points, not 10000",
+            field="shares",
+        )
+    return values
+
+
+def _checklist(
+    campaign_id: int, strategy: Any, start: date, org_id: int, members: Sequence[int]
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for step in PROFILES[strategy].steps:
+        sides = {"brand": members[:1], "partner": members[1:2], "both": members}[step.owner]
+        for side in sides:
+            rows.append({"campaign_id": campaign_id, "position": len(rows), "title": step.title,
+                         "org_id": side, "due_on": start + timedelta(days=step.day)})  # fmt: skip
+    return rows
+
+
+def _view(session: Session, row: Mapping[str, Any], org_id: int) -> CampaignView:
+    return _views(session, [row], org_id)[0]
+
+
+def _views(session: Session, rows: Sequence[Mapping[str, Any]], org_id: int) -> list[CampaignView]:
+    repo = CampaignRepository(session)
+    ids = [r["id"] for r in rows]
+    parties, partnerships = repo.parties(ids), repo.partnerships(ids)
+    planners = OrganizationRepository(session).many({r["org_id"] for r in rows})
+    checklists = ChecklistRepository(session)
+    views = []
+    for r in rows:
+        mine = r["org_id"] == org_id
+        status = CampaignStatus(r["status"])
+        views.append(CampaignView(
+            r["id"], r["name"], r["strategy"], r["objective"], str(status), r["starts_on"],
+            r["ends_on"], r["budget_minor"], r["currency"], list(r["channels"]),
+            list(r["segments"]), dict(r["targets"]), planners[r["org_id"]].slug,
+            sorted(partnerships[r["id"]]),
+            [Party(p["slug"], p["name"], p["share_bp"], p["owner"]) for p in parties[r["id"]]],
+            sorted(str(s) for s in CAMPAIGN_STEPS[status]) if mine else [],
+            [ChecklistItem(c["id"], c["title"], c["org"], c["due_on"], c["done_at"],
+                           c["done_by"]) for c in checklists.for_campaign(r["id"])],
+            r["created_at"], r["updated_at"],
+        ))  # fmt: skip
+    return views
+
+
+def list_campaigns(db: Database, org_id: int) -> list[CampaignView]:
+    """The campaigns ``org_id`` takes part in, the latest start first."""
+    with db.reading() as session:
+        return _views(session, CampaignRepository(session).for_org(org_id), org_id)
+
+
+def get_campaign(db: Database, org_id: int, campaign_id: int) -> CampaignView:
+    with db.reading() as session:
+        return _view(session, CampaignRepository(session).get(org_id, campaign_id), org_id)
+
+
+def set_status(db: Database, org_id: int, campaign_id: int, status: str) -> CampaignView:
+    """Move the campaign along its lifecycle (only the organization that planned it)."""
+    try:
+        wanted = CampaignStatus(status)
+    except ValueError:
+        raise InvalidInputError(
+            f"status {status!r} is not one of {', '.join(s.value for s in CampaignStatus)}",
+            field="status",
+        ) from None
+    with db.transaction() as session:
+        repo = CampaignRepository(session)
+        row = repo.get(org_id, campaign_id, lock=True)
+        if row["org_id"] != org_id:
+            raise PermissionDeniedError("only the organization that planned it moves a campaign")
+        now = CampaignStatus(row["status"])
+        if wanted not in CAMPAIGN_STEPS[now]:
+            allowed = ", ".join(sorted(CAMPAIGN_STEPS[now])) or "none: it is closed"
+            raise ConflictError(
+                f"a {now} campaign cannot become {wanted} (next: {allowed})", status=str(now)
+            )
+        repo.update(campaign_id, status=str(wanted))
+        return _view(session, repo.get(org_id, campaign_id), org_id)
+
+
+def mark_step(
+    db: Database, org_id: int, campaign_id: int, item_id: int, done_by: str | None
+) -> CampaignView:
+    """Tick a checklist item (``done_by``: who did it) or untick it (None)."""
+    with db.transaction() as session:
+        repo = CampaignRepository(session)
+        repo.get(org_id, campaign_id)
+        ChecklistRepository(session).mark(campaign_id, item_id, done_by)
+        return _view(session, repo.get(org_id, campaign_id), org_id)
