@@ -212,13 +212,16 @@ def test_always_valid_p_values_survive_daily_peeking() -> None:
     rng = np.random.default_rng(7)
     looks, per_look = 30, 200
     outcomes = rng.random((RUNS, 2, looks * per_look)) < 0.1
+    # each look's moments of 0/1 outcomes: n, and the conversions (their sum and sum of squares)
+    converted = outcomes.reshape(RUNS, 2, looks, per_look).sum(axis=3).cumsum(axis=2)
     naive = sequential = 0
     for run in range(RUNS):
         cumulative = []
         stopped = False
         for look in range(1, looks + 1):
             upto = look * per_look
-            pair = (moments(outcomes[run, 0, :upto]), moments(outcomes[run, 1, :upto]))
+            a, b = (float(converted[run, arm, look - 1]) for arm in (0, 1))
+            pair = (Moments(upto, a, a), Moments(upto, b, b))
             cumulative.append(pair)
             if not stopped and compare(*pair, BINARY).p_value < 0.05:
                 stopped = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 
 import pytest
 
@@ -15,9 +16,23 @@ from crosspromo.services.accounts.organizations import get_organization, list_or
 from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.services.agree.history import history
 from crosspromo.services.agree.partnerships import list_partnerships
-from crosspromo.services.sample.build import build_sample, sample_summary
+from crosspromo.services.database import open_database
+from crosspromo.services.sample.build import SampleSummary, build_sample, sample_summary
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import CustomerRepository, PartnershipRepository
+from tests.conftest import Snapshot, sample_with_keys
+
+
+@pytest.fixture
+def built(snapshot: Snapshot[dict[str, str]]) -> Iterator[tuple[Database, SampleSummary]]:
+    """The sample of seed 5, scale 5, built once per process and backend (a copy per test),
+    for the tests that read it."""
+    settings, _ = snapshot(*sample_with_keys(5, 5))
+    db = open_database(settings)
+    summary = sample_summary(db)
+    assert summary is not None
+    yield db, summary
+    db.dispose()
 
 
 def test_build_stores_exactly_the_truth(db: Database) -> None:
@@ -40,10 +55,12 @@ def test_build_stores_exactly_the_truth(db: Database) -> None:
     assert len(list_partnerships(db, brand.id)) == 6
 
 
-def test_each_sample_partnership_has_the_history_of_its_status(db: Database) -> None:
+def test_each_sample_partnership_has_the_history_of_its_status(
+    built: tuple[Database, SampleSummary],
+) -> None:
     """The partnership page shows how each sample partnership got where it is: from prospect
     when it started, by allowed steps, to its status when it last changed."""
-    build_sample(db, seed=5, scale=5)
+    db, _ = built
     brand = get_organization(db, "trailhead-outfitters")
     seen = set()
     views = list_partnerships(db, brand.id)
@@ -64,8 +81,8 @@ def test_each_sample_partnership_has_the_history_of_its_status(db: Database) -> 
     assert len(seen) > 1
 
 
-def test_noisy_ids_hash_to_the_canonical_customer(db: Database) -> None:
-    build_sample(db, seed=5, scale=5)
+def test_noisy_ids_hash_to_the_canonical_customer(built: tuple[Database, SampleSummary]) -> None:
+    db, _ = built
     org = get_organization(db, "summit-coffee")
     from crosspromo.sample import generate
 
@@ -118,12 +135,14 @@ def test_sample_tracking_matches_its_truth(db: Database) -> None:
         assert stats.revenue_by_currency.get("EUR", 0) == link["revenue_minor"]
 
 
-def test_sample_journeys_are_stored_and_attributable(db: Database) -> None:
+def test_sample_journeys_are_stored_and_attributable(
+    built: tuple[Database, SampleSummary],
+) -> None:
     from crosspromo.sample.journeys import CHANNELS
     from crosspromo.services.measure.journeys import attribute_tracked
     from crosspromo.store.repositories import TouchpointRepository
 
-    summary = build_sample(db, seed=5, scale=5)
+    db, summary = built
     truth = summary.truth["journeys"]
     brand = get_organization(db, truth["brand"])
     with db.transaction() as s:
@@ -149,10 +168,12 @@ def test_sample_journeys_are_stored_and_attributable(db: Database) -> None:
     )
 
 
-def test_sample_commissions_hold_every_sale_claimed_twice(db: Database) -> None:
+def test_sample_commissions_hold_every_sale_claimed_twice(
+    built: tuple[Database, SampleSummary],
+) -> None:
     from crosspromo.services.pay import holds, payouts
 
-    summary = build_sample(db, seed=5, scale=5)
+    db, summary = built
     planted = summary.truth["pay"]["claimed_twice"]
     assert planted, "the sample claims some sales twice"
     paid = 0
