@@ -302,9 +302,10 @@ BRAND_PAGES = (
     "/", "/partnerships/{partnership}", "/partners", "/partners/outreach?candidate={candidate}",
     "/links", "/tracking", "/attribution", "/experiments", "/customers", "/settings/keys",
     "/settings/domains", "/settings/sharing", "/settings/team", "/settings/webhooks",
-    "/settings/profile", "/account",
+    "/settings/profile", "/account", "/campaigns", "/calendar",
 )  # fmt: skip
-PORTAL_PAGES = ("/portal", "/portal/partnerships/{partnership}", "/account")
+PORTAL_PAGES = ("/portal", "/portal/partnerships/{partnership}", "/account", "/portal/campaigns",
+                "/portal/calendar")  # fmt: skip
 
 
 def _shot_name(path: str, width: int) -> str:

@@ -133,6 +133,7 @@ def test_health_answers_while_a_protocol_message_is_worked_on(
             headers={"content-type": "application/octet-stream"},
         )))  # fmt: skip
         sender.start()
+        begun = time.monotonic()
         waits = []
         with httpx.Client(timeout=30) as client:
             while sender.is_alive():
@@ -141,14 +142,17 @@ def test_health_answers_while_a_protocol_message_is_worked_on(
                 waits.append(time.monotonic() - started)
                 time.sleep(0.05)
         sender.join()
+        worked = time.monotonic() - begun
     assert answer[0].status_code == 200, answer[0].text
     # A blocked loop makes every probe wait for the whole message (seconds). Other test
     # processes share the 2 cores, so one probe may wait for the scheduler: the bound holds
-    # for 95% of the probes, and none waits a second.
+    # for 95% of the probes, and none waits a quarter of the message's time (nor a second,
+    # when the machine is not loaded enough to stretch the message).
     waits.sort()
-    shown = f"{len(waits)} probes, median {waits[len(waits) // 2]:.3f} s, max {waits[-1]:.2f} s"
+    shown = (f"{len(waits)} probes, median {waits[len(waits) // 2]:.3f} s, max "
+             f"{waits[-1]:.2f} s, the message took {worked:.1f} s")  # fmt: skip
     assert waits[int(len(waits) * 0.95) - 1] < 0.2, shown
-    assert waits[-1] < 1.0, shown
+    assert waits[-1] < max(1.0, worked / 4), shown
     assert len(waits) >= 10, f"the message was answered too fast to tell: {shown}"
 
 

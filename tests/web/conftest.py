@@ -6,7 +6,7 @@ import copy
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,9 @@ from crosspromo.services.discover.sessions import open_offer, set_sharing
 from crosspromo.services.measure.experiments import create_experiment
 from crosspromo.services.pay import holds, payouts
 from crosspromo.services.pay.commissions import compute
+from crosspromo.services.plan import calendar
+from crosspromo.services.plan.campaigns import CampaignInput, create_campaign
+from crosspromo.services.plan.feeds import create_feed
 from crosspromo.services.track.conversions import ConversionInput, create_code, record_conversions
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.services.track.outbound import add_endpoint, list_deliveries
@@ -52,6 +55,11 @@ class World:
     overlap_sessions: dict[str, str] = field(default_factory=dict)
     hold_ids: dict[str, int] = field(default_factory=dict)
     payout_ids: dict[str, int] = field(default_factory=dict)
+    campaign_ids: dict[str, int] = field(default_factory=dict)
+    calendar_item_ids: dict[str, int] = field(default_factory=dict)
+    blackout_ids: dict[str, int] = field(default_factory=dict)
+    feed_ids: dict[str, int] = field(default_factory=dict)
+    feed_tokens: dict[str, str] = field(default_factory=dict)
 
     def auth(self, slug: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[slug]}"}
@@ -135,6 +143,15 @@ def build_world(settings: Settings) -> dict[str, Any]:
         ("other", "Toys for dogs", "dog toys"),
     ]:
         save_profile(db, orgs[slug], ProfileInput(about, ("shop",), (offering,), 100, 50, 5))
+    campaign = create_campaign(db, orgs["acme"], CampaignInput(
+        "Acme x Beans spring", "email_swap", date(2026, 3, 1), date(2026, 3, 31), [shared],
+    ))  # fmt: skip
+    item = calendar.add_item(db, orgs["acme"], calendar.ItemInput(
+        campaign.id, "2026-03-02T09:00", "send", "newsletter", "loyal", "Swap mail",
+    ))  # fmt: skip
+    blackout = calendar.add_blackout(db, orgs["acme"], date(2026, 12, 24), date(2026, 12, 26),
+                                     "Christmas")  # fmt: skip
+    feed = create_feed(db, orgs["acme"], "http://testserver")
     db.dispose()
     with TestClient(create_server(settings)) as client:
         client.get(f"/r/{acme_link.code}", headers={"user-agent": "Mozilla/5.0 (X11)"})
@@ -151,6 +168,11 @@ def build_world(settings: Settings) -> dict[str, Any]:
         "overlap_sessions": {"acme": offer.session.id},
         "hold_ids": {"acme": hold.id},
         "payout_ids": {"acme": payout.id},
+        "campaign_ids": {"acme": campaign.id},
+        "calendar_item_ids": {"acme": item.id},
+        "blackout_ids": {"acme": blackout.id},
+        "feed_ids": {"acme": feed.id},
+        "feed_tokens": {"acme": str(feed.url).rsplit("/", 1)[1].removesuffix(".ics")},
     }
 
 

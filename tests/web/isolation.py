@@ -768,3 +768,161 @@ case(
     leaks=_no,
     body=lambda w: {"min_seconds": 30},
 )
+
+
+def _campaign(w: World) -> int:
+    return w.campaign_ids["acme"]
+
+
+case(
+    "GET",
+    "/api/v1/strategies/recommend",
+    path=lambda w: "/api/v1/strategies/recommend?goal=leads&budget_minor=100000&weeks=4",
+    owner="acme",
+    intruder="other",
+    leaks=_no,
+)
+case(
+    "GET",
+    "/api/v1/campaigns",
+    path=lambda w: "/api/v1/campaigns",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: any(c["id"] == _campaign(w) for c in body),
+)
+case(
+    "POST",
+    "/api/v1/campaigns",
+    path=lambda w: "/api/v1/campaigns",
+    owner="acme",
+    intruder="other",
+    owner_status=201,
+    body=lambda w: {"name": "x", "strategy": "social", "start": "2026-04-01",
+                    "end": "2026-04-30", "partnerships": [w.partnership_ids["acme-beans"]]},
+)  # fmt: skip
+case(
+    "GET",
+    "/api/v1/campaigns/{campaign_id}",
+    path=lambda w: f"/api/v1/campaigns/{_campaign(w)}",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "POST",
+    "/api/v1/campaigns/{campaign_id}/status",
+    path=lambda w: f"/api/v1/campaigns/{_campaign(w)}/status",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"status": "scheduled"},
+)
+case(
+    "POST",
+    "/api/v1/campaigns/{campaign_id}/checklist/{item_id}",
+    path=lambda w: f"/api/v1/campaigns/{_campaign(w)}/checklist/1",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"done": True},
+)
+case(
+    "GET",
+    "/api/v1/calendar",
+    path=lambda w: "/api/v1/calendar",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: any(i["id"] == w.calendar_item_ids["acme"] for i in body),
+)
+case(
+    "POST",
+    "/api/v1/calendar/items",
+    path=lambda w: "/api/v1/calendar/items",
+    owner="acme",
+    intruder="other",
+    owner_status=201,
+    body=lambda w: {"campaign_id": _campaign(w), "at": "2026-03-03T09:00", "kind": "post",
+                    "channel": "social", "audience": "loyal", "title": "x"},
+)  # fmt: skip
+case(
+    "DELETE",
+    "/api/v1/campaigns/{campaign_id}/calendar/{item_id}",
+    path=lambda w: f"/api/v1/campaigns/{_campaign(w)}/calendar/{w.calendar_item_ids['acme']}",
+    owner="acme",
+    intruder="other",
+    owner_status=204,
+)
+case(
+    "GET",
+    "/api/v1/calendar/conflicts",
+    path=lambda w: "/api/v1/calendar/conflicts",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: body["conflicts"] != [],
+)
+case(
+    "GET",
+    "/api/v1/calendar/blackouts",
+    path=lambda w: "/api/v1/calendar/blackouts",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: any(b["id"] == w.blackout_ids["acme"] for b in body),
+)
+case(
+    "POST",
+    "/api/v1/calendar/blackouts",
+    path=lambda w: "/api/v1/calendar/blackouts",
+    owner="acme",
+    intruder="other",
+    owner_status=201,
+    leaks=_no,
+    body=lambda w: {"start": "2026-08-01", "end": "2026-08-02", "reason": "summer"},
+)
+case(
+    "DELETE",
+    "/api/v1/calendar/blackouts/{blackout_id}",
+    path=lambda w: f"/api/v1/calendar/blackouts/{w.blackout_ids['acme']}",
+    owner="acme",
+    intruder="other",
+    owner_status=204,
+)
+case(
+    "GET",
+    "/api/v1/calendar/rules",
+    path=lambda w: "/api/v1/calendar/rules",
+    owner="acme",
+    intruder="other",
+    leaks=_no,
+)
+case(
+    "PUT",
+    "/api/v1/calendar/rules",
+    path=lambda w: "/api/v1/calendar/rules",
+    owner="acme",
+    intruder="other",
+    leaks=_no,
+    body=lambda w: {"weekly_max": 5},
+)
+case(
+    "GET",
+    "/api/v1/calendar/feeds",
+    path=lambda w: "/api/v1/calendar/feeds",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: any(f["id"] == w.feed_ids["acme"] for f in body),
+)
+case(
+    "POST",
+    "/api/v1/calendar/feeds",
+    path=lambda w: "/api/v1/calendar/feeds",
+    owner="acme",
+    intruder="other",
+    owner_status=201,
+    leaks=lambda w, body: body["campaign_id"] is not None,
+    body=lambda w: {},
+)
+case(
+    "DELETE",
+    "/api/v1/calendar/feeds/{feed_id}",
+    path=lambda w: f"/api/v1/calendar/feeds/{w.feed_ids['acme']}",
+    owner="acme",
+    intruder="other",
+    owner_status=204,
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -32,6 +32,9 @@ from crosspromo.services.database import open_database
 from crosspromo.services.measure.experiments import create_experiment, list_experiments
 from crosspromo.services.pay import details, fraud, holds, payouts
 from crosspromo.services.pay.commissions import compute
+from crosspromo.services.plan import calendar, campaigns, feeds
+from crosspromo.services.plan.campaigns import CampaignInput, create_campaign
+from crosspromo.services.plan.feeds import create_feed
 from crosspromo.services.track.conversions import (
     ConversionInput,
     create_code,
@@ -42,7 +45,7 @@ from crosspromo.services.track.links import add_domain, create_link, list_links
 from crosspromo.services.track.outbound import add_endpoint, list_endpoints
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, UserRepository
-from crosspromo.web.routes import accounts, agree, discover, measure, pay, track
+from crosspromo.web.routes import accounts, agree, discover, measure, pay, plan, track
 from tests.web.test_dashboard import PASSWORD, _csrf, demo_settings, login  # noqa: F401
 
 BRAND, PARTNER, INTRUDER, OUTSIDER = (
@@ -82,6 +85,14 @@ class Records:
     code: str
     hold: int
     payout: int
+    campaign: int = 0
+    campaign_name: str = ""
+    item: int = 0
+    item_title: str = ""
+    step: int = 0
+    blackout: int = 0
+    blackout_reason: str = ""
+    feed: int = 0
 
 
 def _make(db: Database) -> Records:
@@ -119,7 +130,17 @@ def _make(db: Database) -> Records:
     compute(db, brand_id)
     hold = holds.holds(db, brand_id)[0]
     payout = next(p for p in payouts.payouts(db, brand_id) if p.status == "open")
-    return Records(
+    campaign = create_campaign(db, brand_id, CampaignInput(
+        "Secret winter swap", "email_swap", date(2026, 12, 1), date(2026, 12, 31),
+        [partnership.id],
+    ))  # fmt: skip
+    item = calendar.add_item(db, brand_id, calendar.ItemInput(
+        campaign.id, "2026-12-02T09:00", "send", "newsletter", "loyal", "Secret mail",
+    ))  # fmt: skip
+    blackout = calendar.add_blackout(db, brand_id, date(2026, 12, 24), date(2026, 12, 26),
+                                     "Secret stocktaking")  # fmt: skip
+    feed = create_feed(db, brand_id, "http://testserver")
+    records = Records(
         partnership.id,
         experiment.id,
         link.code,
@@ -135,6 +156,12 @@ def _make(db: Database) -> Records:
         hold.id,
         payout.id,
     )
+    records.campaign, records.campaign_name = campaign.id, campaign.name
+    records.item, records.item_title = item.id, "Secret mail"
+    records.step = campaign.checklist[0].id
+    records.blackout, records.blackout_reason = blackout.id, blackout.reason
+    records.feed = feed.id
+    return records
 
 
 def _state(db: Database, r: Records) -> tuple[Any, ...]:
@@ -155,13 +182,19 @@ def _state(db: Database, r: Records) -> tuple[Any, ...]:
         [(p.id, p.status, p.amount_minor) for p in payouts.payouts(db, brand_id)],
         details.shown(db, brand_id),
         fraud.current(db, brand_id),
+        campaigns.list_campaigns(db, brand_id),
+        calendar.items(db, brand_id),
+        calendar.blackouts(db, brand_id),
+        calendar.rules(db, brand_id),
+        [f.id for f in feeds.feeds(db, brand_id)],
     )
 
 
 @dataclass(frozen=True)
 class Case:
     path: Callable[[Records], str]
-    form: dict[str, str] | None = None  # a POST with these fields (and the form token)
+    # a POST with these fields (and the form token), or what makes them from the records
+    form: dict[str, str] | Callable[[Records], dict[str, str]] | None = None
     who: str = "intruder"  # or "outsider": a partner user of an organization not party to it
     # For pages that list the user's own records: what must not appear on them.
     hidden: Callable[[Records], list[str]] | None = None
@@ -338,6 +371,96 @@ CASES: dict[tuple[str, str], Case] = {
         {"channel": "search", "month": "2026-10", "kind": "other", "amount_minor": "100"},
         status=303,
     ),
+    ("GET", "/campaigns"): Case(
+        lambda r: "/campaigns", hidden=_listing("campaign_name"), status=200
+    ),
+    ("GET", "/portal/campaigns"): Case(
+        lambda r: "/portal/campaigns", who="outsider", hidden=_listing("campaign_name"), status=200
+    ),
+    ("POST", "/campaigns"): Case(  # under the brand's partnership: not the intruder's
+        lambda r: "/campaigns",
+        lambda r: {
+            "name": "x",
+            "strategy": "social",
+            "partnership": str(r.partnership),
+            "start": "2026-12-01",
+            "end": "2026-12-31",
+        },
+    ),
+    ("GET", "/campaigns/{campaign_id}"): Case(lambda r: f"/campaigns/{r.campaign}"),
+    ("GET", "/portal/campaigns/{campaign_id}"): Case(
+        lambda r: f"/portal/campaigns/{r.campaign}", who="outsider"
+    ),
+    ("POST", "/campaigns/{campaign_id}/status"): Case(
+        lambda r: f"/campaigns/{r.campaign}/status", {"status": "cancelled"}
+    ),
+    **{
+        ("POST", f"{side}/campaigns/{{campaign_id}}/items"): Case(
+            lambda r, side=side: f"{side}/campaigns/{r.campaign}/items",
+            {
+                "at": "2026-12-03T09:00",
+                "kind": "post",
+                "channel": "social",
+                "audience": "all",
+                "title": "x",
+                "action": "save",
+            },
+            who="outsider" if side else "intruder",
+        )
+        for side in ("", "/portal")
+    },
+    **{
+        ("POST", f"{side}/campaigns/{{campaign_id}}/items/{{item_id}}/delete"): Case(
+            lambda r, side=side: f"{side}/campaigns/{r.campaign}/items/{r.item}/delete",
+            who="outsider" if side else "intruder",
+        )
+        for side in ("", "/portal")
+    },
+    **{
+        ("POST", f"{side}/campaigns/{{campaign_id}}/checklist/{{item_id}}"): Case(
+            lambda r, side=side: f"{side}/campaigns/{r.campaign}/checklist/{r.step}",
+            {"done": "true"},
+            who="outsider" if side else "intruder",
+        )
+        for side in ("", "/portal")
+    },
+    **{
+        ("GET", f"{side}/calendar"): Case(
+            lambda r, side=side: f"{side}/calendar?month=2026-12",
+            who="outsider" if side else "intruder",
+            hidden=_listing("item_title", "blackout_reason"),
+            status=200,
+        )
+        for side in ("", "/portal")
+    },
+    **{
+        ("POST", f"{side}/calendar/blackouts/{{blackout_id}}/delete"): Case(
+            lambda r, side=side: f"{side}/calendar/blackouts/{r.blackout}/delete",
+            who="outsider" if side else "intruder",
+        )
+        for side in ("", "/portal")
+    },
+    **{
+        ("POST", f"{side}/calendar/feeds/{{feed_id}}/revoke"): Case(
+            lambda r, side=side: f"{side}/calendar/feeds/{r.feed}/revoke",
+            who="outsider" if side else "intruder",
+        )
+        for side in ("", "/portal")
+    },
+    **{  # the visitor's own blackout, rules and feed: 200 (the page), none of the brand's
+        ("POST", f"{side}/calendar/{what}"): Case(
+            lambda r, side=side, what=what: f"{side}/calendar/{what}",
+            form,
+            who="outsider" if side else "intruder",
+            status=status,
+        )
+        for side in ("", "/portal")
+        for what, form, status in (
+            ("blackouts", {"start": "2026-12-01", "end": "2026-12-01", "reason": "own"}, 303),
+            ("rules", {"weekly_max": "4", "timezone": "Europe/Berlin"}, 303),
+            ("feeds", {}, 200),
+        )
+    },
     ("GET", "/portal/earnings"): Case(lambda r: "/portal/earnings", who="outsider", status=200),
     ("POST", "/portal/earnings/details"): Case(  # the outsider's own account
         lambda r: "/portal/earnings/details",
@@ -364,7 +487,7 @@ CASES: dict[tuple[str, str], Case] = {
 def _page_routes() -> set[tuple[str, str]]:
     return {
         (method, route.path)
-        for stage in (accounts, agree, discover, measure, pay, track)
+        for stage in (accounts, agree, discover, measure, pay, plan, track)
         for route in stage.pages.routes
         for method in route.methods  # type: ignore[attr-defined]
     }
@@ -412,8 +535,9 @@ def test_no_page_or_form_reaches_another_organization(setup: Setup) -> None:
                 answer = client.get(path, follow_redirects=False)
             else:
                 token = _csrf(client.get("/account").text)
+                form = case.form(setup.records) if callable(case.form) else case.form
                 answer = client.post(
-                    path, data=(case.form or {}) | {"csrf": token}, follow_redirects=False
+                    path, data=(form or {}) | {"csrf": token}, follow_redirects=False
                 )
             assert answer.status_code == case.status, f"{method} {template}: {answer.text[-3000:]}"
             for secret in case.hidden(setup.records) if case.hidden else []:

@@ -28,7 +28,17 @@ from crosspromo.web.headers import SecurityHeadersMiddleware, hsts_seconds
 from crosspromo.web.limits import BodyLimitMiddleware
 from crosspromo.web.pages import install_redirects
 from crosspromo.web.progress import install_progress
-from crosspromo.web.routes import accounts, agree, discover, docs, health, measure, pay, track
+from crosspromo.web.routes import (
+    accounts,
+    agree,
+    discover,
+    docs,
+    health,
+    measure,
+    pay,
+    plan,
+    track,
+)
 from crosspromo.web.server import ACCESS_LOG_ENV
 
 HERE = Path(__file__).parent
@@ -82,9 +92,19 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=hsts_seconds(settings))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     stages = (accounts, agree, discover, track, measure, pay)
-    routers = [docs.router, health.router, *(stage.api for stage in stages),  # API, then pages
-               discover.overlap, discover.protocol, track.hooks, agree.public,
-               *(stage.pages for stage in stages)]  # fmt: skip
+    routers = [
+        docs.router,
+        health.router,
+        *(stage.api for stage in stages),
+        plan.api,
+        discover.overlap,
+        discover.protocol,
+        track.hooks,
+        agree.public,
+        plan.public,
+        *(stage.pages for stage in stages),
+        plan.pages,
+    ]  # API routes, then pages; fmt: skip
     for router in routers:
         # The routes as declared, not ``include_router``: an inclusion builds every route's
         # validation models again for each app on its first request (about 0.5 s a router);

@@ -223,7 +223,7 @@ def _views(session: Session, rows: Sequence[Mapping[str, Any]], org_id: int) -> 
             list(r["segments"]), dict(r["targets"]), planners[r["org_id"]].slug,
             sorted(partnerships[r["id"]]),
             [Party(p["slug"], p["name"], p["share_bp"], p["owner"]) for p in parties[r["id"]]],
-            sorted(str(s) for s in CAMPAIGN_STEPS[status]) if mine else [],
+            [str(s) for s in CampaignStatus if s in CAMPAIGN_STEPS[status]] if mine else [],
             [ChecklistItem(c["id"], c["title"], c["org"], c["due_on"], c["done_at"],
                            c["done_by"]) for c in checklists.for_campaign(r["id"])],
             r["created_at"], r["updated_at"],
