@@ -926,3 +926,18 @@ case(
     intruder="other",
     owner_status=204,
 )
+case(
+    "GET",
+    "/api/v1/campaigns/{campaign_id}/figures",
+    path=lambda w: f"/api/v1/campaigns/{_campaign(w)}/figures",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "POST",
+    "/api/v1/campaigns/{campaign_id}/attachments",
+    path=lambda w: f"/api/v1/campaigns/{_campaign(w)}/attachments",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"kind": "link", "key": w.link_codes["acme"]},
+)

@@ -183,6 +183,7 @@ def _state(db: Database, r: Records) -> tuple[Any, ...]:
         details.shown(db, brand_id),
         fraud.current(db, brand_id),
         campaigns.list_campaigns(db, brand_id),
+        campaigns.campaign_figures(db, brand_id, r.campaign),
         calendar.items(db, brand_id),
         calendar.blackouts(db, brand_id),
         calendar.rules(db, brand_id),
@@ -405,6 +406,14 @@ CASES: dict[tuple[str, str], Case] = {
                 "title": "x",
                 "action": "save",
             },
+            who="outsider" if side else "intruder",
+        )
+        for side in ("", "/portal")
+    },
+    **{
+        ("POST", f"{side}/campaigns/{{campaign_id}}/attachments"): Case(
+            lambda r, side=side: f"{side}/campaigns/{r.campaign}/attachments",
+            lambda r: {"kind": "link", "key": r.link},
             who="outsider" if side else "intruder",
         )
         for side in ("", "/portal")

@@ -119,6 +119,39 @@ def campaigns_status(
     emit(campaigns.set_status(db, org_id, campaign, to), fmt)
 
 
+@campaigns_app.command("attach")
+def campaigns_attach(
+    ctx: typer.Context,
+    org: str = ORG,
+    campaign: int = typer.Option(..., help="campaign id"),
+    link: str | None = typer.Option(None, help="a link's code"),
+    code: str | None = typer.Option(None, help="a referral or coupon code"),
+    experiment: int | None = typer.Option(None, help="an experiment's id"),
+    detach: bool = typer.Option(False, "--detach", help="take it out of the campaign"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Put one of the organization's links, codes or experiments in a campaign."""
+    given = [(k, v) for k, v in (("link", link), ("code", code), ("experiment", experiment))
+             if v is not None]  # fmt: skip
+    if len(given) != 1:
+        raise InvalidInputError("name one of --link, --code or --experiment")
+    db, org_id = organization(ctx, org)
+    kind, key = given[0]
+    emit(campaigns.attach(db, org_id, campaign, kind, key, detach=detach), fmt)
+
+
+@campaigns_app.command("figures")
+def campaigns_figures(
+    ctx: typer.Context,
+    org: str = ORG,
+    campaign: int = typer.Option(..., help="campaign id"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """What the organization's links and codes in the campaign brought."""
+    db, org_id = organization(ctx, org)
+    emit(campaigns.campaign_figures(db, org_id, campaign), fmt)
+
+
 @calendar_app.command("add")
 def calendar_add(
     ctx: typer.Context,

@@ -167,3 +167,79 @@ def test_the_feed_holds_the_calendar_and_is_revocable(db: Database, plan: dict) 
         feeds.revoke_feed(db, plan["beans"], made.id)
     with pytest.raises(NotFoundError):
         feeds.create_feed(db, plan["hops"], "https://cp.example", plan["campaign:beans"])
+
+
+def test_links_codes_and_experiments_in_a_campaign_and_what_they_brought(
+    db: Database, plan: dict
+) -> None:
+    from datetime import UTC, datetime
+
+    from crosspromo.domain.conversions import CodeKind, ConversionKind
+    from crosspromo.services.measure.experiments import create_experiment
+    from crosspromo.services.track.conversions import (
+        ConversionInput,
+        create_code,
+        record_conversions,
+    )
+    from crosspromo.services.track.links import add_domain, create_link
+
+    acme, campaign = plan["acme"], plan["campaign:beans"]
+    add_domain(db, acme, "acme.example")
+    link = create_link(db, acme, "beans", "https://acme.example/spring", "spring")
+    other = create_link(db, acme, "brew", "https://acme.example/brew", "brew")
+    create_code(db, acme, "beans", "SPRING", CodeKind.COUPON)
+    experiment = create_experiment(db, acme, "Spring offer", partner="beans")
+    campaigns.attach(db, acme, campaign, "link", link.code)
+    campaigns.attach(db, acme, campaign, "code", "SPRING")
+    figures = campaigns.attach(db, acme, campaign, "experiment", experiment.id)
+    assert (figures.links, figures.codes, figures.experiments) == (
+        [link.code], ["SPRING"], [experiment.id],
+    )  # fmt: skip
+    with pytest.raises(InvalidInputError, match="partner takes no part"):
+        campaigns.attach(db, acme, campaign, "link", other.code)  # brew's link, beans' campaign
+    with pytest.raises(NotFoundError):  # beans cannot put acme's link anywhere
+        campaigns.attach(db, plan["beans"], campaign, "link", link.code)
+    record_conversions(db, acme, [
+        ConversionInput(ConversionKind.SALE, datetime(2026, 3, 5, tzinfo=UTC), 4_000, "EUR",
+                        "ann", coupon_code="SPRING", order_id="s1"),
+        ConversionInput(ConversionKind.SALE, datetime(2026, 3, 6, tzinfo=UTC), 9_000, "EUR",
+                        "bob", order_id="s2"),  # through nothing of the campaign
+    ])  # fmt: skip
+    figures = campaigns.campaign_figures(db, acme, campaign)
+    assert (figures.sales, figures.revenue_minor) == (1, {"EUR": 4_000})
+    taken = campaigns.attach(db, acme, campaign, "code", "SPRING", detach=True)
+    assert (taken.codes, taken.sales) == ([], 0)
+
+
+def test_a_live_campaigns_budget_becomes_each_partys_costs(db: Database, plan: dict) -> None:
+    from crosspromo.services.pay.costs import kpi_costs
+    from crosspromo.store.repositories import PartnershipRepository
+
+    acme = plan["acme"]
+    with db.reading() as session:
+        ours = {p.other_party(acme): p.id for p in PartnershipRepository(session).for_org(acme)}
+    both = campaigns.create_campaign(db, acme, CampaignInput(
+        "Coffee week", "social", date(2026, 4, 20), date(2026, 5, 10),
+        [ours[plan["beans"]], ours[plan["brew"]]], budget_minor=90_001,
+        shares={"acme": 5_000, "beans": 2_500, "brew": 2_500},
+    ))  # fmt: skip
+    assert [(p.org, p.share_bp) for p in both.parties] == [
+        ("acme", 5000), ("beans", 2500), ("brew", 2500),
+    ]  # fmt: skip
+    assert kpi_costs(db, acme, "EUR") is None  # nothing before it goes live
+    for status in ("scheduled", "live"):
+        campaigns.set_status(db, acme, both.id, status)
+    # acme's half (450.00, 450.005 rounded half to even) split over its two partners and over
+    # April and May; each partner's quarter (225.00) over the two months
+    assert kpi_costs(db, acme, "EUR") == {
+        ("beans", "2026-04"): 112.5, ("beans", "2026-05"): 112.5,
+        ("brew", "2026-04"): 112.5, ("brew", "2026-05"): 112.5,
+    }  # fmt: skip
+    assert kpi_costs(db, plan["beans"], "EUR") == {
+        ("acme", "2026-04"): 112.5, ("acme", "2026-05"): 112.5,
+    }  # fmt: skip
+    with pytest.raises(InvalidInputError, match="add up to 9000"):
+        campaigns.create_campaign(db, acme, CampaignInput(
+            "Bad shares", "social", date(2026, 4, 20), date(2026, 5, 10), [ours[plan["beans"]]],
+            shares={"acme": 5_000, "beans": 4_000},
+        ))  # fmt: skip

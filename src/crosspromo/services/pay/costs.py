@@ -3,7 +3,8 @@ and month, imported from CSV or Parquet all or nothing (a row imported again add
 the costs the KPIs read: these plus the commissions approved each month.
 
 A ``shared_budget`` row gives the whole budget both parties share: the organization's part is
-stored, split as the terms in force say (its ``cost_share_bp``)."""
+stored, split as the terms in force say (its ``cost_share_bp``). A ``campaign`` row is a party's
+share of a campaign's budget, recorded when the campaign goes live."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from crosspromo.store.repositories import (
     PartnershipRepository,
 )
 
-KINDS = ("fixed_fee", "production", "shared_budget", "other")
+KINDS = ("fixed_fee", "production", "shared_budget", "campaign", "other")
 COLUMNS = ("partner", "channel", "month", "kind", "amount_minor", "currency")
 
 

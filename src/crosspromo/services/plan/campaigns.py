@@ -14,10 +14,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crosspromo.domain import PartnershipStatus
+from crosspromo.domain.commission import part
 from crosspromo.domain.money import MAX_MINOR, check_currency
 from crosspromo.domain.plan import CAMPAIGN_STEPS, CampaignStatus
 from crosspromo.domain.strategies import PROFILES, Goal
-from crosspromo.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from crosspromo.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from crosspromo.services.plan.strategies import strategy_of
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, PartnershipRepository
@@ -263,7 +269,52 @@ def set_status(db: Database, org_id: int, campaign_id: int, status: str) -> Camp
                 f"a {now} campaign cannot become {wanted} (next: {allowed})", status=str(now)
             )
         repo.update(campaign_id, status=str(wanted))
+        if wanted is CampaignStatus.LIVE and row["budget_minor"]:
+            _book_budget(session, row, repo)
         return _view(session, repo.get(org_id, campaign_id), org_id)
+
+
+def _months(start: date, end: date) -> list[str]:
+    months, day = [], start.replace(day=1)
+    while day <= end:
+        months.append(day.isoformat()[:7])
+        day = (day + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _spread(amount: int, parts: int) -> list[int]:
+    """``amount`` in ``parts`` whole parts, the remainder on the first ones."""
+    base, rest = divmod(amount, parts)
+    return [base + (1 if n < rest else 0) for n in range(parts)]
+
+
+def _book_budget(session: Session, row: Mapping[str, Any], repo: CampaignRepository) -> None:
+    """Each party's share of the budget as its costs (Pay), spread evenly over the campaign's
+    months and, for the organization that planned it, over its partnerships in the campaign."""
+    from crosspromo.services.pay.costs import store_costs  # Pay's costs, loaded when used
+
+    campaign_id, planner = row["id"], row["org_id"]
+    parties = repo.parties([campaign_id])[campaign_id]
+    slugs = {p["org_id"]: p["slug"] for p in parties}
+    partnerships = PartnershipRepository(session)
+    pairs = [partnerships.get_for_org(planner, p) for p in repo.partnerships([campaign_id])[
+        campaign_id]]  # fmt: skip
+    months = _months(row["starts_on"], row["ends_on"])
+    channel = (list(row["channels"]) or ["campaign"])[0]
+    for party in parties:
+        share = part(row["budget_minor"] * party["share_bp"], BASIS, "half_even")
+        org = party["org_id"]
+        others = ([slugs[p.other_party(planner)] for p in pairs] if org == planner
+                  else [slugs[planner]])  # fmt: skip
+        records = [
+            {"partner": other, "channel": channel, "month": month, "kind": "campaign",
+             "amount_minor": amount, "currency": row["currency"],
+             "note": f"campaign {campaign_id}: {row['name']}"[:500]}
+            for other, per_partner in zip(others, _spread(share, len(others)), strict=True)
+            for month, amount in zip(months, _spread(per_partner, len(months)), strict=True)
+            if amount
+        ]  # fmt: skip
+        store_costs(session, org, records, f"campaign {campaign_id}")
 
 
 def mark_step(
@@ -275,3 +326,71 @@ def mark_step(
         repo.get(org_id, campaign_id)
         ChecklistRepository(session).mark(campaign_id, item_id, done_by)
         return _view(session, repo.get(org_id, campaign_id), org_id)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignFigures:
+    """What the organization's links and codes in the campaign brought (its own side: the
+    conversions it recorded), and the experiments that belong to it."""
+
+    campaign_id: int
+    links: list[str]
+    codes: list[str]
+    experiments: list[int]
+    clicks: int
+    leads: int
+    sales: int
+    refunds: int
+    revenue_minor: dict[str, int]  # sales per currency, before refunds
+    refunded_minor: dict[str, int]
+
+
+ATTACHABLE = {"link": ("links", "code"), "code": ("partner_codes", "code"),
+              "experiment": ("experiments", "id")}  # fmt: skip
+
+
+def attach(
+    db: Database, org_id: int, campaign_id: int, kind: str, key: str | int,
+    *, detach: bool = False,
+) -> CampaignFigures:  # fmt: skip
+    """Put one of the organization's links, codes or experiments in the campaign (or take it
+    out): its partner, if it names one, must take part in the campaign."""
+    from crosspromo.store import tables as t
+
+    if kind not in ATTACHABLE:
+        raise InvalidInputError(f"attach a link, a code or an experiment, not {kind!r}",
+                                field="kind")  # fmt: skip
+    name, column = ATTACHABLE[kind]
+    table = getattr(t, name)
+    with db.transaction() as session:
+        repo = CampaignRepository(session)
+        repo.get(org_id, campaign_id, lock=True)
+        row = session.execute(
+            table.select().where(table.c.org_id == org_id, table.c[column] == key)
+        ).mappings().first()  # fmt: skip
+        if row is None:
+            raise NotFoundError(f"no {kind} {key!r}", field=kind)
+        members = {p["org_id"] for p in repo.parties([campaign_id])[campaign_id]}
+        partner = row.get("partner_org_id")
+        if not detach and partner is not None and partner not in members:
+            raise InvalidInputError(
+                f"the {kind}'s partner takes no part in the campaign", field=kind
+            )
+        if detach and row["campaign_id"] != campaign_id:
+            raise NotFoundError(f"the {kind} is not in the campaign", field=kind)
+        repo.attach(table, org_id, table.c[column] == key, None if detach else campaign_id)
+    return campaign_figures(db, org_id, campaign_id)
+
+
+def campaign_figures(db: Database, org_id: int, campaign_id: int) -> CampaignFigures:
+    with db.reading() as session:
+        repo = CampaignRepository(session)
+        repo.get(org_id, campaign_id)
+        attached = repo.attached(org_id, campaign_id)
+        found = repo.figures(org_id, campaign_id)
+    counts, amounts = found["counts"], found["amounts"]
+    return CampaignFigures(
+        campaign_id, attached["links"], attached["codes"], attached["experiments"],
+        found["clicks"], counts.get("lead", 0), counts.get("sale", 0), counts.get("refund", 0),
+        amounts.get("sale", {}), amounts.get("refund", {}),
+    )  # fmt: skip

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from crosspromo.domain.plan import Blackout, CalendarItem, CalendarRules, ItemKind
 from crosspromo.errors import NotFoundError
@@ -99,6 +99,48 @@ class CampaignRepository(Repository):
             update(table).where(table.c.org_id == org_id, key).values(campaign_id=campaign_id)
         )
         return int(done.rowcount)  # type: ignore[attr-defined]
+
+    def attached(self, org_id: int, campaign_id: int) -> dict[str, list[Any]]:
+        """The organization's links (codes), partner codes and experiments in the campaign."""
+        found: dict[str, list[Any]] = {}
+        for name, table, key in (("links", t.links, t.links.c.code),
+                                 ("codes", t.partner_codes, t.partner_codes.c.code),
+                                 ("experiments", t.experiments, t.experiments.c.id)):  # fmt: skip
+            rows = self.session.execute(
+                select(key).where(table.c.org_id == org_id, table.c.campaign_id == campaign_id)
+                .order_by(key)
+            )  # fmt: skip
+            found[name] = [r[0] for r in rows]
+        return found
+
+    def figures(self, org_id: int, campaign_id: int) -> dict[str, Any]:
+        """Clicks (not bots) on the organization's links in the campaign, and the conversions
+        through those links or its codes in the campaign: per kind, count and amount per
+        currency."""
+        k, v = t.clicks.c, t.conversions.c
+        links = select(t.links.c.id).where(
+            t.links.c.org_id == org_id, t.links.c.campaign_id == campaign_id
+        )
+        codes = select(t.partner_codes.c.id).where(
+            t.partner_codes.c.org_id == org_id, t.partner_codes.c.campaign_id == campaign_id
+        )
+        clicks = self.session.execute(
+            select(func.count()).where(
+                k.org_id == org_id, k.link_id.in_(links), k.is_bot.is_(False)
+            )
+        ).scalar_one()
+        rows = self.session.execute(
+            select(v.kind, v.currency, func.count(), func.sum(v.amount_minor))
+            .where(v.org_id == org_id, or_(v.link_id.in_(links), v.code_id.in_(codes)))
+            .group_by(v.kind, v.currency)
+        )
+        counts: dict[str, int] = defaultdict(int)
+        amounts: dict[str, dict[str, int]] = defaultdict(dict)
+        for kind, currency, count, amount in rows:
+            counts[kind] += int(count)
+            if currency:
+                amounts[kind][currency] = amounts[kind].get(currency, 0) + int(amount or 0)
+        return {"clicks": int(clicks), "counts": dict(counts), "amounts": dict(amounts)}
 
 
 class ChecklistRepository(Repository):

@@ -68,7 +68,7 @@ class CostRow(Body):
     partner: str = Field("", max_length=64, description="a partner's slug; empty: your own")
     channel: str = Field(min_length=1, max_length=64)
     month: Month
-    kind: Literal["fixed_fee", "production", "shared_budget", "other"]
+    kind: Literal["fixed_fee", "production", "shared_budget", "campaign", "other"]
     amount_minor: int = Field(ge=0, le=10**15)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     note: str = Field("", max_length=500)

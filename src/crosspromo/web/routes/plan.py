@@ -22,7 +22,7 @@ from crosspromo.errors import (
     PermissionDeniedError,
 )
 from crosspromo.services.plan import calendar, campaigns, feeds
-from crosspromo.services.plan.campaigns import CampaignInput, CampaignView
+from crosspromo.services.plan.campaigns import CampaignFigures, CampaignInput, CampaignView
 from crosspromo.services.plan.strategies import Recommendations, partner_fit, recommend
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, PartnershipRepository
@@ -152,6 +152,35 @@ def tick_step(
     campaign_id: SmallId, item_id: SmallId, body: StepDone, org: ApiOrg, db: DB
 ) -> CampaignView:
     return campaigns.mark_step(db, org.id, campaign_id, item_id, body.by if body.done else None)
+
+
+class Attachment(Body):
+    kind: Literal["link", "code", "experiment"]
+    key: str = Field(min_length=1, max_length=64, description="a link's or code's code, or an "
+                     "experiment's id")  # fmt: skip
+    detach: bool = False
+
+
+@api.get("/campaigns/{campaign_id}/figures")
+def figures(campaign_id: SmallId, org: ApiOrg, db: DB) -> CampaignFigures:
+    """What the organization's links and codes in the campaign brought, and its experiments."""
+    return campaigns.campaign_figures(db, org.id, campaign_id)
+
+
+@api.post("/campaigns/{campaign_id}/attachments")
+def attach(campaign_id: SmallId, body: Attachment, org: ApiOrg, db: DB) -> CampaignFigures:
+    """Put one of the organization's links, codes or experiments in the campaign (or take it
+    out with ``detach``)."""
+    return campaigns.attach(db, org.id, campaign_id, body.kind, _key(body.kind, body.key),
+                            detach=body.detach)  # fmt: skip
+
+
+def _key(kind: str, key: str) -> str | int:
+    if kind != "experiment":
+        return key
+    if not key.isdigit() or not 1 <= int(key) <= 2**31 - 1:
+        raise InvalidInputError("an experiment is named by its id", field="key")
+    return int(key)
 
 
 @api.get("/calendar")
@@ -362,6 +391,7 @@ def _campaign_page(
     found = calendar.items(db, user.org_id, campaign_id)
     return page(
         request, "plan/campaign.html", user=user, status_code=status_code, error=error,
+        figures=campaigns.campaign_figures(db, user.org_id, campaign_id),
         campaign=view, items=found, rules=rules, checked=checked, draft=draft or {},
  base=_base(user),
         mine=_slug(db, user.org_id), kinds=[k.value for k in ItemKind],
@@ -442,6 +472,22 @@ def tick_form(
         lambda: campaigns.mark_step(db, user.org_id, campaign_id, item_id,
                                     user.email if done else None),
     )  # fmt: skip
+
+
+@pages.post("/campaigns/{campaign_id}/attachments")
+@pages.post("/portal/campaigns/{campaign_id}/attachments")
+def attach_form(
+    request: Request, user: AnyUser, db: DB, campaign_id: SmallId,
+    kind: Annotated[str, Form(max_length=16)] = "", key: Annotated[str, Form(max_length=64)] = "",
+    detach: Annotated[bool, Form()] = False, csrf: Csrf = "",
+) -> Response:  # fmt: skip
+    """Put one of the organization's links, codes or experiments in the campaign."""
+
+    def take() -> object:
+        return campaigns.attach(db, user.org_id, campaign_id, kind, _key(kind, key.strip()),
+                                detach=detach)  # fmt: skip
+
+    return _campaign_act(request, user, db, campaign_id, csrf, take)
 
 
 @pages.post("/campaigns/{campaign_id}/status")
