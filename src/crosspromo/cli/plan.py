@@ -3,13 +3,11 @@ conflicts, blackout periods and feeds."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 
 from crosspromo.cli.context import organization, settings
 from crosspromo.cli.output import FORMAT_OPTION, OutputFormat, emit
-from crosspromo.domain.clock import parse_date
+from crosspromo.domain.clock import parse_day
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.plan import calendar, campaigns, feeds
 from crosspromo.services.plan.strategies import partner_fit, recommend
@@ -19,13 +17,6 @@ ORG = typer.Option(..., help="slug of the organization")
 strategies_app = typer.Typer(no_args_is_help=True)
 campaigns_app = typer.Typer(no_args_is_help=True)
 calendar_app = typer.Typer(no_args_is_help=True)
-
-
-def _day(value: str, name: str) -> date:
-    day = parse_date(value, name)
-    if day is None:
-        raise InvalidInputError(f"{name} is a day, YYYY-MM-DD", field=name)
-    return day
 
 
 @strategies_app.command("recommend")
@@ -76,7 +67,7 @@ def campaigns_create(
     checklist."""
     db, org_id = organization(ctx, org)
     given = campaigns.CampaignInput(
-        name, strategy, _day(start, "start"), _day(end, "end"), partnership,
+        name, strategy, parse_day(start, "start"), parse_day(end, "end"), partnership,
         objective, budget_minor, currency, channel, segment,
     )  # fmt: skip
     emit(campaigns.create_campaign(db, org_id, given), fmt)
@@ -190,7 +181,8 @@ def calendar_blackout(
 ) -> None:
     """Days the organization promotes nothing."""
     db, org_id = organization(ctx, org)
-    emit(calendar.add_blackout(db, org_id, _day(start, "from"), _day(end, "to"), reason), fmt)
+    first, last = parse_day(start, "from"), parse_day(end, "to")
+    emit(calendar.add_blackout(db, org_id, first, last, reason), fmt)
 
 
 @calendar_app.command("conflicts")

@@ -42,6 +42,14 @@ def parse_date(text: str | None, field: str) -> date | None:
     return day
 
 
+def parse_day(text: str | None, field: str) -> date:
+    """A day that must be given: ``parse_date``, with an empty value refused by name."""
+    day = parse_date(text or None, field)
+    if day is None:
+        raise InvalidInputError(f"{field} is a day, YYYY-MM-DD", field=field)
+    return day
+
+
 def parse_month(text: str, field: str = "month") -> date:
     """``YYYY-MM`` (years 1900 to 2099) as the month's first day, or a clear error."""
     raw = str(text).strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from babel.numbers import format_currency, format_decimal
 
@@ -45,6 +45,21 @@ _DECIMALS = {
 def minor_per_major(currency: str) -> int:
     """How many minor units make one major unit (100 for EUR, 1 for JPY, 1000 for KWD)."""
     return int(10 ** _DECIMALS.get(currency, 2))
+
+
+def parse_major(text: str, currency: str, field: str = "amount") -> int:
+    """An amount typed in major units ("1,500.50"; empty: 0) as minor units of ``currency``,
+    exactly (decimal, never binary floating point), rounded half to even."""
+    cleaned = text.replace(",", "").strip() or "0"
+    try:
+        amount = Decimal(cleaned) * minor_per_major(currency)
+    except InvalidOperation:
+        raise InvalidInputError(f"{field} {text!r} is not an amount", field=field) from None
+    if not amount.is_finite() or not 0 <= amount <= MAX_MINOR:
+        most = money_text(MAX_MINOR // minor_per_major(currency) * minor_per_major(currency),
+                          currency, symbol=False)  # fmt: skip
+        raise InvalidInputError(f"{field} {text!r} is not an amount from 0 to {most}", field=field)
+    return int(amount.to_integral_value(ROUND_HALF_EVEN))
 
 
 def check_currency(code: str, field: str = "currency") -> str:

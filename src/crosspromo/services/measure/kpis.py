@@ -149,11 +149,12 @@ def partner_kpis(
         per[key]["referred"] += referred
         per[key]["referred_bought"] += bought
     own: dict[tuple[str, str], float] = {}
+    months_in = (first.isoformat()[:7], last.isoformat()[:7])  # costs are booked by month
     if costs is None and chosen is not None:  # what is recorded: costs, commissions approved
         costs = kpi_costs(db, org_id, chosen)
         own = channel_costs(db, org_id, chosen)
     for key, cost in (costs or {}).items():
-        if first.isoformat()[:7] <= key[1] <= last.isoformat()[:7]:
+        if months_in[0] <= key[1] <= months_in[1]:
             per[key]["cost"] += cost
     months = [_kpis(p, m, v, costs is not None) for (p, m), v in sorted(per.items())]
     totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -172,7 +173,7 @@ def partner_kpis(
         (p, None): v.get("cost", 0.0) for p, v in totals.items()
     }
     for (channel, month), cost in own.items():
-        if first.isoformat()[:7] <= month <= last.isoformat()[:7]:
+        if months_in[0] <= month <= months_in[1]:
             spent[(None, channel)] = spent.get((None, channel), 0.0) + cost
     channels = _channels(db, org_id, first, last, chosen, unit, spent, costed)
     return KpiReport(

@@ -129,13 +129,29 @@ def items(db: Database, org_id: int, campaign_id: int | None = None) -> list[Cal
         return CalendarRepository(session).visible(org_id, campaign_id)
 
 
-def conflicts(db: Database, org_id: int) -> list[Conflict]:
-    """Every conflict in ``org_id``'s calendar, by its rules."""
+@dataclass(frozen=True, slots=True)
+class CalendarView:
+    """An organization's calendar: every item it sees, its rules and blackout periods, and the
+    conflicts among the items by those rules."""
+
+    items: list[CalendarItem]
+    rules: CalendarRules
+    blackouts: list[Blackout]
+    conflicts: list[Conflict]
+
+
+def overview(db: Database, org_id: int) -> CalendarView:
     with db.reading() as session:
         seen = CalendarRepository(session).visible(org_id)
         rules = PlanSettingsRepository(session).get(org_id)
         blackouts = BlackoutRepository(session).for_org(org_id)
-    return find_conflicts(seen, rules, blackouts, _competitors(db))
+    found = find_conflicts(seen, rules, blackouts, _competitors(db))
+    return CalendarView(seen, rules, blackouts, found)
+
+
+def conflicts(db: Database, org_id: int) -> list[Conflict]:
+    """Every conflict in ``org_id``'s calendar, by its rules."""
+    return overview(db, org_id).conflicts
 
 
 def add_blackout(db: Database, org_id: int, start: date, end: date, reason: str) -> Blackout:

@@ -27,11 +27,16 @@ from crosspromo.errors import (
 from crosspromo.services.plan.strategies import strategy_of
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, PartnershipRepository
-from crosspromo.store.repositories.plan import CampaignRepository, ChecklistRepository
+from crosspromo.store.repositories.plan import (
+    ATTACHABLE,
+    CampaignRepository,
+    ChecklistRepository,
+)
 
 BASIS = 10_000
 MAX_LIST = 20  # channels, segments, targets, partnerships
 MAX_DAYS = 3 * 366
+CLOSED = (PartnershipStatus.ENDED, PartnershipStatus.PAUSED)  # no campaign runs under these
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +153,7 @@ def create_campaign(db: Database, org_id: int, given: CampaignInput) -> Campaign
         members = [org_id]
         for partnership_id in dict.fromkeys(given.partnerships):
             found = partnerships.get_for_org(org_id, partnership_id)
-            if found.status in (PartnershipStatus.ENDED, PartnershipStatus.PAUSED):
+            if found.status in CLOSED:
                 raise ConflictError(
                     f"partnership {partnership_id} is {found.status}: campaigns run under "
                     "open partnerships",
@@ -235,6 +240,15 @@ def _views(session: Session, rows: Sequence[Mapping[str, Any]], org_id: int) -> 
             r["created_at"], r["updated_at"],
         ))  # fmt: skip
     return views
+
+
+def partnership_choices(db: Database, org_id: int) -> list[tuple[int, str]]:
+    """The partnerships a campaign of ``org_id`` may run under: (id, "name (partner)")."""
+    with db.reading() as session:
+        found = [p for p in PartnershipRepository(session).for_org(org_id)
+                 if p.status not in CLOSED]  # fmt: skip
+        names = OrganizationRepository(session).many(p.other_party(org_id) for p in found)
+    return [(p.id, f"{p.name} ({names[p.other_party(org_id)].name})") for p in found]
 
 
 def list_campaigns(db: Database, org_id: int) -> list[CampaignView]:
@@ -345,40 +359,32 @@ class CampaignFigures:
     refunded_minor: dict[str, int]
 
 
-ATTACHABLE = {"link": ("links", "code"), "code": ("partner_codes", "code"),
-              "experiment": ("experiments", "id")}  # fmt: skip
-
-
 def attach(
     db: Database, org_id: int, campaign_id: int, kind: str, key: str | int,
     *, detach: bool = False,
 ) -> CampaignFigures:  # fmt: skip
     """Put one of the organization's links, codes or experiments in the campaign (or take it
     out): its partner, if it names one, must take part in the campaign."""
-    from crosspromo.store import tables as t
-
     if kind not in ATTACHABLE:
         raise InvalidInputError(f"attach a link, a code or an experiment, not {kind!r}",
                                 field="kind")  # fmt: skip
-    name, column = ATTACHABLE[kind]
-    table = getattr(t, name)
+    if kind == "experiment":  # named by its id, as a number or its digits
+        text = str(key).strip()
+        if not text.isdigit() or not 1 <= int(text) <= 2**31 - 1:
+            raise InvalidInputError("an experiment is named by its id", field="key")
+        key = int(text)
     with db.transaction() as session:
         repo = CampaignRepository(session)
         repo.get(org_id, campaign_id, lock=True)
-        row = session.execute(
-            table.select().where(table.c.org_id == org_id, table.c[column] == key)
-        ).mappings().first()  # fmt: skip
-        if row is None:
-            raise NotFoundError(f"no {kind} {key!r}", field=kind)
+        partner, now_in = repo.own(kind, org_id, key)
         members = {p["org_id"] for p in repo.parties([campaign_id])[campaign_id]}
-        partner = row.get("partner_org_id")
         if not detach and partner is not None and partner not in members:
             raise InvalidInputError(
                 f"the {kind}'s partner takes no part in the campaign", field=kind
             )
-        if detach and row["campaign_id"] != campaign_id:
+        if detach and now_in != campaign_id:
             raise NotFoundError(f"the {kind} is not in the campaign", field=kind)
-        repo.attach(table, org_id, table.c[column] == key, None if detach else campaign_id)
+        repo.put_in(kind, org_id, key, None if detach else campaign_id)
     return campaign_figures(db, org_id, campaign_id)
 
 
@@ -390,7 +396,7 @@ def campaign_figures(db: Database, org_id: int, campaign_id: int) -> CampaignFig
         found = repo.figures(org_id, campaign_id)
     counts, amounts = found["counts"], found["amounts"]
     return CampaignFigures(
-        campaign_id, attached["links"], attached["codes"], attached["experiments"],
+        campaign_id, attached["link"], attached["code"], attached["experiment"],
         found["clicks"], counts.get("lead", 0), counts.get("sale", 0), counts.get("refund", 0),
         amounts.get("sale", {}), amounts.get("refund", {}),
     )  # fmt: skip

@@ -16,6 +16,12 @@ from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository, utcnow
 
 MISSING = "no such campaign"
+# What may be put in a campaign: each kind's table and the column that names a row of it.
+ATTACHABLE: dict[str, tuple[Any, str]] = {
+    "link": (t.links, "code"),
+    "code": (t.partner_codes, "code"),
+    "experiment": (t.experiments, "id"),
+}
 
 
 class CampaignRepository(Repository):
@@ -92,25 +98,36 @@ class CampaignRepository(Repository):
             .values(**values, updated_at=utcnow())
         )  # fmt: skip
 
-    def attach(self, table: Any, org_id: int, key: Any, campaign_id: int | None) -> int:
-        """Name the campaign of the organization's row of ``table`` matching ``key`` (a
-        link, a code, an experiment); how many rows changed."""
-        done = self.session.execute(
-            update(table).where(table.c.org_id == org_id, key).values(campaign_id=campaign_id)
-        )
-        return int(done.rowcount)  # type: ignore[attr-defined]
+    def own(self, kind: str, org_id: int, key: str | int) -> tuple[int | None, int | None]:
+        """(the partner it names, the campaign it is in) of the organization's link, code or
+        experiment ``key``; not found when the organization has none by that key."""
+        table, column = ATTACHABLE[kind]
+        row = self.session.execute(
+            select(table.c.partner_org_id, table.c.campaign_id)
+            .where(table.c.org_id == org_id, table.c[column] == key)
+        ).first()  # fmt: skip
+        if row is None:
+            raise NotFoundError(f"no {kind} {key!r}", field=kind)
+        return row[0], row[1]
+
+    def put_in(self, kind: str, org_id: int, key: str | int, campaign_id: int | None) -> None:
+        """Name the campaign (None: none) of the organization's link, code or experiment."""
+        table, column = ATTACHABLE[kind]
+        self.session.execute(
+            update(table).where(table.c.org_id == org_id, table.c[column] == key)
+            .values(campaign_id=campaign_id)
+        )  # fmt: skip
 
     def attached(self, org_id: int, campaign_id: int) -> dict[str, list[Any]]:
-        """The organization's links (codes), partner codes and experiments in the campaign."""
+        """Per kind (link, code, experiment), the keys of the organization's in the campaign."""
         found: dict[str, list[Any]] = {}
-        for name, table, key in (("links", t.links, t.links.c.code),
-                                 ("codes", t.partner_codes, t.partner_codes.c.code),
-                                 ("experiments", t.experiments, t.experiments.c.id)):  # fmt: skip
+        for kind, (table, column) in ATTACHABLE.items():
+            key = table.c[column]
             rows = self.session.execute(
                 select(key).where(table.c.org_id == org_id, table.c.campaign_id == campaign_id)
                 .order_by(key)
             )  # fmt: skip
-            found[name] = [r[0] for r in rows]
+            found[kind] = [r[0] for r in rows]
         return found
 
     def figures(self, org_id: int, campaign_id: int) -> dict[str, Any]:
