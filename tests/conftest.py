@@ -13,6 +13,7 @@ import importlib.util
 import os
 import queue
 import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ from crosspromo.services.sample.build import build_sample
 from crosspromo.store.database import Database
 
 TEST_SECRET = "test-secret-key-0123456789"
+TEST_ASSETS = Path(tempfile.gettempdir()) / "crosspromo-test-assets"
 PG_URL = os.environ.get(
     "CROSSPROMO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -60,6 +62,9 @@ def make_settings(database_url: str, **extra: object) -> Settings:
     # pages wait for their results (a loaded machine must not turn a result into a progress
     # page); tests/web/test_progress.py shows progress with 0
     extra.setdefault("progress_after_seconds", 600)
+    # uploads are kept by their SHA-256, so every test may share one store: a database copied
+    # from a snapshot finds the files its builder kept
+    extra.setdefault("asset_store_url", str(TEST_ASSETS))
     return Settings(database_url=database_url, secret_key=TEST_SECRET, environment="test", **extra)  # type: ignore[arg-type]
 
 

@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     progress_after_seconds: float = Field(default=0.5, ge=0)
     engine: str = Field(default="duckdb", pattern="^(duckdb|spark)$")  # runs analytics queries
     spark_master: str = "local[2]"
+    # co-branded assets: any fsspec URL (file://, s3://, gcs:// ... with its package); empty:
+    # a folder beside the SQLite file, or ./crosspromo-assets
+    asset_store_url: str = ""
+    asset_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)  # one upload
+    # checklist reminders by e-mail: empty host, none are sent
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = True
+    mail_from: str = "crosspromo@localhost"
 
     @field_validator("database_url")
     @classmethod
@@ -98,6 +109,15 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def assets_url(self) -> str:
+        """Where co-branded assets are kept: the setting, else a folder beside the SQLite
+        file, else ``./crosspromo-assets``."""
+        if self.asset_store_url:
+            return self.asset_store_url
+        path = self.sqlite_path()
+        folder = path.with_name(f"{path.stem}-assets") if path else Path("crosspromo-assets")
+        return str(folder.resolve())
 
     def sqlite_path(self) -> Path | None:
         """The database file for a file-backed SQLite URL, else None."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,14 +30,17 @@ from crosspromo.services.discover.sessions import open_offer, set_sharing
 from crosspromo.services.measure.experiments import create_experiment
 from crosspromo.services.pay import holds, payouts
 from crosspromo.services.pay.commissions import compute
-from crosspromo.services.plan import calendar
+from crosspromo.services.plan import assets, calendar, offers
 from crosspromo.services.plan.campaigns import CampaignInput, create_campaign
 from crosspromo.services.plan.feeds import create_feed
 from crosspromo.services.track.conversions import ConversionInput, create_code, record_conversions
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.services.track.outbound import add_endpoint, list_deliveries
+from crosspromo.store.blobs import BlobStore
 from crosspromo.web.app import create_server
 from tests.conftest import Snapshot, agreed
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # what makes a file a PNG is its signature
 
 
 @dataclass
@@ -60,6 +64,10 @@ class World:
     blackout_ids: dict[str, int] = field(default_factory=dict)
     feed_ids: dict[str, int] = field(default_factory=dict)
     feed_tokens: dict[str, str] = field(default_factory=dict)
+    asset_ids: dict[str, int] = field(default_factory=dict)
+    offer_ids: dict[str, int] = field(default_factory=dict)
+    landing_ids: dict[str, int] = field(default_factory=dict)
+    landing_slugs: dict[str, str] = field(default_factory=dict)
 
     def auth(self, slug: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[slug]}"}
@@ -152,6 +160,19 @@ def build_world(settings: Settings) -> dict[str, Any]:
     blackout = calendar.add_blackout(db, orgs["acme"], date(2026, 12, 24), date(2026, 12, 26),
                                      "Christmas")  # fmt: skip
     feed = create_feed(db, orgs["acme"], "http://testserver")
+    blobs = BlobStore(settings.assets_url())
+    asset = assets.upload(db, blobs, orgs["acme"], campaign.id, io.BytesIO(PNG),
+                          filename="banner.png", by="ann@acme", limit=10_000)  # fmt: skip
+    for slug in ("acme", "beans"):
+        assets.review(db, orgs[slug], campaign.id, asset.id, 1, "approved", slug)
+    assets.save_guidelines(db, blobs, orgs["acme"], colours=["#1f6f4a"], dos=["Logo on white"],
+                           donts=[], logo=io.BytesIO(PNG))  # fmt: skip
+    joint = offers.create_offer(db, orgs["acme"], campaign.id, offers.OfferInput(
+        "Camp breakfast", ["Tent", "Coffee"], 9900, date(2026, 3, 1), date(2026, 3, 31),
+        "CAMP-BREAKFAST",
+    ))  # fmt: skip
+    landing = offers.create_landing(db, orgs["acme"], campaign.id, offers.LandingInput(
+        "acme-beans-spring", "Gear and coffee for spring", offer_id=joint.id))  # fmt: skip
     db.dispose()
     with TestClient(create_server(settings)) as client:
         client.get(f"/r/{acme_link.code}", headers={"user-agent": "Mozilla/5.0 (X11)"})
@@ -173,6 +194,10 @@ def build_world(settings: Settings) -> dict[str, Any]:
         "blackout_ids": {"acme": blackout.id},
         "feed_ids": {"acme": feed.id},
         "feed_tokens": {"acme": str(feed.url).rsplit("/", 1)[1].removesuffix(".ics")},
+        "asset_ids": {"acme": asset.id},
+        "offer_ids": {"acme": joint.id},
+        "landing_ids": {"acme": landing.id},
+        "landing_slugs": {"acme": landing.slug},
     }
 
 

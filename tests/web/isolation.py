@@ -25,8 +25,9 @@ class Case:
     # For collection routes: a function that says whether a response body leaks the owner's data.
     leaks: Callable[[World, Any], bool] | None = None
     owner_status: int = 200
-    # For routes that take a file as the body (sent as text/csv) instead of JSON.
+    # For routes that take a file as the body instead of JSON (of ``content_type``).
     content: Callable[[World], bytes] | None = None
+    content_type: str = "text/csv"
 
     def send(self, world: World, slug: str | None) -> Any:
         """The request, with ``slug``'s key (none when None)."""
@@ -36,7 +37,7 @@ class Case:
                 self.method,
                 self.path(world),
                 content=self.content(world),
-                headers={**headers, "content-type": "text/csv"},
+                headers={**headers, "content-type": self.content_type},
             )
         body = self.body(world) if self.body else None
         return world.client.request(self.method, self.path(world), json=body, headers=headers)
@@ -940,4 +941,146 @@ case(
     owner="acme",
     intruder="other",
     body=lambda w: {"kind": "link", "key": w.link_codes["acme"]},
+)
+
+
+def _asset(w: World) -> str:
+    return f"/api/v1/campaigns/{_campaign(w)}/assets/{w.asset_ids['acme']}"
+
+
+_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+case(
+    "GET",
+    "/api/v1/campaigns/{campaign_id}/assets",
+    path=lambda w: f"/api/v1/campaigns/{_campaign(w)}/assets",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "POST",
+    "/api/v1/campaigns/{campaign_id}/assets",
+    path=lambda w: f"/api/v1/campaigns/{_campaign(w)}/assets?filename=new.png",
+    owner="acme",
+    intruder="other",
+    owner_status=201,
+    content=lambda w: _PNG,
+    content_type="application/octet-stream",
+)
+case(
+    "GET",
+    "/api/v1/campaigns/{campaign_id}/assets/{asset_id}",
+    path=_asset,
+    owner="acme",
+    intruder="other",
+)
+case(
+    "POST",
+    "/api/v1/campaigns/{campaign_id}/assets/{asset_id}/versions",
+    path=lambda w: f"{_asset(w)}/versions?filename=v2.png",
+    owner="acme",
+    intruder="other",
+    owner_status=201,
+    content=lambda w: _PNG + b"v2",
+    content_type="application/octet-stream",
+)
+case(
+    "POST",
+    "/api/v1/campaigns/{campaign_id}/assets/{asset_id}/reviews",
+    path=lambda w: f"{_asset(w)}/reviews",
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"version": 1, "decision": "changes_requested"},
+)
+case(
+    "POST",
+    "/api/v1/campaigns/{campaign_id}/assets/{asset_id}/comments",
+    path=lambda w: f"{_asset(w)}/comments",
+    owner="acme",
+    intruder="other",
+    owner_status=201,
+    body=lambda w: {"body": "Looks good"},
+)
+case(
+    "GET",
+    "/api/v1/campaigns/{campaign_id}/assets/{asset_id}/versions/{version}/content",
+    path=lambda w: f"{_asset(w)}/versions/1/content?download=true",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "GET",
+    "/api/v1/assets/offered",
+    path=lambda w: "/api/v1/assets/offered",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: any(o["asset"]["id"] == w.asset_ids["acme"] for o in body),
+)
+case(
+    "GET",
+    "/api/v1/campaigns/{campaign_id}/guidelines",
+    path=lambda w: f"/api/v1/campaigns/{_campaign(w)}/guidelines",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "PUT",
+    "/api/v1/brand-guidelines",
+    path=lambda w: "/api/v1/brand-guidelines",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: body["org"] == "acme",
+    body=lambda w: {"colours": ["#123456"], "dos": ["Smile"]},
+)
+case(
+    "PUT",
+    "/api/v1/brand-guidelines/logo",
+    path=lambda w: "/api/v1/brand-guidelines/logo",
+    owner="acme",
+    intruder="other",
+    leaks=lambda w, body: body["org"] == "acme",
+    content=lambda w: _PNG,
+    content_type="application/octet-stream",
+)
+case(
+    "GET",
+    "/api/v1/campaigns/{campaign_id}/offers",
+    path=lambda w: f"/api/v1/campaigns/{_campaign(w)}/offers",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "POST",
+    "/api/v1/campaigns/{campaign_id}/offers",
+    path=lambda w: f"/api/v1/campaigns/{_campaign(w)}/offers",
+    owner="acme",
+    intruder="other",
+    owner_status=201,
+    body=lambda w: {"title": "Bundle", "items": ["a", "b"], "price_minor": 1000,
+                    "start": "2026-03-01", "end": "2026-03-31", "code": "BUNDLE-2"},
+)  # fmt: skip
+case(
+    "GET",
+    "/api/v1/campaigns/{campaign_id}/landing-pages",
+    path=lambda w: f"/api/v1/campaigns/{_campaign(w)}/landing-pages",
+    owner="acme",
+    intruder="other",
+)
+case(
+    "POST",
+    "/api/v1/campaigns/{campaign_id}/landing-pages",
+    path=lambda w: f"/api/v1/campaigns/{_campaign(w)}/landing-pages",
+    owner="acme",
+    intruder="other",
+    owner_status=201,
+    body=lambda w: {"slug": "another-page", "headline": "Hello"},
+)
+case(
+    "POST",
+    "/api/v1/campaigns/{campaign_id}/landing-pages/{page_id}/publish",
+    path=lambda w: (
+        f"/api/v1/campaigns/{_campaign(w)}/landing-pages/{w.landing_ids['acme']}/publish"
+    ),
+    owner="acme",
+    intruder="other",
+    body=lambda w: {"published": False},
 )

@@ -8,6 +8,7 @@ nothing of the brand's changes, and no page shows the brand's records."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from crosspromo.services.database import open_database
 from crosspromo.services.measure.experiments import create_experiment, list_experiments
 from crosspromo.services.pay import details, fraud, holds, payouts
 from crosspromo.services.pay.commissions import compute
-from crosspromo.services.plan import calendar, campaigns, feeds
+from crosspromo.services.plan import assets, calendar, campaigns, feeds, offers
 from crosspromo.services.plan.campaigns import CampaignInput, create_campaign
 from crosspromo.services.plan.feeds import create_feed
 from crosspromo.services.track.conversions import (
@@ -43,9 +44,11 @@ from crosspromo.services.track.conversions import (
 )
 from crosspromo.services.track.links import add_domain, create_link, list_links
 from crosspromo.services.track.outbound import add_endpoint, list_endpoints
+from crosspromo.store.blobs import BlobStore
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, UserRepository
 from crosspromo.web.routes import accounts, agree, discover, measure, pay, plan, track
+from tests.web.conftest import PNG
 from tests.web.test_dashboard import PASSWORD, _csrf, demo_settings, login  # noqa: F401
 
 BRAND, PARTNER, INTRUDER, OUTSIDER = (
@@ -64,6 +67,7 @@ OWN_OR_PUBLIC = {
     ("POST", "/account/sign-out-everywhere"),
     ("GET", "/invite/{token}"),
     ("POST", "/invite/{token}"),
+    ("GET", "/l/{slug}"),  # a published landing page is public
 }
 
 
@@ -93,6 +97,9 @@ class Records:
     blackout: int = 0
     blackout_reason: str = ""
     feed: int = 0
+    asset: int = 0
+    asset_name: str = ""
+    landing: int = 0
 
 
 def _make(db: Database) -> Records:
@@ -140,6 +147,23 @@ def _make(db: Database) -> Records:
     blackout = calendar.add_blackout(db, brand_id, date(2026, 12, 24), date(2026, 12, 26),
                                      "Secret stocktaking")  # fmt: skip
     feed = create_feed(db, brand_id, "http://testserver")
+    asset = assets.upload(
+        db,
+        BlobStore(db.settings.assets_url()),
+        brand_id,
+        campaign.id,
+        io.BytesIO(PNG),
+        filename="secret.png",
+        by="owner",
+        limit=10_000,
+        name="Secret banner",
+    )
+    with db.transaction() as session:
+        partner_id = OrganizationRepository(session).by_slug(PARTNER).id
+    for org in (brand_id, partner_id):
+        assets.review(db, org, campaign.id, asset.id, 1, "approved", "someone")
+    landing = offers.create_landing(db, brand_id, campaign.id, offers.LandingInput(
+        "secret-winter", "Secret winter"))  # fmt: skip
     records = Records(
         partnership.id,
         experiment.id,
@@ -161,6 +185,7 @@ def _make(db: Database) -> Records:
     records.step = campaign.checklist[0].id
     records.blackout, records.blackout_reason = blackout.id, blackout.reason
     records.feed = feed.id
+    records.asset, records.asset_name, records.landing = asset.id, asset.name, landing.id
     return records
 
 
@@ -188,6 +213,10 @@ def _state(db: Database, r: Records) -> tuple[Any, ...]:
         calendar.blackouts(db, brand_id),
         calendar.rules(db, brand_id),
         [f.id for f in feeds.feeds(db, brand_id)],
+        assets.list_assets(db, brand_id, r.campaign),
+        assets.own_guidelines(db, brand_id),
+        offers.list_offers(db, brand_id, r.campaign),
+        offers.landing_pages(db, brand_id, r.campaign),
     )
 
 
@@ -469,6 +498,49 @@ CASES: dict[tuple[str, str], Case] = {
             ("rules", {"weekly_max": "4", "timezone": "Europe/Berlin"}, 303),
             ("feeds", {}, 200),
         )
+    },
+    **{
+        (method, f"{side}/campaigns/{{campaign_id}}/{what}"): Case(
+            lambda r, side=side, what=what: (
+                f"{side}/campaigns/{r.campaign}/"
+                + what.format(asset_id=r.asset, version=1, page_id=r.landing)
+            ),
+            form,
+            who="outsider" if side else "intruder",
+        )  # fmt: skip
+        for side in ("", "/portal")
+        for method, what, form in (
+            ("POST", "assets", {"name": "x"}),
+            ("GET", "assets/{asset_id}", None),
+            ("POST", "assets/{asset_id}/versions", {}),
+            ("POST", "assets/{asset_id}/review", {"version": "1", "decision": "approved"}),
+            ("GET", "assets/{asset_id}/versions/{version}", None),
+            (
+                "POST",
+                "offers",
+                {
+                    "title": "x",
+                    "items": "a",
+                    "price": "1",
+                    "start": "2026-12-01",
+                    "end": "2026-12-02",
+                    "code": "STEAL",
+                },
+            ),
+            ("POST", "landing-pages", {"slug": "stolen-page", "headline": "x"}),
+            ("POST", "landing-pages/{page_id}/publish", {"published": "false"}),
+        )  # fmt: skip
+    },
+    **{  # the visitor's own guidelines; none of the brand's assets offered
+        (method, f"{side}/brand"): Case(
+            lambda r, side=side: f"{side}/brand",
+            form,
+            who="outsider" if side else "intruder",
+            status=status,
+            hidden=_listing("asset_name"),
+        )  # fmt: skip
+        for side in ("", "/portal")
+        for method, form, status in (("GET", None, 200), ("POST", {"colours": "#123456"}, 303))
     },
     ("GET", "/portal/earnings"): Case(lambda r: "/portal/earnings", who="outsider", status=200),
     ("POST", "/portal/earnings/details"): Case(  # the outsider's own account

@@ -56,6 +56,13 @@ COMMANDS: dict[str, Entry] = {
     "calendar": Entry(
         f"{_CLI}.plan", "calendar_app", "The shared calendar: items, conflicts, blackouts, feeds."
     ),
+    "assets": Entry(
+        f"{_CLI}.plan_assets", "assets_app", "Co-branded assets, their reviews; guidelines."
+    ),
+    "offers": Entry(f"{_CLI}.plan_assets", "offers_app", "Joint offers and bundles."),
+    "landing": Entry(
+        f"{_CLI}.plan_assets", "landing_app", "Co-branded landing pages served at /l/SLUG."
+    ),
     "ledger": Entry(f"{_CLI}.pay", "ledger_app", "The double-entry ledger of commissions."),
     "commissions": Entry(
         f"{_CLI}.pay", "commissions_app", "Commissions from the agreed rules; fraud holds."

@@ -3,6 +3,8 @@ redirects, and telling bots from people."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 import string
@@ -175,6 +177,12 @@ def with_click_id(destination: str, click_id: str) -> str:
     separator = "&" if urlsplit(destination).query else "?"
     base, hash_mark, fragment = destination.partition("#")
     return f"{base}{separator}{CLICK_PARAM}={click_id}{hash_mark}{fragment}"
+
+
+def visitor_hash(salt: bytes, address: str, user_agent: str) -> str:
+    """One visitor for the day the salt belongs to: a keyed hash of the address and agent,
+    never the address itself (the salt is deleted the next day)."""
+    return hmac.new(salt, f"{address}|{user_agent}".encode(), hashlib.sha256).hexdigest()
 
 
 def is_bot(user_agent: str, method: str) -> bool:

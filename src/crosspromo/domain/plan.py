@@ -83,3 +83,29 @@ class Conflict:
     kind: ConflictKind
     items: list[int]
     reason: str
+
+
+class Decision(StrEnum):
+    """A party's word on one version of a co-branded asset."""
+
+    APPROVED = "approved"
+    CHANGES_REQUESTED = "changes_requested"
+
+
+class AssetState(StrEnum):
+    """Where a version stands: usable only once every party of the campaign approved it."""
+
+    IN_REVIEW = "in_review"  # nobody has decided yet
+    PARTLY_APPROVED = "partly_approved"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+
+    @classmethod
+    def of(cls, parties: set[str], decisions: dict[str, str]) -> AssetState:
+        """The state, given the parties (slugs) and each one's decision so far."""
+        if Decision.CHANGES_REQUESTED in decisions.values():
+            return cls.CHANGES_REQUESTED
+        approved = {org for org, d in decisions.items() if d == Decision.APPROVED}
+        if parties and parties <= approved:
+            return cls.APPROVED
+        return cls.PARTLY_APPROVED if approved else cls.IN_REVIEW

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     ForeignKey,
@@ -16,7 +17,7 @@ from sqlalchemy import (
     Table,
 )
 
-from crosspromo.store.columns import UTCDateTime, metadata, org_ref
+from crosspromo.store.columns import BigId, UTCDateTime, metadata, org_ref
 
 
 def _campaign_ref(nullable: bool = False) -> Column[int]:
@@ -140,4 +141,139 @@ calendar_feeds = Table(  # secret iCal addresses: the store keeps the token's di
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
     Index("ix_calendar_feeds_org", "org_id"),
+)
+
+# Co-branded assets: each upload is a version (its bytes in the blob store, named by their
+# SHA-256); every party of the campaign reviews each version, and one is usable once all have
+# approved it.
+assets = Table(
+    "assets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _campaign_ref(),
+    org_ref("org_id"),  # the side that made it
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_assets_campaign", "campaign_id"),
+)
+
+asset_versions = Table(
+    "asset_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("filename", String(200), nullable=False),  # as uploaded: shown, never trusted
+    Column("content_type", String(64), nullable=False),  # from the content
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", String(320), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ux_asset_versions", "asset_id", "number", unique=True),
+)
+
+asset_reviews = Table(  # one decision per version and party, the last one kept
+    "asset_reviews",
+    metadata,
+    Column(
+        "version_id",
+        Integer,
+        ForeignKey("asset_versions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    org_ref("org_id"),
+    Column("decision", String(24), nullable=False),  # approved, changes_requested
+    Column("reviewer", String(320), nullable=False),
+    Column("reviewed_at", UTCDateTime, nullable=False),
+    Index("ux_asset_reviews", "version_id", "org_id", unique=True),
+)
+
+asset_comments = Table(
+    "asset_comments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("asset_id", Integer, ForeignKey("assets.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),  # the version it is about
+    org_ref("org_id"),
+    Column("author", String(320), nullable=False),
+    Column("body", String(2000), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_asset_comments_asset", "asset_id"),
+)
+
+asset_downloads = Table(  # downloads of an approved version, per organization
+    "asset_downloads",
+    metadata,
+    Column(
+        "version_id",
+        Integer,
+        ForeignKey("asset_versions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    org_ref("org_id"),
+    Column("count", Integer, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+    Index("ux_asset_downloads", "version_id", "org_id", unique=True),
+)
+
+brand_guidelines = Table(  # shown beside every asset under review
+    "brand_guidelines",
+    metadata,
+    org_ref("org_id", primary_key=True),
+    Column("colours", JSON, nullable=False),  # ["#1f6f4a", ...]
+    Column("dos", JSON, nullable=False),  # [str]
+    Column("donts", JSON, nullable=False),  # [str]
+    Column("voice", String(500), nullable=False),
+    Column("logo_sha256", String(64), nullable=True),  # in the blob store
+    Column("logo_type", String(64), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Joint offers (a bundle or an offer at a special price) and co-branded landing pages.
+offers = Table(
+    "offers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _campaign_ref(),
+    org_ref("org_id"),  # the side that made it
+    Column("title", String(200), nullable=False),
+    Column("description", String(2000), nullable=False),
+    Column("items", JSON, nullable=False),  # [str]
+    Column("price_minor", BigInteger, nullable=False),
+    Column("regular_minor", BigInteger, nullable=True),  # the items' price bought apart
+    Column("currency", String(3), nullable=False),
+    Column("shares", JSON, nullable=False),  # {organization slug: basis points}
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("code", String(64), nullable=False),  # what a customer types to redeem it
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ux_offers_campaign_code", "campaign_id", "code", unique=True),
+)
+
+landing_pages = Table(
+    "landing_pages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _campaign_ref(),
+    org_ref("org_id"),  # the side that made it
+    Column("slug", String(64), nullable=False, unique=True),  # served at /l/{slug}
+    Column("headline", String(200), nullable=False),
+    Column("body", String(4000), nullable=False),
+    Column("offer_id", Integer, ForeignKey("offers.id", ondelete="SET NULL"), nullable=True),
+    Column("published", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_landing_pages_campaign", "campaign_id"),
+)
+
+landing_views = Table(  # append-only; joined to a later click by the same visitor that day
+    "landing_views",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("page_id", Integer, ForeignKey("landing_pages.id", ondelete="CASCADE"), nullable=False),
+    Column("visitor_hash", String(64), nullable=False),
+    Column("viewed_at", UTCDateTime, nullable=False),
+    Column("is_bot", Boolean, nullable=False),
+    Index("ix_landing_views_page_time", "page_id", "viewed_at"),
+    Index("ix_landing_views_visitor", "visitor_hash"),
 )

@@ -3,8 +3,6 @@ durably, and answers 302 to the allow-listed destination with our click id appen
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +10,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from crosspromo.domain.links import Link, is_bot, new_click_id, with_click_id
+from crosspromo.domain.links import Link, is_bot, new_click_id, visitor_hash, with_click_id
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import LinkRepository, SaltRepository
 from crosspromo.tracking.clicks import ClickWriter
@@ -96,7 +94,7 @@ class RedirectApp:
         address = client[0] if client else ""
         now = datetime.now(UTC)
         salt = await self.salts.today(now)
-        visitor = hmac.new(salt, f"{address}|{agent}".encode(), hashlib.sha256).hexdigest()
+        visitor = visitor_hash(salt, address, agent)
         click_id = new_click_id()
         await self.writer.record(
             {

@@ -19,6 +19,7 @@ from crosspromo.services.accounts.secrets import reseal_all
 from crosspromo.services.agree.records import end_due
 from crosspromo.services.database import open_database
 from crosspromo.services.track.outbound import DispatcherThread
+from crosspromo.store.blobs import BlobStore
 from crosspromo.tracking.clicks import ClickWriter
 from crosspromo.tracking.redirect import RedirectApp, RedirectFastPath
 from crosspromo.web import formats
@@ -39,6 +40,7 @@ from crosspromo.web.routes import (
     plan,
     track,
 )
+from crosspromo.web.routes.plan.assets import FORM_OVERHEAD, UPLOADS
 from crosspromo.web.server import ACCESS_LOG_ENV
 
 HERE = Path(__file__).parent
@@ -87,8 +89,11 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     install_error_handlers(app)
     install_progress(app, settings.progress_after_seconds)
     install_redirects(app)
-    overlap = dict.fromkeys(discover.LARGE_BODIES, settings.overlap_max_bytes)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, larger=overlap)
+    app.state.blobs = BlobStore(settings.assets_url())
+    larger = dict.fromkeys(discover.LARGE_BODIES, settings.overlap_max_bytes)
+    # uploads (assets, logos): allowed by their routes only once the caller is known
+    larger |= dict.fromkeys(UPLOADS, settings.asset_max_bytes + FORM_OVERHEAD)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, larger=larger)
     app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=hsts_seconds(settings))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     stages = (accounts, agree, discover, track, measure, pay)

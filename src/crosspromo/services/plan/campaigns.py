@@ -163,7 +163,7 @@ def create_campaign(db: Database, org_id: int, given: CampaignInput) -> Campaign
             if other not in members:
                 members.append(other)
         slugs = {o.id: o.slug for o in orgs.many(members).values()}
-        shares = _shares(given.shares, [slugs[m] for m in members])
+        shares = party_shares(given.shares, [slugs[m] for m in members])
         parties = [(m, shares[slugs[m]], given.owners.get(slugs[m], "")[:200]) for m in members]
         channels = _words(given.channels or PROFILES[strategy].channels, "channels")
         values = {
@@ -182,7 +182,8 @@ def create_campaign(db: Database, org_id: int, given: CampaignInput) -> Campaign
         return _view(session, repo.get(org_id, campaign_id), org_id)
 
 
-def _shares(given: Mapping[str, int] | None, slugs: Sequence[str]) -> dict[str, int]:
+def party_shares(given: Mapping[str, int] | None, slugs: Sequence[str]) -> dict[str, int]:
+    """Each party's share in basis points: ``given`` (adding up to 10,000), else equal parts."""
     if given is None:  # equal parts; the remainder to the organization that plans
         part, rest = divmod(BASIS, len(slugs))
         return {s: part + (rest if n == 0 else 0) for n, s in enumerate(slugs)}

@@ -46,13 +46,18 @@ class Repository:
         if not done.rowcount:  # type: ignore[attr-defined]
             raise NotFoundError(missing)
 
-    def _upsert(self, table: Any, values: dict[str, Any], key: str = "org_id") -> None:
-        """Insert the row, or update every other column of the row with the same ``key``."""
+    def _upsert(
+        self, table: Any, values: dict[str, Any], key: str | Sequence[str] = "org_id",
+        changes: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        """Insert the row, or update every other column of the row with the same ``key``
+        (one column or several; ``changes``: what to set instead, given the new row)."""
+        keys = [key] if isinstance(key, str) else list(key)
         dialect = self.session.connection().dialect.name
         insert_or = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = insert_or(table).values(**values)
-        changed = {k: statement.excluded[k] for k in values if k != key}
-        self.session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))
+        changed = changes or {k: statement.excluded[k] for k in values if k not in keys}
+        self.session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed))
 
     def _insert_new(
         self, table: Any, rows: Sequence[dict[str, Any]], key: list[str], stamp: str = "recorded_at"

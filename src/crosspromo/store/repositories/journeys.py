@@ -26,6 +26,7 @@ EVENT_SCHEMA = pa.schema(
     ]
 )
 CLICK_CHANNEL = "partner link"  # a tracked click on a link without a campaign name
+LANDING_CHANNEL = "landing page"  # a co-branded landing page seen before a tracked click
 
 
 class TouchpointRepository(Repository):
@@ -88,6 +89,21 @@ class JourneyRepository(Repository):
             )
             .where(k.org_id == org_id, k.is_bot.is_(False), _within(k.clicked_at, since, until))
         )
+        w, lp = t.landing_views.c, t.landing_pages.c
+        landing = (  # a landing page of the link's campaign, seen by that visitor before
+            select(named_clicks.c.customer, w.viewed_at, literal(LANDING_CHANNEL), partner.c.slug)
+            .select_from(
+                named_clicks.join(t.clicks, k.click_id == named_clicks.c.click_id)
+                .join(t.links, t.links.c.id == k.link_id)
+                .join(t.landing_pages, lp.campaign_id == t.links.c.campaign_id)
+                .join(t.landing_views, and_(w.page_id == lp.id, w.visitor_hash == k.visitor_hash,
+                                            w.viewed_at <= k.clicked_at))
+                .join(partner, partner.c.id == k.partner_org_id)
+            )
+            .where(k.org_id == org_id, k.is_bot.is_(False), w.is_bot.is_(False),
+                   _within(w.viewed_at, since, until))
+            .distinct()
+        )  # fmt: skip
         c = t.partner_codes.c
         codes = (
             select(customer, v.occurred_at, c.kind + literal(" code"), partner.c.slug)
@@ -102,7 +118,7 @@ class JourneyRepository(Repository):
             named, v.kind == kind, *([v.currency == currency] if currency else []),
             _within(v.occurred_at, converted_since, None),
         )  # fmt: skip
-        touches = [r for query in (imported, clicks, codes) for r in self._rows(query)]
+        touches = [r for query in (imported, clicks, landing, codes) for r in self._rows(query)]
         conversions = self._rows(converted)
         columns = list(zip(*touches, strict=True)) or [(), (), (), ()]
         ends = list(zip(*conversions, strict=True)) or [(), (), ()]

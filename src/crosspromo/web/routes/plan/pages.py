@@ -22,7 +22,7 @@ from crosspromo.errors import (
     PermissionDeniedError,
 )
 from crosspromo.services.accounts.organizations import organization_slugs
-from crosspromo.services.plan import calendar, campaigns, feeds
+from crosspromo.services.plan import assets, calendar, campaigns, feeds, offers
 from crosspromo.services.plan.campaigns import CampaignInput
 from crosspromo.services.plan.strategies import Recommendations, recommend
 from crosspromo.store.database import Database
@@ -35,10 +35,10 @@ from crosspromo.web.schemas import SmallId
 # the organization that planned a campaign moves its status. Changes are CSRF-checked forms,
 # for an owner or manager in the dashboard and for the partner's users in the portal.
 pages = APIRouter(include_in_schema=False)
-_REFUSED = (InvalidInputError, ConflictError, NotFoundError, PermissionDeniedError)
+REFUSED = (InvalidInputError, ConflictError, NotFoundError, PermissionDeniedError)
 
 
-def _base(user: User) -> str:
+def base_of(user: User) -> str:
     return "/portal" if user.role.uses_portal else ""
 
 
@@ -59,7 +59,7 @@ def _campaigns_page(
         campaigns=campaigns.list_campaigns(db, user.org_id),
         partnerships=campaigns.partnership_choices(db, user.org_id),
         strategies=list(PROFILES.values()), ranked=ranked, asked=asked or {},
-        base=_base(user), today=date.today().isoformat(),
+        base=base_of(user), today=date.today().isoformat(),
     )  # fmt: skip
 
 
@@ -75,7 +75,7 @@ def campaigns_page(
 ) -> Response:
     """The campaigns the organization takes part in; with a goal, the strategies ranked."""
     if request.url.path.startswith("/portal") != user.role.uses_portal:
-        return RedirectResponse(f"{_base(user)}/campaigns", 303)
+        return RedirectResponse(f"{base_of(user)}/campaigns", 303)
     ranked, error = None, None
     if goal:
         try:
@@ -110,9 +110,16 @@ def create_form(
             segments=[s for s in segments.split(",") if s.strip()],
         )  # fmt: skip
         made = campaigns.create_campaign(db, user.org_id, given)
-    except _REFUSED as exc:
+    except REFUSED as exc:
         return _campaigns_page(request, user, db, error=exc.message, status_code=exc.http_status)
     return RedirectResponse(f"/campaigns/{made.id}", 303)
+
+
+def campaign_page_with(
+    request: Request, user: User, db: Database, campaign_id: int, error: str, status_code: int
+) -> Response:
+    """The campaign's page with what went wrong (a form of another module refused)."""
+    return _campaign_page(request, user, db, campaign_id, error=error, status_code=status_code)
 
 
 def _campaign_page(
@@ -126,8 +133,11 @@ def _campaign_page(
     return page(
         request, "plan/campaign.html", user=user, status_code=status_code, error=error,
         figures=campaigns.campaign_figures(db, user.org_id, campaign_id),
+        assets=assets.list_assets(db, user.org_id, campaign_id),
+        offers=offers.list_offers(db, user.org_id, campaign_id),
+        landings=offers.landing_pages(db, user.org_id, campaign_id),
         campaign=view, items=found, rules=rules, checked=checked, draft=draft or {},
- base=_base(user),
+ base=base_of(user),
         mine=organization_slugs(db, {user.org_id})[user.org_id], kinds=[k.value for k in ItemKind],
         local=calendar.local,
     )  # fmt: skip
@@ -139,7 +149,7 @@ def campaign_page(request: Request, user: AnyUser, db: DB, campaign_id: SmallId)
     return _campaign_page(request, user, db, campaign_id)
 
 
-def _acting(user: User) -> None:
+def acting(user: User) -> None:
     """A dashboard analyst may look but not change anything; partner users act for their
     organization in the portal."""
     if not user.role.uses_portal and user.role not in EDITORS:
@@ -164,18 +174,18 @@ def item_form(
 ) -> Response:
     """Check an item's conflicts before saving it (the form keeps what was typed), or save it."""
     check_csrf(request, csrf)
-    _acting(user)
+    acting(user)
     draft = {"at": at, "kind": kind, "channel": channel, "audience": audience, "title": title,
              "timezone": timezone}  # fmt: skip
     given = calendar.ItemInput(campaign_id, at, kind, channel, audience, title, timezone or None)
     try:
         saved = calendar.add_item(db, user.org_id, given, check_only=action == "check")
-    except _REFUSED as exc:
+    except REFUSED as exc:
         return _campaign_page(request, user, db, campaign_id, error=exc.message,
                               status_code=exc.http_status, draft=draft)  # fmt: skip
     if action == "check":
         return _campaign_page(request, user, db, campaign_id, checked=saved, draft=draft)
-    return RedirectResponse(f"{_base(user)}/campaigns/{campaign_id}#calendar", 303)
+    return RedirectResponse(f"{base_of(user)}/campaigns/{campaign_id}#calendar", 303)
 
 
 @pages.post("/campaigns/{campaign_id}/items/{item_id}/delete")
@@ -233,13 +243,13 @@ def _campaign_act(
     request: Request, user: User, db: Database, campaign_id: int, csrf: str, take: Any
 ) -> Response:
     check_csrf(request, csrf)
-    _acting(user)
+    acting(user)
     try:
         take()
-    except _REFUSED as exc:
+    except REFUSED as exc:
         return _campaign_page(request, user, db, campaign_id, error=exc.message,
                               status_code=exc.http_status)  # fmt: skip
-    return RedirectResponse(f"{_base(user)}/campaigns/{campaign_id}", 303)
+    return RedirectResponse(f"{base_of(user)}/campaigns/{campaign_id}", 303)
 
 
 def _calendar_page(
@@ -261,7 +271,7 @@ def _calendar_page(
         request, "plan/calendar.html", user=user, status_code=status_code, error=error,
         month=month, weeks=weeks, days=days, zone=zone, rules=shown.rules,
         conflicted=conflicted, conflicts=shown.conflicts, blackouts=shown.blackouts,
-        feeds=feeds.feeds(db, user.org_id), feed_url=feed_url, base=_base(user),
+        feeds=feeds.feeds(db, user.org_id), feed_url=feed_url, base=base_of(user),
         previous=previous.isoformat()[:7], following=following.isoformat()[:7],
     )  # fmt: skip
 
@@ -283,15 +293,15 @@ def calendar_page(
 
 def _calendar_act(request: Request, user: User, db: Database, csrf: str, take: Any) -> Response:
     check_csrf(request, csrf)
-    _acting(user)
+    acting(user)
     try:
         made = take()
-    except _REFUSED as exc:
+    except REFUSED as exc:
         return _calendar_page(request, user, db, _month(None), error=exc.message,
                               status_code=exc.http_status)  # fmt: skip
     if isinstance(made, feeds.Feed):  # shown once, on the page that made it
         return _calendar_page(request, user, db, _month(None), feed_url=made.url)
-    return RedirectResponse(f"{_base(user)}/calendar", 303)
+    return RedirectResponse(f"{base_of(user)}/calendar", 303)
 
 
 @pages.post("/calendar/blackouts")
