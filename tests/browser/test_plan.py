@@ -4,6 +4,7 @@ finds the campaign and its calendar in the portal, adds an item of its own and t
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -128,3 +129,120 @@ def test_plan_a_campaign_and_catch_a_conflict_before_saving(
     _shot(portal, "plan-portal-calendar-390")
     page.close()
     portal.close()
+
+
+def _png(path: Any, colour: tuple[int, int, int]) -> Any:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (600, 240), colour)
+    ImageDraw.Draw(image).rectangle((40, 40, 560, 200), outline=(255, 255, 255), width=8)
+    image.save(path)
+    return path
+
+
+def test_an_asset_approved_by_both_sides_and_the_landing_page(
+    browser: Any, demo_server: DemoServer, store: Database, tmp_path: Any
+) -> None:
+    from crosspromo.services.plan import campaigns
+    from crosspromo.services.track.links import add_domain, create_link
+
+    with store.transaction() as session:
+        brand = OrganizationRepository(session).by_slug(DEMO_BRAND).id
+    chosen = next(p for p in list_partnerships(store, brand) if p.status == "active")
+    partner_user = "assets@plan-partner.example"
+    create_user(store, chosen.partner.slug, partner_user, demo_server.password, Role.PARTNER)
+    made = campaigns.create_campaign(store, brand, campaigns.CampaignInput(
+        "Spring bundle", "bundle", date(2027, 3, 1), date(2027, 3, 31), [chosen.id]))  # fmt: skip
+    add_domain(store, brand, "shop.trailhead.example")
+    link = create_link(store, brand, chosen.partner.slug, "https://shop.trailhead.example/spring")
+    campaigns.attach(store, brand, made.id, "link", link.code)
+
+    page = _login(browser, demo_server, DEMO_OWNER_EMAIL)
+    page.goto(f"{demo_server.url}/campaigns/{made.id}")
+    settle(page)
+    upload = page.locator("[data-testid=asset-form]")
+    upload.locator("input[name=name]").fill("Spring banner")
+    upload.locator("input[name=file]").set_input_files(str(_png(tmp_path / "banner.png",
+                                                                (31, 111, 74))))  # fmt: skip
+    upload.locator("button").click()
+    settle(page)
+    expect(page.locator("h1")).to_contain_text("Spring banner")
+    expect(page.locator("[data-testid=asset-state]")).to_have_text("in review")
+    expect(page.locator("[data-testid=not-offered]")).to_contain_text("until every party")
+    page.fill("[data-testid=review-form] textarea[name=comment]", "Ready from our side")
+    page.click("[data-testid=approve]")
+    settle(page)
+    expect(page.locator("[data-testid=asset-state]")).to_have_text("partly approved")
+    expect(page.locator("[data-testid=not-offered]")).to_contain_text(
+        f"waiting on {chosen.partner.slug}"
+    )
+    expect(page.locator("[data-testid=comments]")).to_contain_text("Ready from our side")
+    _shot(page, "plan-asset-brand-1366")
+    asset_path = page.url.removeprefix(demo_server.url)
+
+    portal = _login(browser, demo_server, partner_user)
+    portal.goto(f"{demo_server.url}/portal/brand")
+    settle(portal)
+    expect(portal.locator("[data-testid=offered]")).not_to_contain_text("Spring banner")
+    brand_form = portal.locator("[data-testid=brand-form]")
+    brand_form.locator("input[name=colours]").fill("#6b3e26, #f2c14e")
+    brand_form.locator("textarea[name=dos]").fill("Show the roast date")
+    brand_form.locator("textarea[name=donts]").fill("Put the logo on a busy photo")
+    brand_form.locator("input[name=logo]").set_input_files(str(_png(tmp_path / "logo.png",
+                                                                    (107, 62, 38))))  # fmt: skip
+    brand_form.locator("button").click()
+    settle(portal)
+    portal.goto(f"{demo_server.url}/portal{asset_path}")
+    settle(portal)
+    guidelines = portal.locator(f"[data-testid=guidelines] [data-org='{chosen.partner.slug}']")
+    expect(guidelines).to_contain_text("Show the roast date")
+    expect(portal.locator("[data-testid=preview] img")).to_be_visible()
+    portal.click("[data-testid=approve]")
+    settle(portal)
+    expect(portal.locator("[data-testid=asset-state]")).to_have_text("approved")
+    expect(portal.locator("[data-testid=download]")).to_be_visible()
+    _shot(portal, "plan-asset-portal-1280")
+    portal.goto(f"{demo_server.url}/portal/brand")
+    settle(portal)
+    expect(portal.locator("[data-testid=offered]")).to_contain_text("Spring banner")
+
+    page.goto(f"{demo_server.url}/campaigns/{made.id}")
+    settle(page)
+    page.click("#offers summary >> text=New joint offer")
+    offer = page.locator("[data-testid=offer-form]")
+    offer.locator("input[name=title]").fill("Trail breakfast")
+    offer.locator("textarea[name=items]").fill("Camp stove\nSummit espresso beans")
+    offer.locator("input[name=price]").fill("89.00")
+    offer.locator("input[name=regular]").fill("112.50")
+    offer.locator("input[name=code]").fill("TRAILBREAKFAST")
+    offer.locator("button").click()
+    settle(page)
+    page.click("#offers summary >> text=New landing page")
+    landing = page.locator("[data-testid=landing-form]")
+    landing.locator("input[name=slug]").fill("trail-breakfast")
+    landing.locator("input[name=headline]").fill("Breakfast at the summit")
+    landing.locator("textarea[name=body]").fill("Everything for a hot breakfast above the clouds.")
+    landing.locator("select[name=offer]").select_option(label="Trail breakfast")
+    landing.locator("button").click()
+    settle(page)
+    expect(page.locator("[data-testid=landing-link]")).to_have_text("/l/trail-breakfast")
+
+    # a phone's browser (headless Chromium says so in its agent, and is counted as a bot)
+    agent = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36"
+    visitor = browser.new_page(viewport={"width": 390, "height": 844}, user_agent=agent)
+    visitor.route("https://shop.trailhead.example/**", lambda route: route.fulfill(
+        status=200, content_type="text/html", body="<h1>Trailhead shop</h1>"))  # fmt: skip
+    visitor.goto(f"{demo_server.url}/l/trail-breakfast")
+    expect(visitor.locator("[data-testid=headline]")).to_have_text("Breakfast at the summit")
+    expect(visitor.locator("[data-testid=offer-code]")).to_have_text("TRAILBREAKFAST")
+    expect(visitor.locator("[data-testid=brands] img")).to_have_count(1)  # the partner's logo
+    _shot(visitor, "plan-landing-390")
+    visitor.click(f"[data-testid=links] a[href='/r/{link.code}']")
+    visitor.wait_for_url("https://shop.trailhead.example/**")
+    assert "cp_click=" in visitor.url  # through the tracked link
+    expect(visitor.locator("h1")).to_have_text("Trailhead shop")
+    page.goto(f"{demo_server.url}/campaigns/{made.id}")
+    settle(page)
+    expect(page.locator("[data-testid=landing-pages] tbody td.num")).to_have_text("1")
+    for opened in (page, portal, visitor):
+        opened.close()

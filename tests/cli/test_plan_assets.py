@@ -41,11 +41,13 @@ def test_assets_offers_and_pages_from_the_command_line(sqlite_db: Database, tmp_
     out = tmp_path / "got.png"
     refused = _run("assets", "download", "--org", "beans", *where, *asset, "--out", str(out),
                    db=db, code=6)  # fmt: skip
-    assert "not approved by every party" in str(refused) and not out.exists()
+    assert "not approved by every party" in str(refused)
+    assert not out.exists()
     for org in ("acme", "beans"):
         said = _run("assets", "review", "--org", org, *where, *asset, "--decision", "approved",
                     "--comment", f"fine by {org}", db=db)  # fmt: skip
-    assert isinstance(said, dict) and said["state"] == "approved"
+    assert isinstance(said, dict)
+    assert said["state"] == "approved"
     assert [c["org"] for c in said["comments"]] == ["acme", "beans"]
     got = _run("assets", "download", "--org", "beans", *where, *asset, "--out", str(out), db=db)
     assert got == {"path": str(out), "bytes": len(PNG), "content_type": "image/png"}
@@ -63,7 +65,8 @@ def test_assets_offers_and_pages_from_the_command_line(sqlite_db: Database, tmp_
     page = _run("landing", "create", "--org", "beans", *where, "--slug", "camp-kit",
                 "--headline", "Everything for the first night out", "--offer", str(offer["id"]),
                 db=db)  # fmt: skip
-    assert isinstance(page, dict) and (page["path"], page["published"]) == ("/l/camp-kit", True)
+    assert isinstance(page, dict)
+    assert (page["path"], page["published"]) == ("/l/camp-kit", True)
     guidelines = _run("assets", "guidelines", "--org", "beans", "--colour", "#6B3E26", "--do",
                       "Show the roast date", "--logo", str(banner), db=db)  # fmt: skip
     assert isinstance(guidelines, dict)

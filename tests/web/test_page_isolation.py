@@ -507,7 +507,7 @@ CASES: dict[tuple[str, str], Case] = {
             ),
             form,
             who="outsider" if side else "intruder",
-        )  # fmt: skip
+        )
         for side in ("", "/portal")
         for method, what, form in (
             ("POST", "assets", {"name": "x"}),
@@ -529,7 +529,7 @@ CASES: dict[tuple[str, str], Case] = {
             ),
             ("POST", "landing-pages", {"slug": "stolen-page", "headline": "x"}),
             ("POST", "landing-pages/{page_id}/publish", {"published": "false"}),
-        )  # fmt: skip
+        )
     },
     **{  # the visitor's own guidelines; none of the brand's assets offered
         (method, f"{side}/brand"): Case(
@@ -538,7 +538,7 @@ CASES: dict[tuple[str, str], Case] = {
             who="outsider" if side else "intruder",
             status=status,
             hidden=_listing("asset_name"),
-        )  # fmt: skip
+        )
         for side in ("", "/portal")
         for method, form, status in (("GET", None, 200), ("POST", {"colours": "#123456"}, 303))
     },

@@ -23,27 +23,31 @@ def _assets(world: World) -> str:
 def test_upload_review_and_download_over_http(world: World) -> None:
     acme, beans = world.auth("acme"), world.auth("beans")
     html = b"<!doctype html><script>alert(1)</script><form action=/x></form>"
+    raw = acme | {"content-type": "application/octet-stream"}
     made = world.client.post(f"{_assets(world)}?filename=teaser.txt&name=Teaser", content=html,
-                             headers=acme | {"content-type": "application/octet-stream"})  # fmt: skip
+                             headers=raw)  # fmt: skip
     assert made.status_code == 201, made.text
     asset = made.json()
-    assert (asset["state"], asset["latest"] if "latest" in asset else None) == ("in_review", None)
+    assert (asset["state"], asset["usable"]) == ("in_review", None)
     assert asset["versions"][0]["content_type"] == "text/html"
     base = f"{_assets(world)}/{asset['id']}/versions/1/content"
     preview = world.client.get(base, headers=beans)
-    assert preview.status_code == 200 and preview.content == html
+    assert preview.status_code == 200
+    assert preview.content == html
     assert preview.headers["content-type"].startswith("text/html")
     assert preview.headers["content-security-policy"].startswith("sandbox;")  # never our origin
     assert preview.headers["content-disposition"].startswith('inline; filename="teaser.html"')
     refused = world.client.get(f"{base}?download=true", headers=beans)
-    assert refused.status_code == 409 and "waiting on acme, beans" in refused.json()["detail"]
+    assert refused.status_code == 409
+    assert "waiting on acme, beans" in refused.json()["detail"]
     for auth in (acme, beans):
         said = world.client.post(f"{_assets(world)}/{asset['id']}/reviews", headers=auth,
                                  json={"version": 1, "decision": "approved"})  # fmt: skip
         assert said.status_code == 200, said.text
     assert said.json()["usable"] == 1
     got = world.client.get(f"{base}?download=true", headers=beans)
-    assert got.status_code == 200 and got.headers["content-disposition"].startswith("attachment")
+    assert got.status_code == 200
+    assert got.headers["content-disposition"].startswith("attachment")
     offered = world.client.get("/api/v1/assets/offered", headers=beans).json()
     assert {o["asset"]["id"] for o in offered} >= {asset["id"]}
     assert world.client.get(f"{_assets(world)}/{asset['id']}", headers=acme).json()[
@@ -51,7 +55,8 @@ def test_upload_review_and_download_over_http(world: World) -> None:
     # a new version: nothing offered until both approve it again
     again = world.client.post(f"{_assets(world)}/{asset['id']}/versions?filename=v2.png",
                               content=PNG, headers=beans)  # fmt: skip
-    assert again.status_code == 201 and again.json()["usable"] is None
+    assert again.status_code == 201
+    assert again.json()["usable"] is None
     assert world.client.get(f"{base}?download=true", headers=beans).status_code == 409
     outsider = world.client.get(base, headers=world.auth("other"))
     assert outsider.status_code == 404
@@ -77,7 +82,8 @@ def test_an_upload_is_held_to_the_limit_and_refused_by_its_content(world: World)
                                 headers={"content-type": "application/octet-stream"})  # fmt: skip
         assert anonymous.status_code in (401, 413)
         text = client.post(url, content=b"plain text pretending", headers=acme)
-        assert text.status_code == 422 and "whatever its name" in text.json()["detail"]
+        assert text.status_code == 422
+        assert "whatever its name" in text.json()["detail"]
         listed = client.get(_assets(world), headers=world.auth("acme")).json()
     assert [a["id"] for a in listed] == [world.asset_ids["acme"]]  # nothing else was kept
 
