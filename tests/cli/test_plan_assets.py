@@ -71,3 +71,7 @@ def test_assets_offers_and_pages_from_the_command_line(sqlite_db: Database, tmp_
                       "Show the roast date", "--logo", str(banner), db=db)  # fmt: skip
     assert isinstance(guidelines, dict)
     assert (guidelines["colours"], guidelines["logo"] is not None) == (["#6b3e26"], True)
+    planned = _run("campaigns", "remind", "--dry-run", db=db)  # no user to tell, no SMTP needed
+    assert planned == {"sent": [], "sent_to_nobody": ["acme", "beans"]}
+    unset = _run("campaigns", "remind", db=db, code=3)
+    assert "CROSSPROMO_SMTP_HOST" in str(unset)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import typer
 
-from crosspromo.cli.context import organization, settings
+from crosspromo.cli.context import database, organization, settings
 from crosspromo.cli.output import FORMAT_OPTION, OutputFormat, emit
 from crosspromo.domain.clock import parse_day
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.plan import calendar, campaigns, feeds
+from crosspromo.services.plan import calendar, campaigns, feeds, reminders
 from crosspromo.services.plan.strategies import partner_fit, recommend
 
 ORG = typer.Option(..., help="slug of the organization")
@@ -211,3 +211,22 @@ def calendar_feed(
     db, org_id = organization(ctx, org)
     made = feeds.create_feed(db, org_id, settings(ctx).public_url, campaign)
     emit({"url": made.url, "id": made.id}, fmt)
+
+
+@campaigns_app.command("remind")
+def campaigns_remind(
+    ctx: typer.Context,
+    days: int = typer.Option(2, help="steps due within this many days"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="show what would be sent"),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """E-mail each organization's users the checklist steps on their side due soon (once
+    each), through CROSSPROMO_SMTP_HOST; `crosspromo serve` does this every minute when set."""
+    db, given = database(ctx), settings(ctx)
+    if dry_run:
+        found, nobody = reminders.due_reminders(db, given, days=days)
+        result = reminders.Reminded(found, nobody)
+    else:
+        result = reminders.send_reminders(db, given, days=days)
+    emit(result, fmt, columns=("org", "to", "steps"), rows=[
+        (r.org, ", ".join(r.to), len(r.steps)) for r in result.sent])  # fmt: skip

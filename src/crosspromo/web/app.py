@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from crosspromo.services import latest
 from crosspromo.services.accounts.secrets import reseal_all
 from crosspromo.services.agree.records import end_due
 from crosspromo.services.database import open_database
+from crosspromo.services.plan.reminders import send_reminders
 from crosspromo.services.track.outbound import DispatcherThread
 from crosspromo.store.blobs import BlobStore
 from crosspromo.tracking.clicks import ClickWriter
@@ -51,8 +52,10 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     ``warm``: compute the dashboards' heavy results in the background once started."""
     db = open_database(settings)
     writer = ClickWriter(db)
-    dispatcher = DispatcherThread(db, settings.webhook_dispatch_seconds,
-                                  chores=[lambda: end_due(db)])  # fmt: skip
+    chores: list[Callable[[], object]] = [lambda: end_due(db)]
+    if settings.smtp_host:  # checklist steps due soon, by e-mail, once each
+        chores.append(lambda: send_reminders(db, settings))
+    dispatcher = DispatcherThread(db, settings.webhook_dispatch_seconds, chores=chores)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

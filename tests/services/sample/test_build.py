@@ -52,7 +52,8 @@ def test_build_stores_exactly_the_truth(db: Database) -> None:
                 customers.count(org.id, ConsentPurpose.PARTNER_SHARING) == info["partner_sharing"]
             )
     brand = get_organization(db, "trailhead-outfitters")
-    assert len(list_partnerships(db, brand.id)) == 6
+    # the six of the cast, and the second coffee roaster its plan talks to (a prospect)
+    assert len(list_partnerships(db, brand.id)) == 7
 
 
 def test_each_sample_partnership_has_the_history_of_its_status(
@@ -209,3 +210,39 @@ def test_sample_commissions_hold_every_sale_claimed_twice(
     assert sum(c.sales for c in report.channels) == pytest.approx(credited)
     costs = summary.truth["pay"]["costs_minor"][journeys["brand"]]
     assert costs == 2 * (sum(OWN_CHANNEL_MINOR.values()) + len(fees) * PARTNER_FEE_MINOR)
+
+
+def test_the_sample_plan_holds_one_conflict_of_each_kind_and_assets_in_every_state(
+    built: tuple[Database, SampleSummary],
+) -> None:
+    from crosspromo.services.plan import assets, calendar, campaigns, offers
+
+    db, _ = built
+    brand = get_organization(db, "trailhead-outfitters").id
+    planned = {c.name: c for c in campaigns.list_campaigns(db, brand)}
+    assert {c.strategy for c in planned.values()} == {
+        "bundle", "referral_program", "content_collaboration"
+    }  # fmt: skip
+    kinds = [c.kind for c in calendar.conflicts(db, brand)]
+    assert sorted(kinds) == ["blackout", "competing_launch", "overload", "same_audience_channel"]
+    bundle = planned["Trail & Brew winter bundle"]
+    shown = {a.name: (a.state, a.usable, len(a.versions)) for a in
+             assets.list_assets(db, brand, bundle.id)}  # fmt: skip
+    assert shown == {
+        "Winter bundle banner": ("approved", 1, 1),
+        "Bundle flyer": ("partly_approved", None, 1),
+        "December newsletter block": ("changes_requested", None, 1),
+        "Camp breakfast reel cover": ("in_review", None, 2),  # a new version after approval
+    }
+    coffee = get_organization(db, "summit-coffee").id
+    assert [o.asset.name for o in assets.offered(db, coffee)] == ["Winter bundle banner"]
+    assert {g.org for g in assets.campaign_guidelines(db, coffee, bundle.id)} == {
+        "trailhead-outfitters", "summit-coffee"
+    }  # fmt: skip
+    (offer,) = offers.list_offers(db, brand, bundle.id)
+    assert (offer.price_minor, offer.regular_minor, offer.code) == (8_900, 11_250, "TRAILBREW")
+    (page,) = offers.landing_pages(db, coffee, bundle.id)
+    assert (page.path, page.published, page.offer_id) == ("/l/trail-and-brew", True, offer.id)
+    public = offers.show_landing(db, "trail-and-brew", address="1.2.3.4", user_agent="Mozilla/5.0")
+    assert public.names == ["Trailhead Outfitters", "Summit Coffee Roasters"]
+    assert public.links  # the brand's link with the coffee partner, put in the campaign

@@ -4,6 +4,7 @@ when an item is saved (or only checked, before saving) and listed on demand."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -213,15 +214,24 @@ def _competitors(db: Database) -> Callable[[str, str], bool]:
 
 
 def _rival_pairs(db: Database) -> frozenset[frozenset[str]]:
-    from crosspromo.analytics.discovery.complementarity import Offering, Relation, compare
-    from crosspromo.analytics.discovery.embeddings import default_encoder
-
     with db.reading() as session:
         profiles = ProfileRepository(session).all()
     if len(profiles) < 2:
         return frozenset()
-    offerings = [Offering(p.slug, p.description, p.categories, p.offerings) for p in profiles]
-    pairs = compare(offerings, default_encoder("auto"))
+    return _rivals_of(tuple((p.slug, p.description, tuple(p.categories), tuple(p.offerings))
+                            for p in profiles))  # fmt: skip
+
+
+@functools.lru_cache(maxsize=8)
+def _rivals_of(
+    profiles: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...],
+) -> frozenset[frozenset[str]]:
+    """The competitor pairs among these profiles (kept while the profiles stay as they are:
+    comparing them runs the text encoder over every one)."""
+    from crosspromo.analytics.discovery.complementarity import Offering, Relation, compare
+    from crosspromo.analytics.discovery.embeddings import default_encoder
+
+    pairs = compare([Offering(*p) for p in profiles], default_encoder("auto"))
     return frozenset(frozenset(k) for k, v in pairs.items() if v.relation is Relation.COMPETITOR)
 
 

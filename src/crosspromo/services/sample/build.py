@@ -165,6 +165,10 @@ def build_sample(
     settle(
         db, list(paying.values())
     )  # commissions and payouts, each in its own transaction as in use
+    if brands:  # campaigns, calendar, assets, offer and landing page, through the services
+        from crosspromo.services.sample.plan import plant_plan
+
+        plant_plan(db, brands[0][0], ids, brands[0][1])
     return _summary(seed, scale, truth, reused=False)
 
 

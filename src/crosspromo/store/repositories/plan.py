@@ -185,23 +185,30 @@ class ChecklistRepository(Repository):
         if not done.rowcount:  # type: ignore[attr-defined]
             raise NotFoundError("no such checklist item", item_id=item_id)
 
-    def due(self, org_id: int, by: date) -> list[dict[str, Any]]:
-        """Open items of ``org_id``'s side due by ``by`` and not reminded of yet."""
+    def due(self, by: date, org_id: int | None = None) -> list[dict[str, Any]]:
+        """Open items (of ``org_id``'s side, or every side) due by ``by`` and not reminded of
+        yet, in campaigns still running, with the campaign's name; by side, then due day."""
         c, k = t.checklist_items.c, t.campaigns.c
-        rows = self.session.execute(
+        query = (
             select(t.checklist_items, k.name.label("campaign"))
             .join(t.campaigns, k.id == c.campaign_id)
-            .where(c.org_id == org_id, c.done_at.is_(None), c.reminded_at.is_(None),
-                   c.due_on <= by, k.status.not_in(("done", "cancelled")))
-            .order_by(c.due_on, c.id)
-        ).mappings()  # fmt: skip
-        return [dict(r) for r in rows]
+            .where(c.done_at.is_(None), c.reminded_at.is_(None), c.due_on <= by,
+                   k.status.not_in(("done", "cancelled")))
+            .order_by(c.org_id, c.due_on, c.id)
+        )  # fmt: skip
+        if org_id is not None:
+            query = query.where(c.org_id == org_id)
+        return [dict(r) for r in self.session.execute(query).mappings()]
 
-    def reminded(self, item_ids: Sequence[int]) -> None:
+    def reminded(self, item_ids: Sequence[int]) -> int:
+        """Mark the items reminded of (those not marked already); how many were."""
         c = t.checklist_items.c
-        self.session.execute(
-            update(t.checklist_items).where(c.id.in_(list(item_ids))).values(reminded_at=utcnow())
+        done = self.session.execute(
+            update(t.checklist_items)
+            .where(c.id.in_(list(item_ids)), c.reminded_at.is_(None))
+            .values(reminded_at=utcnow())
         )
+        return int(done.rowcount)  # type: ignore[attr-defined]
 
 
 class CalendarRepository(Repository):
