@@ -109,8 +109,13 @@ def test_the_landing_page_view_is_a_touch_before_the_click(world: World) -> None
     assert world.client.post("/api/v1/conversions", json=sale, headers=acme).status_code == 201
     report = world.client.get("/api/v1/attribution?model=first", headers=acme).json()
     credit = {c["channel"]: c["conversions"] for c in report["models"][0]["channels"]}
-    # the view came before the link's click ("launch"): first touch credits the page
-    assert (credit["landing page"], credit["launch"]) == (1.0, 0.0)
+    # the view came before the link's click: first touch credits the page; the click is now
+    # credited to the planned campaign its link is in (a campaign is read as a channel)
+    assert (credit["landing page"], credit["Acme x Beans spring"]) == (1.0, 0.0)
+    assert "launch" not in credit  # the link's own label gives way to its campaign
+    last = world.client.get("/api/v1/attribution?model=last", headers=acme).json()
+    assert {c["channel"]: c["conversions"] for c in last["models"][0]["channels"]}[
+        "Acme x Beans spring"] == 1.0  # fmt: skip
     pages = world.client.get(f"/api/v1/campaigns/{campaign}/landing-pages", headers=acme).json()
     assert pages[0]["views"] == 1
     off = world.client.post(f"/api/v1/campaigns/{campaign}/landing-pages/{pages[0]['id']}/publish",

@@ -207,6 +207,9 @@ def test_links_codes_and_experiments_in_a_campaign_and_what_they_brought(
     ])  # fmt: skip
     figures = campaigns.campaign_figures(db, acme, campaign)
     assert (figures.sales, figures.revenue_minor) == (1, {"EUR": 4_000})
+    # no budget: nothing it cost, no return to speak of; no click: no conversion rate
+    assert (figures.cost_minor, figures.cost_per_sale_minor, figures.roi) == (0, 0, None)
+    assert figures.conversion_rate is None
     taken = campaigns.attach(db, acme, campaign, "code", "SPRING", detach=True)
     assert (taken.codes, taken.sales) == ([], 0)
 
@@ -243,3 +246,42 @@ def test_a_live_campaigns_budget_becomes_each_partys_costs(db: Database, plan: d
             "Bad shares", "social", date(2026, 4, 20), date(2026, 5, 10), [ours[plan["beans"]]],
             shares={"acme": 5_000, "beans": 4_000},
         ))  # fmt: skip
+
+
+def test_a_campaigns_kpis_from_its_share_of_the_budget(db: Database, plan: dict) -> None:
+    from datetime import UTC, datetime
+
+    from crosspromo.domain.conversions import CodeKind, ConversionKind
+    from crosspromo.services.track.conversions import (
+        ConversionInput,
+        create_code,
+        record_conversions,
+    )
+    from crosspromo.store.repositories import PartnershipRepository
+
+    acme = plan["acme"]
+    with db.reading() as session:
+        ours = {p.other_party(acme): p.id for p in PartnershipRepository(session).for_org(acme)}
+    made = campaigns.create_campaign(db, acme, CampaignInput(
+        "Coffee days", "bundle", date(2026, 6, 1), date(2026, 6, 30), [ours[plan["beans"]]],
+        budget_minor=10_001, shares={"acme": 6_000, "beans": 4_000},
+    ))  # fmt: skip
+    create_code(db, acme, "beans", "COFFEEDAYS", CodeKind.COUPON)
+    campaigns.attach(db, acme, made.id, "code", "COFFEEDAYS")
+    record_conversions(db, acme, [
+        ConversionInput(ConversionKind.SALE, datetime(2026, 6, 2, tzinfo=UTC), 4_000, "EUR",
+                        "ann", coupon_code="COFFEEDAYS", order_id="c1"),
+        ConversionInput(ConversionKind.SALE, datetime(2026, 6, 3, tzinfo=UTC), 3_000, "EUR",
+                        "bob", coupon_code="COFFEEDAYS", order_id="c2"),
+        ConversionInput(ConversionKind.LEAD, datetime(2026, 6, 3, tzinfo=UTC), 0, "EUR",
+                        "cid", coupon_code="COFFEEDAYS"),
+        ConversionInput(ConversionKind.REFUND, datetime(2026, 6, 9, tzinfo=UTC), 1_000, "EUR",
+                        order_id="c2"),
+    ])  # fmt: skip
+    got = campaigns.campaign_figures(db, acme, made.id)
+    # acme's 60% of 100.01 is 60.006, 60.01 half-even in cents; its sales less refunds: 60.00
+    assert (got.cost_minor, got.sales, got.leads, got.refunds) == (6_001, 2, 1, 1)
+    assert (got.cost_per_sale_minor, got.cost_per_lead_minor) == (3_000, 6_001)
+    assert got.roi == pytest.approx((6_000 - 6_001) / 6_001)
+    theirs = campaigns.campaign_figures(db, plan["beans"], made.id)
+    assert (theirs.cost_minor, theirs.sales, theirs.roi) == (4_000, 0, -1.0)

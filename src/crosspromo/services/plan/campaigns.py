@@ -358,6 +358,12 @@ class CampaignFigures:
     refunds: int
     revenue_minor: dict[str, int]  # sales per currency, before refunds
     refunded_minor: dict[str, int]
+    currency: str  # the campaign's budget's
+    cost_minor: int  # the organization's share of the budget
+    cost_per_sale_minor: int | None  # None: no sale yet
+    cost_per_lead_minor: int | None
+    conversion_rate: float | None  # sales and leads per click (None: no click)
+    roi: float | None  # (revenue in the budget's currency, less refunds, - cost) / cost
 
 
 def attach(
@@ -392,12 +398,20 @@ def attach(
 def campaign_figures(db: Database, org_id: int, campaign_id: int) -> CampaignFigures:
     with db.reading() as session:
         repo = CampaignRepository(session)
-        repo.get(org_id, campaign_id)
+        row = repo.get(org_id, campaign_id)
         attached = repo.attached(org_id, campaign_id)
         found = repo.figures(org_id, campaign_id)
+        share = next(p["share_bp"] for p in repo.parties([campaign_id])[campaign_id]
+                     if p["org_id"] == org_id)  # fmt: skip
     counts, amounts = found["counts"], found["amounts"]
+    sales, leads, clicks = counts.get("sale", 0), counts.get("lead", 0), found["clicks"]
+    currency = row["currency"]
+    cost = part(row["budget_minor"] * share, BASIS, "half_even")
+    net = amounts.get("sale", {}).get(currency, 0) - amounts.get("refund", {}).get(currency, 0)
     return CampaignFigures(
-        campaign_id, attached["link"], attached["code"], attached["experiment"],
-        found["clicks"], counts.get("lead", 0), counts.get("sale", 0), counts.get("refund", 0),
-        amounts.get("sale", {}), amounts.get("refund", {}),
+        campaign_id, attached["link"], attached["code"], attached["experiment"], clicks, leads,
+        sales, counts.get("refund", 0), amounts.get("sale", {}), amounts.get("refund", {}),
+        currency, cost, part(cost, sales, "half_even") if sales else None,
+        part(cost, leads, "half_even") if leads else None,
+        (sales + leads) / clicks if clicks else None, (net - cost) / cost if cost else None,
     )  # fmt: skip

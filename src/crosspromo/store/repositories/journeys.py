@@ -79,12 +79,17 @@ class JourneyRepository(Repository):
             .join_from(t.conversions, t.clicks, k.click_id == v.click_id)
             .subquery()
         )
-        campaign = func.coalesce(func.nullif(t.links.c.campaign, ""), literal(CLICK_CHANNEL))
+        # a click's channel: the planned campaign its link is in, else the link's own label
+        planned = t.campaigns.alias("planned")
+        campaign = func.coalesce(
+            planned.c.name, func.nullif(t.links.c.campaign, ""), literal(CLICK_CHANNEL)
+        )
         clicks = (
             select(named_clicks.c.customer, k.clicked_at, campaign, partner.c.slug)
             .select_from(
                 named_clicks.join(t.clicks, k.click_id == named_clicks.c.click_id)
                 .join(t.links, t.links.c.id == k.link_id)
+                .outerjoin(planned, planned.c.id == t.links.c.campaign_id)
                 .join(partner, partner.c.id == k.partner_org_id)
             )
             .where(k.org_id == org_id, k.is_bot.is_(False), _within(k.clicked_at, since, until))
@@ -105,15 +110,16 @@ class JourneyRepository(Repository):
             .distinct()
         )  # fmt: skip
         c = t.partner_codes.c
-        codes = (
-            select(customer, v.occurred_at, c.kind + literal(" code"), partner.c.slug)
+        codes = (  # a code's use: the planned campaign it is in, else its kind
+            select(customer, v.occurred_at,
+                   func.coalesce(planned.c.name, c.kind + literal(" code")), partner.c.slug)
             .select_from(
-                t.conversions.join(t.partner_codes, c.id == v.code_id).join(
-                    partner, partner.c.id == c.partner_org_id
-                )
+                t.conversions.join(t.partner_codes, c.id == v.code_id)
+                .outerjoin(planned, planned.c.id == c.campaign_id)
+                .join(partner, partner.c.id == c.partner_org_id)
             )
             .where(named)
-        )
+        )  # fmt: skip
         converted = select(customer, v.occurred_at, v.amount_minor).where(
             named, v.kind == kind, *([v.currency == currency] if currency else []),
             _within(v.occurred_at, converted_since, None),
