@@ -235,7 +235,7 @@ def test_an_asset_approved_by_both_sides_and_the_landing_page(
     visitor.goto(f"{demo_server.url}/l/trail-breakfast")
     expect(visitor.locator("[data-testid=headline]")).to_have_text("Breakfast at the summit")
     expect(visitor.locator("[data-testid=offer-code]")).to_have_text("TRAILBREAKFAST")
-    expect(visitor.locator("[data-testid=brands] img")).to_have_count(1)  # the partner's logo
+    expect(visitor.locator("[data-testid=brands] img")).to_have_count(2)  # both brands' logos
     _shot(visitor, "plan-landing-390")
     visitor.click(f"[data-testid=links] a[href='/r/{link.code}']")
     visitor.wait_for_url("https://shop.trailhead.example/**")

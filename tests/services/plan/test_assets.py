@@ -125,6 +125,9 @@ def test_the_type_comes_from_the_content_and_a_refusal_keeps_nothing(
             _upload(db, party, "acme", data, filename="banner.png")
     with pytest.raises(InvalidInputError, match="empty"):
         _upload(db, party, "acme", b"")
+    for field, extra in (("filename", {"filename": "a\x00.png"}), ("name", {"name": "x\x01"})):
+        with pytest.raises(InvalidInputError, match=f"{field}: must not contain NUL"):
+            _upload(db, party, "acme", PNG, **extra)  # type: ignore[arg-type]
     assert _files(party) == kept
     assert [a.id for a in assets.list_assets(db, party["acme"], party["campaign"])] == [renamed.id]
     html = _upload(db, party, "beans", b"\xef\xbb\xbf\n  <!DOCTYPE html><p>Hi</p>", "x.txt")

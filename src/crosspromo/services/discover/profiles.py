@@ -14,6 +14,7 @@ from pydantic import Field
 
 from crosspromo.domain.clock import aware_time
 from crosspromo.domain.profiles import Profile
+from crosspromo.domain.text import check_plain
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.tabular import TabularFile
 from crosspromo.store.database import Database
@@ -42,7 +43,7 @@ class ProfileInput:
         """The stored form, or an InvalidInputError naming the field."""
         for name in ("description", "region", "categories", "offerings"):
             value = getattr(self, name)
-            _no_nul(name, *(value if isinstance(value, tuple) else (value,)))
+            check_plain(name, *(value if isinstance(value, tuple) else (value,)))
         if len(self.description) > MAX_DESCRIPTION:
             raise InvalidInputError(
                 f"description: at most {MAX_DESCRIPTION} characters", field="description"
@@ -181,20 +182,13 @@ def mention_key(text: str, source: str, posted_at: datetime | None) -> str:
     return hashlib.sha256(f"{source}\x1f{stamp}\x1f{text}".encode()).hexdigest()
 
 
-def _no_nul(field: str, *texts: str) -> None:
-    """A clear error naming ``field`` when one of its ``texts`` holds a NUL character (which
-    PostgreSQL cannot store)."""
-    if any("\x00" in text for text in texts):
-        raise InvalidInputError(f"{field}: must not contain NUL characters", field=field)
-
-
 def _mention_row(org_id: int, item: Mapping[str, Any]) -> dict[str, Any]:
     text = str(item.get("text") or "").strip()
     if not text or len(text) > 10_000:
         raise InvalidInputError("text: 1 to 10,000 characters", field="text")
     source = str(item.get("source") or "").strip()[:200]
-    _no_nul("text", text)
-    _no_nul("source", source)
+    check_plain("text", text)
+    check_plain("source", source)
     raw = item.get("posted_at")
     posted = None
     if raw not in (None, ""):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from crosspromo.domain.media import ALLOWED, HEAD_BYTES, MediaType, sniff
 from crosspromo.domain.plan import AssetState, Decision
+from crosspromo.domain.text import one_line, paragraphs
 from crosspromo.errors import (
     ConflictError,
     InvalidInputError,
@@ -118,21 +119,14 @@ def take_upload(source: IO[bytes], limit: int, allowed: Sequence[MediaType] = ()
     return Upload(source, digest.hexdigest(), size, media)
 
 
-def _name(text: str, field: str, limit: int = 200) -> str:
-    name = " ".join(text.split())
-    if not 1 <= len(name) <= limit:
-        raise InvalidInputError(f"{field} is 1-{limit} characters", field=field)
-    return name
-
-
 def upload(
     db: Database, blobs: BlobStore, org_id: int, campaign_id: int, source: IO[bytes], *,
     filename: str, by: str, limit: int, name: str | None = None, asset_id: int | None = None,
 ) -> Asset:  # fmt: skip
     """A new asset in the campaign (``name``, default the file's name), or a new version of
     ``asset_id``; every party of the campaign reviews it afresh."""
-    shown = _name(filename.replace("\\", "/").rsplit("/", 1)[-1] or "upload", "filename")
-    title = _name(name or shown, "name")
+    shown = one_line(filename.replace("\\", "/").rsplit("/", 1)[-1] or "upload", "filename", 200)
+    title = one_line(name or shown, "name", 200)
     taken = take_upload(source, limit)
     with db.transaction() as session:  # the file is kept last: a refusal leaves nothing
         CampaignRepository(session).get(org_id, campaign_id, lock=True)
@@ -235,9 +229,9 @@ def comment(
     author: str, body: str,
 ) -> Asset:  # fmt: skip
     """A comment on a version of the asset (default: its latest)."""
-    text = body.strip()
-    if not 1 <= len(text) <= MAX_COMMENT:
-        raise InvalidInputError(f"a comment is 1-{MAX_COMMENT} characters", field="body")
+    text = paragraphs(body, "body", MAX_COMMENT)
+    if not text:
+        raise InvalidInputError("a comment says something", field="body")
     with db.transaction() as session:
         CampaignRepository(session).get(org_id, campaign_id)
         asset = _assets(session, campaign_id, asset_id)[0]
@@ -315,9 +309,9 @@ class Guidelines:
 
 
 def _lines(values: Sequence[str], field: str) -> list[str]:
-    found = [" ".join(v.split()) for v in values if v.strip()]
-    if len(found) > 20 or any(len(v) > 200 for v in found):
-        raise InvalidInputError(f"{field}: at most 20 lines of 200 characters", field=field)
+    found = [one_line(v, field, 200) for v in values if v.strip()]
+    if len(found) > 20:
+        raise InvalidInputError(f"{field}: at most 20 lines", field=field)
     return found
 
 
@@ -332,7 +326,7 @@ def save_guidelines(
         raise InvalidInputError("colours are up to 12 like #1f6f4a", field="colours")
     values: dict[str, Any] = {
         "colours": [c.lower() for c in shades], "dos": _lines(dos, "dos"),
-        "donts": _lines(donts, "donts"), "voice": " ".join(voice.split())[:500],
+        "donts": _lines(donts, "donts"), "voice": one_line(voice, "voice", 500, 0),
     }  # fmt: skip
     if logo is not None:
         taken = take_upload(logo, limit, [m for m in MediaType if m.is_image])

@@ -19,6 +19,7 @@ from crosspromo.domain.plan import (
     Conflict,
     ItemKind,
 )
+from crosspromo.domain.text import one_line
 from crosspromo.errors import ConflictError, InvalidInputError
 from crosspromo.services.plan.conflicts import find_conflicts, parse_at
 from crosspromo.store.database import Database
@@ -65,13 +66,6 @@ def check_zone(name: str) -> str:
     return name
 
 
-def _text(value: str, name: str, most: int) -> str:
-    text = " ".join(value.split())
-    if not 1 <= len(text) <= most:
-        raise InvalidInputError(f"{name} is 1-{most} characters", field=name)
-    return text
-
-
 def add_item(db: Database, org_id: int, given: ItemInput, *, check_only: bool = False) -> Saved:
     """Put an item in a campaign's calendar (or with ``check_only`` only see what it would
     conflict with), with the conflicts it takes part in from ``org_id``'s view."""
@@ -82,8 +76,11 @@ def add_item(db: Database, org_id: int, given: ItemInput, *, check_only: bool = 
             f"kind {given.kind!r} is not one of {', '.join(k.value for k in ItemKind)}",
             field="kind",
         ) from None
-    title = _text(given.title, "title", 200)
-    channel, audience = _text(given.channel, "channel", 64), _text(given.audience, "audience", 64)
+    title = one_line(given.title, "title", 200)
+    channel, audience = (
+        one_line(given.channel, "channel", 64),
+        one_line(given.audience, "audience", 64),
+    )
     with db.transaction() as session:
         rules = PlanSettingsRepository(session).get(org_id)
         zone = check_zone(given.timezone or rules.timezone)
@@ -160,7 +157,7 @@ def add_blackout(db: Database, org_id: int, start: date, end: date, reason: str)
         raise InvalidInputError("the blackout ends before it starts", field="to")
     if (end - start).days > 366:
         raise InvalidInputError("a blackout lasts at most a year", field="to")
-    text = _text(reason, "reason", 500)
+    text = one_line(reason, "reason", 500)
     with db.transaction() as session:
         new_id = BlackoutRepository(session).add(org_id, start, end, text)
     return Blackout(new_id, start, end, text)

@@ -18,6 +18,7 @@ from crosspromo.domain.commission import part
 from crosspromo.domain.money import MAX_MINOR, check_currency
 from crosspromo.domain.plan import CAMPAIGN_STEPS, CampaignStatus
 from crosspromo.domain.strategies import PROFILES, Goal
+from crosspromo.domain.text import one_line
 from crosspromo.errors import (
     ConflictError,
     InvalidInputError,
@@ -100,9 +101,7 @@ class CampaignView:
 def _words(values: Sequence[str], name: str) -> list[str]:
     found: list[str] = []
     for value in values:
-        text = " ".join(str(value).split())
-        if not 1 <= len(text) <= 64:
-            raise InvalidInputError(f"each of {name} is 1-64 characters", field=name)
+        text = one_line(str(value), f"each of {name}", 64)
         if text.casefold() not in {f.casefold() for f in found}:
             found.append(text)
     if len(found) > MAX_LIST:
@@ -111,9 +110,7 @@ def _words(values: Sequence[str], name: str) -> list[str]:
 
 
 def _check(given: CampaignInput) -> tuple[str, str]:
-    name = " ".join(given.name.split())
-    if not 1 <= len(name) <= 200:
-        raise InvalidInputError("name is 1-200 characters", field="name")
+    name = one_line(given.name, "name", 200)
     strategy = strategy_of(given.strategy)
     objective = given.objective or max(PROFILES[strategy].goals.items(), key=lambda g: g[1])[0]
     if objective not in {g.value for g in Goal}:
@@ -164,7 +161,8 @@ def create_campaign(db: Database, org_id: int, given: CampaignInput) -> Campaign
                 members.append(other)
         slugs = {o.id: o.slug for o in orgs.many(members).values()}
         shares = party_shares(given.shares, [slugs[m] for m in members])
-        parties = [(m, shares[slugs[m]], given.owners.get(slugs[m], "")[:200]) for m in members]
+        parties = [(m, shares[slugs[m]], one_line(given.owners.get(slugs[m], ""), "owners", 200, 0))
+                   for m in members]  # fmt: skip
         channels = _words(given.channels or PROFILES[strategy].channels, "channels")
         values = {
             "name": name, "strategy": str(strategy), "objective": objective,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from crosspromo.domain.links import is_bot, visitor_hash
 from crosspromo.domain.money import MAX_MINOR, check_currency
+from crosspromo.domain.text import one_line, paragraphs
 from crosspromo.errors import InvalidInputError, NotFoundError
 from crosspromo.services.plan.assets import Guidelines, guidelines_of
 from crosspromo.services.plan.campaigns import party_shares
@@ -79,12 +80,10 @@ def _money(value: int | None, field: str) -> None:
 
 def create_offer(db: Database, org_id: int, campaign_id: int, given: OfferInput) -> Offer:
     """A joint offer in the campaign; its revenue shared among the campaign's parties."""
-    title = " ".join(given.title.split())
-    if not 1 <= len(title) <= 200:
-        raise InvalidInputError("title is 1-200 characters", field="title")
-    items = [" ".join(i.split()) for i in given.items if i.strip()]
-    if not 1 <= len(items) <= 20 or any(len(i) > 200 for i in items):
-        raise InvalidInputError("an offer has 1-20 items of up to 200 characters", field="items")
+    title = one_line(given.title, "title", 200)
+    items = [one_line(i, "items", 200) for i in given.items if i.strip()]
+    if not 1 <= len(items) <= 20:
+        raise InvalidInputError("an offer has 1-20 items", field="items")
     _money(given.price_minor, "price_minor")
     _money(given.regular_minor, "regular_minor")
     if given.regular_minor is not None and given.regular_minor <= given.price_minor:
@@ -95,8 +94,7 @@ def create_offer(db: Database, org_id: int, campaign_id: int, given: OfferInput)
         raise InvalidInputError(
             "code is 3-64 letters, digits, - or _, starting with a letter or digit", field="code"
         )
-    if len(given.description) > 2000:
-        raise InvalidInputError("description is at most 2000 characters", field="description")
+    description = paragraphs(given.description, "description", 2000)
     with db.transaction() as session:
         repo = CampaignRepository(session)
         repo.get(org_id, campaign_id, lock=True)
@@ -105,7 +103,7 @@ def create_offer(db: Database, org_id: int, campaign_id: int, given: OfferInput)
         offers = OfferRepository(session)
         offer_id = offers.add({
             "campaign_id": campaign_id, "org_id": org_id, "title": title,
-            "description": given.description.strip(), "items": items,
+            "description": description, "items": items,
             "price_minor": given.price_minor, "regular_minor": given.regular_minor,
             "currency": check_currency(given.currency), "shares": shares,
             "starts_on": given.start, "ends_on": given.end, "code": given.code,
@@ -167,11 +165,8 @@ def create_landing(db: Database, org_id: int, campaign_id: int, given: LandingIn
             "slug is 3-64 lower-case letters, digits and -, not starting or ending with -",
             field="slug",
         )
-    headline = " ".join(given.headline.split())
-    if not 1 <= len(headline) <= 200:
-        raise InvalidInputError("headline is 1-200 characters", field="headline")
-    if len(given.body) > 4000:
-        raise InvalidInputError("body is at most 4000 characters", field="body")
+    headline = one_line(given.headline, "headline", 200)
+    body = paragraphs(given.body, "body", 4000)
     with db.transaction() as session:
         CampaignRepository(session).get(org_id, campaign_id, lock=True)
         if given.offer_id is not None and given.offer_id not in {
@@ -181,7 +176,7 @@ def create_landing(db: Database, org_id: int, campaign_id: int, given: LandingIn
         repo = LandingRepository(session)
         page_id = repo.add({
             "campaign_id": campaign_id, "org_id": org_id, "slug": slug, "headline": headline,
-            "body": given.body.strip(), "offer_id": given.offer_id,
+            "body": body, "offer_id": given.offer_id,
             "published": given.published,
         })  # fmt: skip
         return next(p for p in _pages(session, campaign_id) if p.id == page_id)

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import Field
 from starlette.datastructures import FormData, UploadFile
 
-from crosspromo.domain import User
+from crosspromo.domain import Organization, User
 from crosspromo.domain.media import MediaType
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.accounts.organizations import organization_slugs
@@ -113,18 +113,25 @@ def list_assets(org: ApiOrg, db: DB, campaign_id: SmallId) -> list[Asset]:
     return assets.list_assets(db, org.id, campaign_id)
 
 
+async def _upload_body(
+    request: Request, org: Organization, db: Database, campaign_id: int, filename: str,
+    **target: Any,
+) -> Asset:  # fmt: skip
+    source = await _spooled(request)
+    with source:
+        return await run_in_threadpool(lambda: assets.upload(
+            db, blobs_of(request), org.id, campaign_id, source, filename=filename,
+            by=f"API ({org.slug})", limit=_limit(request), **target,
+        ))  # fmt: skip
+
+
 @api.post("/campaigns/{campaign_id}/assets", status_code=201, openapi_extra=_RAW_BODY)
 async def upload_asset(
     request: Request, org: ApiOrg, db: DB, campaign_id: SmallId, filename: Name,
     name: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> Asset:  # fmt: skip
     """A new asset: the body is the file (its type is told from its content)."""
-    source = await _spooled(request)
-    with source:
-        return await run_in_threadpool(
-            assets.upload, db, blobs_of(request), org.id, campaign_id, source,
-            filename=filename, by=f"API ({org.slug})", limit=_limit(request), name=name,
-        )  # fmt: skip
+    return await _upload_body(request, org, db, campaign_id, filename, name=name)
 
 
 @api.get("/campaigns/{campaign_id}/assets/{asset_id}")
@@ -141,12 +148,7 @@ async def upload_version(
     filename: Name,
 ) -> Asset:  # fmt: skip
     """A new version of the asset: every party reviews it afresh."""
-    source = await _spooled(request)
-    with source:
-        return await run_in_threadpool(
-            assets.upload, db, blobs_of(request), org.id, campaign_id, source,
-            filename=filename, by=f"API ({org.slug})", limit=_limit(request), asset_id=asset_id,
-        )  # fmt: skip
+    return await _upload_body(request, org, db, campaign_id, filename, asset_id=asset_id)
 
 
 @api.post("/campaigns/{campaign_id}/assets/{asset_id}/reviews")
@@ -243,6 +245,17 @@ def _file(form: FormData, name: str = "file") -> UploadFile | None:
     return value if isinstance(value, UploadFile) and value.filename else None
 
 
+def _upload_form(
+    request: Request, user: User, db: Database, campaign_id: int, form: FormData, **target: Any
+) -> Asset:
+    chosen = _file(form)
+    if chosen is None:
+        raise InvalidInputError("choose a file to upload", field="file")
+    return assets.upload(db, blobs_of(request), user.org_id, campaign_id, chosen.file,
+                         filename=chosen.filename or "upload", by=user.email,
+                         limit=_limit(request), **target)  # fmt: skip
+
+
 def _asset_page(
     request: Request, user: User, db: Database, campaign_id: int, asset_id: int, *,
     error: str | None = None, status_code: int = 200,
@@ -275,16 +288,10 @@ async def _act(
 async def upload_form(request: Request, user: AnyUser, db: DB, campaign_id: SmallId) -> Response:
     """A new asset from the campaign page; its review page opens."""
     form = await _form(request, user)
-    chosen = _file(form)
 
     def take() -> Asset:
-        if chosen is None:
-            raise InvalidInputError("choose a file to upload", field="file")
-        return assets.upload(
-            db, blobs_of(request), user.org_id, campaign_id, chosen.file,
-            filename=chosen.filename or "upload", by=user.email, limit=_limit(request),
-            name=str(form.get("name", "")).strip() or None,
-        )  # fmt: skip
+        return _upload_form(request, user, db, campaign_id, form,
+                            name=str(form.get("name", "")).strip() or None)  # fmt: skip
 
     def fallback(message: str, status: int) -> Response:
         return campaign_page_with(request, user, db, campaign_id, message, status)
@@ -308,16 +315,9 @@ async def version_form(
     request: Request, user: AnyUser, db: DB, campaign_id: SmallId, asset_id: SmallId
 ) -> Response:
     form = await _form(request, user)
-    chosen = _file(form)
 
     def take() -> Asset:
-        if chosen is None:
-            raise InvalidInputError("choose a file to upload", field="file")
-        return assets.upload(
-            db, blobs_of(request), user.org_id, campaign_id, chosen.file,
-            filename=chosen.filename or "upload", by=user.email, limit=_limit(request),
-            asset_id=asset_id,
-        )  # fmt: skip
+        return _upload_form(request, user, db, campaign_id, form, asset_id=asset_id)
 
     def fallback(message: str, status: int) -> Response:
         return _asset_page(request, user, db, campaign_id, asset_id, error=message,

@@ -6,16 +6,16 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from pydantic import Field
 
 from crosspromo.domain.clock import parse_day
 from crosspromo.domain.money import parse_major
 from crosspromo.services.plan import offers
 from crosspromo.services.plan.offers import LandingInput, LandingPage, Offer, OfferInput
-from crosspromo.web.deps import DB, ApiOrg, check_csrf
+from crosspromo.web.deps import DB, ApiOrg
 from crosspromo.web.pages import AnyUser, Csrf
-from crosspromo.web.routes.plan.pages import REFUSED, acting, base_of, campaign_page_with
+from crosspromo.web.routes.plan.pages import campaign_act
 from crosspromo.web.schemas import PROBLEM_RESPONSES, Body, SmallId
 
 api = APIRouter(prefix="/api/v1", tags=["plan"], responses=PROBLEM_RESPONSES)
@@ -114,18 +114,13 @@ def offer_form(
     description: Annotated[str, Form(max_length=2000)] = "", csrf: Csrf = "",
 ) -> Response:  # fmt: skip
     """A joint offer from the campaign page (the revenue shared equally)."""
-    check_csrf(request, csrf)
-    acting(user)
-    try:
-        offers.create_offer(db, user.org_id, campaign_id, OfferInput(
+    return campaign_act(request, user, db, campaign_id, csrf, lambda: offers.create_offer(
+        db, user.org_id, campaign_id, OfferInput(
             title, items.splitlines(), parse_major(price, "EUR", "price"),
             parse_day(start, "start"), parse_day(end, "end"), code.strip(),
             description=description,
             regular_minor=parse_major(regular, "EUR", "regular price") if regular else None,
-        ))  # fmt: skip
-    except REFUSED as exc:
-        return campaign_page_with(request, user, db, campaign_id, exc.message, exc.http_status)
-    return RedirectResponse(f"{base_of(user)}/campaigns/{campaign_id}#offers", 303)
+        )), "offers")  # fmt: skip
 
 
 @pages.post("/campaigns/{campaign_id}/landing-pages")
@@ -138,20 +133,18 @@ def landing_form(
     offer: Annotated[str, Form(max_length=12)] = "", csrf: Csrf = "",
 ) -> Response:  # fmt: skip
     """A landing page from the campaign page, published at once."""
-    check_csrf(request, csrf)
-    acting(user)
-    try:
-        offers.create_landing(
-            db,
-            user.org_id,
-            campaign_id,
-            LandingInput(
-                slug, headline, body, int(offer) if offer.isdigit() and len(offer) < 10 else None
-            ),
-        )
-    except REFUSED as exc:
-        return campaign_page_with(request, user, db, campaign_id, exc.message, exc.http_status)
-    return RedirectResponse(f"{base_of(user)}/campaigns/{campaign_id}#offers", 303)
+    chosen = int(offer) if offer.isdigit() and len(offer) < 10 else None
+    return campaign_act(
+        request,
+        user,
+        db,
+        campaign_id,
+        csrf,
+        lambda: offers.create_landing(
+            db, user.org_id, campaign_id, LandingInput(slug, headline, body, chosen)
+        ),
+        "offers",
+    )
 
 
 @pages.post("/campaigns/{campaign_id}/landing-pages/{page_id}/publish")
@@ -160,10 +153,5 @@ def publish_form(
     request: Request, user: AnyUser, db: DB, campaign_id: SmallId, page_id: SmallId,
     published: Annotated[bool, Form()] = False, csrf: Csrf = "",
 ) -> Response:  # fmt: skip
-    check_csrf(request, csrf)
-    acting(user)
-    try:
-        offers.publish(db, user.org_id, campaign_id, page_id, published)
-    except REFUSED as exc:
-        return campaign_page_with(request, user, db, campaign_id, exc.message, exc.http_status)
-    return RedirectResponse(f"{base_of(user)}/campaigns/{campaign_id}#offers", 303)
+    return campaign_act(request, user, db, campaign_id, csrf, lambda: offers.publish(
+        db, user.org_id, campaign_id, page_id, published), "offers")  # fmt: skip

@@ -197,7 +197,7 @@ def remove_item_form(
     def take() -> None:
         calendar.remove_item(db, user.org_id, campaign_id, item_id)
 
-    return _campaign_act(request, user, db, campaign_id, csrf, take)
+    return campaign_act(request, user, db, campaign_id, csrf, take)
 
 
 @pages.post("/campaigns/{campaign_id}/checklist/{item_id}")
@@ -206,7 +206,7 @@ def tick_form(
     request: Request, user: AnyUser, db: DB, campaign_id: SmallId, item_id: SmallId,
     done: Annotated[bool, Form()] = False, csrf: Csrf = "",
 ) -> Response:  # fmt: skip
-    return _campaign_act(
+    return campaign_act(
         request, user, db, campaign_id, csrf,
         lambda: campaigns.mark_step(db, user.org_id, campaign_id, item_id,
                                     user.email if done else None),
@@ -225,7 +225,7 @@ def attach_form(
     def take() -> object:
         return campaigns.attach(db, user.org_id, campaign_id, kind, key.strip(), detach=detach)
 
-    return _campaign_act(request, user, db, campaign_id, csrf, take)
+    return campaign_act(request, user, db, campaign_id, csrf, take)
 
 
 @pages.post("/campaigns/{campaign_id}/status")
@@ -236,12 +236,15 @@ def status_form(
     def take() -> object:
         return campaigns.set_status(db, user.org_id, campaign_id, status)
 
-    return _campaign_act(request, user, db, campaign_id, csrf, take)
+    return campaign_act(request, user, db, campaign_id, csrf, take)
 
 
-def _campaign_act(
-    request: Request, user: User, db: Database, campaign_id: int, csrf: str, take: Any
-) -> Response:
+def campaign_act(
+    request: Request, user: User, db: Database, campaign_id: int, csrf: str, take: Any,
+    section: str = "",
+) -> Response:  # fmt: skip
+    """A form on a campaign's page: checked, done, and the page again (at ``section``), or
+    the page with what was refused."""
     check_csrf(request, csrf)
     acting(user)
     try:
@@ -249,7 +252,8 @@ def _campaign_act(
     except REFUSED as exc:
         return _campaign_page(request, user, db, campaign_id, error=exc.message,
                               status_code=exc.http_status)  # fmt: skip
-    return RedirectResponse(f"{base_of(user)}/campaigns/{campaign_id}", 303)
+    where = f"#{section}" if section else ""
+    return RedirectResponse(f"{base_of(user)}/campaigns/{campaign_id}{where}", 303)
 
 
 def _calendar_page(
