@@ -79,9 +79,7 @@ def assets_review(
 ) -> None:
     """The organization's decision on the asset's latest version."""
     db, org_id = organization(ctx, org)
-    if comment:
-        assets.comment(db, org_id, campaign, asset, version, by, comment)
-    made = assets.review(db, org_id, campaign, asset, version, decision, by)
+    made = assets.review(db, org_id, campaign, asset, version, decision, by, comment or "")
     emit(made, fmt, columns=_ASSET_COLUMNS, rows=_asset_rows([made]))
 
 

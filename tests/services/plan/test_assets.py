@@ -97,8 +97,8 @@ def test_a_new_version_starts_the_review_again(db: Database, party: dict) -> Non
     assert assets.offered(db, beans) == []  # version 1 is no longer offered
     with pytest.raises(ConflictError, match="not approved"):
         assets.content(db, party["blobs"], beans, campaign, made.id, 1, download=True)
-    with pytest.raises(ConflictError, match="replaced by version 2"):
-        assets.review(db, acme, campaign, made.id, 1, "approved", "ann")
+    with pytest.raises(ConflictError, match="replaced by version 2"):  # its comment not kept
+        assets.review(db, acme, campaign, made.id, 1, "approved", "ann", "Fine as it was")
     asked = assets.review(db, acme, campaign, made.id, 2, "changes_requested", "ann")
     assert asked.state == "changes_requested"
     assets.comment(db, acme, campaign, made.id, None, "ann", "Bigger logo, please")

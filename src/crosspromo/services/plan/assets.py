@@ -197,10 +197,11 @@ def _version_id(session: Session, asset_id: int, number: int) -> int:
 
 def review(
     db: Database, org_id: int, campaign_id: int, asset_id: int, version: int, decision: str,
-    reviewer: str,
+    reviewer: str, comment: str = "",
 ) -> Asset:  # fmt: skip
     """The organization's decision on the asset's latest version (an earlier one is past
-    deciding); its earlier decision on that version is replaced."""
+    deciding), with a comment if given, both or neither kept; its earlier decision on that
+    version is replaced."""
     try:
         said = Decision(decision)
     except ValueError:
@@ -208,6 +209,7 @@ def review(
             f"decision {decision!r} is not one of {', '.join(d.value for d in Decision)}",
             field="decision",
         ) from None
+    text = paragraphs(comment, "comment", MAX_COMMENT)
     with db.transaction() as session:
         CampaignRepository(session).get(org_id, campaign_id, lock=True)
         asset = _assets(session, campaign_id, asset_id)[0]
@@ -221,7 +223,17 @@ def review(
             )
         repo = AssetRepository(session)
         repo.review(_version_id(session, asset_id, version), org_id, str(said), reviewer[:320])
+        if text:
+            _comment(session, asset_id, version, org_id, reviewer, text)
         return _assets(session, campaign_id, asset_id)[0]
+
+
+def _comment(
+    session: Session, asset_id: int, version: int, org_id: int, author: str, text: str
+) -> None:
+    AssetRepository(session).comment({"asset_id": asset_id, "version": version,
+                                      "org_id": org_id, "author": author[:320],
+                                      "body": text})  # fmt: skip
 
 
 def comment(
@@ -237,9 +249,7 @@ def comment(
         asset = _assets(session, campaign_id, asset_id)[0]
         number = asset.latest.number if version is None else version
         _version_id(session, asset_id, number)
-        AssetRepository(session).comment({"asset_id": asset_id, "version": number,
-                                          "org_id": org_id, "author": author[:320],
-                                          "body": text})  # fmt: skip
+        _comment(session, asset_id, number, org_id, author, text)
         return _assets(session, campaign_id, asset_id)[0]
 
 

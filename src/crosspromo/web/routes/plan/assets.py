@@ -272,8 +272,17 @@ def _asset_page(
 
 async def _act(
     request: Request, user: User, db: Database, campaign_id: int, asset_id: int | None,
-    take: Callable[[], Any], fallback: Callable[[str, int], Response],
+    take: Callable[[], Any], fallback: Callable[[str, int], Response] | None = None,
 ) -> Response:  # fmt: skip
+    """Do ``take``; then the asset's page, or what was refused on ``fallback`` (by default
+    the asset's page)."""
+    if fallback is None:
+        assert asset_id is not None
+
+        def fallback(message: str, status: int) -> Response:
+            return _asset_page(request, user, db, campaign_id, asset_id, error=message,
+                               status_code=status)  # fmt: skip
+
     try:
         made = await run_in_threadpool(take)
     except REFUSED as exc:
@@ -319,11 +328,7 @@ async def version_form(
     def take() -> Asset:
         return _upload_form(request, user, db, campaign_id, form, asset_id=asset_id)
 
-    def fallback(message: str, status: int) -> Response:
-        return _asset_page(request, user, db, campaign_id, asset_id, error=message,
-                           status_code=status)  # fmt: skip
-
-    return await _act(request, user, db, campaign_id, asset_id, take, fallback)
+    return await _act(request, user, db, campaign_id, asset_id, take)
 
 
 @pages.post("/campaigns/{campaign_id}/assets/{asset_id}/review")
@@ -338,19 +343,13 @@ async def review_form(
 
     def take() -> Asset:
         number = int(version) if version.isdigit() and len(version) < 8 else 0
-        if said:
-            assets.comment(db, user.org_id, campaign_id, asset_id, number or None, user.email,
-                           said)  # fmt: skip
-        if not decision:
-            return assets.get_asset(db, user.org_id, campaign_id, asset_id)
+        if not decision:  # a comment only
+            return assets.comment(db, user.org_id, campaign_id, asset_id, number or None,
+                                  user.email, said)  # fmt: skip
         return assets.review(db, user.org_id, campaign_id, asset_id, number, decision,
-                             user.email)  # fmt: skip
+                             user.email, said)  # fmt: skip
 
-    def fallback(message: str, status: int) -> Response:
-        return _asset_page(request, user, db, campaign_id, asset_id, error=message,
-                           status_code=status)  # fmt: skip
-
-    return await _act(request, user, db, campaign_id, asset_id, take, fallback)
+    return await _act(request, user, db, campaign_id, asset_id, take)
 
 
 @pages.get("/campaigns/{campaign_id}/assets/{asset_id}/versions/{version}")
