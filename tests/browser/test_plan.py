@@ -244,5 +244,7 @@ def test_an_asset_approved_by_both_sides_and_the_landing_page(
     page.goto(f"{demo_server.url}/campaigns/{made.id}")
     settle(page)
     expect(page.locator("[data-testid=landing-pages] tbody td.num")).to_have_text("1")
+    expect(page.locator("[data-testid=assets] tbody tr")).to_contain_text("approved")
+    _shot(page, "plan-campaign-material-1280")
     for opened in (page, portal, visitor):
         opened.close()
