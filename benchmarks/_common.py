@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -13,7 +14,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 from sqlalchemy import create_engine, text
@@ -130,3 +133,45 @@ def anchor_python(name: str, requirements: Path) -> Path:
         pip = [str(env / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"]
         subprocess.run([*pip, "-r", str(requirements)], check=True)
     return python
+
+
+@dataclass(frozen=True)
+class Load:
+    rps: float
+    p99_ms: float
+    non_3xx: int  # answers other than 2xx or 3xx
+    requests: int  # answered
+    socket_errors: int  # connect, read, write errors and timeouts
+
+
+def wrk(url: str, duration: int, connections: int, script: Path | None = None) -> Load:
+    """``wrk -t1`` against ``url`` (with a Lua ``script`` when given): what it measured."""
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
+         "-H", "User-Agent: Mozilla/5.0 (benchmark)", *(["-s", str(script)] if script else []),
+         url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    answered = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    broken = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return Load(rps, p99, int(errors.group(1)) if errors else 0, answered,
+                sum(int(n) for n in broken.groups()) if broken else 0)  # fmt: skip
+
+
+def brand_with_partner(db: Any) -> int:
+    """A brand ("brand") and its partner ("partner") under terms both accepted, as links and
+    codes need; the brand's id."""
+    from crosspromo.domain import OrgKind
+    from crosspromo.services.accounts.organizations import create_organization
+    from crosspromo.services.agree.agreements import accept, propose
+    from crosspromo.services.agree.terms import parse_terms, template
+
+    brand = create_organization(db, "brand", "Brand", OrgKind.BRAND)
+    partner = create_organization(db, "partner", "Partner", OrgKind.PARTNER)
+    made = propose(db, brand.id, "partner", parse_terms(template("brand", "partner").document()))
+    accept(db, partner.id, made.partnership_id, made.version or 1)
+    return brand.id

@@ -11,28 +11,26 @@ answers at CROSSPROMO_TEST_POSTGRES_URL).
 from __future__ import annotations
 
 import argparse
-import re
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from _common import (
     SECRET,
+    Load,
+    brand_with_partner,
     crosspromo_server,
     ensure_debian_packages,
     free_port,
     postgres_url,
     sqlite_url,
+    wrk,
 )
 
 from crosspromo.config import load_settings
-from crosspromo.domain import OrgKind
-from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.agree.partnerships import propose_partnership
 from crosspromo.services.database import open_database, upgrade_database
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.store.repositories import ClickRepository, LinkRepository
@@ -58,26 +56,6 @@ http {{
 """
 
 
-@dataclass(frozen=True)
-class Load:
-    rps: float
-    p99_ms: float
-    non_3xx: int
-
-
-def wrk(url: str, duration: int, connections: int) -> Load:
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
-         "-H", "User-Agent: Mozilla/5.0 (benchmark)", url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
-    p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return Load(rps, p99, int(errors.group(1)) if errors else 0)
-
-
 @contextmanager
 def nginx() -> Iterator[str]:
     port = free_port()
@@ -97,11 +75,9 @@ def prepare(database_url: str) -> str:
     settings = load_settings(database_url=database_url, secret_key=SECRET)
     upgrade_database(settings)
     db = open_database(settings)
-    brand = create_organization(db, "brand", "Brand", OrgKind.BRAND)
-    create_organization(db, "partner", "Partner", OrgKind.PARTNER)
-    propose_partnership(db, brand.id, "partner", "bench")
-    add_domain(db, brand.id, "brand.example")
-    code = create_link(db, brand.id, "partner", "https://brand.example/").code
+    brand = brand_with_partner(db)
+    add_domain(db, brand, "brand.example")
+    code = create_link(db, brand, "partner", "https://brand.example/").code
     db.dispose()
     return code
 
