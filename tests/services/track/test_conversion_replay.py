@@ -42,3 +42,19 @@ def test_concurrent_twins_store_once(db: Database) -> None:
         stored = s.execute(select(func.count()).select_from(t.conversions)).scalar_one()
         orders = s.execute(select(func.count(t.conversions.c.order_id.distinct()))).scalar_one()
     assert (stored, orders) == (N, N)
+
+
+def test_an_amount_that_is_no_whole_number_is_named(db: Database) -> None:
+    """From Python, the amount is checked as the API checks it: a clear error, nothing kept."""
+    import pytest
+
+    from crosspromo.errors import InvalidInputError
+
+    org = create_organization(db, "shop", "Shop", OrgKind.BRAND)
+    for amount in (None, 12.5, True, "100"):
+        item = ConversionInput(ConversionKind.LEAD, datetime(2026, 3, 1, tzinfo=UTC), amount,  # type: ignore[arg-type]
+                               None)  # fmt: skip
+        with pytest.raises(InvalidInputError, match="row 0: amount_minor is a whole number"):
+            record_conversions(db, org.id, [item])
+    with db.transaction() as s:
+        assert s.execute(select(func.count()).select_from(t.conversions)).scalar_one() == 0

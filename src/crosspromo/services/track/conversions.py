@@ -246,6 +246,11 @@ def _values(db: Database, org_id: int, item: ConversionInput, lookups: Lookups) 
         raise InvalidInputError(
             "occurred_at must lie between 2000-01-01 and 2100-01-01", field="occurred_at"
         )
+    if isinstance(item.amount_minor, bool) or not isinstance(item.amount_minor, int):
+        raise InvalidInputError(
+            "amount_minor is a whole number of minor units (0 for a lead without a value)",
+            field="amount_minor",
+        )
     if not -MAX_MINOR <= item.amount_minor <= MAX_MINOR:
         raise InvalidInputError(f"amount {item.amount_minor} is out of range", field="amount_minor")
     for field, limit in MAX_LENGTHS.items():
