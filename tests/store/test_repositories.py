@@ -92,7 +92,9 @@ def test_users_and_keys(db: Database) -> None:
         found = UserRepository(s).credentials("x@example.com")
         assert found is not None
         assert found[0] == user
-        assert ApiKeyRepository(s).active_by_prefix("abcdef0123") is not None
+        found = ApiKeyRepository(s).active_by_prefix("abcdef0123")
+        assert found is not None
+        assert (found[0].id, found[1]) == (a, "digest")
         with pytest.raises(NotFoundError):
             ApiKeyRepository(s).revoke(b, "abcdef0123")
         ApiKeyRepository(s).revoke(a, "abcdef0123")

@@ -52,9 +52,9 @@ def authenticate_api_key(db: Database, plaintext: str) -> Organization:
         raise AuthenticationError("malformed API key")
     with db.transaction() as session:
         found = ApiKeyRepository(session).active_by_prefix(prefix)
-        if found is None or not digests_match(found[1], token_digest(plaintext)):
-            raise AuthenticationError("invalid or revoked API key")
-        return OrganizationRepository(session).get(found[0].org_id)
+    if found is None or not digests_match(found[1], token_digest(plaintext)):
+        raise AuthenticationError("invalid or revoked API key")
+    return found[0]
 
 
 def list_api_keys(db: Database, org_slug: str) -> list[KeyView]:
