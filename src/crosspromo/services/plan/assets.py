@@ -299,7 +299,7 @@ def offered(db: Database, org_id: int) -> list[Offered]:
     """The assets ready for use in every campaign the organization takes part in."""
     with db.reading() as session:
         found = []
-        rows = AssetRepository(session).approved_of(org_id)
+        rows = AssetRepository(session).in_campaigns_of(org_id)
         for campaign_id in dict.fromkeys(r["campaign_id"] for r in rows):
             name = next(r["campaign"] for r in rows if r["campaign_id"] == campaign_id)
             found += [Offered(campaign_id, name, a) for a in _assets(session, campaign_id)
@@ -326,27 +326,32 @@ def _lines(values: Sequence[str], field: str) -> list[str]:
 
 
 def save_guidelines(
-    db: Database, blobs: BlobStore, org_id: int, *, colours: Sequence[str],
-    dos: Sequence[str], donts: Sequence[str], voice: str = "",
-    logo: IO[bytes] | None = None, limit: int = 2 * 1024 * 1024,
+    db: Database, blobs: BlobStore, org_id: int, *, colours: Sequence[str] | None = None,
+    dos: Sequence[str] | None = None, donts: Sequence[str] | None = None,
+    voice: str | None = None, logo: IO[bytes] | None = None, limit: int = 2 * 1024 * 1024,
 ) -> Guidelines:  # fmt: skip
-    """The organization's brand guidelines; a logo (an image) replaces the one kept."""
-    shades = [c.strip() for c in colours if c.strip()]
-    if len(shades) > 12 or not all(_COLOUR.match(c) for c in shades):
-        raise InvalidInputError("colours are up to 12 like #1f6f4a", field="colours")
-    values: dict[str, Any] = {
-        "colours": [c.lower() for c in shades], "dos": _lines(dos, "dos"),
-        "donts": _lines(donts, "donts"), "voice": one_line(voice, "voice", 500, 0),
-    }  # fmt: skip
+    """The organization's brand guidelines: what is given replaces what was kept (a logo, an
+    image, replaces the logo); what is not given stays as it was."""
+    values: dict[str, Any] = {}
+    if colours is not None:
+        shades = [c.strip() for c in colours if c.strip()]
+        if len(shades) > 12 or not all(_COLOUR.match(c) for c in shades):
+            raise InvalidInputError("colours are up to 12 like #1f6f4a", field="colours")
+        values["colours"] = [c.lower() for c in shades]
+    for field, lines in (("dos", dos), ("donts", donts)):
+        if lines is not None:
+            values[field] = _lines(lines, field)
+    if voice is not None:
+        values["voice"] = one_line(voice, "voice", 500, 0)
     if logo is not None:
         taken = take_upload(logo, limit, [m for m in MediaType if m.is_image])
         values |= {"logo_sha256": taken.sha256, "logo_type": str(taken.media)}
     with db.transaction() as session:
         repo = GuidelinesRepository(session)
-        if logo is None:
-            kept = repo.get([org_id]).get(org_id, {})
-            values |= {"logo_sha256": kept.get("logo_sha256"), "logo_type": kept.get("logo_type")}
-        repo.save(org_id, values)
+        kept = repo.get([org_id]).get(org_id, {})
+        empty: dict[str, Any] = {"colours": [], "dos": [], "donts": [], "voice": "",
+                                 "logo_sha256": None, "logo_type": None}  # fmt: skip
+        repo.save(org_id, {k: values.get(k, kept.get(k, v)) for k, v in empty.items()})
         if logo is not None:
             blobs.put(taken.sha256, taken.source)
         return guidelines_of(session, [org_id])[0]

@@ -207,9 +207,11 @@ class PageLink:
 
 @dataclass(frozen=True, slots=True)
 class PublicPage:
-    """What a landing page shows the public."""
+    """What a landing page shows the public (not its figures)."""
 
-    page: LandingPage
+    slug: str
+    headline: str
+    body: str
     campaign: str
     brands: list[Guidelines]
     names: list[str]  # the parties' names, the maker first
@@ -239,7 +241,6 @@ def show_landing(
                       if o.id == row["offer_id"]), None)  # fmt: skip
         links = [PageLink(k["org"], k["org_name"], f"/r/{k['code']}")
                  for k in repo.links(row["campaign_id"])]  # fmt: skip
-        views = repo.views([row["id"]])
         brands = guidelines_of(session, [p["org_id"] for p in parties])
-        return PublicPage(_page(row, views), made["name"], brands,
+        return PublicPage(row["slug"], row["headline"], row["body"], made["name"], brands,
                           [p["name"] for p in parties], offer, links)  # fmt: skip

@@ -84,26 +84,23 @@ class JourneyRepository(Repository):
         campaign = func.coalesce(
             planned.c.name, func.nullif(t.links.c.campaign, ""), literal(CLICK_CHANNEL)
         )
+        clicked = (  # a named click with its link and the partner it credits
+            named_clicks.join(t.clicks, k.click_id == named_clicks.c.click_id)
+            .join(t.links, t.links.c.id == k.link_id)
+            .join(partner, partner.c.id == k.partner_org_id)
+        )
         clicks = (
             select(named_clicks.c.customer, k.clicked_at, campaign, partner.c.slug)
-            .select_from(
-                named_clicks.join(t.clicks, k.click_id == named_clicks.c.click_id)
-                .join(t.links, t.links.c.id == k.link_id)
-                .outerjoin(planned, planned.c.id == t.links.c.campaign_id)
-                .join(partner, partner.c.id == k.partner_org_id)
-            )
+            .select_from(clicked.outerjoin(planned, planned.c.id == t.links.c.campaign_id))
             .where(k.org_id == org_id, k.is_bot.is_(False), _within(k.clicked_at, since, until))
         )
         w, lp = t.landing_views.c, t.landing_pages.c
         landing = (  # a landing page of the link's campaign, seen by that visitor before
             select(named_clicks.c.customer, w.viewed_at, literal(LANDING_CHANNEL), partner.c.slug)
             .select_from(
-                named_clicks.join(t.clicks, k.click_id == named_clicks.c.click_id)
-                .join(t.links, t.links.c.id == k.link_id)
-                .join(t.landing_pages, lp.campaign_id == t.links.c.campaign_id)
+                clicked.join(t.landing_pages, lp.campaign_id == t.links.c.campaign_id)
                 .join(t.landing_views, and_(w.page_id == lp.id, w.visitor_hash == k.visitor_hash,
                                             w.viewed_at <= k.clicked_at))
-                .join(partner, partner.c.id == k.partner_org_id)
             )
             .where(k.org_id == org_id, k.is_bot.is_(False), w.is_bot.is_(False),
                    _within(w.viewed_at, since, until))

@@ -99,7 +99,7 @@ class AssetRepository(Repository):
             "count": t.asset_downloads.c.count + 1, "last_at": values["last_at"],
         })  # fmt: skip
 
-    def approved_of(self, org_id: int) -> list[dict[str, Any]]:
+    def in_campaigns_of(self, org_id: int) -> list[dict[str, Any]]:
         """The assets of every campaign ``org_id`` takes part in, with their campaign's name."""
         a, k, p = t.assets.c, t.campaigns.c, t.campaign_parties.c
         rows = self.session.execute(

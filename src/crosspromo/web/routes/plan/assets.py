@@ -205,15 +205,12 @@ def put_guidelines(request: Request, org: ApiOrg, db: DB, given: GuidelinesGiven
 
 @api.put("/brand-guidelines/logo", openapi_extra=_RAW_BODY)
 async def put_logo(request: Request, org: ApiOrg, db: DB) -> Guidelines:
-    """The organization's logo (an image; the body is the file)."""
-    kept = await run_in_threadpool(assets.own_guidelines, db, org.id)
+    """The organization's logo (an image; the body is the file); the rest is kept."""
     source = await _spooled(request)
     with source:
-        return await run_in_threadpool(lambda: assets.save_guidelines(
-            db, blobs_of(request), org.id, colours=kept.colours if kept else [],
-            dos=kept.dos if kept else [], donts=kept.donts if kept else [],
-            voice=kept.voice if kept else "", logo=source,
-        ))  # fmt: skip
+        return await run_in_threadpool(
+            lambda: assets.save_guidelines(db, blobs_of(request), org.id, logo=source)
+        )
 
 
 @public.get("/logos/{digest}", response_class=StreamingResponse,
