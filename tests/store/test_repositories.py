@@ -92,14 +92,14 @@ def test_users_and_keys(db: Database) -> None:
         found = UserRepository(s).credentials("x@example.com")
         assert found is not None
         assert found[0] == user
-        found = ApiKeyRepository(s).active_by_prefix("abcdef0123")
+        found = ApiKeyRepository(s).active_by_prefixes(["abcdef0123"]).get("abcdef0123")
         assert found is not None
         assert (found[0].id, found[1]) == (a, "digest")
         with pytest.raises(NotFoundError):
             ApiKeyRepository(s).revoke(b, "abcdef0123")
         ApiKeyRepository(s).revoke(a, "abcdef0123")
     with db.transaction() as s:
-        assert ApiKeyRepository(s).active_by_prefix("abcdef0123") is None
+        assert ApiKeyRepository(s).active_by_prefixes(["abcdef0123"]) == {}
     with pytest.raises(ConflictError), db.transaction() as s:
         UserRepository(s).add(b, "x@example.com", "hash", Role.OWNER)
 

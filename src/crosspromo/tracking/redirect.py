@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import anyio.to_thread
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from crosspromo.domain.links import Link, is_bot, new_click_id, visitor_hash, with_click_id
 from crosspromo.store.database import Database
@@ -126,23 +125,3 @@ async def _respond(
     headers = [*headers, (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-class RedirectFastPath:
-    """In front of the application: ``/r/...`` goes straight to the redirect app, skipping
-    routing, sessions and every middleware; everything else (and the lifespan) passes on."""
-
-    def __init__(self, app: ASGIApp, redirect: ASGIApp) -> None:
-        self.app = app
-        self.redirect = redirect
-
-    @property
-    def state(self) -> Any:
-        """The wrapped application's state (its database, settings, ...)."""
-        return getattr(self.app, "state", None)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PREFIX):
-            await self.redirect(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)

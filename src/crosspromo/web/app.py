@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -20,12 +22,15 @@ from crosspromo.services.agree.records import end_due
 from crosspromo.services.database import open_database
 from crosspromo.services.plan.reminders import send_reminders
 from crosspromo.services.track.outbound import DispatcherThread
+from crosspromo.services.track.recording import record_requests
 from crosspromo.store.blobs import BlobStore
+from crosspromo.tracking.batches import GroupWriter
 from crosspromo.tracking.clicks import ClickWriter
-from crosspromo.tracking.redirect import RedirectApp, RedirectFastPath
+from crosspromo.tracking.redirect import RedirectApp
 from crosspromo.web import formats
 from crosspromo.web.access import AccessLogMiddleware
 from crosspromo.web.errors import install_error_handlers
+from crosspromo.web.fast import ConversionsPath, FastPaths
 from crosspromo.web.headers import SecurityHeadersMiddleware, hsts_seconds
 from crosspromo.web.limits import BodyLimitMiddleware
 from crosspromo.web.pages import install_redirects
@@ -52,6 +57,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     ``warm``: compute the dashboards' heavy results in the background once started."""
     db = open_database(settings)
     writer = ClickWriter(db)
+    conversions = GroupWriter(partial(record_requests, db), name="conversion writer")
     chores: list[Callable[[], object]] = [lambda: end_due(db)]
     if settings.smtp_host:  # checklist steps due soon, by e-mail, once each
         chores.append(lambda: send_reminders(db, settings))
@@ -65,11 +71,13 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
                 "sealed %d secrets under the current key", resealed
             )
         writer.start()
+        conversions.start()
         dispatcher.start()
         if warm:
             latest.warm(db)
         yield
         dispatcher.stop()
+        conversions.stop()
         writer.stop()
         db.dispose()
 
@@ -84,6 +92,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.click_writer = writer
+    app.state.conversion_writer = conversions
     app.state.redirect = RedirectApp(db, writer)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["version"] = __version__
@@ -121,22 +130,31 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     return app
 
 
-def create_server(settings: Settings, *, access_log: bool = False) -> RedirectFastPath:
-    """What the server runs: ``/r/...`` answered by the lean redirect path in front of the
-    FastAPI app, which handles everything else (and the lifespan); with ``access_log`` a
-    line a request, without raw addresses or query strings."""
+def create_server(settings: Settings, *, access_log: bool = False) -> FastPaths:
+    """What the server runs: the hot paths (``/r/...``, ``POST /api/v1/conversions``) served
+    ahead of the FastAPI app, which handles everything else (and the lifespan); with
+    ``access_log`` a line a request, without raw addresses or query strings."""
     app = create_app(settings, warm=True)
-    redirect = SecurityHeadersMiddleware(app.state.redirect, hsts_seconds(settings))
+    hsts = hsts_seconds(settings)
+    redirect = SecurityHeadersMiddleware(app.state.redirect, hsts)
+    conversions = SecurityHeadersMiddleware(
+        ConversionsPath(app, app.state.conversion_writer, settings.max_body_bytes), hsts
+    )
     if access_log:
         salts = app.state.redirect.salts
-        return RedirectFastPath(
-            AccessLogMiddleware(app, salts, state=app.state),
-            AccessLogMiddleware(redirect, salts, state=app.state),
-        )
-    return RedirectFastPath(app, redirect)
+        logged = [
+            AccessLogMiddleware(a, salts, state=app.state) for a in (app, redirect, conversions)
+        ]
+        return FastPaths(*logged)
+    return FastPaths(app, redirect, conversions)
 
 
-def app_from_environment() -> RedirectFastPath:
+def app_from_environment() -> FastPaths:
     """Entry point for ``uvicorn --factory``: Settings from ``CROSSPROMO_*`` variables."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return create_server(load_settings(), access_log=os.environ.get(ACCESS_LOG_ENV) == "1")
+    server = create_server(load_settings(), access_log=os.environ.get(ACCESS_LOG_ENV) == "1")
+    # What is built by now (modules, the app, its routes) lives as long as the process: out of
+    # the collector's way, so a full collection under load does not pause every request in
+    # flight (seen as a p99 of 300 ms at 600 conversions/s).
+    gc.freeze()
+    return server

@@ -19,7 +19,8 @@ from crosspromo.domain import OrgKind
 from crosspromo.domain.conversions import CodeKind
 from crosspromo.errors import CrossPromoError, InvalidInputError
 from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.track.conversions import Lookups, conversion_values, create_code
+from crosspromo.services.track.conversions import create_code
+from crosspromo.services.track.crediting import Lookups, conversion_values
 from crosspromo.services.track.imports import COLUMNS, _parse, import_conversions
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.store import tables as t

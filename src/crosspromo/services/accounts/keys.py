@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from crosspromo.domain import ApiKey, Organization
 from crosspromo.errors import AuthenticationError, InvalidInputError
@@ -45,16 +48,41 @@ def create_api_key(db: Database, org_slug: str, name: str = "default") -> Issued
     return IssuedKey(new.plaintext, stored.prefix, stored.name)
 
 
+@dataclass(frozen=True, slots=True)
+class KeyProof:
+    """What a request shows of its API key: the lookup prefix and the key's digest (the
+    plaintext goes no further than the request)."""
+
+    prefix: str
+    digest: str
+
+    @classmethod
+    def of(cls, plaintext: str) -> KeyProof:
+        prefix = parse_api_key(plaintext)
+        if prefix is None:
+            raise AuthenticationError("malformed API key")
+        return cls(prefix, token_digest(plaintext))
+
+
+def organizations_of(session: Session, proofs: Iterable[KeyProof]) -> dict[KeyProof, Organization]:
+    """The organization of each proof of a valid, unrevoked key, in one query."""
+    wanted = set(proofs)
+    found = ApiKeyRepository(session).active_by_prefixes(p.prefix for p in wanted)
+    return {
+        proof: found[proof.prefix][0]
+        for proof in wanted
+        if proof.prefix in found and digests_match(found[proof.prefix][1], proof.digest)
+    }
+
+
 def authenticate_api_key(db: Database, plaintext: str) -> Organization:
     """The organization a valid, unrevoked key belongs to."""
-    prefix = parse_api_key(plaintext)
-    if prefix is None:
-        raise AuthenticationError("malformed API key")
+    proof = KeyProof.of(plaintext)
     with db.transaction() as session:
-        found = ApiKeyRepository(session).active_by_prefix(prefix)
-    if found is None or not digests_match(found[1], token_digest(plaintext)):
+        found = organizations_of(session, [proof])
+    if proof not in found:
         raise AuthenticationError("invalid or revoked API key")
-    return found[0]
+    return found[proof]
 
 
 def list_api_keys(db: Database, org_slug: str) -> list[KeyView]:

@@ -285,15 +285,18 @@ class ApiKeyRepository(Repository):
         )
         return ApiKey(key_id, org_id, name, prefix, now)
 
-    def active_by_prefix(self, prefix: str) -> tuple[Organization, str] | None:
-        """The organization of the unrevoked key with ``prefix``, and the key's digest: one
-        query (every API request asks it)."""
+    def active_by_prefixes(self, prefixes: Iterable[str]) -> dict[str, tuple[Organization, str]]:
+        """For each unrevoked key among ``prefixes``: its organization and the key's digest,
+        in one query (every API request asks it)."""
         k, o = t.api_keys.c, t.organizations
-        row = self.session.execute(
-            select(o, k.digest).join(t.api_keys, k.org_id == o.c.id)
-            .where(k.prefix == prefix, k.revoked_at.is_(None))
-        ).first()  # fmt: skip
-        return None if row is None else (_org(row), row.digest)
+        wanted = sorted(set(prefixes))
+        if not wanted:
+            return {}
+        rows = self.session.execute(
+            select(o, k.prefix, k.digest).join(t.api_keys, k.org_id == o.c.id)
+            .where(k.prefix.in_(wanted), k.revoked_at.is_(None))
+        )  # fmt: skip
+        return {row.prefix: (_org(row), row.digest) for row in rows}
 
     def list(self, org_id: int) -> list[ApiKey]:
         rows = self.session.execute(

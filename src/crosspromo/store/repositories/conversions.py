@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import Row, func, insert, select, tuple_
 
 from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, PartnerCode
 from crosspromo.errors import NotFoundError
@@ -190,33 +190,39 @@ class ConversionRepository(Repository):
         return item["leads"], item["sales"], item["revenue"]
 
 
-class IdempotencyRepository(Repository):
-    def get(self, org_id: int, key: str) -> tuple[str, int, dict[str, Any]] | None:
-        """(request hash, status code, stored response) of an earlier request with ``key``."""
-        c = t.idempotency_records.c
-        row = self.session.execute(
-            select(c.request_hash, c.status_code, c.response).where(
-                c.org_id == org_id, c.key == key
-            )
-        ).first()
-        return None if row is None else (row[0], int(row[1]), dict(row[2]))
+Earlier = tuple[str, int, dict[str, Any]]
 
-    def add(
-        self, org_id: int, key: str, request_hash: str, status: int, response: dict[str, Any]
-    ) -> None:
-        """ConflictError when a concurrent request stored the same key first."""
-        self._insert(
-            t.idempotency_records,
-            {
-                "org_id": org_id,
-                "key": key,
-                "request_hash": request_hash,
-                "status_code": status,
-                "response": response,
-                "created_at": utcnow(),
-            },
-            f"idempotency key {key!r} is being used by a concurrent request",
-        )
+
+class IdempotencyRepository(Repository):
+    def many(self, pairs: set[tuple[int, str]]) -> dict[tuple[int, str], Earlier]:
+        """(request hash, status code, stored response) of earlier requests, by (organization,
+        key), for the ``pairs`` that have one."""
+        c = t.idempotency_records.c
+        found: dict[tuple[int, str], Earlier] = {}
+        wanted = sorted(pairs)
+        for start in range(0, len(wanted), 500):
+            rows = self.session.execute(
+                select(c.org_id, c.key, c.request_hash, c.status_code, c.response).where(
+                    tuple_(c.org_id, c.key).in_(wanted[start : start + 500])
+                )
+            )
+            found |= {(r.org_id, r.key): (r[2], int(r[3]), dict(r[4])) for r in rows}
+        return found
+
+    def add_many(self, rows: Sequence[tuple[int, str, str, int, list[int]]]) -> None:
+        """Records of (organization, key, request hash, status, ids stored); a key stored
+        meanwhile by a concurrent request is an IntegrityError, which ends the transaction."""
+        if not rows:
+            return
+        now = utcnow()
+        self.session.execute(
+            insert(t.idempotency_records),
+            [
+                {"org_id": org_id, "key": key, "request_hash": request_hash,
+                 "status_code": status, "response": {"ids": ids}, "created_at": now}
+                for org_id, key, request_hash, status, ids in rows
+            ],
+        )  # fmt: skip
 
 
 def _code(row: Row[Any]) -> PartnerCode:
