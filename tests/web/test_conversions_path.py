@@ -41,7 +41,9 @@ def test_the_answer_is_the_routes(world: World) -> None:
     assert first.headers["content-type"] == "application/json"
     assert first.headers["x-content-type-options"] == "nosniff"
     assert "idempotency-replayed" not in first.headers
-    shown = world.client.get(f"/api/v1/conversions/{first.json()['id']}", headers=world.auth("acme"))
+    shown = world.client.get(
+        f"/api/v1/conversions/{first.json()['id']}", headers=world.auth("acme")
+    )
     assert first.content == shown.content  # the same bytes as the route's serializer gives
     assert first.json()["partner"] == "beans"
     assert first.json()["occurred_at"] == "2026-02-01T09:00:00Z"

@@ -53,8 +53,12 @@ def test_a_group_answers_each_request_as_alone(db: Database) -> None:
     revoke_api_key(db, "other", revoked.prefix)
 
     requests = [
-        ConversionRequest([sale("a", referral_code="FRIEND10")], key=shop_key, idempotency_key="k1",
-                          fingerprint="f1"),  # fmt: skip
+        ConversionRequest(
+            [sale("a", referral_code="FRIEND10")],
+            key=shop_key,
+            idempotency_key="k1",
+            fingerprint="f1",
+        ),
         ConversionRequest([sale("b", referral_code="NOPE")], key=shop_key),  # fails alone
         ConversionRequest([sale("a")], key=other_key, idempotency_key="k1", fingerprint="f9"),
         ConversionRequest([sale("c")], key=KeyProof.of(revoked.key)),
@@ -70,24 +74,29 @@ def test_a_group_answers_each_request_as_alone(db: Database) -> None:
     ]
     outcomes = record_requests(db, requests)
 
-    first, *rest = outcomes
-    assert isinstance(first, Recorded) and not first.replayed
+    first, *_rest = outcomes
+    assert isinstance(first, Recorded)
+    assert not first.replayed
     assert [(c.order_id, c.partner) for c in first.conversions] == [("a", "friend")]
     assert isinstance(outcomes[1], InvalidInputError)
     assert "unknown referral code 'NOPE'" in str(outcomes[1])
     other_sale = outcomes[2]  # the same key under another organization is another key
-    assert isinstance(other_sale, Recorded) and not other_sale.replayed
+    assert isinstance(other_sale, Recorded)
+    assert not other_sale.replayed
     assert isinstance(outcomes[3], AuthenticationError)
     twin = outcomes[4]  # the same key and body in the same group: the first's answer
-    assert isinstance(twin, Recorded) and twin.replayed and twin.conversions == first.conversions
+    assert isinstance(twin, Recorded)
+    assert twin.replayed
+    assert twin.conversions == first.conversions
     assert isinstance(outcomes[5], ConflictError)
-    assert isinstance(outcomes[6], Recorded) and outcomes[6].conversions[0].partner == "friend"
+    assert isinstance(outcomes[6], Recorded)
+    assert outcomes[6].conversions[0].partner == "friend"
     assert isinstance(outcomes[7], InvalidInputError)
     assert "exceeds what is left of the sale (400)" in str(outcomes[7])
-    assert isinstance(outcomes[8], InvalidInputError) and "row 1" in str(outcomes[8])
-    assert isinstance(outcomes[9], InvalidInputError) and "no sale with order_id 'd'" in str(
-        outcomes[9]
-    )
+    assert isinstance(outcomes[8], InvalidInputError)
+    assert "row 1" in str(outcomes[8])
+    assert isinstance(outcomes[9], InvalidInputError)
+    assert "no sale with order_id 'd'" in str(outcomes[9])
     assert isinstance(outcomes[10], InvalidInputError)
     assert stored(db) == [
         (shop.id, "sale", "a", friend.id),
