@@ -351,6 +351,14 @@ exposures = Table(
     UniqueConstraint("experiment_id", "unit_hash", name="uq_exposures_experiment_unit"),
 )
 
+reference_version = Table(  # moved by triggers: see migration 0022
+    "reference_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
+)
+
 idempotency_records = Table(
     "idempotency_records",
     metadata,

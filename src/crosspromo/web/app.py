@@ -23,6 +23,7 @@ from crosspromo.services.database import open_database
 from crosspromo.services.plan.reminders import send_reminders
 from crosspromo.services.track.outbound import DispatcherThread
 from crosspromo.services.track.recording import record_requests
+from crosspromo.services.track.reference import Reference
 from crosspromo.store.blobs import BlobStore
 from crosspromo.tracking.batches import GroupWriter
 from crosspromo.tracking.clicks import ClickWriter
@@ -57,7 +58,9 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     ``warm``: compute the dashboards' heavy results in the background once started."""
     db = open_database(settings)
     writer = ClickWriter(db)
-    conversions = GroupWriter(partial(record_requests, db), name="conversion writer")
+    conversions = GroupWriter(
+        partial(record_requests, db, reference=Reference()), name="conversion writer"
+    )
     chores: list[Callable[[], object]] = [lambda: end_due(db)]
     if settings.smtp_host:  # checklist steps due soon, by e-mail, once each
         chores.append(lambda: send_reminders(db, settings))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from crosspromo.domain import OrgKind
 from crosspromo.domain.conversions import CodeKind, ConversionKind
@@ -18,7 +18,9 @@ from crosspromo.services.track.conversions import (
     Recorded,
     create_code,
     record_requests,
+    set_code_active,
 )
+from crosspromo.services.track.reference import Reference
 from crosspromo.store import tables as t
 from crosspromo.store.database import Database
 from tests.conftest import agreed
@@ -126,3 +128,35 @@ def test_a_key_revoked_before_the_group_stores_nothing(db: Database) -> None:
     assert isinstance(record_requests(db, [ConversionRequest([sale("c")], key=wrong)])[0],
                       AuthenticationError)  # fmt: skip
     assert [r[2] for r in stored(db)] == ["a"]
+
+
+def test_what_the_writer_keeps_is_dropped_once_the_store_changes(db: Database) -> None:
+    """The writer's Reference reads keys, codes and partnerships once; a change made by anyone
+    (here another connection, as another worker would) is seen by the next transaction."""
+    shop = create_organization(db, "shop", "Shop", OrgKind.BRAND)
+    create_organization(db, "friend", "Friend", OrgKind.PARTNER)
+    agreed(db, shop.id, "friend")
+    create_code(db, shop.id, "friend", "FRIEND10", CodeKind.REFERRAL)
+    issued = create_api_key(db, "shop")
+    proof = KeyProof.of(issued.key)
+    kept = Reference()
+
+    def send(order: str) -> object:
+        request = ConversionRequest([sale(order, referral_code="FRIEND10")], key=proof)
+        return record_requests(db, [request], kept)[0]
+
+    first = send("a")
+    assert isinstance(first, Recorded)
+    assert first.conversions[0].partner == "friend"
+    with db.transaction() as s:  # the partnership paused behind the writer's back
+        s.execute(update(t.partnerships).values(status="paused"))
+    second = send("b")
+    assert isinstance(second, Recorded)
+    assert second.conversions[0].partner is None  # kept as a fact, credited to nobody
+    set_code_active(db, shop.id, "FRIEND10", False)
+    stopped = send("c")
+    assert isinstance(stopped, InvalidInputError)
+    assert "stopped" in str(stopped)
+    revoke_api_key(db, "shop", issued.prefix)
+    assert isinstance(send("d"), AuthenticationError)
+    assert [r[2] for r in stored(db)] == ["a", "b"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,12 +67,20 @@ class KeyProof:
 def organizations_of(session: Session, proofs: Iterable[KeyProof]) -> dict[KeyProof, Organization]:
     """The organization of each proof of a valid, unrevoked key, in one query."""
     wanted = set(proofs)
-    found = ApiKeyRepository(session).active_by_prefixes(p.prefix for p in wanted)
-    return {
-        proof: found[proof.prefix][0]
-        for proof in wanted
-        if proof.prefix in found and digests_match(found[proof.prefix][1], proof.digest)
-    }
+    return matching(wanted, ApiKeyRepository(session).active_by_prefixes(p.prefix for p in wanted))
+
+
+def matching(
+    proofs: Iterable[KeyProof], keys: Mapping[str, tuple[Organization, str] | None]
+) -> dict[KeyProof, Organization]:
+    """The organization of each proof whose prefix is among the unrevoked ``keys`` (their
+    organization and digest, by prefix) and whose digest is that key's."""
+    found: dict[KeyProof, Organization] = {}
+    for proof in proofs:
+        key = keys.get(proof.prefix)
+        if key is not None and digests_match(key[1], proof.digest):
+            found[proof] = key[0]
+    return found
 
 
 def authenticate_api_key(db: Database, plaintext: str) -> Organization:

@@ -16,13 +16,9 @@ from crosspromo.domain.money import MAX_MINOR, Money
 from crosspromo.errors import CrossPromoError, InvalidInputError, NotFoundError
 from crosspromo.security import customer_id_hash
 from crosspromo.services.accounts.secrets import identity_secret
+from crosspromo.services.track.reference import Reference
 from crosspromo.store.database import Database
-from crosspromo.store.repositories import (
-    ClickRepository,
-    ConversionRepository,
-    PartnerCodeRepository,
-    PartnershipRepository,
-)
+from crosspromo.store.repositories import ClickRepository, ConversionRepository
 
 MAX_LENGTHS = {"customer_external_id": 320, "order_id": 200}
 
@@ -52,22 +48,36 @@ class Lookups:
         click_ids: set[str],
         codes: dict[CodeKind, set[str]],
         refund_orders: set[str],
+        reference: Reference | None = None,
     ) -> None:
-        self.clicks = ClickRepository(session).by_click_ids(click_ids)
-        repository = PartnerCodeRepository(session)
+        reference = reference or Reference(keep=False)
+        self.clicks = ClickRepository(session).by_click_ids(click_ids) if click_ids else {}
         self.codes = {
-            kind: repository.many(org_id, codes.get(kind, set()), kind) for kind in CodeKind
+            kind: reference.codes(session, org_id, kind, wanted) if wanted else {}
+            for kind in CodeKind
+            for wanted in [codes.get(kind, set())]
         }
-        self.orders = ConversionRepository(session).order_states(org_id, refund_orders)
+        self.orders = (
+            ConversionRepository(session).order_states(org_id, refund_orders)
+            if refund_orders
+            else {}
+        )
         # credit goes only to partners under terms both sides accepted (active, not paused)
-        self.credited = PartnershipRepository(session).active_partner_ids(org_id)
+        self.credited = reference.credited(session, org_id)
 
     @classmethod
-    def for_items(cls, session: Session, org_id: int, items: list[ConversionInput]) -> Lookups:
+    def for_items(
+        cls,
+        session: Session,
+        org_id: int,
+        items: list[ConversionInput],
+        reference: Reference | None = None,
+    ) -> Lookups:
         others = [i for i in items if i.kind is not ConversionKind.REFUND]
         return cls(
             session,
             org_id,
+            reference=reference,
             click_ids={i.click_id for i in others if i.click_id},
             codes={
                 kind: {c for i in others if (c := getattr(i, f"{kind}_code"))} for kind in CodeKind

@@ -39,6 +39,7 @@ from crosspromo.domain.webhooks import (
 from crosspromo.errors import InvalidInputError
 from crosspromo.keyring import seal, unseal
 from crosspromo.services.track.inbound import inbound_endpoint, new_secret
+from crosspromo.services.track.reference import Reference
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     OrganizationRepository,
@@ -248,14 +249,18 @@ def _enqueue(
             deliveries.enqueue(endpoint, event, f"msg_{secrets.token_hex(12)}", payload)
 
 
-def enqueue_conversions(session: Session, org_id: int, conversions: Sequence[Conversion]) -> None:
+def enqueue_conversions(
+    session: Session,
+    org_id: int,
+    conversions: Sequence[Conversion],
+    reference: Reference | None = None,
+) -> None:
     """Write conversion events to the outbox, inside the caller's transaction."""
-    endpoints = WebhookEndpointRepository(session).for_org(org_id)
+    reference = reference or Reference(keep=False)
+    endpoints = reference.endpoints(session, org_id)
     if not endpoints:
         return
-    partners = OrganizationRepository(session).many(
-        c.partner_org_id for c in conversions if c.partner_org_id
-    )
+    partners = reference.slugs(session, (c.partner_org_id for c in conversions if c.partner_org_id))
     for conversion in conversions:
         event = (
             "conversion.refunded"
@@ -269,7 +274,7 @@ def enqueue_conversions(session: Session, org_id: int, conversions: Sequence[Con
             "data": {
                 "id": conversion.id,
                 "type": str(conversion.kind),
-                "partner": partner.slug if partner else None,
+                "partner": partner,
                 "click_id": conversion.click_id,
                 "order_id": conversion.order_id,
                 "amount_minor": conversion.amount_minor,

@@ -30,15 +30,15 @@ from crosspromo.errors import (
     CrossPromoError,
     InvalidInputError,
 )
-from crosspromo.services.accounts.keys import KeyProof, organizations_of
+from crosspromo.services.accounts.keys import KeyProof
 from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.services.track.crediting import ConversionInput, Lookups, checked
 from crosspromo.services.track.outbound import enqueue_conversions
+from crosspromo.services.track.reference import Reference
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ConversionRepository,
     IdempotencyRepository,
-    OrganizationRepository,
 )
 
 MAX_BATCH = 10_000
@@ -88,9 +88,13 @@ def request_fingerprint(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def record_requests(db: Database, requests: Sequence[ConversionRequest]) -> list[Outcome]:
+def record_requests(
+    db: Database, requests: Sequence[ConversionRequest], reference: Reference | None = None
+) -> list[Outcome]:
     """One outcome per request, in order: what was stored (or replayed), or the error that
-    refused it (errors name the row, ``row``, and the field)."""
+    refused it (errors name the row, ``row``, and the field). ``reference``: what the caller
+    keeps of keys, codes and partnerships between calls (the conversion writer's)."""
+    reference = reference or Reference(keep=False)
     outcomes: dict[int, Outcome] = {}
     for index, request in enumerate(requests):
         refused = _refused(request)
@@ -99,17 +103,40 @@ def record_requests(db: Database, requests: Sequence[ConversionRequest]) -> list
     waiting = [i for i in range(len(requests)) if i not in outcomes]
     if waiting:
         identity_secret(db)  # read now: the rows are made inside the transaction
+    careful = False  # first, trust that keys are new: the insert of their records tells
     while waiting:
         try:
-            done, waiting = _together(db, requests, waiting)
+            done, waiting = _together(db, requests, waiting, reference, careful)
+        except _Taken as exc:
+            if not careful:  # some key was stored before: look up every key first, again
+                careful = True
+                continue
+            done = _alone(db, requests, waiting, reference, exc)
+            waiting = []
         except Exception as exc:
-            if len(waiting) > 1:  # a twin stored elsewhere meanwhile: each request on its own
-                done = {i: record_requests(db, [requests[i]])[0] for i in waiting}
-            else:
-                done = {waiting[0]: _after_failure(db, requests[waiting[0]], exc)}
+            done = _alone(db, requests, waiting, reference, exc)
             waiting = []
         outcomes.update(done)
     return [outcomes[i] for i in range(len(requests))]
+
+
+class _Taken(Exception):
+    """An idempotency key of the group was stored before (or meanwhile, by a concurrent
+    request): the group's transaction is rolled back."""
+
+
+def _alone(
+    db: Database,
+    requests: Sequence[ConversionRequest],
+    waiting: list[int],
+    reference: Reference,
+    error: Exception,
+) -> dict[int, Outcome]:
+    """After the group's transaction failed: each request on its own; a lone request, its
+    concurrent twin's answer or the error."""
+    if len(waiting) > 1:
+        return {i: record_requests(db, [requests[i]], reference)[0] for i in waiting}
+    return {waiting[0]: _after_failure(db, requests[waiting[0]], error, reference)}
 
 
 def _refused(request: ConversionRequest) -> CrossPromoError | None:
@@ -124,26 +151,29 @@ def _refused(request: ConversionRequest) -> CrossPromoError | None:
     return None
 
 
-def _after_failure(db: Database, request: ConversionRequest, error: Exception) -> Outcome:
+def _after_failure(
+    db: Database, request: ConversionRequest, error: Exception, reference: Reference
+) -> Outcome:
     """A lone request whose transaction failed: if a concurrent twin of its idempotency key
     was stored first, the twin's answer; otherwise the error."""
     key = request.idempotency_key
-    if not isinstance(error, IntegrityError) or key is None:
+    if not isinstance(error, (_Taken, IntegrityError)) or key is None:
         return error
     with db.transaction() as session:
-        org_id = _caller(session, request)
+        reference.begin(session)
+        org_id = _caller(session, request, reference)
         if org_id is None:
             return AuthenticationError("invalid or revoked API key")
         earlier = _earlier(session, {(org_id, key)})
         if (org_id, key) not in earlier:
             return ConflictError(f"idempotency key {key!r} is being used by a concurrent request")
-        return _replayed(session, {0: (org_id, earlier[org_id, key], request)})[0]
+        return _replayed(session, {0: (org_id, earlier[org_id, key], request)}, reference)[0]
 
 
-def _caller(session: Session, request: ConversionRequest) -> int | None:
+def _caller(session: Session, request: ConversionRequest, reference: Reference) -> int | None:
     if request.key is None:
         return request.org_id
-    found = organizations_of(session, [request.key]).get(request.key)
+    found = reference.organizations_of(session, [request.key]).get(request.key)
     return None if found is None else found.id
 
 
@@ -159,15 +189,23 @@ def _earlier(session: Session, pairs: set[tuple[int, str]]) -> dict[tuple[int, s
 
 
 def _together(
-    db: Database, requests: Sequence[ConversionRequest], indexes: list[int]
+    db: Database,
+    requests: Sequence[ConversionRequest],
+    indexes: list[int],
+    reference: Reference,
+    careful: bool,
 ) -> tuple[dict[int, Outcome], list[int]]:
     """Record the requests at ``indexes`` in one transaction; their outcomes, and the indexes
-    left for another transaction (twins of a key whose first request failed)."""
+    left for another transaction (twins of a key whose first request failed). ``careful``:
+    look up the earlier requests of every key first; otherwise only of requests refused by
+    their checks (a refused retry of a stored request answers as stored), and _Taken if the
+    insert of the records finds any key stored."""
     outcomes: dict[int, Outcome] = {}
     with db.transaction() as session:
-        callers = _callers(session, requests, indexes, outcomes)
+        reference.begin(session)
+        callers = _callers(session, requests, indexes, outcomes, reference)
         keyed = {(org, k) for i, org in callers.items() if (k := requests[i].idempotency_key)}
-        earlier = _earlier(session, keyed) if keyed else {}
+        earlier = _earlier(session, keyed) if keyed and careful else {}
         first: dict[tuple[int, str], int] = {}
         twins: dict[int, int] = {}
         replays: dict[int, tuple[int, Earlier, ConversionRequest]] = {}
@@ -184,8 +222,15 @@ def _together(
                     continue
                 first[pair] = index
             fresh.setdefault(org, []).append(index)
-        stored = _store(db, session, requests, fresh, outcomes)
-        outcomes |= _replayed(session, replays) | _answers(session, stored)
+        stored = _store(db, session, requests, fresh, outcomes, reference)
+        if not careful:  # a request refused by its checks may be a retry of a stored one
+            refused = {(callers[i], k): i for i in outcomes if i in callers
+                       and (k := requests[i].idempotency_key) is not None}  # fmt: skip
+            for pair, found in (_earlier(session, set(refused)) if refused else {}).items():
+                index = refused[pair]
+                del outcomes[index]
+                replays[index] = (pair[0], found, requests[index])
+        outcomes |= _replayed(session, replays, reference) | _answers(session, stored, reference)
     later: list[int] = []
     for index, original in twins.items():
         answer = outcomes[original]
@@ -203,10 +248,11 @@ def _callers(
     requests: Sequence[ConversionRequest],
     indexes: list[int],
     outcomes: dict[int, Outcome],
+    reference: Reference,
 ) -> dict[int, int]:
     """The organization of each request whose caller is known or whose key is valid."""
     proofs = [key for i in indexes if (key := requests[i].key) is not None]
-    holders = organizations_of(session, proofs) if proofs else {}
+    holders = reference.organizations_of(session, proofs) if proofs else {}
     callers: dict[int, int] = {}
     for index in indexes:
         request = requests[index]
@@ -225,12 +271,14 @@ def _store(
     requests: Sequence[ConversionRequest],
     fresh: dict[int, list[int]],
     outcomes: dict[int, Outcome],
+    reference: Reference,
 ) -> dict[int, list[Conversion]]:
     """Check and insert the fresh requests' rows (a request failing a check stores nothing),
     with their outbox entries and idempotency records."""
     rows: dict[int, list[dict[str, Any]]] = {}
     for org, members in fresh.items():
-        lookups = Lookups.for_items(session, org, [i for m in members for i in requests[m].items])
+        items = [item for m in members for item in requests[m].items]
+        lookups = Lookups.for_items(session, org, items, reference)
         for index in members:
             before = dict(lookups.orders)  # a refused request's sales are not refundable
             try:
@@ -249,14 +297,16 @@ def _store(
         stored[index] = inserted[start : start + len(values)]
         start += len(values)
     for org, members in fresh.items():
-        enqueue_conversions(session, org, [c for m in members for c in stored.get(m, [])])
-    IdempotencyRepository(session).add_many(
-        [
-            (conversions[0].org_id, key, requests[i].fingerprint, 201, [c.id for c in conversions])
-            for i, conversions in stored.items()
-            if (key := requests[i].idempotency_key) is not None
-        ]
-    )
+        enqueue_conversions(
+            session, org, [c for m in members for c in stored.get(m, [])], reference
+        )
+    records = [
+        (conversions[0].org_id, key, requests[i].fingerprint, 201, [c.id for c in conversions])
+        for i, conversions in stored.items()
+        if (key := requests[i].idempotency_key) is not None
+    ]
+    if len(IdempotencyRepository(session).add_new(records)) < len(records):
+        raise _Taken
     return stored
 
 
@@ -267,7 +317,9 @@ def _different_body(key: str | None) -> ConflictError:
 
 
 def _replayed(
-    session: Session, replays: dict[int, tuple[int, Earlier, ConversionRequest]]
+    session: Session,
+    replays: dict[int, tuple[int, Earlier, ConversionRequest]],
+    reference: Reference,
 ) -> dict[int, Outcome]:
     """The first answers of requests sent again (a 409 for another body under the key)."""
     outcomes: dict[int, Outcome] = {}
@@ -283,26 +335,31 @@ def _replayed(
         ids = [c for i in wanted if replays[i][0] == org for c in wanted[i]]
         found |= {c.id: c for c in repository.many_for_org(org, ids)}
     again = {i: [found[c] for c in ids if c in found] for i, ids in wanted.items()}
-    return outcomes | _answers(session, again, replayed=True)
+    return outcomes | _answers(session, again, reference, replayed=True)
 
 
 def _answers(
-    session: Session, stored: dict[int, list[Conversion]], replayed: bool = False
+    session: Session,
+    stored: dict[int, list[Conversion]],
+    reference: Reference,
+    replayed: bool = False,
 ) -> dict[int, Outcome]:
-    shown = iter(views(session, [c for conversions in stored.values() for c in conversions]))
+    every = [c for conversions in stored.values() for c in conversions]
+    shown = iter(views(session, every, reference))
     return {i: Recorded([next(shown) for _ in cs], replayed) for i, cs in stored.items()}
 
 
-def views(session: Session, items: Sequence[Conversion]) -> list[ConversionView]:
+def views(
+    session: Session, items: Sequence[Conversion], reference: Reference | None = None
+) -> list[ConversionView]:
     """Stored conversions as the API shows them (the partners' slugs in one query)."""
-    partners = OrganizationRepository(session).many(
-        {c.partner_org_id for c in items if c.partner_org_id}
-    )
+    reference = reference or Reference(keep=False)
+    partners = reference.slugs(session, {c.partner_org_id for c in items if c.partner_org_id})
     return [
         ConversionView(
             c.id,
             c.kind,
-            partners[c.partner_org_id].slug if c.partner_org_id else None,
+            partners[c.partner_org_id] if c.partner_org_id else None,
             c.click_id,
             c.order_id,
             c.amount_minor,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Row, func, insert, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
 from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, PartnerCode
 from crosspromo.errors import NotFoundError
@@ -209,20 +210,31 @@ class IdempotencyRepository(Repository):
             found |= {(r.org_id, r.key): (r[2], int(r[3]), dict(r[4])) for r in rows}
         return found
 
-    def add_many(self, rows: Sequence[tuple[int, str, str, int, list[int]]]) -> None:
-        """Records of (organization, key, request hash, status, ids stored); a key stored
-        meanwhile by a concurrent request is an IntegrityError, which ends the transaction."""
+    def add_new(self, rows: Sequence[tuple[int, str, str, int, list[int]]]) -> set[tuple[int, str]]:
+        """Records of (organization, key, request hash, status, ids stored) whose key no
+        earlier request holds: the (organization, key) pairs stored. A key stored before, or
+        meanwhile by a concurrent request (whose transaction is waited for), is left as it
+        was: the unique index decides, whatever the table's statistics."""
         if not rows:
-            return
+            return set()
+        dialect = self.session.get_bind().dialect.name
+        insert_new = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        c = t.idempotency_records.c
+        statement = (
+            insert_new(t.idempotency_records)
+            .on_conflict_do_nothing(index_elements=["org_id", "key"])
+            .returning(c.org_id, c.key)
+        )
         now = utcnow()
-        self.session.execute(
-            insert(t.idempotency_records),
+        stored = self.session.execute(
+            statement,
             [
                 {"org_id": org_id, "key": key, "request_hash": request_hash,
                  "status_code": status, "response": {"ids": ids}, "created_at": now}
                 for org_id, key, request_hash, status, ids in rows
             ],
         )  # fmt: skip
+        return {(row[0], row[1]) for row in stored}
 
 
 def _code(row: Row[Any]) -> PartnerCode:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -65,8 +66,7 @@ class PartnershipRepository(Repository):
     def active_partner_ids(self, org_id: int) -> set[int]:
         """The organizations ``org_id`` has an active partnership with (terms both accepted,
         not paused, no notice run out): whom links, codes and conversions may credit."""
-        return {p.other_party(org_id) for p in self.for_org(org_id, PartnershipStatus.ACTIVE)
-                if _running(p)}  # fmt: skip
+        return running_partners(org_id, self.for_org(org_id, PartnershipStatus.ACTIVE))
 
     def active_between(self, org_a: int, org_b: int) -> Partnership | None:
         found = self.open_between(org_a, org_b)
@@ -120,6 +120,11 @@ class PartnershipRepository(Repository):
         for status, count in rows:
             counts[PartnershipStatus(status)] = int(count)
         return counts
+
+
+def running_partners(org_id: int, active: Iterable[Partnership]) -> set[int]:
+    """The other parties of ``org_id``'s active partnerships whose notice has not run out."""
+    return {p.other_party(org_id) for p in active if _running(p)}
 
 
 def _running(item: Partnership) -> bool:

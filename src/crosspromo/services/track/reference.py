@@ -1,0 +1,121 @@
+"""What a conversion is checked against: API keys and their organizations, partner codes,
+each brand's partnerships and webhook endpoints, the partners' slugs.
+
+The conversion writer keeps one ``Reference`` between its transactions, so a busy API reads
+that data once instead of once a request. Whatever it keeps is dropped when the store's
+reference version has moved: triggers on those tables move it whoever writes them (this
+process, another worker, a migration, a hand-run UPDATE), and the version is read at the start
+of every transaction that uses what is kept. A key revoked, a code stopped, a partnership ended
+or paused or an endpoint added before a transaction starts is therefore seen by it exactly as
+if nothing were kept. Whether a partnership's notice has run out is judged at each use, from the
+kept row and today's date. A ``Reference`` made with ``keep=False`` reads everything afresh, once
+a transaction (imports, the batch route, the pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crosspromo.domain import Organization, Partnership, PartnershipStatus
+from crosspromo.domain.conversions import CodeKind, PartnerCode
+from crosspromo.domain.webhooks import WebhookEndpoint
+from crosspromo.services.accounts.keys import KeyProof, matching
+from crosspromo.store import tables as t
+from crosspromo.store.repositories import (
+    ApiKeyRepository,
+    OrganizationRepository,
+    PartnerCodeRepository,
+    PartnershipRepository,
+    WebhookEndpointRepository,
+)
+from crosspromo.store.repositories.partnerships import running_partners
+
+_MOST = 100_000  # entries kept of each kind, beyond which everything is read again
+
+
+class Reference:
+    def __init__(self, *, keep: bool = True) -> None:
+        self.keep = keep
+        self.version: int | None = None
+        self._keys: dict[str, tuple[Organization, str] | None] = {}
+        self._codes: dict[tuple[int, CodeKind, str], PartnerCode | None] = {}
+        self._partnerships: dict[int, list[Partnership]] = {}
+        self._endpoints: dict[int, list[WebhookEndpoint]] = {}
+        self._slugs: dict[int, str] = {}
+
+    def begin(self, session: Session) -> None:
+        """At the start of a transaction: drop what is kept if the store changed since."""
+        if not self.keep:
+            self._forget()
+            return
+        version = session.execute(select(t.reference_version.c.version)).scalar_one()
+        if version != self.version:
+            self._forget()
+            self.version = version
+
+    def _forget(self) -> None:
+        for kept in (self._keys, self._codes, self._partnerships, self._endpoints, self._slugs):
+            kept.clear()
+
+    def organizations_of(
+        self, session: Session, proofs: Iterable[KeyProof]
+    ) -> dict[KeyProof, Organization]:
+        """The organization of each proof of a valid, unrevoked key."""
+        wanted = set(proofs)
+        keys = {p.prefix: self._keys.get(p.prefix) for p in wanted if p.prefix in self._keys}
+        missing = {p.prefix for p in wanted} - keys.keys()
+        if missing:
+            found = ApiKeyRepository(session).active_by_prefixes(missing)
+            keys |= _keep(self._keys, {prefix: found.get(prefix) for prefix in missing})
+        return matching(wanted, keys)
+
+    def codes(
+        self, session: Session, org_id: int, kind: CodeKind, codes: set[str]
+    ) -> dict[str, PartnerCode]:
+        """The organization's codes of ``kind`` among ``codes`` (stopped ones too)."""
+        known = {c: self._codes[org_id, kind, c] for c in codes if (org_id, kind, c) in self._codes}
+        missing = codes - known.keys()
+        if missing:
+            found = PartnerCodeRepository(session).many(org_id, missing, kind)
+            _keep(self._codes, {(org_id, kind, c): found.get(c) for c in missing})
+            known |= {c: found.get(c) for c in missing}
+        return {c: code for c, code in known.items() if code is not None}
+
+    def credited(self, session: Session, org_id: int) -> set[int]:
+        """The partners conversions of ``org_id`` may credit: active partnerships (terms both
+        accepted, not paused) whose notice has not run out today."""
+        active = self._partnerships.get(org_id)
+        if active is None:
+            active = PartnershipRepository(session).for_org(org_id, PartnershipStatus.ACTIVE)
+            _keep(self._partnerships, {org_id: active})
+        return running_partners(org_id, active)
+
+    def endpoints(self, session: Session, org_id: int) -> list[WebhookEndpoint]:
+        """The organization's active webhook endpoints."""
+        endpoints = self._endpoints.get(org_id)
+        if endpoints is None:
+            endpoints = WebhookEndpointRepository(session).for_org(org_id)
+            _keep(self._endpoints, {org_id: endpoints})
+        return endpoints
+
+    def slugs(self, session: Session, org_ids: Iterable[int]) -> dict[int, str]:
+        """The slugs of the organizations ``org_ids``."""
+        wanted = set(org_ids)
+        slugs = {i: self._slugs[i] for i in wanted if i in self._slugs}
+        missing = wanted - slugs.keys()
+        if missing:
+            found = OrganizationRepository(session).many(missing)
+            slugs |= _keep(self._slugs, {i: org.slug for i, org in found.items()})
+        return slugs
+
+
+def _keep(kept: dict[Any, Any], new: dict[Any, Any]) -> dict[Any, Any]:
+    """Keep ``new`` in ``kept`` (emptied first when it would grow past its bound)."""
+    if len(kept) + len(new) > _MOST:
+        kept.clear()
+    kept.update(new)
+    return new
