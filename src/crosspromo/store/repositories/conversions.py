@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Row, func, insert, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, func, select, tuple_
 
 from crosspromo.domain.conversions import CodeKind, Conversion, ConversionKind, PartnerCode
 from crosspromo.errors import NotFoundError
 from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository, utcnow
+from crosspromo.store.repositories.rows import insert_rows
 from crosspromo.store.repositories.stats import Window, add_conversions, empty_totals
 
 CREDITED = {
@@ -98,10 +98,7 @@ class ConversionRepository(Repository):
         stored: list[Conversion] = []
         for start in range(0, len(rows), 5000):
             chunk = [{**r, "recorded_at": recorded} for r in rows[start : start + 5000]]
-            ids = self.session.scalars(
-                insert(t.conversions).returning(t.conversions.c.id, sort_by_parameter_order=True),
-                chunk,
-            ).all()
+            ids = [r[0] for r in insert_rows(self.session, t.conversions, chunk, ("id",))]
             stored += [_conversion_from({**r, "id": i}) for r, i in zip(chunk, ids, strict=True)]
         return stored
 
@@ -217,24 +214,19 @@ class IdempotencyRepository(Repository):
         was: the unique index decides, whatever the table's statistics."""
         if not rows:
             return set()
-        dialect = self.session.get_bind().dialect.name
-        insert_new = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        c = t.idempotency_records.c
-        statement = (
-            insert_new(t.idempotency_records)
-            .on_conflict_do_nothing(index_elements=["org_id", "key"])
-            .returning(c.org_id, c.key)
-        )
         now = utcnow()
-        stored = self.session.execute(
-            statement,
+        stored = insert_rows(
+            self.session,
+            t.idempotency_records,
             [
                 {"org_id": org_id, "key": key, "request_hash": request_hash,
                  "status_code": status, "response": {"ids": ids}, "created_at": now}
                 for org_id, key, request_hash, status, ids in rows
             ],
+            returning=("org_id", "key"),
+            skip_duplicates_of=("org_id", "key"),
         )  # fmt: skip
-        return {(row[0], row[1]) for row in stored}
+        return {(org_id, key) for org_id, key in stored}
 
 
 def _code(row: Row[Any]) -> PartnerCode:

@@ -1,0 +1,61 @@
+"""Many rows in one statement (arrays through unnest on PostgreSQL): what comes back is each
+stored row's, in the rows' order; duplicates of a unique index are left out when asked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from crosspromo.domain import OrgKind
+from crosspromo.services.accounts.organizations import create_organization
+from crosspromo.store import tables as t
+from crosspromo.store.database import Database
+from crosspromo.store.repositories.rows import insert_rows
+
+
+@pytest.mark.parametrize("count", [1, 7, 8, 50])
+def test_ids_come_back_in_the_rows_order(db: Database, count: int) -> None:
+    when = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    rows = [
+        {"org_id": 1, "kind": "sale", "order_id": f"o{i}", "amount_minor": 100 + i,
+         "currency": "EUR", "occurred_at": when, "recorded_at": when,
+         "customer_hash": None if i % 3 else f"h{i}"}
+        for i in reversed(range(count))
+    ]  # fmt: skip
+    with db.transaction() as s:
+        ids = [r[0] for r in insert_rows(s, t.conversions, rows, ("id",))]
+    with db.transaction() as s:
+        stored = {r.id: r for r in s.execute(select(t.conversions))}
+    assert len(ids) == count
+    for row, new_id in zip(rows, ids, strict=True):
+        back = stored[new_id]
+        assert (back.order_id, back.amount_minor, back.customer_hash, back.occurred_at) == (
+            row["order_id"], row["amount_minor"], row["customer_hash"], when)  # fmt: skip
+
+
+@pytest.mark.parametrize("count", [3, 12])
+def test_duplicates_are_left_out_and_json_kept(db: Database, count: int) -> None:
+    org = create_organization(db, "shop", "Shop", OrgKind.BRAND).id
+    now = datetime.now(UTC)
+
+    def record(key: str, ids: list[int]) -> dict[str, object]:
+        return {"org_id": org, "key": key, "request_hash": "h", "status_code": 201,
+                "response": {"ids": ids}, "created_at": now}  # fmt: skip
+
+    with db.transaction() as s:
+        first = insert_rows(s, t.idempotency_records, [record("k0", [1, 2])], ("org_id", "key"),
+                            ("org_id", "key"))  # fmt: skip
+    rows = [record(f"k{i}", [i]) for i in range(count)]
+    with db.transaction() as s:
+        stored = insert_rows(s, t.idempotency_records, rows, ("org_id", "key"), ("org_id", "key"))
+    assert first == [(org, "k0")]
+    assert sorted(stored) == sorted((org, f"k{i}") for i in range(1, count))
+    c = t.idempotency_records.c
+    with db.transaction() as s:
+        kept = dict(s.execute(select(c.key, c.response)).all())
+    assert kept == {"k0": {"ids": [1, 2]}} | {f"k{i}": {"ids": [i]} for i in range(1, count)}
+    with pytest.raises(IntegrityError), db.transaction() as s:  # without the skip, refused
+        insert_rows(s, t.idempotency_records, rows, ("id",))
