@@ -162,6 +162,32 @@ def wrk(url: str, duration: int, connections: int, script: Path | None = None) -
                 sum(int(n) for n in broken.groups()) if broken else 0)  # fmt: skip
 
 
+def combined(loads: list[Load], seconds: float) -> Load:
+    """Several runs of ``wrk`` as one: requests over the whole time, the worst p99."""
+    requests = sum(load.requests for load in loads)
+    return Load(
+        requests / seconds,
+        max(load.p99_ms for load in loads),
+        sum(load.non_3xx for load in loads),
+        requests,
+        sum(load.socket_errors for load in loads),
+    )
+
+
+def interleaved(
+    targets: dict[str, tuple[str, Path | None]], duration: int, connections: int, rounds: int
+) -> dict[str, Load]:
+    """``wrk`` against each target (name: url, script) in turn, ``rounds`` times, each run
+    ``duration / rounds`` seconds: a slow minute of a noisy machine falls on every target
+    alike, not on whichever ran then."""
+    share = max(1, round(duration / rounds))
+    runs: dict[str, list[Load]] = {name: [] for name in targets}
+    for _ in range(rounds):
+        for name, (url, script) in targets.items():
+            runs[name].append(wrk(url, share, connections, script))
+    return {name: combined(loads, share * rounds) for name, loads in runs.items()}
+
+
 def brand_with_partner(db: Any) -> int:
     """A brand ("brand") and its partner ("partner") under terms both accepted, as links and
     codes need; the brand's id."""

@@ -1,14 +1,17 @@
 """The conversions API under a burst, as a ratio to a bare single-insert endpoint.
 
-    .venv/bin/python benchmarks/conversions_api.py [--duration 10] [--connections 32]
+    .venv/bin/python benchmarks/conversions_api.py [--duration 12] [--connections 32] [--rounds 3]
 
-Both get the same `wrk -t1 -c32` load: every request posts a sale with a fresh
+All get the same `wrk -t1 -c32` load, taking turns (``--rounds`` of them, so that a slow
+spell of a noisy machine falls on all alike): every request posts a sale with a fresh
 Idempotency-Key, order and customer. The anchor (`bare_insert.py`, one uvicorn worker) does one
 durable `INSERT ... ON CONFLICT` into PostgreSQL per request; crosspromo (`crosspromo serve`,
 one worker) authenticates the key, checks idempotency, attributes the sale by its referral
 code, stores it append-only with its outbox rows and answers with the stored conversion. The
-script prints requests/s, p99, the ratio, errors, and the rows stored against the 201 answers
-(PostgreSQL, and SQLite beside it).
+script prints requests/s, p99 (the worst round's), the ratio, errors, and the rows stored
+against the 201 answers (PostgreSQL, and SQLite beside it); rows beyond the answers are the
+requests in flight when wrk stopped waiting, stored all the same (at most one a connection a
+round).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
@@ -31,6 +34,7 @@ from _common import (
     crosspromo_server,
     ensure_debian_packages,
     free_port,
+    interleaved,
     postgres_url,
     sqlite_url,
     wrk,
@@ -62,8 +66,15 @@ end
 """
 
 
-def lua(key: str, folder: Path) -> Path:
-    path = folder / "post.lua"
+BARE, POSTGRES, SQLITE = (
+    "bare INSERT (PostgreSQL)",
+    "crosspromo + PostgreSQL",
+    "crosspromo + SQLite",
+)
+
+
+def lua(key: str, folder: Path, name: str) -> Path:
+    path = folder / f"post-{name}.lua"
     path.write_text(SCRIPT.replace("KEY", key))
     return path
 
@@ -119,44 +130,45 @@ def bare_server(database_url: str) -> Iterator[str]:
 
 
 def line(name: str, load: Load, stored: int, anchor: Load | None) -> str:
-    ratio = f"ratio {load.rps / anchor.rps:5.3f}x bare" if anchor else "anchor"
+    ratio = f"ratio {load.rps / anchor.rps:5.3f}x bare" if anchor else "anchor          "
     answered = load.requests - load.non_3xx
     return (
-        f"{name:<26} {load.rps:9.0f} req/s   p99 {load.p99_ms:8.2f} ms   {ratio}   "
+        f"{name:<26} {load.rps:7.0f} req/s   p99 {load.p99_ms:6.2f} ms   {ratio}   "
         f"errors {load.non_3xx + load.socket_errors}   rows stored {stored} / 201 answers "
-        f"{answered}"
+        f"{answered} (in flight when wrk stopped: {stored - answered})"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=12, help="seconds of load per target")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="turns the targets take")
     args = parser.parse_args()
     ensure_debian_packages("wrk")
-    with tempfile.TemporaryDirectory(prefix="bench-conv-") as folder, postgres_url() as bare:
+    with tempfile.TemporaryDirectory(prefix="bench-conv-") as folder, ExitStack() as stack:
+        bare = stack.enter_context(postgres_url())
         if bare is None:
             sys.exit("the anchor needs PostgreSQL at CROSSPROMO_TEST_POSTGRES_URL")
-        script = lua("unused", Path(folder))
-        with bare_server(bare) as url:
+        targets: dict[str, tuple[str, Path | None]] = {
+            BARE: (stack.enter_context(bare_server(bare)), lua("unused", Path(folder), "bare"))
+        }
+        databases = {BARE: (bare, "bare_conversions")}
+        for name, context in ((POSTGRES, postgres_url), (SQLITE, sqlite_url)):
+            database_url = stack.enter_context(context())
+            if database_url is None:
+                print(f"{name}: PostgreSQL not reachable, line skipped")
+                continue
+            script = lua(prepare(database_url), Path(folder), name.split()[-1])
+            targets[name] = (stack.enter_context(crosspromo_server(database_url)), script)
+            databases[name] = (database_url, "conversions")
+        for url, script in targets.values():
             wrk(url, 2, args.connections, script)  # warm-up
-            before = count(bare, "bare_conversions")
-            anchor = wrk(url, args.duration, args.connections, script)
-        print(line("bare INSERT (PostgreSQL)", anchor,
-                   count(bare, "bare_conversions") - before, None))  # fmt: skip
-        for name, context in (("crosspromo + PostgreSQL", postgres_url),
-                              ("crosspromo + SQLite", sqlite_url)):  # fmt: skip
-            with context() as database_url:
-                if database_url is None:
-                    print(f"{name}: PostgreSQL not reachable, line skipped")
-                    continue
-                script = lua(prepare(database_url), Path(folder))
-                with crosspromo_server(database_url) as url:
-                    wrk(url, 2, args.connections, script)
-                    before = count(database_url, "conversions")
-                    load = wrk(url, args.duration, args.connections, script)
-                stored = count(database_url, "conversions") - before
-                print(line(name, load, stored, anchor))
+        before = {name: count(*where) for name, where in databases.items()}
+        loads = interleaved(targets, args.duration, args.connections, args.rounds)
+        for name, load in loads.items():
+            stored = count(*databases[name]) - before[name]
+            print(line(name, load, stored, None if name == BARE else loads[BARE]))
 
 
 if __name__ == "__main__":

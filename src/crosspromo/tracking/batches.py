@@ -19,6 +19,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Generic, TypeAlias, TypeVar
 
@@ -57,12 +58,19 @@ class GroupWriter(Generic[Item, Result]):
     """One writer thread, fed by a queue of groups, calling ``handler`` once a batch."""
 
     def __init__(
-        self, handler: Handler[Item, Result], *, name: str, max_batch: int = 2000, threads: int = 1
+        self,
+        handler: Handler[Item, Result],
+        *,
+        name: str,
+        max_batch: int = 2000,
+        threads: int = 1,
+        around: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self.handler = handler
         self.name = name
         self.max_batch = max_batch
         self.threads = threads
+        self.around = around  # what each writer thread runs within (a held connection)
         self._queue: queue.SimpleQueue[_Group[Item, Result] | None] = queue.SimpleQueue()
         self._workers: list[threading.Thread] = []
         self._open: _Group[Item, Result] | None = None
@@ -109,6 +117,10 @@ class GroupWriter(Generic[Item, Result]):
             self._queue.put(group)
 
     def _run(self) -> None:
+        with self.around():
+            self._serve()
+
+    def _serve(self) -> None:
         running = True
         while running:
             first = self._queue.get()

@@ -19,7 +19,7 @@ class ClickWriter(GroupWriter[dict[str, Any], None]):
     """The process's click writer thread."""
 
     def __init__(self, db: Database, max_batch: int = 2000) -> None:
-        super().__init__(self._store, name="click writer", max_batch=max_batch)
+        super().__init__(self._store, name="click writer", max_batch=max_batch, around=db.holding)
         self.db = db
 
     async def record(self, row: dict[str, Any]) -> None:

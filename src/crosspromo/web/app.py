@@ -59,7 +59,9 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     db = open_database(settings)
     writer = ClickWriter(db)
     conversions = GroupWriter(
-        partial(record_requests, db, reference=Reference()), name="conversion writer"
+        partial(record_requests, db, reference=Reference()),
+        name="conversion writer",
+        around=db.holding,
     )
     chores: list[Callable[[], object]] = [lambda: end_due(db)]
     if settings.smtp_host:  # checklist steps due soon, by e-mail, once each

@@ -5,7 +5,6 @@ browsers to use nothing else (``hsts_seconds``; 0 sends none)."""
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crosspromo.config import Settings
@@ -27,23 +26,31 @@ _CSP_DOCS = _CSP.replace(
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, hsts_seconds: int = 0) -> None:
         self.app = app
-        self.hsts = f"max-age={hsts_seconds}; includeSubDomains" if hsts_seconds else None
+        hsts = f"max-age={hsts_seconds}; includeSubDomains" if hsts_seconds else None
+        common = [(k.encode(), v.encode()) for k, v in _COMMON.items()]
+        # the headers to add, per page kind and scheme: worked out once, not per response
+        self._added = {
+            (docs, https): [
+                *common,
+                (b"content-security-policy", (_CSP_DOCS if docs else _CSP).encode()),
+                *([(b"strict-transport-security", hsts.encode())] if hsts and https else []),
+            ]
+            for docs in (False, True)
+            for https in (False, True)
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = _CSP_DOCS if scope["path"] == "/docs" else _CSP
-        hsts = self.hsts if scope.get("scheme") == "https" else None
+        added = self._added[scope["path"] == "/docs", scope.get("scheme") == "https"]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in _COMMON.items():
-                    headers.setdefault(name, value)
-                headers.setdefault("content-security-policy", policy)
-                if hsts:
-                    headers.setdefault("strict-transport-security", hsts)
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [h for h in added if h[0] not in present]  # the route's own win
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
