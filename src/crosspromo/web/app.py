@@ -62,6 +62,10 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
         partial(record_requests, db, reference=Reference()),
         name="conversion writer",
         around=db.holding,
+        # PostgreSQL: one thread's batch is written while the other's waits on the server
+        # (measured 0.43-0.49x of the bare insert with one, 0.52-0.58x with two); SQLite
+        # takes one writer at a time, and a second thread only waits on its lock
+        threads=1 if settings.is_sqlite else 2,
     )
     chores: list[Callable[[], object]] = [lambda: end_due(db)]
     if settings.smtp_host:  # checklist steps due soon, by e-mail, once each

@@ -58,3 +58,35 @@ def test_an_amount_that_is_no_whole_number_is_named(db: Database) -> None:
             record_conversions(db, org.id, [item])
     with db.transaction() as s:
         assert s.execute(select(func.count()).select_from(t.conversions)).scalar_one() == 0
+
+
+def test_concurrent_refunds_stay_within_their_sale(db: Database) -> None:
+    """Two refunds of 600 against each sale of 1000, sent at the same moment from different
+    connections: one of each pair is stored, the other refused as exceeding what is left."""
+    from crosspromo.errors import InvalidInputError
+
+    org = create_organization(db, "shop", "Shop", OrgKind.BRAND)
+    when = datetime(2026, 3, 1, tzinfo=UTC)
+    sales = [ConversionInput(ConversionKind.SALE, when, 1000, "EUR", order_id=f"o{i}")
+             for i in range(N)]  # fmt: skip
+    record_conversions(db, org.id, sales)
+
+    def refund(i: int) -> str:
+        item = ConversionInput(ConversionKind.REFUND, when, 600, "EUR", order_id=f"o{i}")
+        try:
+            record_conversions(db, org.id, [item])
+        except InvalidInputError as exc:
+            return exc.message
+        return "stored"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(refund, [i for i in range(N) for _ in range(2)]))
+    refused = "row 0: refund of 600 exceeds what is left of the sale (400)"
+    assert [sorted(answers[2 * i : 2 * i + 2]) for i in range(N)] == [[refused, "stored"]] * N
+    c = t.conversions.c
+    with db.transaction() as s:
+        refunded = s.execute(
+            select(c.order_id, func.sum(c.amount_minor)).where(c.kind == "refund")
+            .group_by(c.order_id)
+        ).all()  # fmt: skip
+    assert dict(refunded) == {f"o{i}": 600 for i in range(N)}

@@ -112,12 +112,18 @@ class ConversionRepository(Repository):
     def order_states(
         self, org_id: int, orders: set[str]
     ) -> dict[str, tuple[dict[str, Any] | None, int]]:
-        """For each order id: (its first sale's values, amount refunded so far)."""
+        """For each order id: (its first sale's values, amount refunded so far). On PostgreSQL
+        each order's sales are locked first, until the transaction ends: a concurrent refund of
+        the same order waits, then reads this one's (refunds stay within their sale)."""
         c = t.conversions.c
         states: dict[str, tuple[dict[str, Any] | None, int]] = {}
         wanted = sorted(orders)
+        postgres = self.session.get_bind().dialect.name == "postgresql"
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
+            if postgres:  # the lock first; the read below is a new statement, seeing past it
+                sales = (c.org_id == org_id, c.order_id.in_(chunk), c.kind == "sale")
+                self.session.execute(select(c.id).where(*sales).order_by(c.id).with_for_update())
             rows = self.session.execute(
                 select(t.conversions)
                 .where(
