@@ -1,11 +1,12 @@
 """Redirect throughput with durable click logging, as a ratio to nginx on the same machine.
 
-    .venv/bin/python benchmarks/redirect.py [--duration 10] [--connections 32]
+    .venv/bin/python benchmarks/redirect.py [--duration 12] [--connections 32] [--rounds 3]
 
-nginx (worker_processes 1) answers a static `return 302`; crosspromo (one worker) looks the
-link up, commits the click, then answers 302. Both get the same `wrk -t1 -c32` load; the
-script prints requests/s and p99 for each and the ratios (SQLite, and PostgreSQL when one
-answers at CROSSPROMO_TEST_POSTGRES_URL).
+nginx (worker_processes 1) answers a static `return 302`; crosspromo (one worker, and two on
+SQLite) looks the link up, commits the click, then answers 302. All get the same
+`wrk -t1 -c32` load, taking turns (``--rounds``, so that a slow spell of a noisy machine falls
+on all alike); the script prints requests/s, p99 (the worst round's), the ratio, errors and the
+clicks stored (SQLite, and PostgreSQL when one answers at CROSSPROMO_TEST_POSTGRES_URL).
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from _common import (
     SECRET,
-    Load,
     brand_with_partner,
     crosspromo_server,
     ensure_debian_packages,
     free_port,
+    interleaved,
     postgres_url,
     sqlite_url,
     wrk,
@@ -35,6 +36,7 @@ from crosspromo.services.database import open_database, upgrade_database
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.store.repositories import ClickRepository, LinkRepository
 
+NGINX = "nginx return 302"
 NGINX_CONF = """
 worker_processes 1;
 daemon off;
@@ -92,40 +94,44 @@ def stored_clicks(database_url: str, code: str) -> int:
     return human + bots
 
 
-def run_crosspromo(database_url: str, duration: int, connections: int) -> tuple[Load, int]:
-    code = prepare(database_url)
-    with crosspromo_server(database_url) as base:
-        wrk(f"{base}/r/{code}", 2, connections)  # warm-up
-        load = wrk(f"{base}/r/{code}", duration, connections)
-    return load, stored_clicks(database_url, code)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=12, help="seconds of load per target")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="turns the targets take")
     args = parser.parse_args()
     ensure_debian_packages("nginx", "wrk")
-    with nginx() as url:
-        wrk(url, 2, args.connections)
-        anchor = wrk(url, args.duration, args.connections)
-    print(f"nginx return 302        {anchor.rps:10.0f} req/s   p99 {anchor.p99_ms:7.2f} ms")
-    lines = []
-    with sqlite_url() as url:
-        lines.append(("crosspromo + SQLite", *run_crosspromo(url, args.duration, args.connections)))
-    with postgres_url() as pg:
-        if pg is None:
-            print("PostgreSQL: not reachable, line skipped")
-        else:
-            lines.append(
-                ("crosspromo + PostgreSQL", *run_crosspromo(pg, args.duration, args.connections))
+    with ExitStack() as stack:
+        targets: dict[str, tuple[str, Path | None]] = {NGINX: (stack.enter_context(nginx()), None)}
+        links: dict[str, tuple[str, str]] = {}
+        for name, context, workers in (
+            ("crosspromo + SQLite", sqlite_url, 1),
+            ("crosspromo + PostgreSQL", postgres_url, 1),
+            ("crosspromo + SQLite, 2 workers", sqlite_url, 2),
+        ):
+            database_url = stack.enter_context(context())
+            if database_url is None:
+                print(f"{name}: PostgreSQL not reachable, line skipped")
+                continue
+            code = prepare(database_url)
+            base = stack.enter_context(crosspromo_server(database_url, workers))
+            targets[name] = (f"{base}/r/{code}", None)
+            links[name] = (database_url, code)
+        for url, _ in targets.values():
+            wrk(url, 2, args.connections)  # warm-up
+        before = {name: stored_clicks(*link) for name, link in links.items()}
+        loads = interleaved(targets, args.duration, args.connections, args.rounds)
+        stored = {name: stored_clicks(*link) - before[name] for name, link in links.items()}
+    anchor = loads[NGINX]
+    print(f"{NGINX:<31} {anchor.rps:7.0f} req/s   p99 {anchor.p99_ms:6.2f} ms   anchor")
+    for name, load in loads.items():
+        if name != NGINX:
+            errors = load.non_3xx + load.socket_errors
+            print(
+                f"{name:<31} {load.rps:7.0f} req/s   p99 {load.p99_ms:6.2f} ms   "
+                f"ratio {load.rps / anchor.rps:5.3f}x nginx   errors {errors}   "
+                f"clicks stored {stored[name]} / 302 answers {load.requests - load.non_3xx}"
             )
-    for name, load, stored in lines:
-        print(
-            f"{name:<23} {load.rps:10.0f} req/s   p99 {load.p99_ms:7.2f} ms   "
-            f"ratio {load.rps / anchor.rps:5.3f}x nginx   errors {load.non_3xx}   "
-            f"clicks stored {stored}"
-        )
 
 
 if __name__ == "__main__":
