@@ -72,3 +72,47 @@ def test_a_long_reading_holds_up_no_write(db: Database) -> None:
         assert CustomerRepository(s).count(org.id) == 2
     with db.reading(), pytest.raises(RuntimeError, match="already open on this thread"):
         db.transaction().__enter__()
+
+
+def test_a_held_connection_serves_transactions_until_it_fails(db: Database) -> None:
+    """``holding``: one connection for a thread's transactions, commits and rollbacks alike;
+    one killed under it fails one transaction, and the next checks out another."""
+    from sqlalchemy import func, select, text
+
+    from crosspromo.errors import DatabaseError
+    from crosspromo.store import tables as t
+
+    org = create_organization(db, "held", "Held", OrgKind.BRAND)
+    postgres = db.engine.dialect.name == "postgresql"
+
+    def driver() -> object:
+        with db.transaction() as s:
+            return s.connection().connection.driver_connection
+
+    with db.holding():
+        first = driver()
+        record_customer(db, org.id, "a@example.com", frozenset())
+
+        def rolled_back() -> None:
+            with db.transaction() as s:
+                s.execute(text("UPDATE organizations SET name = 'Never' WHERE id = :id"),
+                          {"id": org.id})  # fmt: skip
+                raise RuntimeError("rolled back")
+
+        with pytest.raises(RuntimeError):
+            rolled_back()
+        assert driver() is first
+        if postgres:
+            with db.transaction() as s:
+                backend = s.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with db.engine.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+            with pytest.raises(DatabaseError), db.transaction() as s:
+                s.execute(select(func.count()).select_from(t.organizations)).scalar_one()
+            assert driver() is not first
+        record_customer(db, org.id, "b@example.com", frozenset())
+    assert driver() is not None  # outside the block: a pooled connection again
+    with db.transaction() as s:
+        assert CustomerRepository(s).count(org.id) == 2
+        name = s.execute(select(t.organizations.c.name).where(t.organizations.c.id == org.id))
+        assert name.scalar_one() == "Held"
