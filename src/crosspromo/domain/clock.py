@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from crosspromo.domain.text import digits
 from crosspromo.errors import InvalidInputError
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -53,7 +54,7 @@ def parse_day(text: str | None, field: str) -> date:
 def parse_month(text: str, field: str = "month") -> date:
     """``YYYY-MM`` (years 1900 to 2099) as the month's first day, or a clear error."""
     raw = str(text).strip()
-    if len(raw) != 7 or raw[4] != "-" or not (raw[:4] + raw[5:]).isdigit():
+    if len(raw) != 7 or raw[4] != "-" or not digits(raw[:4] + raw[5:]):
         raise InvalidInputError(f"{field} {text!r} is not YYYY-MM", field=field)
     year, month = int(raw[:4]), int(raw[5:])
     if not 1900 <= year <= 2099 or not 1 <= month <= 12:

@@ -35,3 +35,9 @@ def paragraphs(text: str, field: str, most: int) -> str:
     if len(kept) > most:
         raise InvalidInputError(f"{field} is at most {most} characters", field=field)
     return kept
+
+
+def digits(text: str) -> bool:
+    """Whether ``text`` is one or more of the ASCII digits 0-9 (``str.isdigit`` also says yes
+    to '²', which ``int()`` refuses, and to the digits of other scripts)."""
+    return text.isascii() and text.isdigit()

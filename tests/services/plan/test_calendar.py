@@ -199,6 +199,9 @@ def test_links_codes_and_experiments_in_a_campaign_and_what_they_brought(
         campaigns.attach(db, acme, campaign, "link", other.code)  # brew's link, beans' campaign
     with pytest.raises(NotFoundError):  # beans cannot put acme's link anywhere
         campaigns.attach(db, plan["beans"], campaign, "link", link.code)
+    for key in ("²", "1²", "٣"):  # digits to str.isdigit ('²' not to int(): found by the fuzzer)
+        with pytest.raises(InvalidInputError, match="named by its id"):
+            campaigns.attach(db, acme, campaign, "experiment", key)
     record_conversions(db, acme, [
         ConversionInput(ConversionKind.SALE, datetime(2026, 3, 5, tzinfo=UTC), 4_000, "EUR",
                         "ann", coupon_code="SPRING", order_id="s1"),

@@ -24,6 +24,7 @@ from crosspromo.analytics.attribution import (
 from crosspromo.analytics.attribution.bootstrap import Interval
 from crosspromo.analytics.attribution.heuristics import check_parameters
 from crosspromo.analytics.attribution.markov import check_order
+from crosspromo.domain.text import digits
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.shown import WHEN_GIVEN
 from crosspromo.services.tabular import is_parquet, read_table
@@ -107,7 +108,7 @@ def model_words(model: str) -> tuple[str, str]:
     base, _, order = model.partition("_")
     if model in MODEL_WORDS:
         return MODEL_WORDS[model]
-    if base == "markov" and order.isdigit():
+    if base == "markov" and digits(order):
         title, line = MODEL_WORDS["markov"]
         return title, line.replace("first-order", f"order-{order}")
     return model, ""

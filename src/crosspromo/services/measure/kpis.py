@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from crosspromo.domain.money import minor_per_major
+from crosspromo.domain.text import digits
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.measure.attribution import MODEL_QUOTED
 from crosspromo.services.measure.clv import ORGANIC, ClvReport, organization_clv
@@ -99,7 +100,7 @@ def read_costs(path: Path) -> dict[tuple[str, str], float]:
     costs: dict[tuple[str, str], float] = defaultdict(float)
     for number, row in enumerate(table.select(["partner", "month", "cost"]).to_pylist(), 1):
         month, cost = str(row["month"] or ""), row["cost"]
-        if not row["partner"] or len(month) != 7 or month[4] != "-" or not month[:4].isdigit():
+        if not row["partner"] or len(month) != 7 or month[4] != "-" or not digits(month[:4]):
             raise InvalidInputError(
                 f"{path.name}, row {number}: partner and month (YYYY-MM) are needed", row=number
             )

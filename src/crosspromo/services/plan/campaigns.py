@@ -18,7 +18,7 @@ from crosspromo.domain.commission import part
 from crosspromo.domain.money import MAX_MINOR, check_currency
 from crosspromo.domain.plan import CAMPAIGN_STEPS, CampaignStatus
 from crosspromo.domain.strategies import PROFILES, Goal
-from crosspromo.domain.text import one_line
+from crosspromo.domain.text import digits, one_line
 from crosspromo.errors import (
     ConflictError,
     InvalidInputError,
@@ -375,7 +375,7 @@ def attach(
                                 field="kind")  # fmt: skip
     if kind == "experiment":  # named by its id, as a number or its digits
         text = str(key).strip()
-        if not text.isdigit() or not 1 <= int(text) <= 2**31 - 1:
+        if not digits(text) or not 1 <= int(text) <= 2**31 - 1:
             raise InvalidInputError("an experiment is named by its id", field="key")
         key = int(text)
     with db.transaction() as session:

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from crosspromo.domain import Organization, User
 from crosspromo.domain.media import MediaType
+from crosspromo.domain.text import digits
 from crosspromo.errors import InvalidInputError
 from crosspromo.services.accounts.organizations import organization_slugs
 from crosspromo.services.plan import assets
@@ -339,7 +340,7 @@ async def review_form(
     said = str(form.get("comment", "")).strip()
 
     def take() -> Asset:
-        number = int(version) if version.isdigit() and len(version) < 8 else 0
+        number = int(version) if digits(version) and len(version) < 8 else 0
         if not decision:  # a comment only
             return assets.comment(db, user.org_id, campaign_id, asset_id, number or None,
                                   user.email, said)  # fmt: skip

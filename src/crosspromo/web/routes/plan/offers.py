@@ -11,6 +11,7 @@ from pydantic import Field
 
 from crosspromo.domain.clock import parse_day
 from crosspromo.domain.money import parse_major
+from crosspromo.domain.text import digits
 from crosspromo.services.plan import offers
 from crosspromo.services.plan.offers import LandingInput, LandingPage, Offer, OfferInput
 from crosspromo.web.deps import DB, ApiOrg
@@ -133,7 +134,7 @@ def landing_form(
     offer: Annotated[str, Form(max_length=12)] = "", csrf: Csrf = "",
 ) -> Response:  # fmt: skip
     """A landing page from the campaign page, published at once."""
-    chosen = int(offer) if offer.isdigit() and len(offer) < 10 else None
+    chosen = int(offer) if digits(offer) and len(offer) < 10 else None
     return campaign_act(
         request,
         user,
