@@ -160,3 +160,20 @@ def test_what_the_writer_keeps_is_dropped_once_the_store_changes(db: Database) -
     revoke_api_key(db, "shop", issued.prefix)
     assert isinstance(send("d"), AuthenticationError)
     assert [r[2] for r in stored(db)] == ["a", "b"]
+
+
+def test_a_retry_refused_by_its_checks_now_replays_its_first_answer(db: Database) -> None:
+    """A request stored once, then its code stopped: sent again with the same key, it gets
+    its first answer (a replay), not the error a new request would get."""
+    shop = create_organization(db, "shop", "Shop", OrgKind.BRAND)
+    create_organization(db, "friend", "Friend", OrgKind.PARTNER)
+    agreed(db, shop.id, "friend")
+    create_code(db, shop.id, "friend", "FRIEND10", CodeKind.REFERRAL)
+    request = ConversionRequest([sale("a", referral_code="FRIEND10")], org_id=shop.id,
+                                idempotency_key="k", fingerprint="f")  # fmt: skip
+    first = record_requests(db, [request], Reference())[0]
+    set_code_active(db, shop.id, "FRIEND10", False)
+    again = record_requests(db, [request], Reference())[0]
+    assert isinstance(first, Recorded)
+    assert again == Recorded(first.conversions, replayed=True)
+    assert [r[2] for r in stored(db)] == ["a"]
