@@ -97,12 +97,20 @@ def _validation_error(request: Request, exc: RequestValidationError) -> Response
     return render_error(request, error)
 
 
+def answer_error(request: Request, exc: Exception) -> Response:
+    """The answer to an error raised while serving ``request``: ours as they are (logged when
+    the fault is ours), anything else logged with its traceback and answered as unexpected."""
+    if not isinstance(exc, CrossPromoError):
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return render_error(request, CrossPromoError("an unexpected error occurred"))
+    if exc.http_status >= 500:
+        log.error("%s: %s", exc.code, exc.message)
+    return render_error(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_crosspromo(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, CrossPromoError)
-        if exc.http_status >= 500:
-            log.error("%s: %s", exc.code, exc.message)
-        return render_error(request, exc)
+        return answer_error(request, exc)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
@@ -127,8 +135,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return render_error(request, CrossPromoError("an unexpected error occurred"))
+        return answer_error(request, exc)
 
     app.add_exception_handler(CrossPromoError, on_crosspromo)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -14,14 +14,13 @@ and serves every request this path hands on.
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crosspromo.errors import AuthenticationError, CrossPromoError
+from crosspromo.errors import AuthenticationError
 from crosspromo.services.accounts.keys import KeyProof
 from crosspromo.services.track.conversions import (
     ConversionRequest,
@@ -31,10 +30,9 @@ from crosspromo.services.track.conversions import (
 )
 from crosspromo.tracking.batches import GroupWriter
 from crosspromo.tracking.redirect import PREFIX as REDIRECTS
-from crosspromo.web.errors import render_error
+from crosspromo.web.errors import answer_error
 from crosspromo.web.routes.track.api import ConversionIn
 
-log = logging.getLogger("crosspromo.web")
 CONVERSIONS = "/api/v1/conversions"
 ConversionWriter = GroupWriter[ConversionRequest, Recorded]
 _VIEW = TypeAdapter(ConversionView)
@@ -84,12 +82,7 @@ class ConversionsPath:
         try:
             recorded = await self.writer.submit(request)
         except Exception as exc:
-            if not isinstance(exc, CrossPromoError):
-                log.error("unhandled error on POST %s", CONVERSIONS, exc_info=exc)
-                exc = CrossPromoError("an unexpected error occurred")
-            elif exc.http_status >= 500:
-                log.error("%s: %s", exc.code, exc.message)
-            await render_error(Request(scope), exc)(scope, receive, send)
+            await answer_error(Request(scope), exc)(scope, receive, send)
             return
         content = _VIEW.dump_json(recorded.conversions[0])
         headers = [

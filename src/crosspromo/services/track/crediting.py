@@ -53,9 +53,8 @@ class Lookups:
         reference = reference or Reference(keep=False)
         self.clicks = ClickRepository(session).by_click_ids(click_ids) if click_ids else {}
         self.codes = {
-            kind: reference.codes(session, org_id, kind, wanted) if wanted else {}
+            kind: reference.codes(session, org_id, kind, codes[kind]) if codes.get(kind) else {}
             for kind in CodeKind
-            for wanted in [codes.get(kind, set())]
         }
         self.orders = (
             ConversionRepository(session).order_states(org_id, refund_orders)

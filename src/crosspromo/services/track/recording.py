@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crosspromo.domain.conversions import Conversion, ConversionKind
@@ -107,13 +106,10 @@ def record_requests(
     while waiting:
         try:
             done, waiting = _together(db, requests, waiting, reference, careful)
-        except _Taken as exc:
-            if not careful:  # some key was stored before: look up every key first, again
+        except Exception as exc:
+            if isinstance(exc, _Taken) and not careful:  # a key was stored before: look first
                 careful = True
                 continue
-            done = _alone(db, requests, waiting, reference, exc)
-            waiting = []
-        except Exception as exc:
             done = _alone(db, requests, waiting, reference, exc)
             waiting = []
         outcomes.update(done)
@@ -157,24 +153,18 @@ def _after_failure(
     """A lone request whose transaction failed: if a concurrent twin of its idempotency key
     was stored first, the twin's answer; otherwise the error."""
     key = request.idempotency_key
-    if not isinstance(error, (_Taken, IntegrityError)) or key is None:
+    if not isinstance(error, _Taken) or key is None:
         return error
     with db.transaction() as session:
         reference.begin(session)
-        org_id = _caller(session, request, reference)
+        refused: dict[int, Outcome] = {}
+        org_id = _callers(session, [request], [0], refused, reference).get(0)
         if org_id is None:
-            return AuthenticationError("invalid or revoked API key")
+            return refused[0]
         earlier = _earlier(session, {(org_id, key)})
         if (org_id, key) not in earlier:
             return ConflictError(f"idempotency key {key!r} is being used by a concurrent request")
         return _replayed(session, {0: (org_id, earlier[org_id, key], request)}, reference)[0]
-
-
-def _caller(session: Session, request: ConversionRequest, reference: Reference) -> int | None:
-    if request.key is None:
-        return request.org_id
-    found = reference.organizations_of(session, [request.key]).get(request.key)
-    return None if found is None else found.id
 
 
 Earlier = tuple[str, list[int]]  # an idempotency record: the request's hash, the rows' ids

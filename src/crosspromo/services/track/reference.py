@@ -42,7 +42,11 @@ class _Kept(threading.local):
     """What one thread keeps (each writer thread its own: no locks, no torn reads)."""
 
     def __init__(self) -> None:
-        self.version: int | None = None
+        self.forget(None)
+
+    def forget(self, version: int | None) -> None:
+        """Drop everything kept; what is kept from now on is of ``version``."""
+        self.version = version
         self.keys: dict[str, tuple[Organization, str] | None] = {}
         self.codes: dict[tuple[int, CodeKind, str], PartnerCode | None] = {}
         self.partnerships: dict[int, list[Partnership]] = {}
@@ -57,14 +61,12 @@ class Reference:
 
     def begin(self, session: Session) -> None:
         """At the start of a transaction: drop what is kept if the store changed since."""
-        kept = self._kept
         if not self.keep:
-            kept.__init__()  # type: ignore[misc]
+            self._kept.forget(None)
             return
         version = session.execute(select(t.reference_version.c.version)).scalar_one()
-        if version != kept.version:
-            kept.__init__()  # type: ignore[misc]
-            kept.version = version
+        if version != self._kept.version:
+            self._kept.forget(version)
 
     def organizations_of(
         self, session: Session, proofs: Iterable[KeyProof]
