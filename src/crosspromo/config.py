@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # co-branded assets: any fsspec URL (file://, s3://, gcs:// ... with its package); empty:
     # a folder beside the SQLite file, or ./crosspromo-assets
     asset_store_url: str = ""
+    # where `serve` journals each click before its redirect (see tracking.mover)
+    click_journal_dir: str = ""
     asset_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)  # one upload
     # checklist reminders by e-mail: empty host, none are sent
     smtp_host: str = ""
@@ -118,6 +120,15 @@ class Settings(BaseSettings):
         path = self.sqlite_path()
         folder = path.with_name(f"{path.stem}-assets") if path else Path("crosspromo-assets")
         return str(folder.resolve())
+
+    def click_journal(self) -> Path:
+        """Where the server journals clicks: the setting, else a folder beside the SQLite
+        file, else ``./crosspromo-clicks``."""
+        if self.click_journal_dir:
+            return Path(self.click_journal_dir).resolve()
+        path = self.sqlite_path()
+        folder = path.with_name(f"{path.stem}-clicks") if path else Path("crosspromo-clicks")
+        return folder.resolve()
 
     def sqlite_path(self) -> Path | None:
         """The database file for a file-backed SQLite URL, else None."""

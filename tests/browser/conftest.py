@@ -93,6 +93,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         process.wait(timeout=30)
 
 
+SETTLED = """() => document.readyState === "complete"
+    && document.querySelector("[data-testid=computing]") === null"""
+
+
 def settle(page: Any, timeout: float = 120) -> None:
     """Wait while ``page`` shows a computation's progress: it reloads itself until the result
     is there (the demo server shows progress at once for a result it has not computed)."""
@@ -102,7 +106,9 @@ def settle(page: Any, timeout: float = 120) -> None:
     while True:
         try:
             page.wait_for_load_state("networkidle")
-            if not page.locator("[data-testid=computing]").count():
+            # One reading of the document: between a reload's answer and its parsing the new
+            # document is empty, so a separate count would see no progress and return early.
+            if page.evaluate(SETTLED):
                 return
         except PlaywrightError:  # the page reloaded while it was read: read the new one
             pass

@@ -1,5 +1,6 @@
-"""kill -9 the real server in the middle of a click storm: every click whose 302 reached a
-client is stored, exactly once; the server restarts on the same database and carries on."""
+"""kill -9 the real server (and its click mover) in the middle of a click storm: every click
+whose 302 reached a client is stored, exactly once; the server restarts on the same database
+and carries on."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def _start(settings: Settings, port: int, log: Path, **extra: str) -> subprocess
         **os.environ,
         "CROSSPROMO_DATABASE_URL": settings.database_url,
         "CROSSPROMO_SECRET_KEY": TEST_SECRET,
+        "CROSSPROMO_CLICK_JOURNAL_DIR": str(log.parent / "clicks"),
         **extra,
     }
     with log.open("ab") as out:
@@ -69,47 +71,132 @@ def _storm(url: str, stop: threading.Event, received: list[str], lock: threading
                     received.append(click)
 
 
-def test_kill_9_loses_no_acknowledged_click(settings: Settings, tmp_path: Path) -> None:
+def _link(settings: Settings) -> str:
     db = open_database(settings)
     brand = create_organization(db, "brand", "Brand", OrgKind.BRAND)
     create_organization(db, "partner", "Partner", OrgKind.PARTNER)
     agreed(db, brand.id, "partner", name="storm")
     add_domain(db, brand.id, "brand.example")
     code = create_link(db, brand.id, "partner", "https://brand.example/").code
+    db.dispose()
+    return code
 
-    port = free_port()
-    log = tmp_path / "server.log"
-    server = _start(settings, port, log)
-    received: list[str] = []
-    lock = threading.Lock()
-    stop = threading.Event()
-    url = f"http://127.0.0.1:{port}/r/{code}"
-    threads = [
-        threading.Thread(target=_storm, args=(url, stop, received, lock)) for _ in range(CLIENTS)
-    ]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + STORM_DEADLINE
-    while len(received) < STORM_CLICKS and time.monotonic() < deadline:
-        time.sleep(0.01)
-    os.killpg(server.pid, signal.SIGKILL)  # mid-load, no chance to flush anything
-    server.wait(timeout=10)
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=10)
 
-    assert len(received) >= STORM_CLICKS, "the storm was too small to mean anything"
-    with db.transaction() as session:
-        stored = ClickRepository(session).count_by_click_ids(received)
-    missing = [c for c in received if c not in stored]
+class Storm:
+    """CLIENTS threads clicking ``url`` until stopped or the server is gone; ``received``
+    holds the click id of every 302 that reached them."""
+
+    def __init__(self, url: str) -> None:
+        self.received: list[str] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.threads = [
+            threading.Thread(target=_storm, args=(url, self.stop, self.received, self.lock))
+            for _ in range(CLIENTS)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def wait_for(self, clicks: int) -> None:
+        deadline = time.monotonic() + STORM_DEADLINE
+        while len(self.received) < clicks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(self.received) >= clicks, "the storm was too small to mean anything"
+
+    def end(self) -> list[str]:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
+        return list(self.received)
+
+
+def _all_stored_once(settings: Settings, received: list[str], seconds: float = 30) -> None:
+    """Every acknowledged click is in the store, once (the mover may still be moving the
+    last of them: waited for up to ``seconds``)."""
+    db = open_database(settings)
+    deadline = time.monotonic() + seconds
+    while True:
+        with db.transaction() as session:
+            stored = ClickRepository(session).count_by_click_ids(received)
+        missing = [c for c in received if c not in stored]
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    db.dispose()
     assert missing == [], f"{len(missing)} acknowledged clicks lost of {len(received)}"
     assert set(stored.values()) == {1}
 
+
+def _mover_of(server: subprocess.Popen[bytes]) -> int:
+    """The process id of the click mover ``server`` started."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        found = subprocess.run(
+            ["pgrep", "-f", f"crosspromo.tracking.mover {server.pid}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split()
+        if found:
+            return int(found[0])
+        time.sleep(0.1)
+    raise AssertionError("no click mover beside the server")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie no one has reaped yet does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_kill_9_loses_no_acknowledged_click(settings: Settings, tmp_path: Path) -> None:
+    """The server, its worker and its click mover all killed mid-load: the clicks already
+    answered are in the journal; the server started again moves them, each once."""
+    code = _link(settings)
+    port = free_port()
+    log = tmp_path / "server.log"
+    server = _start(settings, port, log)
+    mover = _mover_of(server)
+    url = f"http://127.0.0.1:{port}/r/{code}"
+    storm = Storm(url)
+    storm.wait_for(STORM_CLICKS)
+    os.killpg(server.pid, signal.SIGKILL)  # mid-load, no chance to flush anything
+    server.wait(timeout=10)
+    received = storm.end()
+    assert not _alive(mover), "the mover went with the server"
+
     restarted = _start(settings, port, log)
     try:
+        _all_stored_once(settings, received)
         again = httpx.get(url, follow_redirects=False)
         assert again.status_code == 302
     finally:
         os.killpg(restarted.pid, signal.SIGTERM)
         restarted.wait(timeout=30)
-    db.dispose()
+    assert list((tmp_path / "clicks").iterdir()) == [], "a clean stop leaves no journal"
+
+
+def test_kill_9_of_the_mover_alone(settings: Settings, tmp_path: Path) -> None:
+    """The click mover killed mid-load while the server goes on answering: the server starts
+    another, which carries on from the stored positions; nothing lost, nothing twice."""
+    code = _link(settings)
+    port = free_port()
+    log = tmp_path / "server.log"
+    server = _start(settings, port, log)
+    try:
+        first = _mover_of(server)
+        storm = Storm(f"http://127.0.0.1:{port}/r/{code}")
+        storm.wait_for(STORM_CLICKS)
+        os.kill(first, signal.SIGKILL)
+        storm.wait_for(len(storm.received) + STORM_CLICKS)  # answered while no mover runs
+        second = _mover_of(server)
+        assert second != first
+        storm.wait_for(len(storm.received) + STORM_CLICKS)
+        received = storm.end()
+        _all_stored_once(settings, received)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)

@@ -18,7 +18,13 @@ from crosspromo.services.database import open_database, upgrade_database
 from crosspromo.services.sample.build import Progress as ProgressFn
 from crosspromo.services.sample.build import build_sample
 from crosspromo.services.sample.demo import LOCAL_SECRET_FILE, local_secret, prepare_demo
-from crosspromo.web.server import ACCESS_LOG_ENV, HEADER_TIMEOUT_ENV, HeaderDeadlineProtocol
+from crosspromo.tracking.mover import MoverProcess
+from crosspromo.web.server import (
+    ACCESS_LOG_ENV,
+    CLICK_MOVER_ENV,
+    HEADER_TIMEOUT_ENV,
+    HeaderDeadlineProtocol,
+)
 
 db_app = typer.Typer(no_args_is_help=True)
 sample_app = typer.Typer()
@@ -161,6 +167,18 @@ def run_server(
     os.environ[ACCESS_LOG_ENV] = "1" if access_log else "0"
     if "public_url" not in chosen.model_fields_set and "CROSSPROMO_PUBLIC_URL" not in os.environ:
         os.environ["CROSSPROMO_PUBLIC_URL"] = bound_url(host, port)  # short links that work
+    # the clicks' journal: one folder for every worker and the mover, which serve starts
+    os.environ["CROSSPROMO_CLICK_JOURNAL_DIR"] = str(chosen.click_journal())
+    os.environ[CLICK_MOVER_ENV] = "1"
+    mover = MoverProcess(dict(os.environ))
+    mover.start()
+    try:
+        _uvicorn(host, port, workers)
+    finally:
+        mover.stop()  # after the workers: it moves what they journalled last
+
+
+def _uvicorn(host: str, port: int, workers: int) -> None:
     uvicorn.run(
         APP_FACTORY,
         factory=True,

@@ -70,14 +70,18 @@ class _RandomPool:
 _POOL = _RandomPool()
 
 
+_SPREAD = 62 * 4  # random bytes below this fall evenly on the 62 characters; the rest are dropped
+_CHARACTERS = bytes(BASE62.encode()[b % 62] if b < _SPREAD else 0 for b in range(256))
+_DROPPED = bytes(range(_SPREAD, 256))
+
+
 def new_code(length: int = CODE_LENGTH) -> str:
-    """``length`` random base62 characters (from the OS CSPRNG, pooled)."""
-    number = int.from_bytes(_POOL.take(length), "big")  # 8 random bits per 5.95 needed
-    digits = []
-    for _ in range(length):
-        number, digit = divmod(number, 62)
-        digits.append(BASE62[digit])
-    return "".join(digits)
+    """``length`` random base62 characters (from the OS CSPRNG, pooled), each equally likely:
+    a byte is a character where it falls below 248, and is dropped otherwise (3 in 100)."""
+    code = b""
+    while len(code) < length:
+        code += _POOL.take(length + length // 8 + 2).translate(_CHARACTERS, _DROPPED)
+    return code[:length].decode("ascii")
 
 
 def new_click_id() -> str:
@@ -174,15 +178,35 @@ def tagged_destination(
 
 def with_click_id(destination: str, click_id: str) -> str:
     """The destination with our click id appended, for the merchant to send back."""
+    before, after = click_id_place(destination)
+    return f"{before}{click_id}{after}"
+
+
+def click_id_place(destination: str) -> tuple[str, str]:
+    """What comes before and after the click id in ``with_click_id(destination, ...)`` (kept
+    per link on the redirect's path)."""
     separator = "&" if urlsplit(destination).query else "?"
     base, hash_mark, fragment = destination.partition("#")
-    return f"{base}{separator}{CLICK_PARAM}={click_id}{hash_mark}{fragment}"
+    return f"{base}{separator}{CLICK_PARAM}=", f"{hash_mark}{fragment}"
 
 
 def visitor_hash(salt: bytes, address: str, user_agent: str) -> str:
     """One visitor for the day the salt belongs to: a keyed hash of the address and agent,
     never the address itself (the salt is deleted the next day)."""
-    return hmac.new(salt, f"{address}|{user_agent}".encode(), hashlib.sha256).hexdigest()
+    return hash_visitor(visitor_hasher(salt), address, user_agent)
+
+
+def visitor_hasher(salt: bytes) -> hmac.HMAC:
+    """The keyed hash of ``visitor_hash`` before any data: kept for the day, copied a visitor
+    (a copy skips the key's set-up)."""
+    return hmac.new(salt, digestmod=hashlib.sha256)
+
+
+def hash_visitor(hasher: hmac.HMAC, address: str, user_agent: str) -> str:
+    """``visitor_hash`` with the salt's ``visitor_hasher``."""
+    keyed = hasher.copy()
+    keyed.update(f"{address}|{user_agent}".encode())
+    return keyed.hexdigest()
 
 
 def is_bot(user_agent: str, method: str) -> bool:

@@ -351,6 +351,13 @@ exposures = Table(
     UniqueConstraint("experiment_id", "unit_hash", name="uq_exposures_experiment_unit"),
 )
 
+click_journals = Table(  # how far each click journal is stored: see tracking.mover
+    "click_journals",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
 reference_version = Table(  # moved by triggers: see migration 0022
     "reference_version",
     metadata,

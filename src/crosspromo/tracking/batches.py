@@ -100,6 +100,11 @@ class GroupWriter(Generic[Item, Result]):
 
     async def submit(self, item: Item) -> Result:
         """The outcome of ``item`` once its batch is committed (or its error, raised)."""
+        return await asyncio.shield(self.enqueue(item))
+
+    def enqueue(self, item: Item) -> asyncio.Future[Result]:
+        """Queue ``item`` (from the event loop's thread): the future is done once its batch
+        is committed, with its outcome. For callers that answer from a callback."""
         if not self._workers:
             raise DatabaseError(f"the {self.name} is not running")
         group = self._open
@@ -109,7 +114,7 @@ class GroupWriter(Generic[Item, Result]):
         done: asyncio.Future[Result] = group.loop.create_future()
         group.items.append(item)
         group.futures.append(done)
-        return await asyncio.shield(done)
+        return done
 
     def _hand_over(self) -> None:
         group, self._open = self._open, None

@@ -3,9 +3,10 @@ only after its click is committed, and the clicks arriving together share one co
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from crosspromo.errors import DatabaseError
 from crosspromo.store.database import Database
@@ -16,15 +17,12 @@ log = logging.getLogger("crosspromo.tracking")
 
 
 class ClickWriter(GroupWriter[dict[str, Any], None]):
-    """The process's click writer thread."""
+    """The process's click writer thread, storing clicks itself (where no click mover runs:
+    ``tracking.journal``)."""
 
     def __init__(self, db: Database, max_batch: int = 2000) -> None:
         super().__init__(self._store, name="click writer", max_batch=max_batch, around=db.holding)
         self.db = db
-
-    async def record(self, row: dict[str, Any]) -> None:
-        """Return once ``row`` is committed; raise DatabaseError if it could not be."""
-        await self.submit(row)
 
     def _store(self, rows: Sequence[dict[str, Any]]) -> list[Outcome[None]]:
         try:
@@ -36,3 +34,11 @@ class ClickWriter(GroupWriter[dict[str, Any], None]):
             log.error("click not stored: %s", exc)
             return [DatabaseError(f"the click could not be stored: {str(exc).splitlines()[0]}")]
         return [None] * len(rows)
+
+
+class ClickSink(Protocol):
+    """Where the redirect hands its clicks: ``ClickWriter`` or ``journal.JournalWriter``."""
+
+    def enqueue(self, row: dict[str, Any]) -> asyncio.Future[None]: ...
+
+    async def submit(self, row: dict[str, Any]) -> None: ...

@@ -3,16 +3,26 @@ durably, and answers 302 to the allow-listed destination with our click id appen
 
 from __future__ import annotations
 
+import hmac
 import time
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
 
 import anyio.to_thread
 from starlette.types import Receive, Scope, Send
 
-from crosspromo.domain.links import Link, is_bot, new_click_id, visitor_hash, with_click_id
+from crosspromo.domain.links import (
+    Link,
+    click_id_place,
+    hash_visitor,
+    is_bot,
+    new_click_id,
+    visitor_hasher,
+)
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import LinkRepository, SaltRepository
-from crosspromo.tracking.clicks import ClickWriter
+from crosspromo.tracking.clicks import ClickSink
 
 PREFIX = "/r/"
 _FOUND_TTL = 30.0  # seconds a link stays cached (a deactivation takes effect within this)
@@ -30,16 +40,23 @@ class LinkCache:
         self._entries: dict[str, tuple[float, Link | None]] = {}
 
     async def get(self, code: str) -> Link | None:
+        known, link = self.peek(code)
+        if known:
+            return link
         now = time.monotonic()
-        entry = self._entries.get(code)
-        if entry is not None and entry[0] > now:
-            return entry[1]
         link = await anyio.to_thread.run_sync(self._fetch, code)
         ttl = _FOUND_TTL if link is not None else _MISSING_TTL
         if len(self._entries) > 100_000:
             self._entries.clear()
         self._entries[code] = (now + ttl, link)
         return link
+
+    def peek(self, code: str) -> tuple[bool, Link | None]:
+        """Whether ``code``'s answer is kept and fresh, and the answer (None: no such link)."""
+        entry = self._entries.get(code)
+        if entry is not None and entry[0] > time.monotonic():
+            return True, entry[1]
+        return False, None
 
     def forget(self, code: str) -> None:
         """Drop the kept answer for ``code`` (changed here: this process sees it at once)."""
@@ -56,15 +73,22 @@ class VisitorSalts:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._day = ""
+        self._day: date | None = None
         self._salt = b""
+        self._hasher = visitor_hasher(b"")
 
     async def today(self, now: datetime) -> bytes:
-        day = now.strftime("%Y-%m-%d")
-        if day != self._day:
-            salt = await anyio.to_thread.run_sync(self._fetch, day)
-            self._day, self._salt = day, salt.encode()
+        """``now``'s salt, read from the store once a day."""
+        if now.date() != self._day:
+            day = now.date()
+            salt = (await anyio.to_thread.run_sync(self._fetch, day.isoformat())).encode()
+            self._day, self._salt, self._hasher = day, salt, visitor_hasher(salt)
         return self._salt
+
+    def hasher(self, now: datetime) -> hmac.HMAC | None:
+        """The visitor hasher of ``now``'s salt if it is kept (None: read it first, with
+        ``today``)."""
+        return self._hasher if now.date() == self._day else None
 
     def _fetch(self, day: str) -> str:
         with self.db.transaction() as session:
@@ -72,10 +96,16 @@ class VisitorSalts:
 
 
 class RedirectApp:
-    def __init__(self, db: Database, writer: ClickWriter) -> None:
+    """The redirect as an ASGI application. Its clicks are made by ``click``, which the
+    server's protocol also calls for the requests it answers itself (``web.direct``)."""
+
+    def __init__(self, db: Database, writer: ClickSink) -> None:
         self.links = LinkCache(db)
         self.salts = VisitorSalts(db)
         self.writer = writer
+        self._bots: dict[str, bool] = {}
+        self._places: dict[str, tuple[str, str]] = {}  # around the click id, by destination
+        self._hours: dict[tuple[int, int, int, int], str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
@@ -86,37 +116,74 @@ class RedirectApp:
         if link is None or not link.active:
             await _respond(send, 404, [(b"content-type", b"text/html; charset=utf-8")], _NOT_FOUND)
             return
-        headers = dict(scope["headers"])
-        agent = headers.get(b"user-agent", b"").decode("latin-1")
-        referer = headers.get(b"referer", b"").decode("latin-1")[:500] or None
         client = scope.get("client")
-        address = client[0] if client else ""
         now = datetime.now(UTC)
         salt = await self.salts.today(now)
-        visitor = visitor_hash(salt, address, agent)
+        hasher = self.salts.hasher(now) or visitor_hasher(salt)
+        row, location = self.click(
+            link, method, scope["headers"], client[0] if client else "", now, hasher
+        )
+        await self.writer.submit(row)
+        await _respond(send, 302, [(b"location", location), NO_STORE])
+
+    def click(
+        self,
+        link: Link,
+        method: str,
+        headers: Iterable[tuple[bytes, bytes]],
+        address: str,
+        now: datetime,
+        hasher: hmac.HMAC,
+    ) -> tuple[dict[str, Any], bytes]:
+        """The click to store for a visit to ``link``, and where to send the visitor."""
+        agent = referer = b""
+        for name, value in headers:  # the last of a repeated header, as a dict of them keeps
+            if name == b"user-agent":
+                agent = value
+            elif name == b"referer":
+                referer = value
+        user_agent = agent.decode("latin-1")
+        visitor = hash_visitor(hasher, address, user_agent)
         click_id = new_click_id()
-        await self.writer.record(
-            {
-                "link_id": link.id,
-                "org_id": link.org_id,
-                "partner_org_id": link.partner_org_id,
-                "click_id": click_id,
-                "clicked_at": now,
-                "visitor_hash": visitor,
-                "visit_key": f"{visitor[:32]}:{now:%Y%m%d%H}",
-                "referer": referer,
-                "is_bot": is_bot(agent, method),
-            }
-        )
-        location = with_click_id(link.destination, click_id).encode()
-        await _respond(
-            send,
-            302,
-            [
-                (b"location", location),
-                (b"cache-control", b"no-store"),
-            ],
-        )
+        row = {
+            "link_id": link.id,
+            "org_id": link.org_id,
+            "partner_org_id": link.partner_org_id,
+            "click_id": click_id,
+            "clicked_at": now,
+            "visitor_hash": visitor,
+            "visit_key": f"{visitor[:32]}:{self._hour(now)}",
+            "referer": referer.decode("latin-1")[:500] or None,
+            "is_bot": method == "HEAD" or self._is_bot(user_agent),
+        }
+        place = self._places.get(link.destination)
+        if place is None:
+            if len(self._places) > 100_000:
+                self._places.clear()
+            place = self._places[link.destination] = click_id_place(link.destination)
+        return row, f"{place[0]}{click_id}{place[1]}".encode()
+
+    def _hour(self, now: datetime) -> str:
+        """``now`` as ``YYYYMMDDHH``, the hour a visit counts in, kept (strftime is slow)."""
+        key = (now.year, now.month, now.day, now.hour)
+        hour = self._hours.get(key)
+        if hour is None:
+            if len(self._hours) > 48:
+                self._hours.clear()
+            hour = self._hours[key] = f"{now:%Y%m%d%H}"
+        return hour
+
+    def _is_bot(self, agent: str) -> bool:
+        """``is_bot`` for a GET, kept per agent: visitors share a handful of agents."""
+        known = self._bots.get(agent)
+        if known is None:
+            if len(self._bots) > 10_000:
+                self._bots.clear()
+            known = self._bots[agent] = is_bot(agent, "GET")
+        return known
+
+
+NO_STORE = (b"cache-control", b"no-store")
 
 
 async def _respond(

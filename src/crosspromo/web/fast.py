@@ -14,7 +14,7 @@ and serves every request this path hands on.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
@@ -33,6 +33,9 @@ from crosspromo.tracking.redirect import PREFIX as REDIRECTS
 from crosspromo.web.errors import answer_error
 from crosspromo.web.routes.track.api import ConversionIn
 
+if TYPE_CHECKING:
+    from crosspromo.web.direct import DirectRedirect
+
 CONVERSIONS = "/api/v1/conversions"
 ConversionWriter = GroupWriter[ConversionRequest, Recorded]
 _VIEW = TypeAdapter(ConversionView)
@@ -43,10 +46,17 @@ class FastPaths:
     """``/r/...`` to the redirect, ``POST /api/v1/conversions`` to the conversions path;
     everything else (and the lifespan) to the application."""
 
-    def __init__(self, app: ASGIApp, redirect: ASGIApp, conversions: ASGIApp) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        redirect: ASGIApp,
+        conversions: ASGIApp,
+        direct: DirectRedirect | None = None,
+    ) -> None:
         self.app = app
         self.redirect = redirect
         self.conversions = conversions
+        self.direct = direct  # the redirects the server's protocol answers itself
 
     @property
     def state(self) -> Any:

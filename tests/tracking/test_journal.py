@@ -1,0 +1,178 @@
+"""The click journal and its mover: journalled clicks reach the store exactly once, whatever
+stops when; a line cut short is left out; a finished journal is deleted with its position."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crosspromo.domain import OrgKind
+from crosspromo.domain.links import new_click_id
+from crosspromo.errors import DatabaseError
+from crosspromo.services.accounts.organizations import create_organization
+from crosspromo.services.track.links import add_domain, create_link
+from crosspromo.store import tables as t
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import ClickRepository, LinkRepository
+from crosspromo.tracking.journal import COLUMNS, JournalWriter, decode, encode
+from crosspromo.tracking.mover import Mover
+from tests.conftest import agreed
+
+
+@pytest.fixture
+def link(db: Database) -> Any:
+    brand = create_organization(db, "brand", "Brand", OrgKind.BRAND)
+    create_organization(db, "partner", "Partner", OrgKind.PARTNER)
+    agreed(db, brand.id, "partner", name="journal")
+    add_domain(db, brand.id, "brand.example")
+    code = create_link(db, brand.id, "partner", "https://brand.example/").code
+    with db.transaction() as session:
+        return LinkRepository(session).by_code(code)
+
+
+def _click(link: Any, referer: str | None = None) -> dict[str, Any]:
+    return {
+        "link_id": link.id,
+        "org_id": link.org_id,
+        "partner_org_id": link.partner_org_id,
+        "click_id": new_click_id(),
+        "clicked_at": datetime.now(UTC),
+        "visitor_hash": "ab" * 32,
+        "visit_key": "ab" * 16 + ":2026120316",
+        "referer": referer,
+        "is_bot": False,
+    }
+
+
+def _journal(folder: Path, rows: list[dict[str, Any]]) -> JournalWriter:
+    """A journal holding ``rows``, written as the server writes it; still open (locked)."""
+    writer = JournalWriter(folder)
+    writer.start()
+
+    async def write() -> None:
+        await asyncio.gather(*(writer.submit(row) for row in rows))
+
+    asyncio.run(write())
+    return writer
+
+
+def _stored(db: Database, rows: list[dict[str, Any]]) -> dict[str, int]:
+    with db.transaction() as session:
+        return ClickRepository(session).count_by_click_ids([r["click_id"] for r in rows])
+
+
+def _positions(db: Database) -> dict[str, int]:
+    with db.transaction() as session:
+        found = session.execute(t.click_journals.select()).all()
+    return dict(found)
+
+
+def test_a_line_says_what_the_click_is() -> None:
+    row = {**dict.fromkeys(COLUMNS, 7), "clicked_at": datetime(2026, 12, 3, 16, 5, tzinfo=UTC)}
+    row |= {"referer": 'https://a.example/?q="\t\n\u00e9', "is_bot": True}
+    line = encode(row)
+    assert line.endswith(b"\n")
+    assert line.count(b"\n") == 1
+    assert line.isascii()
+    assert decode(line[:-1]) == row
+    with pytest.raises(ValueError, match="not a click"):
+        decode(b'["too", "short"]')
+
+
+def test_journalled_clicks_are_stored_once(db: Database, link: Any, tmp_path: Path) -> None:
+    rows = [_click(link, referer=f"https://r{i}.example/") for i in range(50)]
+    writer = _journal(tmp_path, rows)
+    assert writer.written == 50
+    assert writer.batches == 1
+    mover = Mover(db, tmp_path)
+    assert mover.step() == 50
+    assert mover.step() == 0
+    assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
+    assert writer.path is not None
+    assert writer.path.exists(), "still written: kept"
+    mover.close()
+
+    # a mover started again (after a kill, say) goes on from the stored position
+    again = Mover(db, tmp_path)
+    assert again.step() == 0
+    more = [_click(link) for _ in range(3)]
+
+    async def write() -> None:
+        await asyncio.gather(*(writer.submit(row) for row in more))
+
+    asyncio.run(write())
+    assert again.step() == 3
+    writer.stop()  # its process ends: the journal is finished
+    again.step()
+    assert not writer.path.exists()
+    assert _positions(db) == {}
+    assert set(_stored(db, rows + more).values()) == {1}
+    with db.transaction() as session:
+        stored = ClickRepository(session).count_by_click_ids([rows[7]["click_id"]])
+        assert stored == {rows[7]["click_id"]: 1}
+    again.close()
+
+
+def test_a_line_cut_short_is_left_out(db: Database, link: Any, tmp_path: Path) -> None:
+    """A writer killed in the middle of a line never acknowledged it: the whole lines before
+    it are stored, the rest is not, and the journal is deleted."""
+    whole = [_click(link), _click(link)]
+    cut = encode(_click(link))
+    path = tmp_path / "clicks-1-dead.log"
+    path.write_bytes(b"".join(encode(r) for r in whole) + cut[: len(cut) // 2])
+    mover = Mover(db, tmp_path)
+    assert mover.step() == 2
+    mover.step()  # nothing more, and no one holds its lock: finished
+    assert not path.exists()
+    assert _stored(db, whole) == {r["click_id"]: 1 for r in whole}
+    assert _positions(db) == {}
+    mover.close()
+
+
+def test_a_journal_still_written_is_kept(db: Database, link: Any, tmp_path: Path) -> None:
+    path = tmp_path / "clicks-2-alive.log"
+    path.write_bytes(encode(_click(link)))
+    holder = os.open(path, os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # as a living writer holds it
+    try:
+        mover = Mover(db, tmp_path)
+        assert mover.step() == 1
+        assert mover.step() == 0
+        assert path.exists()
+        assert _positions(db) == {path.name: path.stat().st_size}
+    finally:
+        os.close(holder)
+    mover.step()
+    assert not path.exists()
+    mover.close()
+
+
+def test_a_refused_click_does_not_hold_the_others(db: Database, link: Any, tmp_path: Path) -> None:
+    """A click whose link was deleted since (the store refuses it) and a line that is not a
+    click are left out; the others are stored and the journal moves on."""
+    rows = [_click(link), {**_click(link), "link_id": 999_999}, _click(link)]
+    path = tmp_path / "clicks-3-mixed.log"
+    path.write_bytes(encode(rows[0]) + b"not json\n" + encode(rows[1]) + encode(rows[2]))
+    mover = Mover(db, tmp_path)
+    assert mover.step() == 3  # read: two stored, one refused
+    assert _stored(db, rows) == {rows[0]["click_id"]: 1, rows[2]["click_id"]: 1}
+    assert mover.skipped == 2
+    mover.step()
+    assert not path.exists()
+    mover.close()
+
+
+def test_a_closed_journal_takes_no_click(tmp_path: Path) -> None:
+    writer = JournalWriter(tmp_path)
+
+    async def write() -> None:
+        with pytest.raises(DatabaseError, match="not open"):
+            writer.enqueue({})
+
+    asyncio.run(write())

@@ -1,0 +1,218 @@
+"""The redirects the server's protocol answers itself (``web.direct``), driven through the real
+uvicorn protocol with a transport that keeps what is written: the same 302 as the ASGI path,
+no ASGI task for it, its click journalled; everything it does not take goes on to ASGI, in
+order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+
+from crosspromo.config import Settings
+from crosspromo.domain import OrgKind
+from crosspromo.services.accounts.organizations import create_organization
+from crosspromo.services.database import open_database
+from crosspromo.services.track.links import add_domain, create_link
+from crosspromo.tracking.journal import decode
+from crosspromo.web.app import create_server
+from crosspromo.web.fast import FastPaths
+from crosspromo.web.server import HeaderDeadlineProtocol
+from tests.conftest import agreed
+
+
+@pytest.fixture
+def backend() -> str:
+    """What is under test is the protocol, not the store."""
+    return "sqlite"
+
+
+class Transport(asyncio.Transport):
+    """What the protocol writes, and whether it closed the connection."""
+
+    def __init__(self, peer: str = "203.0.113.9") -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.closed = False
+        self.peer = peer
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": (self.peer, 50000), "sockname": ("127.0.0.1", 8000)}.get(
+            name, default
+        )
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[tuple[FastPaths, str]]:
+    db = open_database(settings)
+    brand = create_organization(db, "brand", "Brand", OrgKind.BRAND)
+    create_organization(db, "partner", "Partner", OrgKind.PARTNER)
+    agreed(db, brand.id, "partner", name="direct")
+    add_domain(db, brand.id, "brand.example")
+    code = create_link(db, brand.id, "partner", "https://brand.example/p#top").code
+    db.dispose()
+    app = create_server(settings, journal=True)
+    yield app, code
+    app.state.click_writer.stop()
+    app.state.db.dispose()
+
+
+def _responses(raw: bytes) -> list[tuple[int, dict[str, str]]]:
+    """Status and headers of each response in ``raw`` (bodies skipped by their length)."""
+    found = []
+    while raw:
+        head, _, raw = raw.partition(b"\r\n\r\n")
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+        raw = raw[int(headers.get("content-length", "0")) :]
+        found.append((int(status_line.split()[1]), headers))
+    return found
+
+
+async def _exchange(app: FastPaths, data: bytes, peer: str = "203.0.113.9") -> tuple[Any, Any]:
+    """Feed ``data`` to a new connection; the protocol and its transport once all is done."""
+    config = Config(app=app, proxy_headers=True, server_header=False, lifespan="off")
+    state = ServerState()
+    protocol = HeaderDeadlineProtocol(config, state, {}, asyncio.get_running_loop())
+    transport = Transport(peer)
+    protocol.connection_made(transport)
+    protocol.data_received(data)
+    direct_tasks = len(state.tasks)
+    for _ in range(200):  # until every answer is written (ASGI ones run as tasks)
+        await asyncio.sleep(0.01)
+        if not state.tasks and (protocol.cycle is None or protocol.cycle.response_complete):
+            break
+    protocol.direct_tasks = direct_tasks
+    return protocol, transport
+
+
+def _journalled(settings: Settings) -> list[dict[str, Any]]:
+    return [
+        decode(line)
+        for journal in settings.click_journal().iterdir()
+        for line in journal.read_bytes().splitlines()
+    ]
+
+
+def test_a_kept_link_is_answered_by_the_protocol(
+    server: tuple[FastPaths, str], settings: Settings
+) -> None:
+    app, code = server
+    with TestClient(app, base_url="http://crosspromo.test") as client:  # the ASGI path
+        through_asgi = client.get(f"/r/{code}", follow_redirects=False)
+    assert through_asgi.status_code == 302
+    app.state.click_writer.start()
+    request = f"GET /r/{code} HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0\r\n\r\n".encode()
+
+    async def direct() -> tuple[Any, Any]:
+        redirect = app.direct.redirect
+        await redirect.links.get(code)  # kept, as after a first visit
+        await redirect.salts.today(datetime.now(UTC))
+        return await _exchange(app, request)
+
+    protocol, transport = asyncio.run(direct())
+    assert protocol.direct_tasks == 0, "answered without an ASGI task"
+    [(status, headers)] = _responses(bytes(transport.written))
+    assert status == 302
+    expected = {k: v for k, v in through_asgi.headers.items() if k not in {"location", "date"}}
+    assert {k: v for k, v in headers.items() if k not in {"location", "date"}} == expected
+    assert headers["location"].startswith("https://brand.example/p?")
+    assert headers["location"].endswith("#top")
+    assert not transport.closed, "kept alive"
+    [click] = [c for c in _journalled(settings) if c["click_id"] in headers["location"]]
+    assert click["is_bot"] is False
+    assert click["visit_key"].endswith(datetime.now(UTC).strftime("%Y%m%d%H"))
+
+
+def test_what_the_protocol_does_not_take_goes_to_asgi_in_order(
+    server: tuple[FastPaths, str], settings: Settings
+) -> None:
+    app, code = server
+    app.state.click_writer.start()
+    pipelined = (
+        f"HEAD /r/{code} HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0\r\n\r\n"
+        "GET /r/no-such-link HTTP/1.1\r\nHost: x\r\n\r\n"
+        f"GET /r/{code} HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0\r\n\r\n"
+        f"POST /r/{code} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+        f"GET /r/{code} HTTP/1.0\r\nUser-Agent: Mozilla/5.0\r\n\r\n"
+    ).encode()
+
+    async def exchange() -> tuple[Any, Any]:
+        redirect = app.direct.redirect
+        await redirect.links.get(code)
+        await redirect.salts.today(datetime.now(UTC))
+        return await _exchange(app, pipelined)
+
+    _, transport = asyncio.run(exchange())
+    answers = _responses(bytes(transport.written))
+    assert [status for status, _ in answers] == [302, 404, 302, 405, 302]
+    assert answers[1][1]["content-type"].startswith("text/html")
+    assert answers[3][1]["allow"] == "GET, HEAD"
+    assert answers[4][1]["connection"] == "close", "HTTP/1.0: closed after"
+    assert transport.closed
+    clicks = {c["click_id"]: c for c in _journalled(settings)}
+    bots = [clicks[h["location"].rpartition("cp_click=")[2][:20]]["is_bot"] for _, h in answers[::2]]
+    assert bots == [True, False, False], "HEAD is a bot's"
+
+
+def test_a_trusted_proxy_names_the_visitor(
+    server: tuple[FastPaths, str], settings: Settings
+) -> None:
+    """Behind a trusted proxy (uvicorn's forwarded-allow-ips) the visitor is the forwarded
+    address, as on the ASGI path; from anyone else the header is ignored."""
+    app, code = server
+    app.state.click_writer.start()
+
+    def visit(peer: str, forwarded: str) -> str:
+        request = (
+            f"GET /r/{code} HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0\r\n"
+            f"X-Forwarded-For: {forwarded}\r\n\r\n"
+        ).encode()
+
+        async def exchange() -> tuple[Any, Any]:
+            await app.direct.redirect.links.get(code)
+            await app.direct.redirect.salts.today(datetime.now(UTC))
+            return await _exchange(app, request, peer)
+
+        _, transport = asyncio.run(exchange())
+        [(status, headers)] = _responses(bytes(transport.written))
+        assert status == 302
+        click_id = headers["location"].rpartition("cp_click=")[2][:20]
+        return next(c["visitor_hash"] for c in _journalled(settings) if c["click_id"] == click_id)
+
+    proxied = {visit("127.0.0.1", "198.51.100.1") for _ in range(2)}
+    other = visit("127.0.0.1", "198.51.100.2")
+    spoofed = visit("203.0.113.9", "198.51.100.1")
+    direct = visit("203.0.113.9", "198.51.100.2")
+    assert len(proxied) == 1
+    assert other not in proxied
+    assert spoofed == direct, "an untrusted peer's X-Forwarded-For is ignored"
+    assert spoofed not in proxied
+
+
+def test_journal_folder_is_the_settings(settings: Settings, tmp_path: Path) -> None:
+    chosen = settings.model_copy(update={"click_journal_dir": str(tmp_path / "j")})
+    assert chosen.click_journal() == (tmp_path / "j").resolve()
+    assert settings.click_journal().name.endswith("-clicks")
