@@ -176,3 +176,31 @@ def test_a_closed_journal_takes_no_click(tmp_path: Path) -> None:
             writer.enqueue({})
 
     asyncio.run(write())
+
+
+def test_a_long_journal_is_closed_for_a_new_one(
+    db: Database, link: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ROTATE_BYTES the worker goes on in a new journal; the mover deletes the old one
+    once moved, while the new one, still written, stays."""
+    monkeypatch.setattr("crosspromo.tracking.journal.ROTATE_BYTES", 1000)
+    folder = tmp_path / "journals"
+    writer = JournalWriter(folder)
+    writer.start()
+    rows = [_click(link) for _ in range(12)]
+
+    async def write() -> None:
+        for row in rows:  # one turn each: a sync each
+            await writer.submit(row)
+
+    asyncio.run(write())
+    assert len(list(folder.iterdir())) >= 2
+    mover = Mover(db, folder)
+    assert mover.step() == 12
+    mover.step()
+    assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
+    assert set(folder.iterdir()) <= {writer.path}, "only a journal still written is kept"
+    writer.stop()
+    mover.step()
+    assert list(folder.iterdir()) == []
+    mover.close()

@@ -44,9 +44,7 @@ class Transport(asyncio.Transport):
         self.peer = peer
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"peername": (self.peer, 50000), "sockname": ("127.0.0.1", 8000)}.get(
-            name, default
-        )
+        return {"peername": (self.peer, 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self.written += data
@@ -173,7 +171,9 @@ def test_what_the_protocol_does_not_take_goes_to_asgi_in_order(
     assert answers[4][1]["connection"] == "close", "HTTP/1.0: closed after"
     assert transport.closed
     clicks = {c["click_id"]: c for c in _journalled(settings)}
-    bots = [clicks[h["location"].rpartition("cp_click=")[2][:20]]["is_bot"] for _, h in answers[::2]]
+    bots = [
+        clicks[h["location"].rpartition("cp_click=")[2][:20]]["is_bot"] for _, h in answers[::2]
+    ]
     assert bots == [True, False, False], "HEAD is a bot's"
 
 

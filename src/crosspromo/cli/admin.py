@@ -18,7 +18,7 @@ from crosspromo.services.database import open_database, upgrade_database
 from crosspromo.services.sample.build import Progress as ProgressFn
 from crosspromo.services.sample.build import build_sample
 from crosspromo.services.sample.demo import LOCAL_SECRET_FILE, local_secret, prepare_demo
-from crosspromo.tracking.mover import MoverProcess
+from crosspromo.tracking.mover import Helper
 from crosspromo.web.server import (
     ACCESS_LOG_ENV,
     CLICK_MOVER_ENV,
@@ -167,10 +167,10 @@ def run_server(
     os.environ[ACCESS_LOG_ENV] = "1" if access_log else "0"
     if "public_url" not in chosen.model_fields_set and "CROSSPROMO_PUBLIC_URL" not in os.environ:
         os.environ["CROSSPROMO_PUBLIC_URL"] = bound_url(host, port)  # short links that work
-    # the clicks' journal: one folder for every worker and the mover, which serve starts
+    # the clicks' journal: one folder for the workers and the click mover serve starts
     os.environ["CROSSPROMO_CLICK_JOURNAL_DIR"] = str(chosen.click_journal())
     os.environ[CLICK_MOVER_ENV] = "1"
-    mover = MoverProcess(dict(os.environ))
+    mover = Helper("crosspromo.tracking.mover", dict(os.environ))
     mover.start()
     try:
         _uvicorn(host, port, workers)

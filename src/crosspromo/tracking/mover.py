@@ -6,9 +6,9 @@ the new positions in one transaction (table ``click_journals``), and only then c
 moved: after a kill -9 of any process the next mover starts where the store says, so a click
 is neither lost nor stored twice. A journal whose writer is gone (its ``flock`` is free) and
 that holds nothing more is deleted, with its position. ``crosspromo serve`` starts the mover
-(``MoverProcess``), starts it again if it dies, and stops it last, after the workers (by
-closing its standard input, which the end of the server closes too: a mover never outlives
-its server); it moves what is left, then exits.
+(``Helper``), starts it again if it dies, and stops it last, after the workers (by closing
+its standard input, which the end of the server closes too: a
+mover never outlives its server); it moves what is left, then exits.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import contextlib
 import fcntl
 import logging
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from crosspromo.config import load_settings
 from crosspromo.errors import DatabaseError
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ClickJournalRepository, ClickRepository
-from crosspromo.tracking.journal import SUFFIX, decode
+from crosspromo.tracking.journal import SUFFIX, decode, stdin_closed
 
 log = logging.getLogger("crosspromo.tracking")
 # A step at most every STEP_SECONDS: the store's commits (a sync each) share the disk with
@@ -177,22 +176,13 @@ def run(db: Database, folder: Path, until: Callable[[], bool]) -> None:
         log.info("click mover: %d clicks moved, %d left out", mover.moved, mover.skipped)
 
 
-def _closed(fd: int) -> Callable[[], bool]:
-    """Whether ``fd`` (the read end of a pipe) has reached its end: its writer closed it,
-    or is gone."""
+class Helper:
+    """A helper process of ``crosspromo serve`` (the click mover): the module ``module`` run
+    with ``environment``, started again if it dies (after a second);
+    ``stop`` closes its standard input, its sign to finish, and waits for it."""
 
-    def closed() -> bool:
-        readable, _, _ = select.select([fd], [], [], 0)
-        return bool(readable) and not os.read(fd, 4096)
-
-    return closed
-
-
-class MoverProcess:
-    """The click mover as a child process of ``crosspromo serve``, started again if it dies
-    (after a second); ``stop`` lets it move what is left, then ends it."""
-
-    def __init__(self, environment: dict[str, str]) -> None:
+    def __init__(self, module: str, environment: dict[str, str]) -> None:
+        self.module = module
         self.environment = environment
         self.process: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
@@ -200,7 +190,7 @@ class MoverProcess:
 
     def start(self) -> None:
         self._spawn()
-        self._watcher = threading.Thread(target=self._watch, name="click mover", daemon=True)
+        self._watcher = threading.Thread(target=self._watch, name=self.module, daemon=True)
         self._watcher.start()
 
     def stop(self, timeout: float = 60.0) -> None:
@@ -208,14 +198,14 @@ class MoverProcess:
         process = self.process
         if process is not None and process.poll() is None:
             assert process.stdin is not None
-            process.stdin.close()  # the mover's sign to finish
+            process.stdin.close()
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:
                 process.kill()
 
     def _spawn(self) -> None:
-        command = [sys.executable, "-m", "crosspromo.tracking.mover", str(os.getpid())]
+        command = [sys.executable, "-m", self.module, str(os.getpid())]  # the pid: for ps
         self.process = subprocess.Popen(  # noqa: S603 - our own module
             command, env=self.environment, stdin=subprocess.PIPE
         )
@@ -226,13 +216,13 @@ class MoverProcess:
             code = self.process.wait()
             if self._stopping.wait(1.0):
                 return
-            log.error("click mover exited (%s): started again", code)
+            log.error("%s exited (%s): started again", self.module, code)
             self._spawn()
 
 
 def main() -> None:
-    """The mover process: it stops once its standard input ends (``MoverProcess.stop``
-    closes it; so does the end of the server, however it ends). Signals to the server's
+    """The mover process: it stops once its standard input ends (``Helper.stop`` closes
+    it; so does the end of the server, however it ends). Signals to the server's
     process group are the server's: the mover finishes the journals only after the workers
     have stopped writing them."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -241,7 +231,7 @@ def main() -> None:
     settings = load_settings()
     db = Database(settings)
     try:
-        run(db, settings.click_journal(), _closed(sys.stdin.fileno()))
+        run(db, settings.click_journal(), stdin_closed(sys.stdin.fileno()))
     finally:
         db.dispose()
 

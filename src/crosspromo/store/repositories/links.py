@@ -99,7 +99,9 @@ class LinkRepository(Repository):
 
 class ClickRepository(Repository):
     def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        add_rows(self.session, t.clicks, rows)
+        """Store clicks; one whose click id is stored already is left out (a click read twice
+        from a journal, were its position ever lost, is stored once all the same)."""
+        add_rows(self.session, t.clicks, rows, skip_duplicates_of=("click_id",))
 
     def by_click_ids(self, click_ids: set[str]) -> dict[str, tuple[int, int, int]]:
         """(link id, organization id, partner organization id) of each known click id."""
