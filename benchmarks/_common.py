@@ -95,8 +95,9 @@ def crosspromo_server(database_url: str, workers: int = 1) -> Iterator[str]:
     try:
         deadline = time.monotonic() + 60
         while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+            try:  # up, and done computing the dashboards' first results in the background
+                health = httpx.get(f"{url}/healthz", timeout=1)
+                if health.status_code == 200 and health.json()["results"] == "ready":
                     break
             except httpx.TransportError:
                 pass

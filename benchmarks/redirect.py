@@ -4,10 +4,11 @@
 
 nginx (worker_processes 1) answers a static `return 302`; crosspromo (one worker, and two on
 SQLite, each with the click mover `serve` starts) looks the link up, syncs the click to its
-journal, then answers 302; the clicks stored are counted once the mover has caught up. All get the same
-`wrk -t1 -c32` load, taking turns (``--rounds``, so that a slow spell of a noisy machine falls
-on all alike); the script prints requests/s, p99 (the worst round's), the ratio, errors and the
-clicks stored (SQLite, and PostgreSQL when one answers at CROSSPROMO_TEST_POSTGRES_URL).
+journal, then answers 302; the clicks stored are counted once the mover has caught up. All get
+the same `wrk -t1 -c32` load, taking turns (``--rounds``, so that a slow spell of a noisy
+machine falls on all alike); the script prints requests/s, p99 (the worst round's), the ratio,
+errors and the clicks stored (SQLite, and PostgreSQL when one answers at
+CROSSPROMO_TEST_POSTGRES_URL).
 """
 
 from __future__ import annotations

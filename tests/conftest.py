@@ -309,3 +309,17 @@ def agreed(db: Database, org_id: int, partner: str, name: str | None = None, **c
     made = propose(db, org_id, partner, terms, name=name)
     accept(db, other.id, made.partnership_id, made.version or 1)
     return made.partnership_id
+
+
+def issued_link(db: Database, destination: str = "https://brand.example/") -> str:
+    """The code of a link to ``destination`` that a new brand ``brand`` issued to its new
+    partner ``partner`` under an agreed partnership (the brand.example domain allowed)."""
+    from crosspromo.domain import OrgKind
+    from crosspromo.services.accounts.organizations import create_organization
+    from crosspromo.services.track.links import add_domain, create_link
+
+    brand = create_organization(db, "brand", "Brand", OrgKind.BRAND)
+    create_organization(db, "partner", "Partner", OrgKind.PARTNER)
+    agreed(db, brand.id, "partner", name="links")
+    add_domain(db, brand.id, "brand.example")
+    return create_link(db, brand.id, "partner", destination).code

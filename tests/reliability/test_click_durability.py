@@ -16,13 +16,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2 as httpx
 
 from crosspromo.config import Settings
-from crosspromo.domain import OrgKind
-from crosspromo.services.accounts.organizations import create_organization
 from crosspromo.services.database import open_database
-from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.store.repositories import ClickRepository
 from tests.browser.conftest import free_port
-from tests.conftest import TEST_SECRET, agreed
+from tests.conftest import TEST_SECRET, issued_link
 
 CLIENTS = 8
 STORM_CLICKS = 200  # acknowledged clicks before the kill, however loaded the machine
@@ -73,11 +70,7 @@ def _storm(url: str, stop: threading.Event, received: list[str], lock: threading
 
 def _link(settings: Settings) -> str:
     db = open_database(settings)
-    brand = create_organization(db, "brand", "Brand", OrgKind.BRAND)
-    create_organization(db, "partner", "Partner", OrgKind.PARTNER)
-    agreed(db, brand.id, "partner", name="storm")
-    add_domain(db, brand.id, "brand.example")
-    code = create_link(db, brand.id, "partner", "https://brand.example/").code
+    code = issued_link(db)
     db.dispose()
     return code
 

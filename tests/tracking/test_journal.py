@@ -12,26 +12,19 @@ from typing import Any
 
 import pytest
 
-from crosspromo.domain import OrgKind
 from crosspromo.domain.links import new_click_id
 from crosspromo.errors import DatabaseError
-from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.store import tables as t
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ClickRepository, LinkRepository
 from crosspromo.tracking.journal import COLUMNS, JournalWriter, decode, encode
 from crosspromo.tracking.mover import Mover
-from tests.conftest import agreed
+from tests.conftest import issued_link
 
 
 @pytest.fixture
 def link(db: Database) -> Any:
-    brand = create_organization(db, "brand", "Brand", OrgKind.BRAND)
-    create_organization(db, "partner", "Partner", OrgKind.PARTNER)
-    agreed(db, brand.id, "partner", name="journal")
-    add_domain(db, brand.id, "brand.example")
-    code = create_link(db, brand.id, "partner", "https://brand.example/").code
+    code = issued_link(db)
     with db.transaction() as session:
         return LinkRepository(session).by_code(code)
 

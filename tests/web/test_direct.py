@@ -17,15 +17,12 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from crosspromo.config import Settings
-from crosspromo.domain import OrgKind
-from crosspromo.services.accounts.organizations import create_organization
 from crosspromo.services.database import open_database
-from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.tracking.journal import decode
 from crosspromo.web.app import create_server
 from crosspromo.web.fast import FastPaths
 from crosspromo.web.server import HeaderDeadlineProtocol
-from tests.conftest import agreed
+from tests.conftest import issued_link
 
 
 @pytest.fixture
@@ -65,11 +62,7 @@ class Transport(asyncio.Transport):
 @pytest.fixture
 def server(settings: Settings) -> Iterator[tuple[FastPaths, str]]:
     db = open_database(settings)
-    brand = create_organization(db, "brand", "Brand", OrgKind.BRAND)
-    create_organization(db, "partner", "Partner", OrgKind.PARTNER)
-    agreed(db, brand.id, "partner", name="direct")
-    add_domain(db, brand.id, "brand.example")
-    code = create_link(db, brand.id, "partner", "https://brand.example/p#top").code
+    code = issued_link(db, "https://brand.example/p#top")
     db.dispose()
     app = create_server(settings, journal=True)
     yield app, code
