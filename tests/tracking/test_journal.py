@@ -197,3 +197,31 @@ def test_a_long_journal_is_closed_for_a_new_one(
     mover.step()
     assert list(folder.iterdir()) == []
     mover.close()
+
+
+def test_a_new_journal_is_locked_before_the_mover_sees_it(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were a journal seen under its name before its lock, the mover could take it for one
+    whose writer is gone, and delete it before the first click went in."""
+    folder = tmp_path / "journals"
+    visible_at_lock: list[list[str]] = []
+    lock = fcntl.flock
+
+    def flock(fd: int, operation: int) -> None:
+        visible_at_lock.append([p.name for p in folder.iterdir() if p.suffix == ".log"])
+        lock(fd, operation)
+
+    monkeypatch.setattr("crosspromo.tracking.journal.fcntl.flock", flock)
+    writer = JournalWriter(folder)
+    writer.start()
+    assert visible_at_lock == [[]]
+    assert oct(folder.stat().st_mode & 0o777) == "0o700", "clicks are no one else's to read"
+    mover = Mover(db, folder)
+    mover.step()
+    assert writer.path is not None
+    assert writer.path.exists(), "locked and empty: still being written"
+    writer.stop()
+    mover.step()
+    assert list(folder.iterdir()) == []
+    mover.close()

@@ -39,6 +39,9 @@ class ClickWriter(GroupWriter[dict[str, Any], None]):
 class ClickSink(Protocol):
     """Where the redirect hands its clicks: ``ClickWriter`` or ``journal.JournalWriter``."""
 
+    @property
+    def running(self) -> bool: ...
+
     def enqueue(self, row: dict[str, Any]) -> asyncio.Future[None]: ...
 
     async def submit(self, row: dict[str, Any]) -> None: ...

@@ -132,16 +132,25 @@ class JournalWriter:
         await asyncio.shield(self.enqueue(row))
 
     def _create(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        name = f"clicks-{os.getpid()}-{secrets.token_hex(6)}{SUFFIX}"
-        self.path = self.folder / name
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        folder = os.open(self.folder, os.O_RDONLY)
+        """A new journal, locked before the mover can see it: made under a name the mover
+        ignores, locked, then renamed (else the mover could find it unlocked and empty, and
+        delete it before its first click)."""
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        name = f"clicks-{os.getpid()}-{secrets.token_hex(6)}"
+        making = self.folder / f".{name}.new"
+        fd = os.open(making, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         try:
-            os.fsync(folder)  # the journal's name is on disk before any click in it
-        finally:
-            os.close(folder)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self.path = self.folder / f"{name}{SUFFIX}"
+            making.rename(self.path)
+            folder = os.open(self.folder, os.O_RDONLY)
+            try:
+                os.fsync(folder)  # the journal's name is on disk before any click in it
+            finally:
+                os.close(folder)
+        except OSError:
+            os.close(fd)
+            raise
         self._fd, self._size = fd, 0
 
     def _sync(self) -> None:

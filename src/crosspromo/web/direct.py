@@ -73,6 +73,8 @@ class DirectRedirect:
         path = url.partition(b"?")[0].partition(b"#")[0]
         if b"%" in path or not path.isascii():
             return False
+        if not self.redirect.writer.running:  # starting or stopping: ASGI answers
+            return False
         known, link = self.redirect.links.peek(path[len(_PREFIX) :].decode("ascii"))
         if not known or link is None or not link.active:
             return False
