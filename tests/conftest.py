@@ -9,6 +9,7 @@ or the demo server and browser run on one worker each (``xdist_group``)."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import queue
@@ -16,7 +17,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -323,3 +324,24 @@ def issued_link(db: Database, destination: str = "https://brand.example/") -> st
     agreed(db, brand.id, "partner", name="links")
     add_domain(db, brand.id, "brand.example")
     return create_link(db, brand.id, "partner", destination).code
+
+
+def run_async(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(work)`` on a thread of its own: in a process that runs the browser tests,
+    Playwright's sync API keeps an event loop running on the main thread, where asyncio.run
+    refuses to start another."""
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(asyncio.run(work))
+        except BaseException as exc:  # handed back to the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="run_async")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return outcome[0]

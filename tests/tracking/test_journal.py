@@ -19,7 +19,7 @@ from crosspromo.store.database import Database
 from crosspromo.store.repositories import ClickRepository, LinkRepository
 from crosspromo.tracking.journal import COLUMNS, JournalWriter, decode, encode
 from crosspromo.tracking.mover import Mover
-from tests.conftest import issued_link
+from tests.conftest import issued_link, run_async
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def _journal(folder: Path, rows: list[dict[str, Any]]) -> JournalWriter:
     async def write() -> None:
         await asyncio.gather(*(writer.submit(row) for row in rows))
 
-    asyncio.run(write())
+    run_async(write())
     return writer
 
 
@@ -99,7 +99,7 @@ def test_journalled_clicks_are_stored_once(db: Database, link: Any, tmp_path: Pa
     async def write() -> None:
         await asyncio.gather(*(writer.submit(row) for row in more))
 
-    asyncio.run(write())
+    run_async(write())
     assert again.step() == 3
     writer.stop()  # its process ends: the journal is finished
     again.step()
@@ -168,7 +168,7 @@ def test_a_closed_journal_takes_no_click(tmp_path: Path) -> None:
         with pytest.raises(DatabaseError, match="not open"):
             writer.enqueue({})
 
-    asyncio.run(write())
+    run_async(write())
 
 
 def test_a_long_journal_is_closed_for_a_new_one(
@@ -186,7 +186,7 @@ def test_a_long_journal_is_closed_for_a_new_one(
         for row in rows:  # one turn each: a sync each
             await writer.submit(row)
 
-    asyncio.run(write())
+    run_async(write())
     assert len(list(folder.iterdir())) >= 2
     mover = Mover(db, folder)
     assert mover.step() == 12

@@ -22,7 +22,7 @@ from crosspromo.tracking.journal import decode
 from crosspromo.web.app import create_server
 from crosspromo.web.fast import FastPaths
 from crosspromo.web.server import HeaderDeadlineProtocol
-from tests.conftest import issued_link
+from tests.conftest import issued_link, run_async
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_a_kept_link_is_answered_by_the_protocol(
         await redirect.salts.today(datetime.now(UTC))
         return await _exchange(app, request)
 
-    protocol, transport = asyncio.run(direct())
+    protocol, transport = run_async(direct())
     assert protocol.direct_tasks == 0, "answered without an ASGI task"
     [(status, headers)] = _responses(bytes(transport.written))
     assert status == 302
@@ -156,7 +156,7 @@ def test_what_the_protocol_does_not_take_goes_to_asgi_in_order(
         await redirect.salts.today(datetime.now(UTC))
         return await _exchange(app, pipelined)
 
-    _, transport = asyncio.run(exchange())
+    _, transport = run_async(exchange())
     answers = _responses(bytes(transport.written))
     assert [status for status, _ in answers] == [302, 404, 302, 405, 302]
     assert answers[1][1]["content-type"].startswith("text/html")
@@ -189,7 +189,7 @@ def test_a_trusted_proxy_names_the_visitor(
             await app.direct.redirect.salts.today(datetime.now(UTC))
             return await _exchange(app, request, peer)
 
-        _, transport = asyncio.run(exchange())
+        _, transport = run_async(exchange())
         [(status, headers)] = _responses(bytes(transport.written))
         assert status == 302
         click_id = headers["location"].rpartition("cp_click=")[2][:20]
