@@ -44,7 +44,8 @@ class _Group(Generic[Item, Result]):
 _Waiting: TypeAlias = tuple[list[asyncio.Future[Result]], list[Outcome[Result]]]
 
 
-def _settle(futures: list[asyncio.Future[Result]], outcomes: Sequence[Outcome[Result]]) -> None:
+def settle(futures: list[asyncio.Future[Result]], outcomes: Sequence[Outcome[Result]]) -> None:
+    """Give each waiting request its outcome (from the loop's thread)."""
     for future, outcome in zip(futures, outcomes, strict=True):
         if future.done():  # the client went away; its work is done all the same
             continue
@@ -163,4 +164,4 @@ class GroupWriter(Generic[Item, Result]):
             results.extend(outcomes[start : start + len(group.items)])
             start += len(group.items)
         for loop, (futures, results) in settled.items():  # one wake-up per loop, not per item
-            loop.call_soon_threadsafe(_settle, futures, results)
+            loop.call_soon_threadsafe(settle, futures, results)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from crosspromo.errors import DatabaseError
+from crosspromo.tracking.batches import settle
 
 log = logging.getLogger("crosspromo.tracking")
 COLUMNS = (
@@ -106,7 +107,7 @@ class JournalWriter:
             self._create()
             self._started = True
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self) -> None:
         """Close the journal (the lock goes with it: the mover may finish it)."""
         if self._lines:
             self._sync()
@@ -157,13 +158,7 @@ class JournalWriter:
         lines, futures = b"".join(self._lines), self._futures
         self._lines, self._futures = [], []
         error = self._append(lines)
-        for future in futures:
-            if future.done():  # the visitor went away; the click is journalled all the same
-                continue
-            if error is None:
-                future.set_result(None)
-            else:
-                future.set_exception(error)
+        settle(futures, [error] * len(futures))  # None: journalled
         if error is None:
             self.batches += 1
             self.written += len(futures)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from starlette.types import Receive, Scope, Send
@@ -25,6 +25,8 @@ from crosspromo.store.repositories import LinkRepository, SaltRepository
 from crosspromo.tracking.clicks import ClickSink
 
 PREFIX = "/r/"
+Key = TypeVar("Key")
+Value = TypeVar("Value")
 _FOUND_TTL = 30.0  # seconds a link stays cached (a deactivation takes effect within this)
 _MISSING_TTL = 2.0
 _NOT_FOUND = (
@@ -85,6 +87,11 @@ class VisitorSalts:
             self._day, self._salt, self._hasher = day, salt, visitor_hasher(salt)
         return self._salt
 
+    async def keyed(self, now: datetime) -> hmac.HMAC:
+        """The visitor hasher of ``now``'s salt, the salt read first if need be."""
+        await self.today(now)
+        return self._hasher
+
     def hasher(self, now: datetime) -> hmac.HMAC | None:
         """The visitor hasher of ``now``'s salt if it is kept (None: read it first, with
         ``today``)."""
@@ -103,9 +110,9 @@ class RedirectApp:
         self.links = LinkCache(db)
         self.salts = VisitorSalts(db)
         self.writer = writer
-        self._bots: dict[str, bool] = {}
-        self._places: dict[str, tuple[str, str]] = {}  # around the click id, by destination
-        self._hours: dict[tuple[int, int, int, int], str] = {}
+        self._bots: _Kept[str, bool] = _Kept(_get_is_bot, 10_000)
+        self._places = _Kept(click_id_place, 100_000)  # around the click id, by destination
+        self._hours: _Kept[_Hour, str] = _Kept(_hour_key, 48)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
@@ -118,8 +125,7 @@ class RedirectApp:
             return
         client = scope.get("client")
         now = datetime.now(UTC)
-        salt = await self.salts.today(now)
-        hasher = self.salts.hasher(now) or visitor_hasher(salt)
+        hasher = await self.salts.keyed(now)
         row, location = self.click(
             link, method, scope["headers"], client[0] if client else "", now, hasher
         )
@@ -152,35 +158,42 @@ class RedirectApp:
             "click_id": click_id,
             "clicked_at": now,
             "visitor_hash": visitor,
-            "visit_key": f"{visitor[:32]}:{self._hour(now)}",
+            "visit_key": f"{visitor[:32]}:{self._hours[now.year, now.month, now.day, now.hour]}",
             "referer": referer.decode("latin-1")[:500] or None,
-            "is_bot": method == "HEAD" or self._is_bot(user_agent),
+            "is_bot": method == "HEAD" or self._bots[user_agent],
         }
-        place = self._places.get(link.destination)
-        if place is None:
-            if len(self._places) > 100_000:
-                self._places.clear()
-            place = self._places[link.destination] = click_id_place(link.destination)
-        return row, f"{place[0]}{click_id}{place[1]}".encode()
+        before, after = self._places[link.destination]
+        return row, f"{before}{click_id}{after}".encode()
 
-    def _hour(self, now: datetime) -> str:
-        """``now`` as ``YYYYMMDDHH``, the hour a visit counts in, kept (strftime is slow)."""
-        key = (now.year, now.month, now.day, now.hour)
-        hour = self._hours.get(key)
-        if hour is None:
-            if len(self._hours) > 48:
-                self._hours.clear()
-            hour = self._hours[key] = f"{now:%Y%m%d%H}"
-        return hour
 
-    def _is_bot(self, agent: str) -> bool:
-        """``is_bot`` for a GET, kept per agent: visitors share a handful of agents."""
-        known = self._bots.get(agent)
-        if known is None:
-            if len(self._bots) > 10_000:
-                self._bots.clear()
-            known = self._bots[agent] = is_bot(agent, "GET")
-        return known
+_Hour = tuple[int, int, int, int]
+
+
+def _get_is_bot(agent: str) -> bool:
+    """``is_bot`` for a GET (a HEAD is a bot's whatever its agent)."""
+    return is_bot(agent, "GET")
+
+
+def _hour_key(hour: _Hour) -> str:
+    """The hour a visit counts in, as ``YYYYMMDDHH`` (without strftime, which is slow)."""
+    year, month, day, at = hour
+    return f"{year:04d}{month:02d}{day:02d}{at:02d}"
+
+
+class _Kept(dict[Key, Value]):
+    """Values made once per key by ``make`` and kept (all dropped past ``limit`` keys): a
+    lookup of a kept one is a plain dict lookup."""
+
+    def __init__(self, make: Callable[[Key], Value], limit: int) -> None:
+        super().__init__()
+        self.make = make
+        self.limit = limit
+
+    def __missing__(self, key: Key) -> Value:
+        if len(self) > self.limit:
+            self.clear()
+        value = self[key] = self.make(key)
+        return value
 
 
 NO_STORE = (b"cache-control", b"no-store")

@@ -26,7 +26,7 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from crosspromo.tracking.redirect import PREFIX, RedirectApp
+from crosspromo.tracking.redirect import NO_STORE, PREFIX, RedirectApp
 from crosspromo.web.fast import FastPaths
 from crosspromo.web.headers import SecurityHeadersMiddleware
 
@@ -51,7 +51,7 @@ class DirectRedirect:
             https: b"".join(
                 b"%s: %s\r\n" % header
                 for header in [
-                    (b"cache-control", b"no-store"),
+                    NO_STORE,
                     (b"content-length", b"0"),
                     *security.added("/r/", https=https),
                 ]
