@@ -17,7 +17,7 @@ from crosspromo.errors import DatabaseError
 from crosspromo.store import tables as t
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ClickRepository, LinkRepository
-from crosspromo.tracking.journal import COLUMNS, JournalWriter, decode, encode
+from crosspromo.tracking.journal import COLUMNS, JOURNAL_BYTES, JournalWriter, decode, encode
 from crosspromo.tracking.mover import Mover
 from tests.conftest import issued_link, run_async
 
@@ -174,9 +174,9 @@ def test_a_closed_journal_takes_no_click(tmp_path: Path) -> None:
 def test_a_long_journal_is_closed_for_a_new_one(
     db: Database, link: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past ROTATE_BYTES the worker goes on in a new journal; the mover deletes the old one
+    """Past JOURNAL_BYTES the worker goes on in a new journal; the mover deletes the old one
     once moved, while the new one, still written, stays."""
-    monkeypatch.setattr("crosspromo.tracking.journal.ROTATE_BYTES", 1000)
+    monkeypatch.setattr("crosspromo.tracking.journal.JOURNAL_BYTES", 1000)
     folder = tmp_path / "journals"
     writer = JournalWriter(folder)
     writer.start()
@@ -192,7 +192,9 @@ def test_a_long_journal_is_closed_for_a_new_one(
     assert mover.step() == 12
     mover.step()
     assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
-    assert set(folder.iterdir()) <= {writer.path}, "only a journal still written is kept"
+    left = set(folder.iterdir()) - {writer.path}
+    assert len(left) <= 1, "only the journal still written, and the next made ready, are kept"
+    assert all(not path.read_bytes().strip(b"\0") for path in left)
     writer.stop()
     mover.step()
     assert list(folder.iterdir()) == []
@@ -205,23 +207,72 @@ def test_a_new_journal_is_locked_before_the_mover_sees_it(
     """Were a journal seen under its name before its lock, the mover could take it for one
     whose writer is gone, and delete it before the first click went in."""
     folder = tmp_path / "journals"
-    visible_at_lock: list[list[str]] = []
+    locked: list[tuple[str, list[str]]] = []  # the file locked, the journals seen then
     lock = fcntl.flock
 
     def flock(fd: int, operation: int) -> None:
-        visible_at_lock.append([p.name for p in folder.iterdir() if p.suffix == ".log"])
+        name = Path(os.readlink(f"/proc/self/fd/{fd}")).name
+        locked.append((name, [p.name for p in folder.iterdir() if p.suffix == ".log"]))
         lock(fd, operation)
 
     monkeypatch.setattr("crosspromo.tracking.journal.fcntl.flock", flock)
     writer = JournalWriter(folder)
     writer.start()
-    assert visible_at_lock == [[]]
+    writer.stop()  # waits for the next journal too: two made
+    assert len(locked) == 2
+    for name, seen in locked:
+        assert name.startswith(".clicks-"), name
+        assert name.endswith(".new"), name
+        assert name[1:].removesuffix(".new") + ".log" not in seen
+    monkeypatch.undo()
     assert oct(folder.stat().st_mode & 0o777) == "0o700", "clicks are no one else's to read"
     mover = Mover(db, folder)
     mover.step()
+    assert list(folder.iterdir()) == []
+    mover.close()
+
+
+def test_a_journal_is_made_whole_before_its_first_click(
+    db: Database, link: Any, tmp_path: Path
+) -> None:
+    """A journal is JOURNAL_BYTES of zeros, synced, before a click goes in (a click's sync
+    then writes no length); the mover reads up to the first zero byte, and keeps a journal
+    still written, and the next one made ready, until their writer is gone."""
+    rows = [_click(link) for _ in range(5)]
+    folder = tmp_path / "journals"
+    writer = _journal(folder, rows)
     assert writer.path is not None
-    assert writer.path.exists(), "locked and empty: still being written"
+    data = writer.path.read_bytes()
+    assert len(data) == JOURNAL_BYTES
+    lines = b"".join(encode(r) for r in rows)
+    assert len(data) > len(lines)
+    assert data.startswith(lines)
+    assert data.count(0) == len(data) - len(lines)
+    mover = Mover(db, folder)
+    assert mover.step() == 5
+    mover.step()
+    assert len([p for p in folder.iterdir() if p.suffix == ".log"]) == 2, "this one and next"
+    assert _positions(db) == {writer.path.name: len(lines)}
     writer.stop()
     mover.step()
     assert list(folder.iterdir()) == []
+    assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
+    mover.close()
+
+
+def test_a_line_cut_short_before_the_zeros_is_left_out(
+    db: Database, link: Any, tmp_path: Path
+) -> None:
+    """A writer killed while writing a group leaves a line without its newline before the
+    journal's zeros: the lines before it are stored, the part line is not."""
+    whole = [_click(link), _click(link)]
+    cut = encode(_click(link))
+    path = tmp_path / "clicks-4-dead.log"
+    written = b"".join(encode(r) for r in whole) + cut[: len(cut) // 2]
+    path.write_bytes(written + bytes(4096) + encode(_click(link)))  # never past the zeros
+    mover = Mover(db, tmp_path)
+    assert mover.step() == 2
+    mover.step()
+    assert not path.exists()
+    assert _stored(db, whole) == {r["click_id"]: 1 for r in whole}
     mover.close()

@@ -18,7 +18,7 @@ from uvicorn.server import ServerState
 
 from crosspromo.config import Settings
 from crosspromo.services.database import open_database
-from crosspromo.tracking.journal import decode
+from crosspromo.tracking.journal import decode, whole_lines
 from crosspromo.web.app import create_server
 from crosspromo.web.fast import FastPaths
 from crosspromo.web.server import HeaderDeadlineProtocol
@@ -100,11 +100,8 @@ async def _exchange(app: FastPaths, data: bytes, peer: str = "203.0.113.9") -> t
 
 
 def _journalled(settings: Settings) -> list[dict[str, Any]]:
-    return [
-        decode(line)
-        for journal in settings.click_journal().iterdir()
-        for line in journal.read_bytes().splitlines()
-    ]
+    written = [path.read_bytes() for path in settings.click_journal().iterdir()]
+    return [decode(line) for data in written for line in data[: whole_lines(data)].splitlines()]
 
 
 def test_a_kept_link_is_answered_by_the_protocol(

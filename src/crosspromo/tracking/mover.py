@@ -33,7 +33,7 @@ from crosspromo.config import load_settings
 from crosspromo.errors import DatabaseError
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ClickJournalRepository, ClickRepository
-from crosspromo.tracking.journal import SUFFIX, decode, stdin_closed
+from crosspromo.tracking.journal import SUFFIX, decode, stdin_closed, whole_lines
 
 log = logging.getLogger("crosspromo.tracking")
 # A step at most every STEP_SECONDS: the store's commits (a sync each) share the disk with
@@ -72,7 +72,7 @@ class Mover:
         idle: list[str] = []
         for name, journal in self._journals.items():
             data = os.pread(journal.fd, READ_BYTES, journal.position)
-            whole = data.rfind(b"\n") + 1
+            whole = whole_lines(data)
             if not whole:
                 idle.append(name)
                 continue
@@ -144,7 +144,7 @@ class Mover:
             fcntl.flock(journal.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return  # still written
-        if os.pread(journal.fd, READ_BYTES, journal.position).rfind(b"\n") >= 0:
+        if whole_lines(os.pread(journal.fd, READ_BYTES, journal.position)):
             return  # written just before its writer went: moved next step
         with self.db.transaction() as session:
             ClickJournalRepository(session).forget(name)
