@@ -19,6 +19,7 @@ from crosspromo.store.database import Database
 from crosspromo.store.repositories import ClickRepository, LinkRepository
 from crosspromo.tracking.journal import COLUMNS, JOURNAL_BYTES, JournalWriter, decode, encode
 from crosspromo.tracking.mover import Mover
+from crosspromo.tracking.uring import Ring
 from tests.conftest import issued_link, run_async
 
 
@@ -276,3 +277,84 @@ def test_a_line_cut_short_before_the_zeros_is_left_out(
     assert not path.exists()
     assert _stored(db, whole) == {r["click_id"]: 1 for r in whole}
     mover.close()
+
+
+@pytest.mark.parametrize("ring", [True, False], ids=["io_uring", "loop-thread"])
+def test_groups_in_flight_across_journals(
+    db: Database, link: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ring: bool
+) -> None:
+    """A group a turn, none waited for before the next: with io_uring several syncs are in
+    flight at once, across journals that fill up; a full journal is closed only once its
+    syncs are done, and every click is stored once."""
+    monkeypatch.setattr("crosspromo.tracking.journal.JOURNAL_BYTES", 1000)
+    folder = tmp_path / "journals"
+    writer = JournalWriter(folder, ring=ring)
+    writer.start()
+    if ring and not writer.ring:
+        pytest.skip("no io_uring here: the journal syncs on the loop's thread")
+    assert writer.ring is ring
+    rows = [_click(link) for _ in range(30)]
+    in_flight: list[int] = []
+
+    async def write() -> None:
+        futures = []
+        for row in rows:
+            futures.append(writer.enqueue(row))
+            await asyncio.sleep(0)  # the next turn: this group is written and its sync asked
+            in_flight.append(sum(not f.done() for f in futures))
+        await asyncio.gather(*futures)
+
+    run_async(write())
+    assert writer.written == 30
+    if ring:
+        assert max(in_flight) >= 2, "groups waited for their syncs while the loop went on"
+    assert len(list(folder.iterdir())) >= 5, "journals filled up while syncs were in flight"
+    mover = Mover(db, folder)
+    assert mover.step() == 30
+    mover.step()  # the full ones, their writer done with them: finished
+    left = set(folder.iterdir()) - {writer.path}
+    assert len(left) <= 1, "only the journal still written, and the next made ready, are kept"
+    assert all(not path.read_bytes().strip(b"\0") for path in left)
+    writer.stop()
+    mover.step()
+    assert list(folder.iterdir()) == []
+    assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
+    mover.close()
+
+
+def test_without_io_uring_the_loop_syncs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refused(*_args: Any) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr("crosspromo.tracking.journal.Ring", refused)
+    writer = JournalWriter(tmp_path / "journals")
+    writer.start()
+    assert not writer.ring
+    assert "no io_uring" in caplog.text
+    run_async(writer.submit({**dict.fromkeys(COLUMNS, 1), "clicked_at": datetime.now(UTC)}))
+    assert writer.written == 1
+    writer.stop()
+
+
+def test_a_failed_sync_fails_its_clicks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel's error for a group's sync reaches the group's requests (their redirects
+    answer 500); the next group is synced as before."""
+    writer = JournalWriter(tmp_path / "journals")
+    writer.start()
+    if not writer.ring:
+        pytest.skip("no io_uring here: the journal syncs on the loop's thread")
+    row = {**dict.fromkeys(COLUMNS, 1), "clicked_at": datetime.now(UTC)}
+    submit = Ring.submit
+    monkeypatch.setattr(Ring, "submit", lambda ring, _fd, token: submit(ring, 987_654, token))
+
+    async def failing() -> None:
+        with pytest.raises(DatabaseError, match="could not be stored: Bad file descriptor"):
+            await writer.submit(row)
+
+    run_async(failing())
+    monkeypatch.undo()
+    run_async(writer.submit(row))
+    assert writer.written == 1
+    writer.stop()
