@@ -67,6 +67,21 @@ def _positions(db: Database) -> dict[str, int]:
     return dict(found)
 
 
+def _kept_until_the_writer_goes(
+    db: Database, mover: Mover, writer: JournalWriter, folder: Path, rows: list[dict[str, Any]]
+) -> None:
+    """Everything moved: only the journal still written and the next one made ready (empty)
+    are left; once the writer stops, the mover deletes them, and each click is stored once."""
+    left = set(folder.iterdir()) - {writer.path}
+    assert len(left) <= 1, "only the journal still written, and the next made ready, are kept"
+    assert all(not path.read_bytes().strip(b"\0") for path in left)
+    writer.stop()
+    mover.step()
+    assert list(folder.iterdir()) == []
+    assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
+    mover.close()
+
+
 def test_a_line_says_what_the_click_is() -> None:
     row = {**dict.fromkeys(COLUMNS, 7), "clicked_at": datetime(2026, 12, 3, 16, 5, tzinfo=UTC)}
     row |= {"referer": 'https://a.example/?q="\t\n\u00e9', "is_bot": True}
@@ -192,14 +207,7 @@ def test_a_long_journal_is_closed_for_a_new_one(
     mover = Mover(db, folder)
     assert mover.step() == 12
     mover.step()
-    assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
-    left = set(folder.iterdir()) - {writer.path}
-    assert len(left) <= 1, "only the journal still written, and the next made ready, are kept"
-    assert all(not path.read_bytes().strip(b"\0") for path in left)
-    writer.stop()
-    mover.step()
-    assert list(folder.iterdir()) == []
-    mover.close()
+    _kept_until_the_writer_goes(db, mover, writer, folder, rows)
 
 
 def test_a_new_journal_is_locked_before_the_mover_sees_it(
@@ -254,11 +262,7 @@ def test_a_journal_is_made_whole_before_its_first_click(
     mover.step()
     assert len([p for p in folder.iterdir() if p.suffix == ".log"]) == 2, "this one and next"
     assert _positions(db) == {writer.path.name: len(lines)}
-    writer.stop()
-    mover.step()
-    assert list(folder.iterdir()) == []
-    assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
-    mover.close()
+    _kept_until_the_writer_goes(db, mover, writer, folder, rows)
 
 
 def test_a_line_cut_short_before_the_zeros_is_left_out(
@@ -312,14 +316,7 @@ def test_groups_in_flight_across_journals(
     mover = Mover(db, folder)
     assert mover.step() == 30
     mover.step()  # the full ones, their writer done with them: finished
-    left = set(folder.iterdir()) - {writer.path}
-    assert len(left) <= 1, "only the journal still written, and the next made ready, are kept"
-    assert all(not path.read_bytes().strip(b"\0") for path in left)
-    writer.stop()
-    mover.step()
-    assert list(folder.iterdir()) == []
-    assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
-    mover.close()
+    _kept_until_the_writer_goes(db, mover, writer, folder, rows)
 
 
 def test_without_io_uring_the_loop_syncs(
