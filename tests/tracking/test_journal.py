@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -355,3 +356,28 @@ def test_a_failed_sync_fails_its_clicks(tmp_path: Path, monkeypatch: pytest.Monk
     run_async(writer.submit(row))
     assert writer.written == 1
     writer.stop()
+
+
+def test_a_writer_stopped_in_the_turn_of_a_click_makes_no_journal(tmp_path: Path) -> None:
+    """``stop`` syncs the clicks of the turn itself; the sync the loop was asked for at the
+    first of them then finds nothing to do. Were it to make a journal, that one would stay
+    locked until the process ended, after the mover's last pass, and be left behind."""
+    folder = tmp_path / "journals"
+    writer = JournalWriter(folder)
+    writer.start()
+
+    async def write() -> None:
+        done = writer.enqueue({**dict.fromkeys(COLUMNS, 1), "clicked_at": datetime.now(UTC)})
+        writer.stop()
+        await done
+        await asyncio.sleep(0.05)  # the sync asked for at the enqueue has run
+
+    run_async(write())
+    assert writer.written == 1
+    time.sleep(0.2)  # a journal being made would be locked by now
+    for path in folder.iterdir():
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if this process holds it
+        finally:
+            os.close(fd)

@@ -184,6 +184,8 @@ class JournalWriter:
         await asyncio.shield(self.enqueue(row))
 
     def _sync(self) -> None:
+        if not self._lines:  # synced already, by ``stop`` in the turn they came: nothing to do
+            return  # (going on would make a new journal for nothing, locked until exit)
         lines, futures = b"".join(self._lines), self._futures
         self._lines, self._futures = [], []
         error = self._write(lines)
