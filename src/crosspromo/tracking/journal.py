@@ -219,12 +219,9 @@ class JournalWriter:
     def _completed(self, syncs: list[tuple[int, int]]) -> None:
         for token, result in syncs:
             futures, fd = self._syncing.pop(token)
-            error = None
-            if result < 0:
-                log.error("clicks not journalled: %s", os.strerror(-result))
-                error = DatabaseError(f"the click could not be stored: {os.strerror(-result)}")
-            self._done(futures, error)
-            if fd in self._full and all(fd != other for _, other in self._syncing.values()):
+            failed = OSError(-result, os.strerror(-result)) if result < 0 else None
+            self._done(futures, None if failed is None else self._failed(failed, 0))
+            if fd in self._full and not self._syncs_on(fd):
                 self._full.discard(fd)
                 os.close(fd)  # its last sync done: the mover may finish it
 
@@ -262,11 +259,15 @@ class JournalWriter:
     def _close_full(self) -> None:
         if self._fd < 0:
             return
-        if any(fd == self._fd for _, fd in self._syncing.values()):
+        if self._syncs_on(self._fd):
             self._full.add(self._fd)  # closed once its syncs are done
         else:
             os.close(self._fd)
         self._fd = -1
+
+    def _syncs_on(self, fd: int) -> bool:
+        """Whether a sync of the journal ``fd`` is in flight."""
+        return any(fd == other for _, other in self._syncing.values())
 
     def _failed(self, exc: OSError, length: int) -> DatabaseError:
         log.error("clicks not journalled: %s", exc)

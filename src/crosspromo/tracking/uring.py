@@ -97,7 +97,7 @@ class Ring:
             size = max(sq.array + params.sq_entries * 4, cq.cqes + params.cq_entries * _CQE.size)
             shared, access = mmap.MAP_SHARED | mmap.MAP_POPULATE, mmap.PROT_READ | mmap.PROT_WRITE
             self._rings = mmap.mmap(self.fd, size, shared, access, offset=0)
-            sqes = params.sq_entries * 64
+            sqes = params.sq_entries * _SQE.size
             self._sqes = mmap.mmap(self.fd, sqes, shared, access, offset=_OFF_SQES)
             self.eventfd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
             signal = ctypes.c_int(self.eventfd)
@@ -121,7 +121,8 @@ class Ring:
             raise OSError(errno.EBUSY, "too many syncs in flight")
         tail = _U32.unpack_from(rings, self._sq_tail)[0]
         index = tail & self._sq_mask
-        _SQE.pack_into(sqes, index * 64, _OP_FSYNC, 0, 0, fd, 0, 0, 0, _FSYNC_DATASYNC, token)
+        entry = (_OP_FSYNC, 0, 0, fd, 0, 0, 0, _FSYNC_DATASYNC, token)
+        _SQE.pack_into(sqes, index * _SQE.size, *entry)
         _U32.pack_into(rings, self._sq_array + index * 4, index)
         _U32.pack_into(rings, self._sq_tail, (tail + 1) & 0xFFFFFFFF)
         try:
@@ -141,7 +142,8 @@ class Ring:
         tail = _U32.unpack_from(rings, self._cq_tail)[0]
         done = []
         while head != tail:
-            token, result, _ = _CQE.unpack_from(rings, self._cqes + (head & self._cq_mask) * 16)
+            at = self._cqes + (head & self._cq_mask) * _CQE.size
+            token, result, _ = _CQE.unpack_from(rings, at)
             done.append((token, result))
             head = (head + 1) & 0xFFFFFFFF
         _U32.pack_into(rings, self._cq_head, head)
