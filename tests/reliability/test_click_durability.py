@@ -164,6 +164,7 @@ def test_kill_9_loses_no_acknowledged_click(settings: Settings, tmp_path: Path) 
     assert not _alive(mover), "the mover went with the server"
 
     restarted = _start(settings, port, log)
+    its_mover = _mover_of(restarted)
     try:
         _all_stored_once(settings, received)
         again = httpx.get(url, follow_redirects=False)
@@ -171,6 +172,8 @@ def test_kill_9_loses_no_acknowledged_click(settings: Settings, tmp_path: Path) 
     finally:
         os.killpg(restarted.pid, signal.SIGTERM)
         restarted.wait(timeout=30)
+    assert restarted.returncode == -signal.SIGTERM, "the exit SIGTERM asks for"
+    assert not _alive(its_mover), "serve stops its mover before it exits, not after"
     assert list((tmp_path / "clicks").iterdir()) == [], "a clean stop leaves no journal"
 
 
