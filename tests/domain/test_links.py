@@ -4,11 +4,17 @@ import re
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crosspromo.domain.links import (
+    BASE62,
+    CLICK_ID_LENGTH,
+    CLICK_TIME_LENGTH,
     check_custom_slug,
     host_allowed,
     is_bot,
+    new_click_id,
     new_code,
     normalize_domain,
     tagged_destination,
@@ -115,6 +121,30 @@ def test_codes_and_slugs() -> None:
     for bad in ["ab", "-abc", "a b c", "x" * 65, "a/b/c"]:
         with pytest.raises(InvalidInputError, match="slug"):
             check_custom_slug(bad)
+
+
+@given(st.lists(st.integers(0, 62**CLICK_TIME_LENGTH - 1), min_size=2, max_size=20, unique=True))
+def test_click_ids_sort_as_the_seconds_they_were_made_in(seconds: list[int]) -> None:
+    # the store's unique index on click ids grows at its end only if later ids sort after
+    made = [new_click_id(second) for second in sorted(seconds)]
+    assert sorted(made) == made
+    for second, click_id in zip(sorted(seconds), made, strict=True):
+        assert len(click_id) == CLICK_ID_LENGTH
+        assert set(click_id) <= set(BASE62)
+        assert click_id[:CLICK_TIME_LENGTH] == new_click_id(second)[:CLICK_TIME_LENGTH]
+
+
+def test_click_ids_are_unguessable_past_their_second() -> None:
+    ids = [new_click_id(1_796_000_000) for _ in range(2000)]
+    assert len({click_id[:CLICK_TIME_LENGTH] for click_id in ids}) == 1
+    tails = {click_id[CLICK_TIME_LENGTH:] for click_id in ids}
+    assert len(tails) == 2000  # 18 random base62 characters each (107 bits)
+    assert len(set("".join(tails))) == 62  # every character used
+    assert new_click_id()[:CLICK_TIME_LENGTH] >= new_click_id(1_796_000_000)[:CLICK_TIME_LENGTH]
+    with pytest.raises(ValueError, match="base62"):
+        new_click_id(62**CLICK_TIME_LENGTH)
+    with pytest.raises(ValueError, match="base62"):
+        new_click_id(-1)
 
 
 def test_hosts_are_compared_as_browsers_read_them() -> None:

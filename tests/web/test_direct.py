@@ -17,6 +17,7 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from crosspromo.config import Settings
+from crosspromo.domain.links import CLICK_ID_LENGTH
 from crosspromo.services.database import open_database
 from crosspromo.tracking.journal import decode, whole_lines
 from crosspromo.web.app import create_server
@@ -161,9 +162,8 @@ def test_what_the_protocol_does_not_take_goes_to_asgi_in_order(
     assert answers[4][1]["connection"] == "close", "HTTP/1.0: closed after"
     assert transport.closed
     clicks = {c["click_id"]: c for c in _journalled(settings)}
-    bots = [
-        clicks[h["location"].rpartition("cp_click=")[2][:20]]["is_bot"] for _, h in answers[::2]
-    ]
+    ids = [h["location"].rpartition("cp_click=")[2][:CLICK_ID_LENGTH] for _, h in answers[::2]]
+    bots = [clicks[click_id]["is_bot"] for click_id in ids]
     assert bots == [True, False, False], "HEAD is a bot's"
 
 
@@ -189,7 +189,7 @@ def test_a_trusted_proxy_names_the_visitor(
         _, transport = run_async(exchange())
         [(status, headers)] = _responses(bytes(transport.written))
         assert status == 302
-        click_id = headers["location"].rpartition("cp_click=")[2][:20]
+        click_id = headers["location"].rpartition("cp_click=")[2][:CLICK_ID_LENGTH]
         return next(c["visitor_hash"] for c in _journalled(settings) if c["click_id"] == click_id)
 
     proxied = {visit("127.0.0.1", "198.51.100.1") for _ in range(2)}

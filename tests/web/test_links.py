@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from crosspromo.domain.links import CLICK_ID_LENGTH
 from crosspromo.store.repositories import ClickRepository, LinkRepository
 from tests.web.conftest import World
 
@@ -48,7 +49,7 @@ def test_create_link_and_redirect(world: World) -> None:
     location = urlsplit(hop.headers["location"])
     assert location.netloc == "acme.example"
     click_id = parse_qs(location.query)["cp_click"][0]
-    assert len(click_id) == 20
+    assert len(click_id) == CLICK_ID_LENGTH
     db = world.client.app.state.db  # type: ignore[attr-defined]
     with db.transaction() as s:
         assert ClickRepository(s).count_by_click_ids([click_id]) == {click_id: 1}

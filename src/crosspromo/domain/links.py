@@ -9,6 +9,7 @@ import re
 import secrets
 import string
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
@@ -18,8 +19,10 @@ import idna
 from crosspromo.errors import InvalidInputError
 
 BASE62 = string.digits + string.ascii_letters
+_ORDERED = string.digits + string.ascii_uppercase + string.ascii_lowercase  # BASE62, sorted
 CODE_LENGTH = 8  # 62**8 ≈ 2.2e14 codes: collisions are rare and retried
-CLICK_ID_LENGTH = 20
+CLICK_ID_LENGTH = 24  # the second it was made (CLICK_TIME_LENGTH), then 18 random: 107 bits
+CLICK_TIME_LENGTH = 6  # 62**6 seconds: beyond the year 3700
 CUSTOM_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$")
 UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")  # browsers strip or drop these
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -84,8 +87,37 @@ def new_code(length: int = CODE_LENGTH) -> str:
     return code[:length].decode("ascii")
 
 
-def new_click_id() -> str:
-    return new_code(CLICK_ID_LENGTH)
+def new_click_id(at: float | None = None) -> str:
+    """A click id: the whole second ``at`` (Unix time, default now) in base62, fixed width, then
+    random base62 characters. Ids made later sort after, so the store's unique index on them
+    grows at its end, as it does for the clicks' times: with random ids each insert landed on
+    a page of its own, and on SQLite a commit of 1,000 clicks into a 600,000-click table wrote
+    23 ms of pages to the log, against 0.7 ms for time-ordered ids, its inserts 12 us a click
+    against 2.8 (``benchmarks/click_ids.py``). The random part (18 characters, 107 bits) keeps
+    ids unguessable; the time part tells no one more than when they clicked."""
+    global _click_second
+    second = int(time.time() if at is None else at)
+    kept, prefix = _click_second  # one tuple: threads see a second and its own prefix
+    if kept != second:
+        prefix = _base62(second, CLICK_TIME_LENGTH)
+        _click_second = (second, prefix)
+    return prefix + new_code(CLICK_ID_LENGTH - CLICK_TIME_LENGTH)
+
+
+_click_second = (-1, "")  # the last second an id was made in, and its prefix
+
+
+def _base62(number: int, width: int) -> str:
+    """``number`` in ``width`` base62 characters, most significant first, the characters in
+    ASCII's order (digits, capitals, small letters): fixed-width strings sort as the numbers
+    do, in Python, SQLite and PostgreSQL's C collation alike."""
+    if not 0 <= number < 62**width:
+        raise ValueError(f"{number} does not fit in {width} base62 characters")
+    characters = []
+    for _ in range(width):
+        number, digit = divmod(number, 62)
+        characters.append(_ORDERED[digit])
+    return "".join(reversed(characters))
 
 
 def check_custom_slug(slug: str) -> str:
