@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crosspromo.domain.links import new_click_id
 from crosspromo.errors import DatabaseError
@@ -29,6 +33,9 @@ def link(db: Database) -> Any:
     code = issued_link(db)
     with db.transaction() as session:
         return LinkRepository(session).by_code(code)
+
+
+_NO_LINK = SimpleNamespace(id=1, org_id=1, partner_org_id=1)  # for clicks never stored
 
 
 def _click(link: Any, referer: str | None = None) -> dict[str, Any]:
@@ -83,14 +90,37 @@ def _kept_until_the_writer_goes(
     mover.close()
 
 
-def test_a_line_says_what_the_click_is() -> None:
-    row = {**dict.fromkeys(COLUMNS, 7), "clicked_at": datetime(2026, 12, 3, 16, 5, tzinfo=UTC)}
-    row |= {"referer": 'https://a.example/?q="\t\n\u00e9', "is_bot": True}
+_TEXT = st.text(st.characters(max_codepoint=0x2FFFF, exclude_categories=["Cs"]), max_size=40)
+
+
+@given(
+    ids=st.tuples(*[st.integers(1, 2**63 - 1)] * 3),
+    texts=st.tuples(_TEXT, _TEXT, _TEXT),
+    referer=st.none() | _TEXT,
+    at=st.datetimes(timezones=st.just(UTC)),
+    bot=st.booleans(),
+)
+def test_a_line_says_what_the_click_is(
+    ids: tuple[int, int, int],
+    texts: tuple[str, str, str],
+    referer: str | None,
+    at: datetime,
+    bot: bool,
+) -> None:
+    row = dict(zip(COLUMNS[:3], ids, strict=True)) | {"clicked_at": at, "is_bot": bot}
+    row |= dict(zip(("click_id", "visitor_hash", "visit_key"), texts, strict=True))
+    row["referer"] = referer
     line = encode(row)
     assert line.endswith(b"\n")
     assert line.count(b"\n") == 1
     assert line.isascii()
     assert decode(line[:-1]) == row
+    values = [row[name] for name in COLUMNS]  # the line JSON's encoder writes: lines written
+    values[4] = at.isoformat()  # before and after the line was formatted directly are alike
+    assert line == json.dumps(values, separators=(",", ":")).encode() + b"\n"
+
+
+def test_a_line_that_is_not_a_click_is_refused() -> None:
     with pytest.raises(ValueError, match="not a click"):
         decode(b'["too", "short"]')
 
@@ -331,7 +361,7 @@ def test_without_io_uring_the_loop_syncs(
     writer.start()
     assert not writer.ring
     assert "no io_uring" in caplog.text
-    run_async(writer.submit({**dict.fromkeys(COLUMNS, 1), "clicked_at": datetime.now(UTC)}))
+    run_async(writer.submit(_click(_NO_LINK)))
     assert writer.written == 1
     writer.stop()
 
@@ -343,7 +373,7 @@ def test_a_failed_sync_fails_its_clicks(tmp_path: Path, monkeypatch: pytest.Monk
     writer.start()
     if not writer.ring:
         pytest.skip("no io_uring here: the journal syncs on the loop's thread")
-    row = {**dict.fromkeys(COLUMNS, 1), "clicked_at": datetime.now(UTC)}
+    row = _click(_NO_LINK)
     submit = Ring.submit
     monkeypatch.setattr(Ring, "submit", lambda ring, _fd, token: submit(ring, 987_654, token))
 
@@ -367,7 +397,7 @@ def test_a_writer_stopped_in_the_turn_of_a_click_makes_no_journal(tmp_path: Path
     writer.start()
 
     async def write() -> None:
-        done = writer.enqueue({**dict.fromkeys(COLUMNS, 1), "clicked_at": datetime.now(UTC)})
+        done = writer.enqueue(_click(_NO_LINK))
         writer.stop()
         await done
         await asyncio.sleep(0.05)  # the sync asked for at the enqueue has run
