@@ -16,7 +16,11 @@ T = TypeVar("T")
 # Ids as the database stores them: 32-bit for most rows, 64-bit for customers and events.
 SmallId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 BigId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-OrgSlug = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
+SLUG = r"^[a-z0-9-]+$"  # an organization's slug
+OrgSlug = Annotated[str, Path(min_length=1, max_length=64, pattern=SLUG)]
+PartnerSlug = Annotated[
+    str | None, Query(min_length=1, max_length=64, pattern=SLUG, description="a partner's slug")
+]
 LinkCode = Annotated[str, Path(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 

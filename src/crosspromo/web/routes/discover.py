@@ -34,7 +34,7 @@ from crosspromo.web.charts import bar_chart, stacked_bars
 from crosspromo.web.deps import DB, ApiOrg, check_csrf
 from crosspromo.web.limits import allow_body
 from crosspromo.web.pages import Csrf, Editor, Manager, page
-from crosspromo.web.schemas import PROBLEM_RESPONSES, Listing, problem_response
+from crosspromo.web.schemas import PROBLEM_RESPONSES, SLUG, Listing, PartnerSlug, problem_response
 
 RESPONSES = {
     **PROBLEM_RESPONSES,
@@ -47,7 +47,7 @@ pages = APIRouter(include_in_schema=False)
 T = TypeVar("T")
 LARGE_BODIES = ("/api/v1/overlap/", "/overlap/v1/")
 Encoder = Annotated[Literal["auto", "minilm", "tfidf"], Query()]
-Slug = Annotated[str, Query(min_length=1, max_length=64, pattern="^[a-z0-9-]+$")]
+Slug = Annotated[str, Query(min_length=1, max_length=64, pattern=SLUG)]
 SessionId = Annotated[str, PathParam(pattern="^[0-9a-f]{32}$")]
 Column = Annotated[str, Query(min_length=1, max_length=200)]
 Region = Annotated[str, Query(pattern="^[A-Z]{2}$")]
@@ -207,7 +207,7 @@ async def open_offer(
     org: ApiOrg,
     db: DB,
     options: Options,
-    partner: Annotated[str | None, Query(max_length=64)] = None,
+    partner: PartnerSlug = None,
     disclosure: Disclosure = Disclosure.COUNTS,
     hours: Annotated[float, Query(gt=0, le=sessions.MAX_HOURS)] = sessions.DEFAULT_HOURS,
     segments: bool = False,

@@ -14,7 +14,7 @@ from crosspromo.services.plan import calendar, campaigns, feeds
 from crosspromo.services.plan.campaigns import CampaignFigures, CampaignInput, CampaignView
 from crosspromo.services.plan.strategies import Recommendations, partner_fit, recommend
 from crosspromo.web.deps import DB, ApiOrg
-from crosspromo.web.schemas import PROBLEM_RESPONSES, Body, SmallId
+from crosspromo.web.schemas import PROBLEM_RESPONSES, Body, PartnerSlug, SmallId
 
 api = APIRouter(prefix="/api/v1", tags=["plan"], responses=PROBLEM_RESPONSES)
 public = APIRouter(tags=["plan"], responses=PROBLEM_RESPONSES)  # the feed: its token is the key
@@ -99,7 +99,7 @@ def recommend_strategies(
     budget_minor: Annotated[int, Query(ge=0, le=10**13)],
     weeks: Annotated[int, Query(ge=1, le=520)],
     currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$")] = "EUR",
-    partner: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    partner: PartnerSlug = None,
 ) -> Recommendations:
     """Every strategy ranked for the goal, budget and weeks (and the partner's fit from
     Discover, when named), with the reasons."""
