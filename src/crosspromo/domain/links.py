@@ -19,7 +19,7 @@ import idna
 from crosspromo.errors import InvalidInputError
 
 BASE62 = string.digits + string.ascii_letters
-_ORDERED = string.digits + string.ascii_uppercase + string.ascii_lowercase  # BASE62, sorted
+_ORDERED = "".join(sorted(BASE62))  # in ASCII order: digits, capitals, small letters
 CODE_LENGTH = 8  # 62**8 ≈ 2.2e14 codes: collisions are rare and retried
 CLICK_ID_LENGTH = 24  # the second it was made (CLICK_TIME_LENGTH), then 18 random: 107 bits
 CLICK_TIME_LENGTH = 6  # 62**6 seconds: beyond the year 3700
