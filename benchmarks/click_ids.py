@@ -24,7 +24,7 @@ from redirect import prepare
 
 from crosspromo.config import load_settings
 from crosspromo.domain.links import CLICK_ID_LENGTH, new_click_id, new_code
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.store.repositories import ClickRepository, LinkRepository
 
 START = datetime(2026, 12, 1, tzinfo=UTC)

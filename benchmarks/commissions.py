@@ -26,9 +26,9 @@ from sqlalchemy import text
 from crosspromo.config import load_settings
 from crosspromo.domain import OrgKind
 from crosspromo.services.accounts.organizations import create_organization
+from crosspromo.services.admin.database import open_database, upgrade_database
 from crosspromo.services.agree.agreements import accept, propose
 from crosspromo.services.agree.terms import parse_terms, template
-from crosspromo.services.database import open_database, upgrade_database
 from crosspromo.services.pay.commissions import compute
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ConversionRepository

@@ -45,7 +45,7 @@ from sqlalchemy.engine import make_url
 from crosspromo.config import load_settings
 from crosspromo.domain.conversions import CodeKind
 from crosspromo.services.accounts.keys import create_api_key
-from crosspromo.services.database import open_database, upgrade_database
+from crosspromo.services.admin.database import open_database, upgrade_database
 from crosspromo.services.track.conversions import create_code
 from crosspromo.store import tables as t
 

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from crosspromo.config import load_settings
 from crosspromo.domain import OrgKind
 from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.database import open_database, upgrade_database
+from crosspromo.services.admin.database import open_database, upgrade_database
 from crosspromo.services.track.imports import import_conversions
 
 COLUMNS = ["type", "occurred_at", "amount_minor", "currency", "order_id", "customer_external_id"]

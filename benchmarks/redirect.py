@@ -34,7 +34,7 @@ from _common import (
 )
 
 from crosspromo.config import load_settings
-from crosspromo.services.database import open_database, upgrade_database
+from crosspromo.services.admin.database import open_database, upgrade_database
 from crosspromo.services.track.links import add_domain, create_link
 from crosspromo.store.repositories import ClickRepository, LinkRepository
 

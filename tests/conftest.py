@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine
 from crosspromo.services.accounts.keys import create_api_key
-from crosspromo.services.database import open_database, upgrade_database
+from crosspromo.services.admin.database import open_database, upgrade_database
 from crosspromo.services.sample.build import build_sample
 from crosspromo.store.database import Database
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.store.database import Database
 from tests.conftest import TEST_SECRET, make_settings, require
 

@@ -86,7 +86,7 @@ def _org_with_customers(url: str, secret: str, slug: str, ids: range, level: str
     from crosspromo.domain import ConsentPurpose, OrgKind
     from crosspromo.services.accounts.customers import record_customer
     from crosspromo.services.accounts.organizations import create_organization
-    from crosspromo.services.database import open_database, upgrade_database
+    from crosspromo.services.admin.database import open_database, upgrade_database
     from crosspromo.services.discover.sessions import set_sharing
 
     settings = Settings(database_url=url, secret_key=secret, environment="test")  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2 as httpx
 
 from crosspromo.config import Settings
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.store.repositories import ClickRepository
 from tests.browser.conftest import free_port
 from tests.conftest import TEST_SECRET, issued_link

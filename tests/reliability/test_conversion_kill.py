@@ -19,7 +19,7 @@ from crosspromo.domain import OrgKind
 from crosspromo.domain.conversions import CodeKind
 from crosspromo.services.accounts.keys import create_api_key
 from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.services.track.conversions import create_code
 from crosspromo.store import tables as t
 from tests.browser.conftest import free_port

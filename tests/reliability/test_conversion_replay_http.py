@@ -15,7 +15,7 @@ from crosspromo.config import Settings
 from crosspromo.domain import OrgKind
 from crosspromo.services.accounts.keys import create_api_key
 from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.store import tables as t
 from tests.browser.conftest import free_port
 from tests.reliability.test_click_durability import _start

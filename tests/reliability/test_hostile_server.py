@@ -26,7 +26,7 @@ from crosspromo.domain import ConsentPurpose, OrgKind
 from crosspromo.services.accounts.customers import record_customer
 from crosspromo.services.accounts.keys import create_api_key
 from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.services.discover.lists import ListOptions
 from crosspromo.services.discover.sessions import decode_token, offer_overlap, set_sharing
 from crosspromo.services.track.outbound import add_endpoint

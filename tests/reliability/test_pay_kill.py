@@ -22,7 +22,7 @@ from sqlalchemy import text
 from crosspromo.config import Settings
 from crosspromo.domain import OrgKind
 from crosspromo.services.accounts.organizations import create_organization
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.services.pay import payouts
 from crosspromo.services.pay.commissions import compute
 from crosspromo.store.database import Database
@@ -164,7 +164,7 @@ def test_kill_9_during_commissions_compute(settings: Settings) -> None:
 MARK_ALL = """
 import sys
 from crosspromo.config import Settings
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.services.pay import payouts
 db = open_database(Settings())
 for item in sorted(payouts.payouts(db, {brand}), key=lambda p: p.id):

@@ -14,7 +14,7 @@ from crosspromo.cli.output import jsonable
 from crosspromo.config import Settings
 from crosspromo.sample.purchases import Truth, transaction_log
 from crosspromo.services.accounts.organizations import get_organization
-from crosspromo.services.database import open_database, upgrade_database
+from crosspromo.services.admin.database import open_database, upgrade_database
 from crosspromo.services.measure import clv
 from crosspromo.services.sample.build import build_sample
 

@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 
 from crosspromo.config import Settings
 from crosspromo.errors import SchemaOutOfDateError
-from crosspromo.services.database import open_database, upgrade_database
+from crosspromo.services.admin.database import open_database, upgrade_database
 from crosspromo.store import migrate
 from crosspromo.store.database import Database
 from crosspromo.store.tables import metadata

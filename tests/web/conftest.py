@@ -20,10 +20,10 @@ from crosspromo.domain.conversions import CodeKind, ConversionKind
 from crosspromo.services.accounts.customers import record_customer
 from crosspromo.services.accounts.keys import create_api_key
 from crosspromo.services.accounts.organizations import create_organization
+from crosspromo.services.admin.database import open_database
 from crosspromo.services.agree import agreements
 from crosspromo.services.agree.partnerships import propose_partnership
 from crosspromo.services.agree.terms import parse_terms, template
-from crosspromo.services.database import open_database
 from crosspromo.services.discover.lists import ListOptions
 from crosspromo.services.discover.profiles import ProfileInput, save_profile
 from crosspromo.services.discover.sessions import open_offer, set_sharing

@@ -100,9 +100,9 @@ def _shared(w: World) -> str:
 def _signed_pause(w: World) -> dict[str, Any]:
     """A pause of acme and beans's partnership drafted for acme and signed with its key (as an
     organization holding its own key would)."""
+    from crosspromo.services.admin.database import open_database
     from crosspromo.services.agree.agreements import draft_entry
     from crosspromo.services.agree.keys import signer
-    from crosspromo.services.database import open_database
 
     db = open_database(w.settings)
     try:

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from crosspromo.config import Settings
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.store import tables as t
 from crosspromo.store.repositories import OrganizationRepository
 from crosspromo.web.app import create_server

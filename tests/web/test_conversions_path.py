@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crosspromo.services.accounts.keys import create_api_key, revoke_api_key
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.web.app import create_app
 from tests.web.conftest import World
 

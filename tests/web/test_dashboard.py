@@ -19,7 +19,7 @@ from crosspromo.services.accounts.keys import create_api_key, list_api_keys
 from crosspromo.services.accounts.logins import PAIR
 from crosspromo.services.accounts.organizations import get_organization
 from crosspromo.services.accounts.users import create_user
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.services.discover.sessions import sharing
 from crosspromo.services.sample.demo import DEMO_OWNER_EMAIL, DEMO_PARTNER_EMAIL, prepare_demo
 from crosspromo.services.track.conversions import create_code
@@ -356,7 +356,7 @@ def test_portal_lists_the_partners_codes_to_copy_with_a_qr(
 
 
 def sample_summary_truth(settings: Settings) -> dict[str, object]:
-    from crosspromo.services.database import open_database
+    from crosspromo.services.admin.database import open_database
     from crosspromo.services.sample.build import sample_summary
 
     db = open_database(settings)

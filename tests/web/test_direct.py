@@ -18,7 +18,7 @@ from uvicorn.server import ServerState
 
 from crosspromo.config import Settings
 from crosspromo.domain.links import CLICK_ID_LENGTH
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.tracking.journal import decode, whole_lines
 from crosspromo.web.app import create_server
 from crosspromo.web.fast import FastPaths

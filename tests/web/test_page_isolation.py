@@ -25,11 +25,11 @@ from crosspromo.domain.experiments import ExperimentStatus
 from crosspromo.services.accounts.invitations import invite, sent_invitations
 from crosspromo.services.accounts.keys import create_api_key, list_api_keys
 from crosspromo.services.accounts.users import create_user
+from crosspromo.services.admin.database import open_database
 from crosspromo.services.agree.agreement_view import agreement_view
 from crosspromo.services.agree.keys import current_key
 from crosspromo.services.agree.partnerships import get_partnership, list_partnerships
 from crosspromo.services.agree.terms import template
-from crosspromo.services.database import open_database
 from crosspromo.services.measure.experiments import create_experiment, list_experiments
 from crosspromo.services.pay import details, fraud, holds, payouts
 from crosspromo.services.pay.commissions import compute

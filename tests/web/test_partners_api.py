@@ -24,7 +24,7 @@ def test_profile_round_trip_and_validation(world: World) -> None:
 def test_ranking_matches_the_cli(world: World) -> None:
     from pydantic import TypeAdapter
 
-    from crosspromo.services.database import open_database
+    from crosspromo.services.admin.database import open_database
     from crosspromo.services.discover.ranking import RankingView, rank
 
     got = world.client.get("/api/v1/partners/rank?top=5", headers=world.auth("acme"))

@@ -17,7 +17,7 @@ from crosspromo.cli.context import settings
 from crosspromo.cli.output import FORMAT_OPTION, OutputFormat, console, emit, err_console
 from crosspromo.config import Settings
 from crosspromo.errors import ConfigError
-from crosspromo.services.database import open_database, upgrade_database
+from crosspromo.services.admin.database import open_database, upgrade_database
 from crosspromo.services.sample.build import Progress as ProgressFn
 from crosspromo.services.sample.build import build_sample
 from crosspromo.services.sample.demo import LOCAL_SECRET_FILE, local_secret, prepare_demo

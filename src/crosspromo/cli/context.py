@@ -7,7 +7,7 @@ import typer
 
 from crosspromo.config import Settings, load_settings
 from crosspromo.services.accounts.organizations import get_organization
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.store.database import Database
 
 

@@ -16,11 +16,11 @@ from fastapi.templating import Jinja2Templates
 
 from crosspromo import __version__
 from crosspromo.config import Settings, load_settings
-from crosspromo.services import latest
 from crosspromo.services.accounts.secrets import reseal_all
+from crosspromo.services.admin.database import open_database
 from crosspromo.services.agree.records import end_due
-from crosspromo.services.database import open_database
 from crosspromo.services.plan.reminders import send_reminders
+from crosspromo.services.results import latest
 from crosspromo.services.track.outbound import DispatcherThread
 from crosspromo.services.track.recording import record_requests
 from crosspromo.services.track.reference import Reference

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from crosspromo.services.results import Computing, progress_after
+from crosspromo.services.results.cache import Computing, progress_after
 from crosspromo.web.errors import navigation
 
 REFRESH_SECONDS = 1

@@ -17,7 +17,7 @@ from crosspromo.security import customer_id_hash
 from crosspromo.services.accounts.customers import record_customer
 from crosspromo.services.accounts.organizations import create_organization
 from crosspromo.services.accounts.secrets import identity_secret, reseal_all
-from crosspromo.services.database import open_database
+from crosspromo.services.admin.database import open_database
 from crosspromo.services.track.inbound import rotate_inbound_secret, verify_inbound
 from crosspromo.services.track.outbound import add_endpoint
 from crosspromo.store import tables as t

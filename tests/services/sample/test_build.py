@@ -14,9 +14,9 @@ from crosspromo.errors import ConflictError
 from crosspromo.security import customer_id_hash
 from crosspromo.services.accounts.organizations import get_organization, list_organizations
 from crosspromo.services.accounts.secrets import identity_secret
+from crosspromo.services.admin.database import open_database
 from crosspromo.services.agree.history import history
 from crosspromo.services.agree.partnerships import list_partnerships
-from crosspromo.services.database import open_database
 from crosspromo.services.sample.build import SampleSummary, build_sample, sample_summary
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import CustomerRepository, PartnershipRepository

@@ -12,12 +12,12 @@ from datetime import date
 from crosspromo.domain import PartnershipStatus
 from crosspromo.domain.models import allowed_transitions
 from crosspromo.errors import CrossPromoError
-from crosspromo.services import latest
 from crosspromo.services.accounts.organizations import OrganizationView
 from crosspromo.services.agree.history import StatusStep, history
 from crosspromo.services.agree.partnerships import PartnershipView, get_partnership
 from crosspromo.services.measure.attribution import MODEL_QUOTED
 from crosspromo.services.measure.experiments import ExperimentView, list_experiments
+from crosspromo.services.results import latest
 from crosspromo.services.track import stats
 from crosspromo.services.track.conversions import CodeView
 from crosspromo.services.track.links import LinkFigures, links_between

@@ -21,8 +21,8 @@ from crosspromo.analytics.overlap import (
 )
 from crosspromo.analytics.overlap.identifiers import DEFAULT_REGION
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.shown import WHEN_GIVEN
-from crosspromo.services.tabular import read_table, require_columns
+from crosspromo.services.files.tabular import read_table, require_columns
+from crosspromo.services.results.shown import WHEN_GIVEN
 
 _YES = frozenset({"1", "true", "t", "yes", "y"})
 _NO = frozenset({"0", "false", "f", "no", "n", ""})

@@ -16,7 +16,7 @@ from crosspromo.domain.clock import aware_time
 from crosspromo.domain.profiles import Profile
 from crosspromo.domain.text import check_plain
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.tabular import TabularFile
+from crosspromo.services.files.tabular import TabularFile
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, ProfileRepository
 

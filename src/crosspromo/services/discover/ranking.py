@@ -20,7 +20,7 @@ from crosspromo.analytics.discovery.reputation import Engagement, Reputation
 from crosspromo.domain.overlap import SessionStatus
 from crosspromo.domain.profiles import Profile, ScoringSetup
 from crosspromo.errors import InvalidInputError, NotFoundError
-from crosspromo.services.tabular import TabularFile
+from crosspromo.services.files.tabular import TabularFile
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     OverlapRepository,

@@ -22,7 +22,7 @@ from crosspromo.analytics.experiments.warehouse import (
 from crosspromo.config import Settings
 from crosspromo.engine.backend import Engine, engine_for
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.tabular import (
+from crosspromo.services.files.tabular import (
     check_format,
     is_parquet,
     read_table,

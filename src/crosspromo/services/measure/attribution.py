@@ -26,8 +26,8 @@ from crosspromo.analytics.attribution.heuristics import check_parameters
 from crosspromo.analytics.attribution.markov import check_order
 from crosspromo.domain.text import digits
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.shown import WHEN_GIVEN
-from crosspromo.services.tabular import is_parquet, read_table
+from crosspromo.services.files.tabular import is_parquet, read_table
+from crosspromo.services.results.shown import WHEN_GIVEN
 
 PATH_COLUMNS = ("path", "total_conversions", "total_conversion_value", "total_null")
 SEPARATOR = ">"

@@ -27,8 +27,8 @@ from crosspromo.config import Settings
 from crosspromo.domain.clock import parse_date
 from crosspromo.engine.backend import Engine, engine_for
 from crosspromo.errors import InvalidInputError
-from crosspromo.services.shown import WHEN_GIVEN
-from crosspromo.services.tabular import check_format, read_table, require_columns, write_table
+from crosspromo.services.files.tabular import check_format, read_table, require_columns, write_table
+from crosspromo.services.results.shown import WHEN_GIVEN
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import JourneyRepository
 

@@ -38,7 +38,7 @@ from crosspromo.errors import ConflictError, InvalidInputError, InvalidTransitio
 from crosspromo.security import customer_id_hashes, normalize_external_id
 from crosspromo.services.accounts.secrets import identity_secret
 from crosspromo.services.agree.partnerships import open_partners
-from crosspromo.services.tabular import check_format, read_table, require_columns, write_table
+from crosspromo.services.files.tabular import check_format, read_table, require_columns, write_table
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     ExperimentOutcomeRepository,

@@ -15,11 +15,11 @@ from typing import Any
 from crosspromo.domain.money import minor_per_major
 from crosspromo.domain.text import digits
 from crosspromo.errors import InvalidInputError
+from crosspromo.services.files.tabular import read_table, require_columns
 from crosspromo.services.measure.attribution import MODEL_QUOTED
 from crosspromo.services.measure.clv import ORGANIC, ClvReport, organization_clv
 from crosspromo.services.measure.journeys import source_credit
 from crosspromo.services.pay.costs import channel_costs, kpi_costs
-from crosspromo.services.tabular import read_table, require_columns
 from crosspromo.services.track import stats
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (

@@ -21,7 +21,7 @@ from crosspromo.domain.commission import part
 from crosspromo.domain.money import MAX_MINOR, check_currency, minor_per_major
 from crosspromo.errors import CrossPromoError, InvalidInputError
 from crosspromo.services.agree.records import terms_in_force
-from crosspromo.services.tabular import read_table, require_columns
+from crosspromo.services.files.tabular import read_table, require_columns
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import (
     CostRepository,

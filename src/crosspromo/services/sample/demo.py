@@ -10,7 +10,7 @@ from pathlib import Path
 from crosspromo.config import Settings
 from crosspromo.domain import Role
 from crosspromo.services.accounts.users import create_user
-from crosspromo.services.database import open_database, upgrade_database
+from crosspromo.services.admin.database import open_database, upgrade_database
 from crosspromo.services.sample.build import Progress, SampleSummary, build_sample
 
 DEMO_BRAND = "trailhead-outfitters"

@@ -24,7 +24,7 @@ from crosspromo.domain.money import MAX_MINOR
 from crosspromo.errors import CrossPromoError, InvalidInputError
 from crosspromo.security import customer_id_digests
 from crosspromo.services.accounts.secrets import identity_secret
-from crosspromo.services.tabular import Imported, TabularFile
+from crosspromo.services.files.tabular import Imported, TabularFile
 from crosspromo.services.track.crediting import (
     MAX_LENGTHS,
     ConversionInput,

@@ -12,7 +12,7 @@ from crosspromo.domain.conversions import TouchKind
 from crosspromo.errors import InvalidInputError
 from crosspromo.security import customer_id_hashes
 from crosspromo.services.accounts.secrets import identity_secret
-from crosspromo.services.tabular import Imported, TabularFile
+from crosspromo.services.files.tabular import Imported, TabularFile
 from crosspromo.services.track.conversions import MAX_LENGTHS
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import OrganizationRepository, TouchpointRepository

@@ -23,12 +23,12 @@ from crosspromo.analytics.overlap import Disclosure, IdentifierKind
 from crosspromo.domain import User
 from crosspromo.domain.overlap import SharingLevel
 from crosspromo.errors import InvalidInputError, NotFoundError
-from crosspromo.services import latest
 from crosspromo.services.discover import profiles, ranking, remote, sessions
 from crosspromo.services.discover.lists import ListOptions
 from crosspromo.services.discover.profiles import MentionsAdded, ProfileView
 from crosspromo.services.discover.ranking import Outreach, RankingView
 from crosspromo.services.discover.sessions import JoinResult, OfferView, SessionView, Sharing
+from crosspromo.services.results import latest
 from crosspromo.store.database import Database
 from crosspromo.web.charts import bar_chart, stacked_bars
 from crosspromo.web.deps import DB, ApiOrg, check_csrf

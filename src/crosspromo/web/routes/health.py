@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from crosspromo import __version__
-from crosspromo.services import latest
+from crosspromo.services.results import latest
 from crosspromo.web.deps import DB
 
 router = APIRouter(tags=["health"])

@@ -18,7 +18,6 @@ from crosspromo.analytics.experiments.report import ExperimentReport
 from crosspromo.domain import User
 from crosspromo.domain.experiments import ExperimentMetric, ExperimentStatus
 from crosspromo.errors import ConflictError, InvalidInputError, NotFoundError
-from crosspromo.services import latest
 from crosspromo.services.accounts.organizations import organization_names
 from crosspromo.services.measure import experiments
 from crosspromo.services.measure.attribution import Credit, ModelOptions, model_words
@@ -27,6 +26,7 @@ from crosspromo.services.measure.clv import ORGANIC, ClvReport, organization_clv
 from crosspromo.services.measure.experiments import Assignment, ExperimentView, Exposures
 from crosspromo.services.measure.journeys import AttributionReport, attribute_tracked
 from crosspromo.services.measure.kpis import KpiReport, partner_kpis
+from crosspromo.services.results import latest
 from crosspromo.store.database import Database
 from crosspromo.web.charts import BarChart, bar_chart, interval_chart, line_chart
 from crosspromo.web.deps import DB, ApiOrg, check_csrf

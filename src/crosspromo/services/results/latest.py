@@ -1,4 +1,4 @@
-"""The heavy results pages show, each through the result cache (``services.results``) under one
+"""The heavy results pages show, each through the result cache (``results.cache``) under one
 key, so the tab that shows a result and the partnership page that quotes it share one
 computation per data change."""
 
@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import date
 
 from crosspromo.errors import CrossPromoError
-from crosspromo.services import results
 from crosspromo.services.accounts.users import dashboard_org_ids
 from crosspromo.services.discover import ranking as discover
 from crosspromo.services.discover.ranking import Outreach, RankingView
@@ -19,7 +18,8 @@ from crosspromo.services.measure import kpis as measure_kpis
 from crosspromo.services.measure.journeys import AttributionReport, attribute_tracked
 from crosspromo.services.measure.kpis import KpiReport
 from crosspromo.services.measure.sources import SourcesReport, by_source
-from crosspromo.services.results import Latest
+from crosspromo.services.results import cache
+from crosspromo.services.results.cache import Latest
 from crosspromo.services.track import stats
 from crosspromo.store.database import Database
 
@@ -29,20 +29,20 @@ _LOG = logging.getLogger("crosspromo.results")
 
 def ranking(db: Database, org_id: int) -> Latest[RankingView]:
     """The Discover tab's candidates."""
-    return results.latest(db, (org_id, "ranking"),
+    return cache.latest(db, (org_id, "ranking"),
                           lambda: discover.rank(db, org_id, top=TOP_CANDIDATES),
                           "the partner ranking")  # fmt: skip
 
 
 def outreach(db: Database, org_id: int, candidate: str) -> Latest[Outreach]:
-    return results.latest(db, (org_id, "outreach", candidate),
+    return cache.latest(db, (org_id, "outreach", candidate),
                           lambda: discover.outreach_for(db, org_id, candidate),
                           f"the introduction to {candidate}")  # fmt: skip
 
 
 def sources(db: Database, org_id: int) -> Latest[SourcesReport]:
     """Customer value, churn and KPIs by acquisition source (the Customers tab)."""
-    return results.latest(db, (org_id, "sources"), lambda: by_source(db, org_id),
+    return cache.latest(db, (org_id, "sources"), lambda: by_source(db, org_id),
                           "customer value by source")  # fmt: skip
 
 
@@ -60,7 +60,7 @@ def attribution(
 ) -> Latest[AttributionReport]:
     """Every model's credit of the conversions from ``start`` to ``end`` (all when None), with
     95% bootstrap intervals (none when ``bootstrap_rounds`` is 0)."""
-    return results.latest(
+    return cache.latest(
         db, (org_id, "attribution", lookback_days, kind, start, end, bootstrap_rounds),
         lambda: attribute_tracked(db, org_id, lookback_days=lookback_days, kind=kind,
                                   start=start, end=end, bootstrap_rounds=bootstrap_rounds),
@@ -75,7 +75,7 @@ def kpis(db: Database, org_id: int, start: date, end: date) -> Latest[KpiReport]
         values = measure_kpis.source_values(sources(db, org_id).value.value)
         return measure_kpis.partner_kpis(db, org_id, start=start, end=end, values=values)
 
-    return results.latest(db, (org_id, "kpis", start, end), compute,
+    return cache.latest(db, (org_id, "kpis", start, end), compute,
                           f"the partner figures of {start} to {end}")  # fmt: skip
 
 

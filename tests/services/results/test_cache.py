@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from crosspromo.errors import DatabaseError, NotFoundError
-from crosspromo.services.results import Computing, ResultCache, progress_after, progress_wait
+from crosspromo.services.results.cache import Computing, ResultCache, progress_after, progress_wait
 
 
 class Counted:

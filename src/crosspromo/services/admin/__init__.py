@@ -1,0 +1,1 @@
+"""Running an installation: its database opened, migrated and checked."""

@@ -1,0 +1,1 @@
+"""The CSV and Parquet files users hand in and take out, for every stage's imports."""
