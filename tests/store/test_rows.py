@@ -3,15 +3,19 @@ stored row's, in the rows' order; duplicates of a unique index are left out when
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import DateTime, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 
 from crosspromo.domain import OrgKind
 from crosspromo.services.accounts.organizations import create_organization
 from crosspromo.store import tables as t
+from crosspromo.store.columns import UTCDateTime
 from crosspromo.store.database import Database
 from crosspromo.store.repositories.rows import insert_rows
 
@@ -59,3 +63,28 @@ def test_duplicates_are_left_out_and_json_kept(db: Database, count: int) -> None
     assert kept == {"k0": {"ids": [1, 2]}} | {f"k{i}": {"ids": [i]} for i in range(1, count)}
     with pytest.raises(IntegrityError), db.transaction() as s:  # without the skip, refused
         insert_rows(s, t.idempotency_records, rows, ("id",))
+
+
+@given(
+    at=st.datetimes(timezones=st.just(UTC)),
+    offset=st.integers(-23 * 60, 23 * 60),
+)
+def test_sqlite_datetime_text_is_sqlalchemys_own(at: datetime, offset: int) -> None:
+    """``UTCDateTime`` writes on SQLite the text SQLAlchemy's ``DATETIME`` writes (what every
+    row stored before holds), in UTC whatever the zone it is given in."""
+    dialect = sqlite.dialect()  # type: ignore[no-untyped-call]
+    ours = UTCDateTime().bind_processor(dialect)
+    stock = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert ours is not None
+    assert stock is not None
+    zone = timezone(timedelta(minutes=offset))
+    if (
+        datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+        < at
+        < datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+    ):
+        at = at.astimezone(zone)
+    assert ours(at) == stock(at.astimezone(UTC).replace(tzinfo=None))
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        ours(at.replace(tzinfo=None))

@@ -22,7 +22,14 @@ from crosspromo.errors import DatabaseError
 from crosspromo.store import tables as t
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ClickRepository, LinkRepository
-from crosspromo.tracking.journal import COLUMNS, JOURNAL_BYTES, JournalWriter, decode, encode
+from crosspromo.tracking.journal import (
+    COLUMNS,
+    JOURNAL_BYTES,
+    JournalWriter,
+    decode,
+    decode_many,
+    encode,
+)
 from crosspromo.tracking.mover import Mover
 from crosspromo.tracking.uring import Ring
 from tests.conftest import issued_link, run_async
@@ -123,6 +130,37 @@ def test_a_line_says_what_the_click_is(
 def test_a_line_that_is_not_a_click_is_refused() -> None:
     with pytest.raises(ValueError, match="not a click"):
         decode(b'["too", "short"]')
+
+
+@given(referers=st.lists(st.none() | _TEXT, min_size=1, max_size=20))
+def test_lines_decoded_together_are_the_lines_decoded_one_by_one(
+    referers: list[str | None],
+) -> None:
+    lines = b"".join(encode(_click(_NO_LINK, referer)) for referer in referers)
+    assert decode_many(lines) == [decode(line) for line in lines.splitlines()]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [b'["too", "short"]', b"1,2", b"[1,2,3,4,5,6,7,8,9],[1,2,3,4,5,6,7,8,9]", b"{", b""],
+)
+def test_lines_decoded_together_refuse_what_is_not_one_click_a_line(bad: bytes) -> None:
+    good = encode(_click(_NO_LINK))
+    with pytest.raises(ValueError, match=r"click|Expecting"):
+        decode_many(good + bad + b"\n" + good)
+
+
+def test_the_mover_leaves_out_only_the_line_that_is_not_a_click(
+    db: Database, link: Any, tmp_path: Path
+) -> None:
+    rows = [_click(link) for _ in range(3)]
+    lines = [encode(row) for row in rows]
+    (tmp_path / "clicks-1-x.log").write_bytes(lines[0] + b"1,2\n" + lines[1] + lines[2])
+    mover = Mover(db, tmp_path)
+    assert mover.step() == 3
+    assert mover.skipped == 1
+    assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
+    mover.close()
 
 
 def test_journalled_clicks_are_stored_once(db: Database, link: Any, tmp_path: Path) -> None:

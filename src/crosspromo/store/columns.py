@@ -4,6 +4,7 @@ as the tables do."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +45,20 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime given; crosspromo stores aware UTC datetimes only")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, the text SQLAlchemy's ``DATETIME`` stores (``2026-12-04 01:02:03.000004``)
+        made in one step: a fifth of the cost of its own, which fills a format from a dict
+        (the click mover binds one a click)."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        to_naive = self.process_bind_param
+
+        def process(value: datetime | None) -> str | None:
+            naive = to_naive(value, dialect)
+            return None if naive is None else naive.isoformat(" ", "microseconds")
+
+        return process
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -33,7 +33,7 @@ from crosspromo.config import load_settings
 from crosspromo.errors import DatabaseError
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ClickJournalRepository, ClickRepository
-from crosspromo.tracking.journal import SUFFIX, decode, stdin_closed, whole_lines
+from crosspromo.tracking.journal import SUFFIX, decode, decode_many, stdin_closed, whole_lines
 
 log = logging.getLogger("crosspromo.tracking")
 # A step at most every STEP_SECONDS: the store's commits (a sync each) share the disk with
@@ -105,7 +105,9 @@ class Mover:
             self._journals[name] = _Journal(fd, known.get(name, 0))
 
     def _rows(self, name: str, lines: bytes) -> list[dict[str, Any]]:
-        rows = []
+        with contextlib.suppress(ValueError, TypeError, KeyError):
+            return decode_many(lines)
+        rows = []  # one at a time, to leave out only what is not a click
         for line in lines.splitlines():
             try:
                 rows.append(decode(line))

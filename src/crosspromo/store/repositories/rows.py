@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Table, TextClause, text
@@ -70,13 +71,11 @@ def add_rows(
         return
     columns = tuple(rows[0])
     statement, processors = _plain_insert(table, columns, skip_duplicates_of, dialect)
-    values = [[row[name] for name in columns] for row in rows]
+    # column by column: the loops over the rows are the interpreter's own (map, zip)
+    by_column = [list(map(itemgetter(name), rows)) for name in columns]
     for at, process in processors:
-        for row_values in values:
-            value = row_values[at]
-            if value is not None:
-                row_values[at] = process(value)
-    connection.exec_driver_sql(statement, [tuple(row_values) for row_values in values])
+        by_column[at] = [None if value is None else process(value) for value in by_column[at]]
+    connection.exec_driver_sql(statement, list(zip(*by_column, strict=True)))
 
 
 @cache
