@@ -35,6 +35,7 @@ _PREFIX = PREFIX.encode()
 _UNSAFE = re.compile(rb"[\r\n\x00]")
 _FORWARDED = (b"x-forwarded-for", b"x-forwarded-proto")
 _FOUND = b"HTTP/1.1 302 Found\r\n"
+_METHODS = {b"GET": "GET", b"HEAD": "HEAD"}
 _FAILED = (
     b"HTTP/1.1 500 Internal Server Error\r\n",
     b"content-type: text/plain; charset=utf-8\r\ncontent-length: 21\r\n"
@@ -47,6 +48,8 @@ class DirectRedirect:
 
     def __init__(self, redirect: RedirectApp, security: SecurityHeadersMiddleware) -> None:
         self.redirect = redirect
+        self._defaults: list[tuple[bytes, bytes]] | None = None  # the server's, and as text:
+        self._date = b""  # the date and any headers the server adds to every answer
         self._tail = {  # the headers after the location, by scheme: security headers included
             https: b"".join(
                 b"%s: %s\r\n" % header
@@ -84,15 +87,22 @@ class DirectRedirect:
             return False
         headers: list[tuple[bytes, bytes]] = protocol.headers
         client, scheme = protocol.client, protocol.scheme
-        if proxy is not None and client and any(name in _FORWARDED for name, _ in headers):
-            client, scheme = _through_proxy(proxy, client, scheme, headers)
+        if proxy is not None and client:
+            for name, _ in headers:  # a loop, not any(): no generator made a request
+                if name in _FORWARDED:
+                    client, scheme = _through_proxy(proxy, client, scheme, headers)
+                    break
         row, location = self.redirect.click(
-            link, method.decode(), headers, client[0] if client else "", now, hasher
+            link, _METHODS[method], headers, client[0] if client else "", now, hasher
         )
         if _UNSAFE.search(location):
             return False  # not a header value: ASGI refuses it as it would any other
         keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
-        date = b"".join(b"%s: %s\r\n" % h for h in protocol.server_state.default_headers)
+        defaults = protocol.server_state.default_headers  # a new list each second (the date)
+        if defaults is not self._defaults:
+            self._date = b"".join(b"%s: %s\r\n" % h for h in defaults)
+            self._defaults = defaults
+        date = self._date
         response = b"".join(
             (
                 _FOUND,
