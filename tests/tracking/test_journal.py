@@ -449,3 +449,52 @@ def test_a_writer_stopped_in_the_turn_of_a_click_makes_no_journal(tmp_path: Path
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if this process holds it
         finally:
             os.close(fd)
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_a_callback_is_called_once_its_click_is_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail: bool
+) -> None:
+    """``then`` (the redirect's direct path): each callback is called on the loop's thread
+    once its click's line is written and synced, with None, or with the sync's error; one
+    callback that raises does not keep the others from being called."""
+    writer = JournalWriter(tmp_path / "journals")
+    writer.start()
+    if fail:
+        if not writer.ring:
+            pytest.skip("no io_uring here: the journal syncs on the loop's thread")
+        submit = Ring.submit
+        monkeypatch.setattr(Ring, "submit", lambda ring, _fd, token: submit(ring, 987_654, token))
+    rows = [_click(_NO_LINK) for _ in range(3)]
+    called: list[tuple[str, BaseException | None, bool]] = []
+
+    async def write() -> None:
+        loop, done = asyncio.get_running_loop(), asyncio.Event()
+
+        def told(row: dict[str, Any]) -> Any:
+            def then(error: BaseException | None) -> None:
+                assert writer.path is not None
+                journalled = row["click_id"].encode() in writer.path.read_bytes()
+                called.append((row["click_id"], error, journalled))
+                assert asyncio.get_running_loop() is loop
+                if len(called) == len(rows):
+                    done.set()
+                if row is rows[0]:
+                    raise RuntimeError("a callback that fails")
+
+            return then
+
+        for row in rows:
+            writer.then(row, told(row))
+        assert not called, "not before the end of the turn"
+        await asyncio.wait_for(done.wait(), 5)
+
+    run_async(write())
+    writer.stop()
+    assert [click_id for click_id, _, _ in called] == [row["click_id"] for row in rows]
+    assert all(journalled for _, _, journalled in called)
+    errors = [error for _, error, _ in called]
+    if fail:
+        assert all(isinstance(e, DatabaseError) for e in errors)
+    else:
+        assert errors == [None, None, None]

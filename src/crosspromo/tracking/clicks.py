@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from crosspromo.errors import DatabaseError
@@ -35,6 +35,14 @@ class ClickWriter(GroupWriter[dict[str, Any], None]):
             return [DatabaseError(f"the click could not be stored: {str(exc).splitlines()[0]}")]
         return [None] * len(rows)
 
+    def then(self, row: dict[str, Any], done: Callable[[BaseException | None], None]) -> None:
+        """``ClickSink.then``: ``done`` called once the click is committed (None) or not."""
+        self.enqueue(row).add_done_callback(lambda future: done(_error(future)))
+
+
+def _error(future: asyncio.Future[None]) -> BaseException | None:
+    return asyncio.CancelledError() if future.cancelled() else future.exception()
+
 
 class ClickSink(Protocol):
     """Where the redirect hands its clicks: ``ClickWriter`` or ``journal.JournalWriter``."""
@@ -43,5 +51,9 @@ class ClickSink(Protocol):
     def running(self) -> bool: ...
 
     def enqueue(self, row: dict[str, Any]) -> asyncio.Future[None]: ...
+
+    def then(self, row: dict[str, Any], done: Callable[[BaseException | None], None]) -> None:
+        """Store ``row``, then call ``done`` on the loop's thread: None once it is stored (a
+        redirect may be answered), else the error."""
 
     async def submit(self, row: dict[str, Any]) -> None: ...

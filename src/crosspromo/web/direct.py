@@ -15,7 +15,6 @@ are for every other request.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copy
 import logging
@@ -116,9 +115,8 @@ class DirectRedirect:
             )
         )
         answer = _Answer(protocol, keep_alive, response, date)
-        future = self.redirect.writer.enqueue(row)
-        protocol.cycle = answer  # what uvicorn asks of a request in progress, answered below
-        future.add_done_callback(answer.committed)
+        self.redirect.writer.then(row, answer.committed)  # called once the click is stored
+        protocol.cycle = answer  # what uvicorn asks of a request in progress, answered then
         return True
 
 
@@ -153,12 +151,11 @@ class _Answer:
     def set(self) -> None:
         """``message_event.set()``: nothing waits on this request's body."""
 
-    def committed(self, future: asyncio.Future[None]) -> None:
+    def committed(self, error: BaseException | None) -> None:
         self.response_complete = True
         transport = self.protocol.transport
         if self.disconnected or transport.is_closing():
             return  # the visitor went away; the click is stored all the same
-        error = None if future.cancelled() else future.exception()
         if error is not None:
             log.error("redirect answered 500: %s", error)
             transport.write(_FAILED[0] + self.date + _FAILED[1])

@@ -1,0 +1,48 @@
+"""The click writer that stores clicks itself (no mover): ``then`` calls back once stored."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from crosspromo.store.database import Database
+from crosspromo.store.repositories import ClickRepository, LinkRepository
+from crosspromo.tracking.clicks import ClickWriter
+from tests.conftest import issued_link, run_async
+from tests.tracking.test_journal import _click
+
+
+def test_then_calls_back_once_the_click_is_committed(db: Database) -> None:
+    code = issued_link(db)
+    with db.transaction() as session:
+        link = LinkRepository(session).by_code(code)
+    good, bad = _click(link), {**_click(link), "link_id": 10**9}  # bad: no such link
+    writer = ClickWriter(db)
+    writer.start()
+    told: dict[str, Any] = {}
+
+    async def write() -> None:
+        done = asyncio.Event()
+
+        def then(row: dict[str, Any]) -> Any:
+            def called(error: BaseException | None) -> None:
+                with db.transaction() as session:
+                    stored = ClickRepository(session).count_by_click_ids([row["click_id"]])
+                told[row["click_id"]] = (error, stored.get(row["click_id"], 0))
+                if len(told) == 2:
+                    done.set()
+
+            return called
+
+        writer.then(good, then(good))
+        writer.then(bad, then(bad))
+        await asyncio.wait_for(done.wait(), 10)
+
+    try:
+        run_async(write())
+    finally:
+        writer.stop()
+    assert told[good["click_id"]] == (None, 1)
+    error, stored = told[bad["click_id"]]
+    assert error is not None
+    assert stored == 0
