@@ -44,15 +44,25 @@ class _Group(Generic[Item, Result]):
 _Waiting: TypeAlias = tuple[list[asyncio.Future[Result]], list[Outcome[Result]]]
 
 
-def settle(futures: list[asyncio.Future[Result]], outcomes: Sequence[Outcome[Result]]) -> None:
-    """Give each waiting request its outcome (from the loop's thread)."""
-    for future, outcome in zip(futures, outcomes, strict=True):
-        if future.done():  # the client went away; its work is done all the same
+# what waits for an item's outcome: a future, or a callback told only its error (None: done)
+Waiter: TypeAlias = asyncio.Future[Result] | Callable[[BaseException | None], None]
+
+
+def settle(waiters: Sequence[Waiter[Result]], outcomes: Sequence[Outcome[Result]]) -> None:
+    """Give each waiting request its outcome (from the loop's thread). A callback that raises
+    is logged; the others are told all the same."""
+    for waiter, outcome in zip(waiters, outcomes, strict=True):
+        if not isinstance(waiter, asyncio.Future):
+            try:
+                waiter(outcome if isinstance(outcome, BaseException) else None)
+            except Exception:  # one answer's failure is not the others'
+                log.exception("a waiting request's callback failed")
+        elif waiter.done():  # the client went away; its work is done all the same
             continue
-        if isinstance(outcome, BaseException):
-            future.set_exception(outcome)
+        elif isinstance(outcome, BaseException):
+            waiter.set_exception(outcome)
         else:
-            future.set_result(outcome)
+            waiter.set_result(outcome)
 
 
 class GroupWriter(Generic[Item, Result]):

@@ -34,9 +34,10 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 from crosspromo.errors import DatabaseError
+from crosspromo.tracking.batches import Waiter, settle
 from crosspromo.tracking.uring import Ring
 
 log = logging.getLogger("crosspromo.tracking")
@@ -55,8 +56,6 @@ SUFFIX = ".log"
 JOURNAL_BYTES = 32 << 20  # a journal's length: the clicks that do not fit go to the next one
 _ZEROS = bytes(1 << 20)
 _string = json.encoder.encode_basestring_ascii  # JSON's own, in C
-# what waits for a click to be journalled: a future, or a callback (``JournalWriter.then``)
-_Waiter: TypeAlias = asyncio.Future[None] | Callable[[BaseException | None], None]
 
 
 def encode(row: dict[str, Any]) -> bytes:
@@ -137,12 +136,12 @@ class JournalWriter:
         self._size = 0
         self._started = False
         self._lines: list[bytes] = []
-        self._waiting: list[_Waiter] = []  # of the lines not yet written
+        self._waiting: list[Waiter[None]] = []  # of the lines not yet written
         self._next: _Ready | None = None
         self._use_ring = ring
         self._ring: Ring | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._syncing: dict[int, tuple[list[_Waiter], int]] = {}  # token: whose, fd
+        self._syncing: dict[int, tuple[list[Waiter[None]], int]] = {}  # token: whose, fd
         self._tokens = itertools.count(1)
         self._full: set[int] = set()  # journals closed for new clicks, their syncs in flight
         self.batches = 0
@@ -204,7 +203,7 @@ class JournalWriter:
         runs it cost 1.5 us a redirect)."""
         self._add(row, done)
 
-    def _add(self, row: dict[str, Any], waiter: _Waiter) -> None:
+    def _add(self, row: dict[str, Any], waiter: Waiter[None]) -> None:
         if not self._started:
             raise DatabaseError("the click journal is not open")
         if not self._lines:
@@ -257,19 +256,8 @@ class JournalWriter:
                 self._full.discard(fd)
                 os.close(fd)  # its last sync done: the mover may finish it
 
-    def _done(self, waiting: list[_Waiter], error: DatabaseError | None) -> None:
-        for waiter in waiting:
-            if not isinstance(waiter, asyncio.Future):
-                try:
-                    waiter(error)  # None: journalled
-                except Exception:  # one answer's failure is not the others'
-                    log.exception("a click's callback failed")
-            elif waiter.done():  # the client went away; its click is journalled all the same
-                continue
-            elif error is None:
-                waiter.set_result(None)
-            else:
-                waiter.set_exception(error)
+    def _done(self, waiting: list[Waiter[None]], error: DatabaseError | None) -> None:
+        settle(waiting, [error] * len(waiting))  # None: journalled
         if error is None:
             self.batches += 1
             self.written += len(waiting)
