@@ -30,22 +30,20 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 Outcome: TypeAlias = Result | BaseException
 Handler: TypeAlias = Callable[[Sequence[Item]], Sequence[Outcome[Result]]]
+# what waits for an item's outcome: a future, or a callback told only its error (None: done)
+Waiter: TypeAlias = asyncio.Future[Result] | Callable[[BaseException | None], None]
 
 
 @dataclass(slots=True)
 class _Group(Generic[Item, Result]):
-    """The items of one event-loop turn, and the futures their requests wait on."""
+    """The items of one event-loop turn, and what their requests wait on."""
 
     loop: asyncio.AbstractEventLoop
     items: list[Item] = field(default_factory=list)
-    futures: list[asyncio.Future[Result]] = field(default_factory=list)
+    waiters: list[Waiter[Result]] = field(default_factory=list)
 
 
-_Waiting: TypeAlias = tuple[list[asyncio.Future[Result]], list[Outcome[Result]]]
-
-
-# what waits for an item's outcome: a future, or a callback told only its error (None: done)
-Waiter: TypeAlias = asyncio.Future[Result] | Callable[[BaseException | None], None]
+_Waiting: TypeAlias = tuple[list[Waiter[Result]], list[Outcome[Result]]]
 
 
 def settle(waiters: Sequence[Waiter[Result]], outcomes: Sequence[Outcome[Result]]) -> None:
@@ -115,17 +113,26 @@ class GroupWriter(Generic[Item, Result]):
 
     def enqueue(self, item: Item) -> asyncio.Future[Result]:
         """Queue ``item`` (from the event loop's thread): the future is done once its batch
-        is committed, with its outcome. For callers that answer from a callback."""
+        is committed, with its outcome."""
+        done: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._add(item, done)
+        return done
+
+    def then(self, item: Item, done: Callable[[BaseException | None], None]) -> None:
+        """Queue ``item`` (from the event loop's thread), then call ``done`` on that thread
+        once its batch is committed: with None, or with its error. For callers that answer
+        from a callback."""
+        self._add(item, done)
+
+    def _add(self, item: Item, waiter: Waiter[Result]) -> None:
         if not self._workers:
             raise DatabaseError(f"the {self.name} is not running")
         group = self._open
         if group is None:
             group = self._open = _Group(asyncio.get_running_loop())
             group.loop.call_soon(self._hand_over)
-        done: asyncio.Future[Result] = group.loop.create_future()
         group.items.append(item)
-        group.futures.append(done)
-        return done
+        group.waiters.append(waiter)
 
     def _hand_over(self) -> None:
         group, self._open = self._open, None
@@ -169,9 +176,9 @@ class GroupWriter(Generic[Item, Result]):
         start = 0
         settled: dict[asyncio.AbstractEventLoop, _Waiting[Result]] = {}
         for group in groups:
-            futures, results = settled.setdefault(group.loop, ([], []))
-            futures.extend(group.futures)
+            waiters, results = settled.setdefault(group.loop, ([], []))
+            waiters.extend(group.waiters)
             results.extend(outcomes[start : start + len(group.items)])
             start += len(group.items)
-        for loop, (futures, results) in settled.items():  # one wake-up per loop, not per item
-            loop.call_soon_threadsafe(settle, futures, results)
+        for loop, (waiters, results) in settled.items():  # one wake-up per loop, not per item
+            loop.call_soon_threadsafe(settle, waiters, results)

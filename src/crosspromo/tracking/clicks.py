@@ -35,14 +35,6 @@ class ClickWriter(GroupWriter[dict[str, Any], None]):
             return [DatabaseError(f"the click could not be stored: {str(exc).splitlines()[0]}")]
         return [None] * len(rows)
 
-    def then(self, row: dict[str, Any], done: Callable[[BaseException | None], None]) -> None:
-        """``ClickSink.then``: ``done`` called once the click is committed (None) or not."""
-        self.enqueue(row).add_done_callback(lambda future: done(_error(future)))
-
-
-def _error(future: asyncio.Future[None]) -> BaseException | None:
-    return asyncio.CancelledError() if future.cancelled() else future.exception()
-
 
 class ClickSink(Protocol):
     """Where the redirect hands its clicks: ``ClickWriter`` or ``journal.JournalWriter``."""
