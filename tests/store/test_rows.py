@@ -17,7 +17,7 @@ from crosspromo.services.accounts.organizations import create_organization
 from crosspromo.store import tables as t
 from crosspromo.store.columns import UTCDateTime
 from crosspromo.store.database import Database
-from crosspromo.store.repositories.rows import insert_rows
+from crosspromo.store.repositories.rows import add_values, insert_rows
 
 
 @pytest.mark.parametrize("count", [1, 7, 8, 50])
@@ -88,3 +88,74 @@ def test_sqlite_datetime_text_is_sqlalchemys_own(at: datetime, offset: int) -> N
     assert ours(None) is None
     with pytest.raises(ValueError, match="naive"):
         ours(at.replace(tzinfo=None))
+
+
+@given(
+    at=st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
+    ),
+    offset=st.integers(-23 * 60, 23 * 60),
+    microseconds=st.booleans(),
+)
+def test_sqlite_text_of_an_iso_time_is_what_its_datetime_stores(
+    at: datetime, offset: int, microseconds: bool
+) -> None:
+    """The text rewritten from an ISO 8601 time (the click journal's, or any other form with
+    a zone) is the text its datetime is stored as, byte for byte."""
+    dialect = sqlite.dialect()  # type: ignore[no-untyped-call]
+    ours = UTCDateTime().bind_processor(dialect)
+    assert ours is not None
+    given_at = at.astimezone(timezone(timedelta(minutes=offset)))
+    iso = given_at.isoformat(timespec="microseconds") if microseconds else given_at.isoformat()
+    assert UTCDateTime.sqlite_text(iso) == ours(given_at)
+
+
+@pytest.mark.parametrize(
+    "iso",
+    [
+        "2026-12-04T01:02:03.000004",  # no zone
+        "2026-13-04T01:02:03.000004+00:00",  # no such month, in the journal's form
+        "yesterday",
+        "",
+    ],
+)
+def test_sqlite_text_refuses_what_is_not_an_aware_iso_time(iso: str) -> None:
+    with pytest.raises(ValueError, match=r"zone|format|must be|out of range"):
+        UTCDateTime.sqlite_text(iso)
+
+
+@pytest.mark.parametrize(
+    "iso", ["2026-12-04T01:02:03,000004+00:00", "2026-W49-5T01:02:03.000004+00:00"]
+)
+def test_other_iso_forms_of_the_journals_length_are_read_as_times(iso: str) -> None:
+    """A comma before the fraction, a week date: as long as the journal's form, still read."""
+    assert UTCDateTime.sqlite_text(iso) == "2026-12-04 01:02:03.000004"
+
+
+def test_rows_given_as_values_are_stored_as_rows_are(db: Database) -> None:
+    """``add_values`` (values in column order, times as ISO text) stores what ``add_rows``
+    stores for the same rows, on either backend; a row of another width is refused."""
+    org = create_organization(db, "values", "Values", OrgKind.BRAND).id
+    when = datetime(2026, 12, 4, 1, 2, 3, 4, tzinfo=UTC)
+    columns = ("org_id", "kind", "order_id", "amount_minor", "currency", "occurred_at",
+               "recorded_at", "customer_hash")  # fmt: skip
+    values = [
+        [org, "sale", f"v{i}", 100 + i, "EUR", (when + timedelta(seconds=i)).isoformat(),
+         when.astimezone(timezone(timedelta(hours=-5))).isoformat(), None if i % 2 else "h"]
+        for i in range(9)
+    ]  # fmt: skip
+    with db.transaction() as s:
+        add_values(s, t.conversions, columns, values)
+    c = t.conversions.c
+    with db.transaction() as s:
+        stored = s.execute(
+            select(c.order_id, c.amount_minor, c.occurred_at, c.recorded_at, c.customer_hash)
+            .where(c.org_id == org)
+            .order_by(c.order_id)
+        ).all()
+    assert [tuple(r) for r in stored] == [
+        (f"v{i}", 100 + i, when + timedelta(seconds=i), when, None if i % 2 else "h")
+        for i in range(9)
+    ]
+    with pytest.raises(ValueError, match="values for 8 columns"), db.transaction() as s:
+        add_values(s, t.conversions, columns, [values[0][:-1]])

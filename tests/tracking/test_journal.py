@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from crosspromo.domain.links import new_click_id
 from crosspromo.errors import DatabaseError
@@ -123,7 +124,8 @@ def test_a_line_says_what_the_click_is(
     assert line.isascii()
     assert decode(line[:-1]) == row
     values = [row[name] for name in COLUMNS]  # the line JSON's encoder writes: lines written
-    values[4] = at.isoformat()  # before and after the line was formatted directly are alike
+    values[4] = at.isoformat(timespec="microseconds")  # before and after the line was
+    # formatted directly are alike
     assert line == json.dumps(values, separators=(",", ":")).encode() + b"\n"
 
 
@@ -142,7 +144,15 @@ def test_lines_decoded_together_are_the_lines_decoded_one_by_one(
 
 @pytest.mark.parametrize(
     "bad",
-    [b'["too", "short"]', b"1,2", b"[1,2,3,4,5,6,7,8,9],[1,2,3,4,5,6,7,8,9]", b"{", b""],
+    [
+        b'["too", "short"]',
+        b"1,2",
+        b"[1,2,3,4,5,6,7,8,9],[1,2,3,4,5,6,7,8,9]",
+        b"{",
+        b"",
+        b'[1,1,1,"c",5,"v","k",null,false]',  # a time that is not text
+        b'[1,1,1,"c","2026-12-04T01:02:03+00:00","v","k",null,"yes"]',  # a flag not a bool
+    ],
 )
 def test_lines_decoded_together_refuse_what_is_not_one_click_a_line(bad: bytes) -> None:
     good = encode(_click(_NO_LINK))
@@ -160,6 +170,47 @@ def test_the_mover_leaves_out_only_the_line_that_is_not_a_click(
     assert mover.step() == 3
     assert mover.skipped == 1
     assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
+    mover.close()
+
+
+def test_a_moved_click_is_stored_as_it_was_made(db: Database, link: Any, tmp_path: Path) -> None:
+    """Every column of a journalled click comes back from the store as the click had it:
+    the time to the microsecond (one on a whole second too), the referer, the bot flag."""
+    rows = [_click(link, referer=r) for r in (None, "https://news.example/a?b=c", "ü")]
+    rows[1]["is_bot"] = True
+    rows[2]["clicked_at"] = datetime(2026, 12, 4, 1, 2, 3, tzinfo=UTC)
+    writer = _journal(tmp_path, rows)
+    mover = Mover(db, tmp_path)
+    assert mover.step() == 3
+    c = t.clicks.c
+    with db.transaction() as session:
+        stored = {
+            r.click_id: r._asdict() for r in session.execute(select(*(c[name] for name in COLUMNS)))
+        }
+    assert stored == {r["click_id"]: r for r in rows}
+    writer.stop()
+    mover.close()
+
+
+def test_a_click_the_store_cannot_read_is_left_out_alone(
+    db: Database, link: Any, tmp_path: Path
+) -> None:
+    """A line of a click's shape whose time has no zone, or is not a time, is left out; the
+    clicks around it are stored and the mover goes on (it stopped at such a line before)."""
+    rows = [_click(link) for _ in range(3)]
+    naive, nonsense = (
+        json.dumps([link.id, link.org_id, link.partner_org_id, new_click_id(), at, "h", "k",
+                    None, False]).encode() + b"\n"
+        for at in ("2026-12-04T01:02:03.000004", "soon")
+    )  # fmt: skip
+    path = tmp_path / "clicks-4-odd.log"
+    path.write_bytes(encode(rows[0]) + naive + encode(rows[1]) + nonsense + encode(rows[2]))
+    mover = Mover(db, tmp_path)
+    assert mover.step() == 5
+    assert mover.skipped == 2
+    assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
+    mover.step()
+    assert not path.exists()
     mover.close()
 
 

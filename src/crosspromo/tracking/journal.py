@@ -56,16 +56,17 @@ SUFFIX = ".log"
 JOURNAL_BYTES = 32 << 20  # a journal's length: the clicks that do not fit go to the next one
 _ZEROS = bytes(1 << 20)
 _string = json.encoder.encode_basestring_ascii  # JSON's own, in C
+_WIDTH, _TIME, _BOT = len(COLUMNS), COLUMNS.index("clicked_at"), COLUMNS.index("is_bot")
 
 
 def encode(row: dict[str, Any]) -> bytes:
     """One journal line for a click ``row``: the JSON array of its ``COLUMNS`` (what
-    ``json.dumps(..., separators=(",", ":"))`` writes), formatted directly, at a third of the
-    encoder's cost on the redirect's path."""
+    ``json.dumps(..., separators=(",", ":"))`` writes), the time with its microseconds
+    always, formatted directly, at a third of the encoder's cost on the redirect's path."""
     referer, bot = row["referer"], row["is_bot"]  # bot: a bool
     return (
         f"[{row['link_id']:d},{row['org_id']:d},{row['partner_org_id']:d},"
-        f'{_string(row["click_id"])},"{row["clicked_at"].isoformat()}",'
+        f'{_string(row["click_id"])},"{row["clicked_at"].isoformat(timespec="microseconds")}",'
         f"{_string(row['visitor_hash'])},{_string(row['visit_key'])},"
         f"{'null' if referer is None else _string(referer)},"
         f"{'true' if bot else 'false'}]\n"
@@ -74,24 +75,36 @@ def encode(row: dict[str, Any]) -> bytes:
 
 def decode(line: bytes) -> dict[str, Any]:
     """The click row of a journal line (without its newline)."""
-    return _row(json.loads(line), line)
+    return _row(decode_values(line + b"\n")[0])
 
 
 def decode_many(lines: bytes) -> list[dict[str, Any]]:
-    """The click rows of whole journal ``lines``, parsed as one JSON document: one call of the
-    parser for them all, a third of the cost of a call a line for the mover. ValueError if
-    any line is not a click (``decode`` then tells which)."""
+    """The click rows of whole journal ``lines`` (``decode_values``)."""
+    return [_row(values) for values in decode_values(lines)]
+
+
+def decode_values(lines: bytes) -> list[list[Any]]:
+    """The clicks of whole journal ``lines`` as they are written: a list of ``COLUMNS``
+    values each, the time as ISO 8601 text (``ClickRepository.add_values`` takes them so).
+    The lines are parsed as one JSON document: one call of the parser for them all, a third
+    of the cost of a call a line for the mover. ValueError if any line is not a click of the
+    journal's shape (``decode`` a line at a time then tells which)."""
     count = lines.count(b"\n")
-    document = b"[" + lines.rstrip(b"\n").replace(b"\n", b",") + b"]"
-    values = json.loads(document)
+    values: list[list[Any]] = json.loads(b"[" + lines.rstrip(b"\n").replace(b"\n", b",") + b"]")
     if len(values) != count:  # a line that was not one array
         raise ValueError("not one click a line")
-    return [_row(value, lines) for value in values]
+    for value in values:
+        if (
+            type(value) is not list
+            or len(value) != _WIDTH
+            or type(value[_TIME]) is not str
+            or type(value[_BOT]) is not bool
+        ):
+            raise ValueError(f"not a click: {json.dumps(value)[:80]}")
+    return values
 
 
-def _row(values: Any, source: bytes) -> dict[str, Any]:
-    if not isinstance(values, list) or len(values) != len(COLUMNS):
-        raise ValueError(f"not a click: {source[:80]!r}")
+def _row(values: list[Any]) -> dict[str, Any]:
     row = dict(zip(COLUMNS, values, strict=True))
     row["clicked_at"] = datetime.fromisoformat(row["clicked_at"])
     return row

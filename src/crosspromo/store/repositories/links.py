@@ -13,7 +13,7 @@ from crosspromo.domain.links import Link
 from crosspromo.errors import NotFoundError
 from crosspromo.store import tables as t
 from crosspromo.store.repositories.base import Repository, utcnow
-from crosspromo.store.repositories.rows import add_rows
+from crosspromo.store.repositories.rows import add_rows, add_values
 from crosspromo.store.repositories.stats import Window
 
 
@@ -102,6 +102,11 @@ class ClickRepository(Repository):
         """Store clicks; one whose click id is stored already is left out (a click read twice
         from a journal, were its position ever lost, is stored once all the same)."""
         add_rows(self.session, t.clicks, rows, skip_duplicates_of=("click_id",))
+
+    def add_values(self, columns: tuple[str, ...], values: Sequence[Sequence[Any]]) -> None:
+        """``add_many`` for clicks given as their values in ``columns`` order, the time as ISO
+        8601 text (the click journal's lines, ``rows.add_values``)."""
+        add_values(self.session, t.clicks, columns, values, skip_duplicates_of=("click_id",))
 
     def by_click_ids(self, click_ids: set[str]) -> dict[str, tuple[int, int, int]]:
         """(link id, organization id, partner organization id) of each known click id."""
