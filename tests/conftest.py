@@ -278,14 +278,32 @@ def snapshot(
     copies: list[str] = []
 
     def take(name: str, builder: Callable[[Settings], T]) -> tuple[Settings, T]:
-        if backend == "sqlite":
-            return snapshots.sqlite(name, builder, tmp_path)
-        server = request.getfixturevalue("postgres_server")
-        database, value = snapshots.postgres(name, builder, server)
-        copies.append(database)
-        return make_settings(server.url_for(database)), value
+        return snapshot_copy(backend, snapshots, request, tmp_path, name, builder, copies)
 
     yield take
+    drop_copies(request, copies)
+
+
+def snapshot_copy(
+    backend: str,
+    snapshots: Snapshots,
+    request: pytest.FixtureRequest,
+    into: Path,
+    name: str,
+    builder: Callable[[Settings], T],
+    copies: list[str],
+) -> tuple[Settings, T]:
+    """Settings for a copy of the snapshot ``name`` (a file in ``into`` on SQLite, a database
+    added to ``copies`` on PostgreSQL, for ``drop_copies``), and what its builder returned."""
+    if backend == "sqlite":
+        return snapshots.sqlite(name, builder, into)
+    server = request.getfixturevalue("postgres_server")
+    database, value = snapshots.postgres(name, builder, server)
+    copies.append(database)
+    return make_settings(server.url_for(database)), value
+
+
+def drop_copies(request: pytest.FixtureRequest, copies: list[str]) -> None:
     if copies:
         server = request.getfixturevalue("postgres_server")
         for database in copies:

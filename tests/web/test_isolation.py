@@ -42,8 +42,8 @@ def test_other_organization_gets_nothing(world: World, route: tuple[str, str]) -
 
 
 @pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]}")
-def test_no_key_no_access(world: World, route: tuple[str, str]) -> None:
-    response = CASES[route].send(world, None)
+def test_no_key_no_access(shared_world: World, route: tuple[str, str]) -> None:
+    response = CASES[route].send(shared_world, None)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert response.json()["code"] == "unauthenticated"
