@@ -28,7 +28,7 @@ from crosspromo.tracking.journal import (
     JOURNAL_BYTES,
     JournalWriter,
     decode,
-    decode_many,
+    decode_values,
     encode,
 )
 from crosspromo.tracking.mover import Mover
@@ -139,7 +139,11 @@ def test_lines_decoded_together_are_the_lines_decoded_one_by_one(
     referers: list[str | None],
 ) -> None:
     lines = b"".join(encode(_click(_NO_LINK, referer)) for referer in referers)
-    assert decode_many(lines) == [decode(line) for line in lines.splitlines()]
+    assert decode_values(lines) == [decode_values(line + b"\n")[0] for line in lines.splitlines()]
+    assert [decode(line) for line in lines.splitlines()] == [
+        dict(zip(COLUMNS, v, strict=True)) | {"clicked_at": datetime.fromisoformat(v[4])}
+        for v in decode_values(lines)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -157,7 +161,7 @@ def test_lines_decoded_together_are_the_lines_decoded_one_by_one(
 def test_lines_decoded_together_refuse_what_is_not_one_click_a_line(bad: bytes) -> None:
     good = encode(_click(_NO_LINK))
     with pytest.raises(ValueError, match=r"click|Expecting"):
-        decode_many(good + bad + b"\n" + good)
+        decode_values(good + bad + b"\n" + good)
 
 
 def test_the_mover_leaves_out_only_the_line_that_is_not_a_click(

@@ -78,11 +78,6 @@ def decode(line: bytes) -> dict[str, Any]:
     return _row(decode_values(line + b"\n")[0])
 
 
-def decode_many(lines: bytes) -> list[dict[str, Any]]:
-    """The click rows of whole journal ``lines`` (``decode_values``)."""
-    return [_row(values) for values in decode_values(lines)]
-
-
 def decode_values(lines: bytes) -> list[list[Any]]:
     """The clicks of whole journal ``lines`` as they are written: a list of ``COLUMNS``
     values each, the time as ISO 8601 text (``ClickRepository.add_values`` takes them so).

@@ -126,11 +126,12 @@ class MiniLMEncoder:
         descriptions change seldom, and the partner graph, ranking and outreach encode the
         same ones at every request (the forward pass was a fifth of their time)."""
         kept, found = self._kept, {}
-        for text in dict.fromkeys(texts):  # each once, looked up once (another thread may
-            row = kept.get(text)  # drop what is kept meanwhile: this call keeps its own)
+        distinct = dict.fromkeys(texts)
+        for text in distinct:  # each looked up once (another thread may drop what is kept
+            row = kept.get(text)  # meanwhile: this call keeps its own)
             if row is not None:
                 found[text] = row
-        fresh = [text for text in dict.fromkeys(texts) if text not in found and text.strip()]
+        fresh = [text for text in distinct if text not in found and text.strip()]
         if fresh:
             made = dict(zip(fresh, self._encoded(fresh), strict=True))
             if len(kept) + len(made) > _KEPT:
