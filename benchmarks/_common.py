@@ -12,9 +12,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,7 @@ class Load:
     non_3xx: int  # answers other than 2xx or 3xx
     requests: int  # answered
     socket_errors: int  # connect, read, write errors and timeouts
+    cpu: tuple[float, float] = (0.0, 0.0)  # seconds the server spent meanwhile: all, its mover
 
 
 def wrk(url: str, duration: int, connections: int, script: Path | None = None) -> Load:
@@ -172,21 +173,82 @@ def combined(loads: list[Load], seconds: float) -> Load:
         sum(load.non_3xx for load in loads),
         requests,
         sum(load.socket_errors for load in loads),
+        (sum(load.cpu[0] for load in loads), sum(load.cpu[1] for load in loads)),
     )
 
 
 def interleaved(
-    targets: dict[str, tuple[str, Path | None]], duration: int, connections: int, rounds: int
+    targets: dict[str, tuple[str, Path | None]],
+    duration: int,
+    connections: int,
+    rounds: int,
+    cpu: dict[str, Callable[[], tuple[float, float]]] | None = None,
 ) -> dict[str, Load]:
     """``wrk`` against each target (name: url, script) in turn, ``rounds`` times, each run
     ``duration / rounds`` seconds: a slow minute of a noisy machine falls on every target
-    alike, not on whichever ran then."""
+    alike, not on whichever ran then. ``cpu``: for a target, its CPU seconds so far (as
+    ``serve_cpu``), read around each of its own runs (and the quarter second after, while its
+    mover stores the last clicks) into its ``Load.cpu``."""
     share = max(1, round(duration / rounds))
     runs: dict[str, list[Load]] = {name: [] for name in targets}
+    spent = cpu or {}
     for _ in range(rounds):
         for name, (url, script) in targets.items():
-            runs[name].append(wrk(url, share, connections, script))
+            before = spent[name]() if name in spent else None
+            load = wrk(url, share, connections, script)
+            if before is not None:
+                time.sleep(0.25)
+                after = spent[name]()
+                load = replace(load, cpu=(after[0] - before[0], after[1] - before[1]))
+            runs[name].append(load)
     return {name: combined(loads, share * rounds) for name, loads in runs.items()}
+
+
+def serve_cpu(url: str) -> Callable[[], tuple[float, float]]:
+    """For the ``crosspromo serve`` at ``url`` (``crosspromo_server``): a function giving the
+    CPU seconds (user and system, every thread) spent so far by its processes (serve, its
+    workers, its click mover) and by its click mover alone. Linux: read from /proc."""
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    serve = next(
+        pid
+        for pid, command in _commands()
+        if "serve" in command and command[command.index("serve") + 1 :][:2] == ["--port", port]
+    )
+    group = os.getpgid(serve)
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def spent() -> tuple[float, float]:
+        whole = mover = 0.0
+        for pid, command in _commands():
+            fields = _stat(pid)
+            if fields is None or int(fields[2]) != group:
+                continue
+            seconds = (int(fields[11]) + int(fields[12])) / tick
+            whole += seconds
+            if "crosspromo.tracking.mover" in command:
+                mover += seconds
+        return whole, mover
+
+    return spent
+
+
+def _commands() -> Iterator[tuple[int, list[str]]]:
+    """(pid, command line) of every process this user can see."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                raw = (entry / "cmdline").read_bytes()
+            except OSError:  # gone meanwhile
+                continue
+            yield int(entry.name), raw.decode(errors="replace").split("\0")[:-1]
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command's name (state first), None if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
 
 
 def brand_with_partner(db: Any) -> int:

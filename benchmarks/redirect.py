@@ -7,8 +7,10 @@ SQLite, each with the click mover `serve` starts) looks the link up, syncs the c
 journal, then answers 302; the clicks stored are counted once the mover has caught up. All get
 the same `wrk -t1 -c32` load, taking turns (``--rounds``, so that a slow spell of a noisy
 machine falls on all alike); the script prints requests/s, p99 (the worst round's), the ratio,
-errors and the clicks stored (SQLite, and PostgreSQL when one answers at
-CROSSPROMO_TEST_POSTGRES_URL).
+errors, the clicks stored (SQLite, and PostgreSQL when one answers at
+CROSSPROMO_TEST_POSTGRES_URL), and the CPU the server's processes spent a redirect during its
+own turns: serve, its workers and its click mover together, and the mover alone (PostgreSQL's
+own processes, which serve does not start, are not counted).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from _common import (
     free_port,
     interleaved,
     postgres_url,
+    serve_cpu,
     sqlite_url,
     wrk,
 )
@@ -119,6 +122,7 @@ def main() -> None:
     with ExitStack() as stack:
         targets: dict[str, tuple[str, Path | None]] = {NGINX: (stack.enter_context(nginx()), None)}
         links: dict[str, tuple[str, str]] = {}
+        cpu = {}
         for name, context, workers in (
             ("crosspromo + SQLite", sqlite_url, 1),
             ("crosspromo + PostgreSQL", postgres_url, 1),
@@ -132,20 +136,23 @@ def main() -> None:
             base = stack.enter_context(crosspromo_server(database_url, workers))
             targets[name] = (f"{base}/r/{code}", None)
             links[name] = (database_url, code)
+            cpu[name] = serve_cpu(base)
         for url, _ in targets.values():
             wrk(url, 2, args.connections)  # warm-up
         before = {name: stored_clicks(*link) for name, link in links.items()}
-        loads = interleaved(targets, args.duration, args.connections, args.rounds)
+        loads = interleaved(targets, args.duration, args.connections, args.rounds, cpu)
         stored = {name: moved(*link) - before[name] for name, link in links.items()}
     anchor = loads[NGINX]
     print(f"{NGINX:<31} {anchor.rps:7.0f} req/s   p99 {anchor.p99_ms:6.2f} ms   anchor")
     for name, load in loads.items():
         if name != NGINX:
             errors = load.non_3xx + load.socket_errors
+            whole, mover = (1e6 * seconds / max(load.requests, 1) for seconds in load.cpu)
             print(
                 f"{name:<31} {load.rps:7.0f} req/s   p99 {load.p99_ms:6.2f} ms   "
                 f"ratio {load.rps / anchor.rps:5.3f}x nginx   errors {errors}   "
-                f"clicks stored {stored[name]} / 302 answers {load.requests - load.non_3xx}"
+                f"clicks stored {stored[name]} / 302 answers {load.requests - load.non_3xx}   "
+                f"CPU a redirect {whole:.1f} us (click mover {mover:.1f})"
             )
 
 
