@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx2 as httpx
 from sqlalchemy import create_engine, text
@@ -71,8 +71,14 @@ def postgres_url() -> Iterator[str | None]:
         admin.dispose()
 
 
+class Server(NamedTuple):
+    url: str  # http://127.0.0.1:PORT
+    group: int  # the process group of serve, its workers and its click mover
+
+
 @contextmanager
-def crosspromo_server(database_url: str, workers: int = 1) -> Iterator[str]:
+def crosspromo_server(database_url: str, workers: int = 1) -> Iterator[Server]:
+    """``crosspromo serve`` on a free port, in a session (and process group) of its own."""
     port = free_port()
     env = {**os.environ, "CROSSPROMO_DATABASE_URL": database_url, "CROSSPROMO_SECRET_KEY": SECRET}
     process = subprocess.Popen(
@@ -104,7 +110,7 @@ def crosspromo_server(database_url: str, workers: int = 1) -> Iterator[str]:
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError("crosspromo serve did not start")
             time.sleep(0.2)
-        yield url
+        yield Server(url, process.pid)  # a new session's leader: its group's id is its pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
@@ -204,51 +210,32 @@ def interleaved(
     return {name: combined(loads, share * rounds) for name, loads in runs.items()}
 
 
-def serve_cpu(url: str) -> Callable[[], tuple[float, float]]:
-    """For the ``crosspromo serve`` at ``url`` (``crosspromo_server``): a function giving the
-    CPU seconds (user and system, every thread) spent so far by its processes (serve, its
-    workers, its click mover) and by its click mover alone. Linux: read from /proc."""
-    port = url.rsplit(":", 1)[1].split("/")[0]
-    serve = next(
-        pid
-        for pid, command in _commands()
-        if "serve" in command and command[command.index("serve") + 1 :][:2] == ["--port", port]
-    )
-    group = os.getpgid(serve)
+def serve_cpu(group: int) -> Callable[[], tuple[float, float]]:
+    """For the ``crosspromo serve`` whose process group is ``group`` (``Server.group``): a
+    function giving the CPU seconds (user and system, every thread) spent so far by its
+    processes (serve, its workers, its click mover) and by its click mover alone. Linux: read
+    from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
 
     def spent() -> tuple[float, float]:
         whole = mover = 0.0
-        for pid, command in _commands():
-            fields = _stat(pid)
-            if fields is None or int(fields[2]) != group:
+        for entry in Path("/proc").iterdir():
+            try:
+                if not entry.name.isdigit():
+                    continue
+                # the fields after the command's name: state, parent, group, ...
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) != group:
+                    continue
+                seconds = (int(fields[11]) + int(fields[12])) / tick
+                whole += seconds
+                if b"crosspromo.tracking.mover" in (entry / "cmdline").read_bytes():
+                    mover += seconds
+            except OSError:  # gone meanwhile
                 continue
-            seconds = (int(fields[11]) + int(fields[12])) / tick
-            whole += seconds
-            if "crosspromo.tracking.mover" in command:
-                mover += seconds
         return whole, mover
 
     return spent
-
-
-def _commands() -> Iterator[tuple[int, list[str]]]:
-    """(pid, command line) of every process this user can see."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                raw = (entry / "cmdline").read_bytes()
-            except OSError:  # gone meanwhile
-                continue
-            yield int(entry.name), raw.decode(errors="replace").split("\0")[:-1]
-
-
-def _stat(pid: int) -> list[str] | None:
-    """The fields of /proc/PID/stat after the command's name (state first), None if gone."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
 
 
 def brand_with_partner(db: Any) -> int:

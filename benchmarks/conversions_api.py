@@ -160,7 +160,7 @@ def main() -> None:
                 print(f"{name}: PostgreSQL not reachable, line skipped")
                 continue
             script = lua(prepare(database_url), Path(folder), name.split()[-1])
-            targets[name] = (stack.enter_context(crosspromo_server(database_url)), script)
+            targets[name] = (stack.enter_context(crosspromo_server(database_url)).url, script)
             databases[name] = (database_url, "conversions")
         for url, script in targets.values():
             wrk(url, 2, args.connections, script)  # warm-up

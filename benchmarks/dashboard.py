@@ -103,7 +103,7 @@ def main() -> None:
         load_before = os.getloadavg()
         rows: list[Row] = []
         with crosspromo_server(url) as server:
-            with httpx.Client(base_url=server, timeout=120) as brand:
+            with httpx.Client(base_url=server.url, timeout=120) as brand:
                 login(brand, DEMO_OWNER_EMAIL)
                 home = brand.get("/").text
                 partnership = first_link(home, r'href="/partnerships/(\d+)"')
@@ -111,7 +111,7 @@ def main() -> None:
                 candidate = first_link(ranked, r"candidate=([a-z0-9-]+)")
                 fill = {"partnership": partnership, "candidate": candidate}
                 rows += time_pages(brand, [p.format(**fill) for p in BRAND_PAGES], args.runs)
-            with httpx.Client(base_url=server, timeout=120) as partner:
+            with httpx.Client(base_url=server.url, timeout=120) as partner:
                 login(partner, DEMO_PARTNER_EMAIL)
                 own = first_link(partner.get("/portal").text, r'href="/portal/partnerships/(\d+)"')
                 portal = [p.format(partnership=own) for p in PORTAL_PAGES]

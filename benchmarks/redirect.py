@@ -133,10 +133,10 @@ def main() -> None:
                 print(f"{name}: PostgreSQL not reachable, line skipped")
                 continue
             code = prepare(database_url)
-            base = stack.enter_context(crosspromo_server(database_url, workers))
-            targets[name] = (f"{base}/r/{code}", None)
+            server = stack.enter_context(crosspromo_server(database_url, workers))
+            targets[name] = (f"{server.url}/r/{code}", None)
             links[name] = (database_url, code)
-            cpu[name] = serve_cpu(base)
+            cpu[name] = serve_cpu(server.group)
         for url, _ in targets.values():
             wrk(url, 2, args.connections)  # warm-up
         before = {name: stored_clicks(*link) for name, link in links.items()}
