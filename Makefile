@@ -25,13 +25,13 @@ $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-.venv/.installed: uv.lock pyproject.toml | $(UV)
+.venv/.installed: uv.lock pyproject.toml hatch_build.py $(wildcard src/crosspromo/*/*.c) | $(UV)
 	$(UV) sync --frozen --compile-bytecode --extra dev --extra spark --extra embeddings --python $(PYTHON)
 	touch $@
 
 lint: .venv/.installed
-	.venv/bin/ruff check src tests benchmarks
-	.venv/bin/ruff format --check src tests benchmarks
+	.venv/bin/ruff check src tests benchmarks hatch_build.py
+	.venv/bin/ruff format --check src tests benchmarks hatch_build.py
 
 types: .venv/.installed
 	.venv/bin/mypy --strict src
@@ -57,4 +57,4 @@ chromium:
 	else echo "chromium is missing and we are not root: browser tests will skip (fail under CI=true)"; fi
 
 clean:
-	rm -rf .venv .uv .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .venv .uv .mypy_cache .ruff_cache .pytest_cache build src/crosspromo/*/*.so

@@ -540,7 +540,7 @@ def test_a_callback_is_called_once_its_click_is_on_disk(
             return then
 
         for row in rows:
-            writer.then(row, told(row))
+            writer.then_line(encode(row), told(row))
         assert not called, "not before the end of the turn"
         await asyncio.wait_for(done.wait(), 5)
 

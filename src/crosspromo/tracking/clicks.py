@@ -12,6 +12,7 @@ from crosspromo.errors import DatabaseError
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ClickRepository
 from crosspromo.tracking.batches import GroupWriter, Outcome
+from crosspromo.tracking.journal import decode
 
 log = logging.getLogger("crosspromo.tracking")
 
@@ -35,6 +36,10 @@ class ClickWriter(GroupWriter[dict[str, Any], None]):
             return [DatabaseError(f"the click could not be stored: {str(exc).splitlines()[0]}")]
         return [None] * len(rows)
 
+    def then_line(self, line: bytes, done: Callable[[BaseException | None], None]) -> None:
+        """``then`` for a click given as its journal line (``journal.encode``)."""
+        self.then(decode(line.rstrip(b"\n")), done)
+
 
 class ClickSink(Protocol):
     """Where the redirect hands its clicks: ``ClickWriter`` or ``journal.JournalWriter``."""
@@ -44,8 +49,9 @@ class ClickSink(Protocol):
 
     def enqueue(self, row: dict[str, Any]) -> asyncio.Future[None]: ...
 
-    def then(self, row: dict[str, Any], done: Callable[[BaseException | None], None]) -> None:
-        """Store ``row``, then call ``done`` on the loop's thread: None once it is stored (a
-        redirect may be answered), else the error."""
+    def then_line(self, line: bytes, done: Callable[[BaseException | None], None]) -> None:
+        """Store the click of the journal line ``line`` (``journal.encode``), then call
+        ``done`` on the loop's thread: None once it is stored (a redirect may be answered),
+        else the error."""
 
     async def submit(self, row: dict[str, Any]) -> None: ...

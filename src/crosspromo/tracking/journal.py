@@ -204,19 +204,21 @@ class JournalWriter:
         self._add(row, done)
         return done
 
-    def then(self, row: dict[str, Any], done: Callable[[BaseException | None], None]) -> None:
-        """Journal ``row`` at the end of this turn of the loop, then call ``done`` on the
-        loop's thread: with None once it is on disk, or with the error. No future is made
-        (the redirect's direct path: a future, its callback and the turn of the loop that
-        runs it cost 1.5 us a redirect)."""
-        self._add(row, done)
+    def then_line(self, line: bytes, done: Callable[[BaseException | None], None]) -> None:
+        """Journal the click ``line`` (as ``encode`` makes it) at the end of this turn of the
+        loop, then call ``done`` on the loop's thread: with None once it is on disk, or with
+        the error. No future is made (the redirect's direct path: a future, its callback and
+        the turn of the loop that runs it cost 1.5 us a redirect)."""
+        self._add(line, done)
 
-    def _add(self, row: dict[str, Any], waiter: Waiter[None]) -> None:
+    def _add(self, click: dict[str, Any] | bytes, waiter: Waiter[None]) -> None:
+        """Add ``click`` (a row, or its line) to this turn's group."""
         if not self._started:
             raise DatabaseError("the click journal is not open")
+        line = click if isinstance(click, bytes) else encode(click)
         if not self._lines:
             asyncio.get_running_loop().call_soon(self._sync)
-        self._lines.append(encode(row))
+        self._lines.append(line)
         self._waiting.append(waiter)
 
     async def submit(self, row: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ durably, and answers 302 to the allow-listed destination with our click id appen
 from __future__ import annotations
 
 import hmac
+import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
@@ -37,9 +38,13 @@ _NOT_FOUND = (
 
 
 class LinkCache:
+    """Links by code, kept ``_FOUND_TTL`` seconds (an unknown code ``_MISSING_TTL``). An entry
+    is (monotonic expiry, link, its ``direct_parts``): the direct redirect (``web._direct``)
+    reads ``entries`` itself."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._entries: dict[str, tuple[float, Link | None]] = {}
+        self.entries: dict[str, tuple[float, Link | None, DirectParts | None]] = {}
 
     async def get(self, code: str) -> Link | None:
         known, link = self.peek(code)
@@ -48,25 +53,43 @@ class LinkCache:
         now = time.monotonic()
         link = await anyio.to_thread.run_sync(self._fetch, code)
         ttl = _FOUND_TTL if link is not None else _MISSING_TTL
-        if len(self._entries) > 100_000:
-            self._entries.clear()
-        self._entries[code] = (now + ttl, link)
+        if len(self.entries) > 100_000:
+            self.entries.clear()
+        self.entries[code] = (now + ttl, link, direct_parts(link))
         return link
 
     def peek(self, code: str) -> tuple[bool, Link | None]:
         """Whether ``code``'s answer is kept and fresh, and the answer (None: no such link)."""
-        entry = self._entries.get(code)
+        entry = self.entries.get(code)
         if entry is not None and entry[0] > time.monotonic():
             return True, entry[1]
         return False, None
 
     def forget(self, code: str) -> None:
         """Drop the kept answer for ``code`` (changed here: this process sees it at once)."""
-        self._entries.pop(code, None)
+        self.entries.pop(code, None)
 
     def _fetch(self, code: str) -> Link | None:
         with self.db.transaction() as session:
             return LinkRepository(session).by_code(code)
+
+
+DirectParts = tuple[bytes, bytes, bytes]
+_UNSAFE = re.compile(r"[\r\n\x00]")  # not in a header's value
+
+
+def direct_parts(link: Link | None) -> DirectParts | None:
+    """What the direct redirect (``web._direct``) needs of ``link`` beyond the request: the
+    head of its clicks' journal lines (``[link,org,partner,``), and its location before and
+    after the click id. None where it is not to answer: no link, an inactive one, or a
+    location that is not a header's value (ASGI refuses it as any other)."""
+    if link is None or not link.active:
+        return None
+    before, after = click_id_place(link.destination)
+    if _UNSAFE.search(before) or _UNSAFE.search(after):
+        return None
+    head = f"[{link.id:d},{link.org_id:d},{link.partner_org_id:d},"
+    return head.encode(), before.encode(), after.encode()
 
 
 class VisitorSalts:
@@ -78,6 +101,7 @@ class VisitorSalts:
         self._day: date | None = None
         self._salt = b""
         self._hasher = visitor_hasher(b"")
+        self.kept: tuple[int, int, int, Any] | None = None  # the day's, for ``web._direct``
 
     async def today(self, now: datetime) -> bytes:
         """``now``'s salt, read from the store once a day."""
@@ -85,6 +109,10 @@ class VisitorSalts:
             day = now.date()
             salt = (await anyio.to_thread.run_sync(self._fetch, day.isoformat())).encode()
             self._day, self._salt, self._hasher = day, salt, visitor_hasher(salt)
+            # the C function copies the hasher a visitor: OpenSSL's HMAC object under the
+            # module's wrapper where there is one (-0.8 us a redirect), else the wrapper
+            inner = getattr(self._hasher, "_hmac", None) or self._hasher
+            self.kept = (day.year, day.month, day.day, inner)
         return self._salt
 
     async def keyed(self, now: datetime) -> hmac.HMAC:
@@ -92,25 +120,21 @@ class VisitorSalts:
         await self.today(now)
         return self._hasher
 
-    def hasher(self, now: datetime) -> hmac.HMAC | None:
-        """The visitor hasher of ``now``'s salt if it is kept (None: read it first, with
-        ``today``)."""
-        return self._hasher if now.date() == self._day else None
-
     def _fetch(self, day: str) -> str:
         with self.db.transaction() as session:
             return SaltRepository(session).for_day(day)
 
 
 class RedirectApp:
-    """The redirect as an ASGI application. Its clicks are made by ``click``, which the
-    server's protocol also calls for the requests it answers itself (``web.direct``)."""
+    """The redirect as an ASGI application. Its clicks are made by ``click``; the server's
+    protocol makes the same clicks in C for the requests it answers itself (``web.direct``,
+    ``web._direct``: byte for byte, tests/web/test_direct_c.py)."""
 
     def __init__(self, db: Database, writer: ClickSink) -> None:
         self.links = LinkCache(db)
         self.salts = VisitorSalts(db)
         self.writer = writer
-        self._bots: _Kept[str, bool] = _Kept(_get_is_bot, 10_000)
+        self.bots: _Kept[str, bool] = _Kept(_get_is_bot, 10_000)  # by user agent (a GET's)
         self._places = _Kept(click_id_place, 100_000)  # around the click id, by destination
         self._hours: _Kept[_Hour, str] = _Kept(_hour_key, 48)
 
@@ -160,7 +184,7 @@ class RedirectApp:
             "visitor_hash": visitor,
             "visit_key": f"{visitor[:32]}:{self._hours[now.year, now.month, now.day, now.hour]}",
             "referer": referer.decode("latin-1")[:500] or None,
-            "is_bot": method == "HEAD" or self._bots[user_agent],
+            "is_bot": method == "HEAD" or self.bots[user_agent],
         }
         before, after = self._places[link.destination]
         return row, f"{before}{click_id}{after}".encode()

@@ -4,13 +4,15 @@ The redirect is the request every customer of every partner makes; through ASGI 
 a scope dict, a task, two coroutines and their messages, which measured two thirds of the
 event loop's time. When the protocol has parsed a request's headers (``web.server``), a GET or
 HEAD of ``/r/...`` whose link and today's visitor salt are already kept is answered here: the
-click is made by the same ``RedirectApp.click`` as on the ASGI path, handed to the click
-writer, and the 302 (security headers, date, ``connection: close`` where due) is written from a
-callback once the click is committed. Everything else goes on to ASGI: a link or salt not yet
-read (the ASGI path reads and keeps it), an unknown link (its 404 page), another method (405),
-an escaped path, a connection with an earlier request unanswered (pipelining keeps its order
-there). Proxy headers from a trusted proxy are applied by uvicorn's own middleware, as they
-are for every other request.
+click's journal line and the whole 302 (security headers, date, ``connection: close`` where
+due) are made by one C function (``_direct.c``: the click ``RedirectApp.click`` makes on the
+ASGI path, encoded as ``journal.encode`` does, byte for byte), the line handed to the click
+writer, and the 302 written from a callback once the click is committed (the protocol driven
+directly: 5.0-5.5 us a redirect in all, against 14-19 with the click made in Python).
+Everything else goes on to ASGI: a link or salt not yet read (the ASGI path reads and keeps
+it), an unknown link (its 404 page), another method (405), an escaped path, a connection with
+an earlier request unanswered (pipelining keeps its order there). Proxy headers from a trusted
+proxy are applied by uvicorn's own middleware, as they are for every other request.
 """
 
 from __future__ import annotations
@@ -18,23 +20,19 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
-import re
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from crosspromo.tracking.redirect import NO_STORE, PREFIX, RedirectApp
+from crosspromo.web import _direct
 from crosspromo.web.fast import FastPaths
 from crosspromo.web.headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("crosspromo.tracking")
 _PREFIX = PREFIX.encode()
-_UNSAFE = re.compile(rb"[\r\n\x00]")
 _FORWARDED = (b"x-forwarded-for", b"x-forwarded-proto")
-_FOUND = b"HTTP/1.1 302 Found\r\n"
-_METHODS = {b"GET": "GET", b"HEAD": "HEAD"}
 _FAILED = (
     b"HTTP/1.1 500 Internal Server Error\r\n",
     b"content-type: text/plain; charset=utf-8\r\ncontent-length: 21\r\n"
@@ -49,8 +47,9 @@ class DirectRedirect:
         self.redirect = redirect
         self._defaults: list[tuple[bytes, bytes]] | None = None  # the server's, and as text:
         self._date = b""  # the date and any headers the server adds to every answer
-        self._tail = {  # the headers after the location, by scheme: security headers included
-            https: b"".join(
+        # the headers after the location, over http and https: security headers included
+        http_tail, https_tail = (
+            b"".join(
                 b"%s: %s\r\n" % header
                 for header in [
                     NO_STORE,
@@ -59,7 +58,8 @@ class DirectRedirect:
                 ]
             )
             for https in (False, True)
-        }
+        )
+        self._tails = (http_tail, https_tail)
 
     def answer(self, protocol: Any, proxy: ProxyHeadersMiddleware | None) -> bool:
         """Answer the request whose headers ``protocol`` (uvicorn's httptools protocol) has
@@ -72,17 +72,8 @@ class DirectRedirect:
         method = parser.get_method()
         if (method != b"GET" and method != b"HEAD") or parser.should_upgrade():
             return False
-        path = url.partition(b"?")[0].partition(b"#")[0]
-        if b"%" in path or not path.isascii():
-            return False
-        if not self.redirect.writer.running:  # starting or stopping: ASGI answers
-            return False
-        known, link = self.redirect.links.peek(path[len(_PREFIX) :].decode("ascii"))
-        if not known or link is None or not link.active:
-            return False
-        now = datetime.now(UTC)
-        hasher = self.redirect.salts.hasher(now)
-        if hasher is None:
+        redirect = self.redirect
+        if not redirect.writer.running:  # starting or stopping: ASGI answers
             return False
         headers: list[tuple[bytes, bytes]] = protocol.headers
         client, scheme = protocol.client, protocol.scheme
@@ -91,31 +82,29 @@ class DirectRedirect:
                 if name in _FORWARDED:
                     client, scheme = _through_proxy(proxy, client, scheme, headers)
                     break
-        row, location = self.redirect.click(
-            link, _METHODS[method], headers, client[0] if client else "", now, hasher
-        )
-        if _UNSAFE.search(location):
-            return False  # not a header value: ASGI refuses it as it would any other
         keep_alive = parser.get_http_version() != "1.0" and parser.should_keep_alive()
         defaults = protocol.server_state.default_headers  # a new list each second (the date)
         if defaults is not self._defaults:
             self._date = b"".join(b"%s: %s\r\n" % h for h in defaults)
             self._defaults = defaults
-        date = self._date
-        response = b"".join(
-            (
-                _FOUND,
-                date,
-                b"location: ",
-                location,
-                b"\r\n",
-                self._tail[scheme == "https"],
-                b"" if keep_alive else b"connection: close\r\n",
-                b"\r\n",
-            )
+        made = _direct.answer(
+            redirect.links.entries,
+            url,
+            method == b"HEAD",
+            headers,
+            client[0] if client else "",
+            scheme == "https",
+            keep_alive,
+            redirect.salts.kept,
+            redirect.bots,
+            self._date,
+            self._tails,
         )
-        answer = _Answer(protocol, keep_alive, response, date)
-        self.redirect.writer.then(row, answer.committed)  # called once the click is stored
+        if made is None:  # a link or salt not kept (or gone stale): ASGI reads it
+            return False
+        line, response = made
+        answer = _Answer(protocol, keep_alive, response, self._date)
+        redirect.writer.then_line(line, answer.committed)  # called once the click is stored
         protocol.cycle = answer  # what uvicorn asks of a request in progress, answered then
         return True
 
