@@ -223,6 +223,10 @@ def test_bad_arguments_are_refused_not_crashed_on() -> None:
         _call(app, kept, "/r/code1234", False, [], "a", salt, at)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="entry"):
         _call(app, {"code1234": (1.0, link)}, b"/r/code1234", False, [], "a", salt, at)
+    with pytest.raises(TypeError, match="salt"):
+        _call(app, kept, b"/r/code1234", False, [], "a", [2026, 12, 4, None], at)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="at"):
+        _call(app, kept, b"/r/code1234", False, [], "a", salt, [at[0], 0])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="at"):
         _call(app, kept, b"/r/code1234", False, [], "a", salt, (at[0], 1_000_000))
     with pytest.raises(ValueError, match="does not fit"):

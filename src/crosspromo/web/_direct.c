@@ -168,8 +168,141 @@ static PyObject *visitor_hash(PyObject *hasher, PyObject *address, const unsigne
     return hex;
 }
 
+struct request {
+    int head, https, keep_alive;
+    const unsigned char *agent, *referer;
+    Py_ssize_t agent_length, referer_length;
+    PyObject *address, *hasher, *bots, *date, *tails;
+    const char *line_head, *before, *after;
+    Py_ssize_t line_head_length, before_length, after_length;
+    long long seconds;
+    long micro;
+    struct tm utc;
+};
+
+/* The line and the response of a request whose link and salt are known. */
+static PyObject *finish(const struct request *r) {
+    int year = r->utc.tm_year + 1900, month = r->utc.tm_mon + 1, day = r->utc.tm_mday;
+    int bot = 1;
+    if (!r->head) {
+        PyObject *agent_text =
+            PyUnicode_DecodeLatin1((const char *)r->agent, r->agent_length, NULL);
+        if (agent_text == NULL) return NULL;
+        PyObject *flag = PyObject_GetItem(r->bots, agent_text);
+        Py_DECREF(agent_text);
+        if (flag == NULL) return NULL;
+        bot = PyObject_IsTrue(flag);
+        Py_DECREF(flag);
+        if (bot < 0) return NULL;
+    }
+
+    PyObject *visitor = visitor_hash(r->hasher, r->address, r->agent, r->agent_length);
+    if (visitor == NULL) return NULL;
+    const char *visitor_text = (const char *)PyUnicode_DATA(visitor);
+
+    char click_id[CLICK_TIME_LENGTH + CLICK_RANDOM_LENGTH];
+    unsigned long long number = (unsigned long long)r->seconds;
+    for (int i = CLICK_TIME_LENGTH - 1; i >= 0; i--) {
+        click_id[i] = ORDERED[number % 62];
+        number /= 62;
+    }
+    for (int taken = 0; taken < CLICK_RANDOM_LENGTH;) {
+        unsigned char byte;
+        if (pool_byte(&byte) < 0) {
+            Py_DECREF(visitor);
+            return NULL;
+        }
+        if (byte < 62 * 4) click_id[CLICK_TIME_LENGTH + taken++] = BASE62[byte % 62];
+    }
+
+    /* the journal line: [link,org,partner,"id","time","visitor","key",referer,bot] */
+    Py_ssize_t bound = r->line_head_length + (Py_ssize_t)sizeof(click_id) + 34 + HEX_LENGTH +
+                       VISIT_HEX + 11 + 6 * r->referer_length + 96;
+    PyObject *line = PyBytes_FromStringAndSize(NULL, bound);
+    if (line == NULL) {
+        Py_DECREF(visitor);
+        return NULL;
+    }
+    char *out = PyBytes_AS_STRING(line);
+    out = put(out, r->line_head, r->line_head_length);
+    *out++ = '"';
+    out = put(out, click_id, sizeof(click_id));
+    out = put(out, "\",\"", 3);
+    out = digits(out, year, 4);
+    *out++ = '-';
+    out = digits(out, month, 2);
+    *out++ = '-';
+    out = digits(out, day, 2);
+    *out++ = 'T';
+    out = digits(out, r->utc.tm_hour, 2);
+    *out++ = ':';
+    out = digits(out, r->utc.tm_min, 2);
+    *out++ = ':';
+    out = digits(out, r->utc.tm_sec, 2);
+    *out++ = '.';
+    out = digits(out, r->micro, 6);
+    out = put(out, "+00:00\",\"", 9);
+    out = put(out, visitor_text, HEX_LENGTH);
+    out = put(out, "\",\"", 3);
+    out = put(out, visitor_text, VISIT_HEX);
+    *out++ = ':';
+    out = digits(out, year, 4);
+    out = digits(out, month, 2);
+    out = digits(out, day, 2);
+    out = digits(out, r->utc.tm_hour, 2);
+    out = put(out, "\",", 2);
+    Py_DECREF(visitor);
+    if (r->referer_length == 0) {
+        out = put(out, "null", 4);
+    } else {
+        out = json_latin1(out, r->referer, r->referer_length);
+    }
+    *out++ = ',';
+    out = bot ? put(out, "true", 4) : put(out, "false", 5);
+    out = put(out, "]\n", 2);
+    if (_PyBytes_Resize(&line, out - PyBytes_AS_STRING(line)) < 0) return NULL;
+
+    /* the response: status, date, location, the tail, connection: close if it closes */
+    const char *date_text = NULL, *tail = NULL;
+    Py_ssize_t date_length = 0, tail_length = 0;
+    if (bytes_of(r->date, "date", &date_text, &date_length) < 0 ||
+        bytes_of(PyTuple_GET_ITEM(r->tails, r->https ? 1 : 0), "tail", &tail, &tail_length) < 0) {
+        Py_DECREF(line);
+        return NULL;
+    }
+    Py_ssize_t size = (Py_ssize_t)sizeof(FOUND) - 1 + date_length + 10 + r->before_length +
+                      (Py_ssize_t)sizeof(click_id) + r->after_length + 2 + tail_length +
+                      (r->keep_alive ? 0 : (Py_ssize_t)sizeof(CLOSE) - 1) + 2;
+    PyObject *response = PyBytes_FromStringAndSize(NULL, size);
+    if (response == NULL) {
+        Py_DECREF(line);
+        return NULL;
+    }
+    out = PyBytes_AS_STRING(response);
+    out = put(out, FOUND, sizeof(FOUND) - 1);
+    out = put(out, date_text, date_length);
+    out = put(out, "location: ", 10);
+    out = put(out, r->before, r->before_length);
+    out = put(out, click_id, sizeof(click_id));
+    out = put(out, r->after, r->after_length);
+    out = put(out, "\r\n", 2);
+    out = put(out, tail, tail_length);
+    if (!r->keep_alive) out = put(out, CLOSE, sizeof(CLOSE) - 1);
+    out = put(out, "\r\n", 2);
+    PyObject *made = PyTuple_New(2);
+    if (made == NULL) {
+        Py_DECREF(line);
+        Py_DECREF(response);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(made, 0, line); /* the tuple takes both references */
+    PyTuple_SET_ITEM(made, 1, response);
+    return made;
+}
+
 PyDoc_STRVAR(answer_doc,
-"answer(entries, url, head, headers, address, https, keep_alive, salt, bots, date, tails, at=None)\n"
+"answer(entries, url, head, headers, address, https, keep_alive, salt, bots, date, tails,\n"
+"       at=None)\n"
 "--\n\n"
 "The journal line and the 302 response for a redirect, or None when Python is to answer.\n\n"
 "entries: the link cache's dict, code -> (monotonic expiry, link, direct), direct being\n"
@@ -257,6 +390,10 @@ static PyObject *answer(PyObject *module, PyObject *const *args, Py_ssize_t narg
         seconds = (long long)now.tv_sec;
         micro = now.tv_nsec / 1000;
     } else {
+        if (!PyTuple_Check(at)) {
+            PyErr_SetString(PyExc_TypeError, "at: (seconds, microseconds)");
+            return NULL;
+        }
         if (!PyArg_ParseTuple(at, "Ll", &seconds, &micro)) return NULL;
         if (micro < 0 || micro > 999999 || seconds < 0) {
             PyErr_SetString(PyExc_ValueError, "at: (seconds, microseconds) after 1970");
@@ -269,7 +406,7 @@ static PyObject *answer(PyObject *module, PyObject *const *args, Py_ssize_t narg
     }
     time_t whole = (time_t)seconds;
     struct tm utc;
-    if (gmtime_r(&whole, &utc) == NULL || utc.tm_year + 1900 > 9999 /* never: 62**6 s is in 3769 */) {
+    if (gmtime_r(&whole, &utc) == NULL) {
         PyErr_SetString(PyExc_ValueError, "the time is out of range");
         return NULL;
     }
@@ -277,6 +414,10 @@ static PyObject *answer(PyObject *module, PyObject *const *args, Py_ssize_t narg
     if (salt == Py_None) Py_RETURN_NONE;
     int salt_year, salt_month, salt_day;
     PyObject *hasher;
+    if (!PyTuple_Check(salt)) {
+        PyErr_SetString(PyExc_TypeError, "salt: (year, month, day, hasher)");
+        return NULL;
+    }
     if (!PyArg_ParseTuple(salt, "iiiO", &salt_year, &salt_month, &salt_day, &hasher))
         return NULL;
     if (salt_year != year || salt_month != month || salt_day != day) Py_RETURN_NONE;
@@ -284,6 +425,7 @@ static PyObject *answer(PyObject *module, PyObject *const *args, Py_ssize_t narg
     /* the agent and referer: the last of each */
     const unsigned char *agent = (const unsigned char *)"", *referer = agent;
     Py_ssize_t agent_length = 0, referer_length = 0;
+    PyObject *agent_object = NULL, *referer_object = NULL; /* the values they are in */
     Py_ssize_t count = PyList_GET_SIZE(headers);
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *pair = PyList_GET_ITEM(headers, i);
@@ -297,128 +439,36 @@ static PyObject *answer(PyObject *module, PyObject *const *args, Py_ssize_t narg
         Py_ssize_t name_length = PyBytes_GET_SIZE(name);
         const char *name_text = PyBytes_AS_STRING(name);
         if (name_length == 10 && memcmp(name_text, "user-agent", 10) == 0) {
+            agent_object = value;
             agent = (const unsigned char *)PyBytes_AS_STRING(value);
             agent_length = PyBytes_GET_SIZE(value);
         } else if (name_length == 7 && memcmp(name_text, "referer", 7) == 0) {
+            referer_object = value;
             referer = (const unsigned char *)PyBytes_AS_STRING(value);
             referer_length = PyBytes_GET_SIZE(value);
         }
     }
     if (referer_length > REFERER_LIMIT) referer_length = REFERER_LIMIT;
 
-    int bot = 1;
-    if (!head) {
-        PyObject *agent_text = PyUnicode_DecodeLatin1((const char *)agent, agent_length, NULL);
-        if (agent_text == NULL) return NULL;
-        PyObject *flag = PyObject_GetItem(bots, agent_text);
-        Py_DECREF(agent_text);
-        if (flag == NULL) return NULL;
-        bot = PyObject_IsTrue(flag);
-        Py_DECREF(flag);
-        if (bot < 0) return NULL;
-    }
-
-    PyObject *visitor = visitor_hash(hasher, address, agent, agent_length);
-    if (visitor == NULL) return NULL;
-    const char *visitor_text = (const char *)PyUnicode_DATA(visitor);
-
-    char click_id[CLICK_TIME_LENGTH + CLICK_RANDOM_LENGTH];
-    unsigned long long number = (unsigned long long)seconds;
-    for (int i = CLICK_TIME_LENGTH - 1; i >= 0; i--) {
-        click_id[i] = ORDERED[number % 62];
-        number /= 62;
-    }
-    for (int taken = 0; taken < CLICK_RANDOM_LENGTH;) {
-        unsigned char byte;
-        if (pool_byte(&byte) < 0) {
-            Py_DECREF(visitor);
-            return NULL;
-        }
-        if (byte < 62 * 4) click_id[CLICK_TIME_LENGTH + taken++] = BASE62[byte % 62];
-    }
-
-    /* the journal line: [link,org,partner,"id","time","visitor","key",referer,bot] */
-    Py_ssize_t bound = line_head_length + (Py_ssize_t)sizeof(click_id) + 34 + HEX_LENGTH +
-                       VISIT_HEX + 11 + 6 * referer_length + 96;
-    PyObject *line = PyBytes_FromStringAndSize(NULL, bound);
-    if (line == NULL) {
-        Py_DECREF(visitor);
-        return NULL;
-    }
-    char *out = PyBytes_AS_STRING(line);
-    out = put(out, line_head, line_head_length);
-    *out++ = '"';
-    out = put(out, click_id, sizeof(click_id));
-    out = put(out, "\",\"", 3);
-    out = digits(out, year, 4);
-    *out++ = '-';
-    out = digits(out, month, 2);
-    *out++ = '-';
-    out = digits(out, day, 2);
-    *out++ = 'T';
-    out = digits(out, utc.tm_hour, 2);
-    *out++ = ':';
-    out = digits(out, utc.tm_min, 2);
-    *out++ = ':';
-    out = digits(out, utc.tm_sec, 2);
-    *out++ = '.';
-    out = digits(out, micro, 6);
-    out = put(out, "+00:00\",\"", 9);
-    out = put(out, visitor_text, HEX_LENGTH);
-    out = put(out, "\",\"", 3);
-    out = put(out, visitor_text, VISIT_HEX);
-    *out++ = ':';
-    out = digits(out, year, 4);
-    out = digits(out, month, 2);
-    out = digits(out, day, 2);
-    out = digits(out, utc.tm_hour, 2);
-    out = put(out, "\",", 2);
-    Py_DECREF(visitor);
-    if (referer_length == 0) {
-        out = put(out, "null", 4);
-    } else {
-        out = json_latin1(out, referer, referer_length);
-    }
-    *out++ = ',';
-    out = bot ? put(out, "true", 4) : put(out, "false", 5);
-    out = put(out, "]\n", 2);
-    if (_PyBytes_Resize(&line, out - PyBytes_AS_STRING(line)) < 0) return NULL;
-
-    /* the response: status, date, location, the tail, connection: close if it closes */
-    const char *date_text = NULL, *tail = NULL;
-    Py_ssize_t date_length = 0, tail_length = 0;
-    if (bytes_of(date, "date", &date_text, &date_length) < 0 ||
-        bytes_of(PyTuple_GET_ITEM(tails, https ? 1 : 0), "tail", &tail, &tail_length) < 0) {
-        Py_DECREF(line);
-        return NULL;
-    }
-    Py_ssize_t size = (Py_ssize_t)sizeof(FOUND) - 1 + date_length + 10 + before_length +
-                      (Py_ssize_t)sizeof(click_id) + after_length + 2 + tail_length +
-                      (keep_alive ? 0 : (Py_ssize_t)sizeof(CLOSE) - 1) + 2;
-    PyObject *response = PyBytes_FromStringAndSize(NULL, size);
-    if (response == NULL) {
-        Py_DECREF(line);
-        return NULL;
-    }
-    out = PyBytes_AS_STRING(response);
-    out = put(out, FOUND, sizeof(FOUND) - 1);
-    out = put(out, date_text, date_length);
-    out = put(out, "location: ", 10);
-    out = put(out, before, before_length);
-    out = put(out, click_id, sizeof(click_id));
-    out = put(out, after, after_length);
-    out = put(out, "\r\n", 2);
-    out = put(out, tail, tail_length);
-    if (!keep_alive) out = put(out, CLOSE, sizeof(CLOSE) - 1);
-    out = put(out, "\r\n", 2);
-    PyObject *made = PyTuple_New(2);
-    if (made == NULL) {
-        Py_DECREF(line);
-        Py_DECREF(response);
-        return NULL;
-    }
-    PyTuple_SET_ITEM(made, 0, line); /* the tuple takes both references */
-    PyTuple_SET_ITEM(made, 1, response);
+    /* what the rest reads is held: Python code it runs (the bot table's, a collection's)
+     * cannot free it */
+    struct request request = {
+        .head = head, .https = https, .keep_alive = keep_alive,
+        .agent = agent, .agent_length = agent_length,
+        .referer = referer, .referer_length = referer_length,
+        .address = address, .hasher = hasher, .bots = bots, .date = date, .tails = tails,
+        .line_head = line_head, .line_head_length = line_head_length,
+        .before = before, .before_length = before_length,
+        .after = after, .after_length = after_length,
+        .seconds = seconds, .micro = micro, .utc = utc,
+    };
+    Py_INCREF(direct);
+    Py_XINCREF(agent_object);
+    Py_XINCREF(referer_object);
+    PyObject *made = finish(&request);
+    Py_DECREF(direct);
+    Py_XDECREF(agent_object);
+    Py_XDECREF(referer_object);
     return made;
 }
 
