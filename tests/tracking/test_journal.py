@@ -23,6 +23,7 @@ from crosspromo.errors import DatabaseError
 from crosspromo.store import tables as t
 from crosspromo.store.database import Database
 from crosspromo.store.repositories import ClickRepository, LinkRepository
+from crosspromo.tracking import mover as mover_module
 from crosspromo.tracking.journal import (
     COLUMNS,
     JOURNAL_BYTES,
@@ -30,6 +31,7 @@ from crosspromo.tracking.journal import (
     decode,
     decode_values,
     encode,
+    whole_lines,
 )
 from crosspromo.tracking.mover import Mover
 from crosspromo.tracking.uring import Ring
@@ -215,6 +217,31 @@ def test_a_click_the_store_cannot_read_is_left_out_alone(
     assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
     mover.step()
     assert not path.exists()
+    mover.close()
+
+
+@pytest.mark.parametrize("chunk", [100, "exact", 4096])
+def test_a_step_reads_the_journal_a_chunk_at_a_time(
+    db: Database, link: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: Any
+) -> None:
+    """A step reads on past full chunks to where the clicks end (a chunk ending exactly there
+    included), and at most about READ_BYTES: the rest is the next step's."""
+    rows = [_click(link) for _ in range(80)]  # about 16 KB
+    writer = _journal(tmp_path, rows)
+    assert writer.path is not None
+    written = whole_lines(writer.path.read_bytes())
+    size = len(encode(rows[0]))
+    monkeypatch.setattr(mover_module, "CHUNK_BYTES", written // 4 if chunk == "exact" else chunk)
+    monkeypatch.setattr(mover_module, "READ_BYTES", 25 * size)  # 25 clicks, give or take
+    mover = Mover(db, tmp_path)
+    steps = [mover.step() for _ in range(5)]
+    assert 20 <= steps[0] < 80
+    assert sum(steps) == 80
+    assert steps[-1] == 0
+    assert _stored(db, rows) == {r["click_id"]: 1 for r in rows}
+    writer.stop()
+    mover.step()
+    assert not writer.path.exists(), "finished: deleted"
     mover.close()
 
 

@@ -42,6 +42,10 @@ log = logging.getLogger("crosspromo.tracking")
 # behind the journals by about that much.
 STEP_SECONDS = 0.05
 READ_BYTES = 1 << 20  # at most this much of a journal a step
+# read a chunk at a time, up to the first that shows where the clicks written end: a step then
+# copies what was written since the last, not a megabyte of each journal (measured under load:
+# the fresh pages of those reads were a twentieth of the mover's CPU)
+CHUNK_BYTES = 64 << 10
 _CLICK_ID = COLUMNS.index("click_id")
 
 
@@ -73,7 +77,7 @@ class Mover:
         positions: dict[str, int] = {}
         idle: list[str] = []
         for name, journal in self._journals.items():
-            data = os.pread(journal.fd, READ_BYTES, journal.position)
+            data = _unread(journal)
             whole = whole_lines(data)
             if not whole:
                 idle.append(name)
@@ -148,7 +152,7 @@ class Mover:
             fcntl.flock(journal.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return  # still written
-        if whole_lines(os.pread(journal.fd, READ_BYTES, journal.position)):
+        if whole_lines(_unread(journal)):
             return  # written just before its writer went: moved next step
         with self.db.transaction() as session:
             ClickJournalRepository(session).forget(name)
@@ -156,6 +160,21 @@ class Mover:
             (self.folder / name).unlink()
         os.close(journal.fd)
         del self._journals[name]
+
+
+def _unread(journal: _Journal) -> bytes:
+    """What ``journal`` holds past its stored position, read ``CHUNK_BYTES`` at a time until a
+    chunk holds a zero byte (the part not yet written) or ends the file: at most about
+    ``READ_BYTES``."""
+    chunks: list[bytes] = []
+    read = 0
+    while read < READ_BYTES:
+        chunk = os.pread(journal.fd, CHUNK_BYTES, journal.position + read)
+        chunks.append(chunk)
+        read += len(chunk)
+        if len(chunk) < CHUNK_BYTES or chunk.find(0) >= 0:
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def run(db: Database, folder: Path, until: Callable[[], bool]) -> None:
