@@ -7,8 +7,8 @@
  * hash (the salt's HMAC object, copied), the click id (the second in base62, then 18 random
  * base62 characters from the OS's random source, each byte below 248 taken modulo 62), the
  * time in ISO 8601 with microseconds, the visit's hour, the bot flag (the kept table, made in
- * Python), the referer (its last 500 characters dropped past the first 500, JSON-escaped as
- * Python's json module escapes to ASCII). It holds the interpreter's lock throughout.
+ * Python), the referer (its first 500 characters, JSON-escaped as Python's json module escapes
+ * to ASCII). It holds the interpreter's lock throughout.
  *
  * Anything it does not answer it leaves to Python (None): a path that is not plain ASCII, a
  * link not kept or no longer fresh, one that cannot be answered directly, a salt of another
