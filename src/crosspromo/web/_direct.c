@@ -110,7 +110,8 @@ static char *json_latin1(char *out, const unsigned char *text, Py_ssize_t length
     return out;
 }
 
-/* The bytes of ``value`` if it is a bytes object (a borrowed view), else NULL with an error. */
+/* The bytes of ``value`` (a borrowed view) in ``data`` and ``length``: 0, or -1 with a
+ * TypeError naming ``what`` if it is not a bytes object. */
 static int bytes_of(PyObject *value, const char *what, const char **data, Py_ssize_t *length) {
     if (!PyBytes_Check(value)) {
         PyErr_Format(PyExc_TypeError, "%s must be bytes", what);
